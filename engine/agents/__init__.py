@@ -1,0 +1,1 @@
+"""Entity simulation mechanisms: dialog steering, persona, emotion, relationships."""

@@ -1,0 +1,121 @@
+"""Dialog steering (M11): who speaks next, to whom, with what move.
+
+Turns are planned in rounds. A round is one turn or several turns answering the same previous
+turn; turns within a round do not see each other, so their calls can run concurrently. The plan
+avoids strict round-robin, favours assertive and agitated speakers, gives everyone a say, and
+ends with a closing turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from random import Random
+
+from ..llm.contexts import Move
+from ..model.common import ANIMISM_THRESHOLDS
+from ..model.entity import Entity
+
+SPEAKING_MODES = {
+    "animal": "behavior",
+    "creature": "behavior",
+    "building": "environment",
+    "object": "environment",
+    "environment": "environment",
+    "location": "environment",
+    "vehicle": "environment",
+    "abstract": "collective",
+    "concept": "collective",
+    "force": "collective",
+    "institution": "collective",
+}
+
+
+def speaking_mode(entity_type: str) -> str:
+    return SPEAKING_MODES.get(entity_type, "speech")
+
+
+def can_speak(entity: Entity, animism_level: int) -> bool:
+    """Animism-aware participation (M16)."""
+    return ANIMISM_THRESHOLDS.get(entity.profile.entity_type, 0) <= animism_level
+
+
+def choose_speakers(
+    present: list[Entity], event_description: str, animism_level: int, max_speakers: int
+) -> list[Entity]:
+    """Who takes part in the dialog: those named in the event first, then the most assertive."""
+    eligible = [e for e in present if can_speak(e, animism_level)]
+    text = event_description.lower()
+
+    def weight(entity: Entity) -> tuple[float, str]:
+        named = entity.name.lower() in text or entity.name.split()[0].lower() in text
+        score = (2.0 if named else 0.0) + entity.tensor.beh("assertiveness") + entity.tensor.ctx(
+            "social"
+        ) * 0.5
+        return (-score, entity.entity_id)
+
+    return sorted(eligible, key=weight)[:max_speakers]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnPlan:
+    turn_index: int
+    speaker: str
+    addressed_to: str | None
+    move: Move
+
+
+def plan_round(
+    speakers: list[Entity],
+    spoken: dict[str, int],
+    last_speaker: str | None,
+    next_index: int,
+    planned_turns: int,
+    parallel: int,
+    rng: Random,
+) -> list[TurnPlan]:
+    """The next round of turns. ``spoken`` counts turns per speaker so far."""
+    remaining = planned_turns - next_index
+    if remaining <= 0 or len(speakers) < 2:
+        return []
+    if next_index == 0:
+        opener = max(
+            speakers,
+            key=lambda e: (e.tensor.beh("assertiveness") + e.tensor.ctx("arousal") * 0.5
+                           + rng.random() * 0.3, e.entity_id),
+        )
+        return [TurnPlan(0, opener.entity_id, None, "open")]
+    if remaining == 1:
+        closer = min(
+            (e for e in speakers if e.entity_id != last_speaker),
+            key=lambda e: (spoken.get(e.entity_id, 0), -e.tensor.beh("assertiveness"),
+                           e.entity_id),
+        )
+        return [TurnPlan(next_index, closer.entity_id, last_speaker, "close")]
+    candidates = [e for e in speakers if e.entity_id != last_speaker]
+    weights = [
+        (1.0 + 2.0 * (spoken.get(e.entity_id, 0) == 0) + e.tensor.beh("assertiveness")
+         + e.tensor.ctx("arousal") * 0.5) / (1.0 + spoken.get(e.entity_id, 0))
+        for e in candidates
+    ]
+    size = min(parallel, remaining - 1, len(candidates))
+    size = max(1, rng.randint(1, size)) if size > 1 else 1
+    chosen: list[Entity] = []
+    pool, pool_weights = list(candidates), list(weights)
+    for _ in range(size):
+        pick = rng.choices(range(len(pool)), weights=pool_weights)[0]
+        chosen.append(pool.pop(pick))
+        pool_weights.pop(pick)
+    plans = []
+    for offset, entity in enumerate(chosen):
+        roll = rng.random()
+        openness = entity.tensor.beh("openness")
+        if roll < 0.15 + 0.2 * openness:
+            move: Move = "question"
+        elif roll < 0.55:
+            move = "reveal"
+        elif roll < 0.7 and next_index >= planned_turns // 2:
+            move = "propose"
+        else:
+            move = "respond"
+        plans.append(TurnPlan(next_index + offset, entity.entity_id, last_speaker, move))
+    return plans

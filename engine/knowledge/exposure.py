@@ -1,0 +1,115 @@
+"""Exposure events (M3): every piece of knowledge an entity holds has a recorded origin.
+
+:class:`KnowledgeLedger` is the in-memory view of a run's exposures: per entity, each piece of
+information with the first exposure that gave it. It is rebuilt from the event log on replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from ..model.common import ExposureType, ResolutionLevel
+from ..model.knowledge import ExposureEvent, KnowledgeItem
+
+KNOWLEDGE_LIMITS = {
+    ResolutionLevel.TENSOR_ONLY: 5,
+    ResolutionLevel.SCENE: 8,
+    ResolutionLevel.GRAPH: 12,
+    ResolutionLevel.DIALOG: 16,
+    ResolutionLevel.TRAINED: 20,
+}
+
+
+class KnowledgeLedger:
+    def __init__(self) -> None:
+        self._by_entity: dict[str, dict[str, ExposureEvent]] = {}
+
+    def record(self, exposure: ExposureEvent) -> bool:
+        """Add an exposure; return False when the entity already held that information."""
+        held = self._by_entity.setdefault(exposure.entity_id, {})
+        if exposure.information in held:
+            return False
+        held[exposure.information] = exposure
+        return True
+
+    def knows(self, entity_id: str, information: str) -> bool:
+        return information in self._by_entity.get(entity_id, {})
+
+    def items(self, entity_id: str) -> list[str]:
+        return list(self._by_entity.get(entity_id, {}))
+
+    def exposures(self, entity_id: str) -> list[ExposureEvent]:
+        return list(self._by_entity.get(entity_id, {}).values())
+
+    def count(self) -> int:
+        return sum(len(v) for v in self._by_entity.values())
+
+    def recall(
+        self, entity_id: str, resolution: ResolutionLevel, *, exclude_timepoint: str | None = None
+    ) -> list[ExposureEvent]:
+        """What an entity brings to a conversation: the newest exposures first, then what it
+        knew from the start, as many as its resolution allows."""
+        held = [
+            e for e in self.exposures(entity_id)
+            if not (e.timepoint_id == exclude_timepoint and e.kind == ExposureType.WITNESSED)
+        ]
+        fresh = [e for e in held if e.kind != ExposureType.INITIAL]
+        initial = [e for e in held if e.kind == ExposureType.INITIAL]
+        ordered = list(reversed(fresh)) + initial
+        return ordered[: KNOWLEDGE_LIMITS[resolution]]
+
+
+def initial_exposures(
+    entity_id: str, knowledge: Iterable[str], at: datetime, make_id: callable
+) -> list[ExposureEvent]:
+    return [
+        ExposureEvent(
+            exposure_id=make_id(),
+            entity_id=entity_id,
+            kind=ExposureType.INITIAL,
+            information=item,
+            source=None,
+            timestamp=at,
+            confidence=1.0,
+            timepoint_id=None,
+        )
+        for item in knowledge
+    ]
+
+
+def told_exposures(
+    item: KnowledgeItem,
+    *,
+    ledger: KnowledgeLedger,
+    present: set[str],
+    timepoint_id: str,
+    at: datetime,
+    dialog_id: str,
+    turn_index: int,
+    make_id: callable,
+) -> list[ExposureEvent]:
+    """``told`` exposures for the listeners of an extracted item who did not hold it yet (M19 →
+    M3). Listeners who were not present, or the speaker, never receive one."""
+    out = []
+    for listener in item.listeners:
+        if listener == item.speaker or listener not in present:
+            continue
+        if ledger.knows(listener, item.content):
+            continue
+        out.append(
+            ExposureEvent(
+                exposure_id=make_id(),
+                entity_id=listener,
+                kind=ExposureType.TOLD,
+                information=item.content,
+                source=item.speaker,
+                timestamp=at,
+                confidence=item.confidence,
+                timepoint_id=timepoint_id,
+                dialog_id=dialog_id,
+                turn_index=turn_index,
+                category=item.category,
+            )
+        )
+    return out

@@ -1,0 +1,1 @@
+"""The LLM layer: provider protocol, gateway, prompts, response models and providers."""

@@ -1,0 +1,152 @@
+"""Structured contexts: what the engine knows when it makes a call.
+
+Prompts are rendered from these (:mod:`engine.llm.prompts`), and the offline provider builds its
+answers from them directly. They carry plain data only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..model.dialog import PersonaParams, Stance
+from ..model.entity import VoiceGuide
+
+Phase = Literal["setup", "complication", "escalation", "crisis", "aftermath"]
+Move = Literal["open", "respond", "reveal", "question", "propose", "close"]
+SpeakingMode = Literal["speech", "behavior", "environment", "collective"]
+
+
+class _Ctx(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ScenarioBrief(_Ctx):
+    name: str
+    title: str
+    description: str
+    location: str
+    atmosphere: str = ""
+
+
+class EntityBrief(_Ctx):
+    entity_id: str
+    name: str
+    role: str
+    entity_type: str = "human"
+
+
+class MoodBrief(_Ctx):
+    valence: float
+    arousal: float
+    energy: float
+    fatigue: float
+    pain: float
+    label: str
+
+
+class CastMember(_Ctx):
+    entity: EntityBrief
+    mood: MoodBrief
+    knowledge: tuple[str, ...] = ()
+
+
+class KnowledgeRef(_Ctx):
+    information: str
+    kind: str
+    category: str = "fact"
+    source: str | None = None
+    timepoint_id: str | None = None
+    confidence: float = 1.0
+
+
+class TurnBrief(_Ctx):
+    turn_index: int
+    speaker_id: str
+    speaker_name: str
+    content: str
+    knowledge_references: tuple[str, ...] = ()
+    stance: Stance = "informs"
+    emotional_tone: str = "neutral"
+    addressed_to: str | None = None
+
+
+class RelationBrief(_Ctx):
+    entity: EntityBrief
+    trust: float
+    alignment: float
+    note: str = ""
+
+
+class SpeakingStyle(_Ctx):
+    verbosity: Literal["terse", "moderate", "verbose"]
+    formality: Literal["casual", "neutral", "formal"]
+    tone: Literal["warm", "neutral", "cold", "passionate"]
+    vocabulary: Literal["simple", "technical", "philosophical", "business"]
+    pattern: Literal["direct", "elaborate", "questioning", "commanding"]
+
+
+class PopulationContext(_Ctx):
+    scenario: ScenarioBrief
+    count: int = Field(ge=1)
+    existing: tuple[EntityBrief, ...] = ()
+    types: tuple[str, ...] = ("human",)
+
+
+class TimepointEventContext(_Ctx):
+    scenario: ScenarioBrief
+    index: int
+    count: int
+    phase: Phase
+    timestamp: datetime
+    time_of_day: str
+    beat_title: str | None = None
+    beat_hint: str | None = None
+    previous_events: tuple[str, ...] = ()
+    cast: tuple[CastMember, ...] = ()
+    tension: float = 0.5
+
+
+class PresenceContext(_Ctx):
+    scenario: ScenarioBrief
+    timepoint_id: str
+    event_description: str
+    candidates: tuple[EntityBrief, ...]
+    min_present: int
+    max_present: int
+
+
+class DialogTurnContext(_Ctx):
+    scenario: ScenarioBrief
+    timepoint_id: str
+    timepoint_title: str
+    event_description: str
+    time_of_day: str
+    tension: float
+    speaker: EntityBrief
+    personality: tuple[str, ...] = ()
+    voice: VoiceGuide
+    style: SpeakingStyle
+    mood: MoodBrief
+    speaking_mode: SpeakingMode = "speech"
+    knowledge: tuple[KnowledgeRef, ...] = ()
+    listeners: tuple[RelationBrief, ...] = ()
+    previous_turns: tuple[TurnBrief, ...] = ()
+    addressed_to: str | None = None
+    move: Move
+    turn_index: int
+    planned_turns: int
+    speaker_turn_number: int = 0
+    prior_beats: tuple[str, ...] = ()
+    persona: PersonaParams
+
+
+class ExtractionContext(_Ctx):
+    scenario: ScenarioBrief
+    timepoint_id: str
+    turn: TurnBrief
+    speaker: EntityBrief
+    listeners: tuple[EntityBrief, ...]
+    known_by_listeners: dict[str, tuple[str, ...]] = Field(default_factory=dict)

@@ -1,0 +1,100 @@
+"""Offline knowledge extraction (M19): semantic units from one turn, never single words.
+
+Knowledge items the speaker drew on become facts for the listeners who did not hold them yet;
+sentences that carry a decision, plan, agreement, opinion or pointed question become items of
+that category, rewritten in the third person.
+"""
+
+from __future__ import annotations
+
+import re
+from random import Random
+
+from ...model.knowledge import KnowledgeItem
+from ..contexts import ExtractionContext
+from ..responses import ExtractionResponse
+from . import text as tx
+from .library import extraction_cues
+
+
+def _third_person(sentence: str, speaker: str, addressee: str) -> str:
+    first = tx.first_name(speaker)
+    out = re.sub(r"\bI'm\b", f"{first} is", sentence)
+    out = re.sub(r"\bI've\b", f"{first} has", out)
+    out = re.sub(r"\bI'll\b", f"{first} will", out)
+    out = re.sub(r"\bI\b", first, out)
+    out = re.sub(r"\b[Mm]y\b", f"{first}'s", out)
+    out = re.sub(r"\b[Mm]e\b", first, out)
+    if addressee:
+        out = re.sub(r"\b[Yy]our\b", f"{tx.first_name(addressee)}'s", out)
+        out = re.sub(r"\b[Yy]ou\b", tx.first_name(addressee), out)
+    return tx.strip_end(out)
+
+
+def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionResponse:
+    turn = ctx.turn
+    listener_ids = [e.entity_id for e in ctx.listeners]
+    items: list[KnowledgeItem] = []
+    seen: set[str] = set()
+
+    def unaware(information: str) -> tuple[str, ...]:
+        return tuple(
+            lid for lid in listener_ids
+            if information not in ctx.known_by_listeners.get(lid, ())
+        )
+
+    for ref in turn.knowledge_references:
+        listeners = unaware(ref)
+        if not listeners or ref in seen:
+            continue
+        seen.add(ref)
+        items.append(
+            KnowledgeItem(
+                content=ref,
+                speaker=ctx.speaker.entity_id,
+                listeners=listeners,
+                category="revelation" if len(listeners) == len(listener_ids) else "fact",
+                confidence=round(0.85 + 0.1 * rng.random(), 3),
+                causal_relevance=round(0.6 + 0.3 * rng.random(), 3),
+                context=f"{ctx.speaker.name} shared it at {ctx.timepoint_id}",
+            )
+        )
+
+    addressee = next(
+        (e.name for e in ctx.listeners if e.entity_id == turn.addressed_to),
+        ctx.listeners[0].name if ctx.listeners else "",
+    )
+    rules = extraction_cues().rules
+    claims = 0
+    for sentence in tx.sentences(turn.content):
+        low = tx.expand(sentence).lower()
+        if claims >= 2 or len(sentence.split()) < 4:
+            continue
+        if any(tx.topic(r).lower() in low for r in turn.knowledge_references):
+            continue
+        for rule in rules:
+            if not any(tx.expand(cue).lower() in low for cue in rule.cues):
+                continue
+            content = rule.template.format(
+                speaker=ctx.speaker.name,
+                addressee=addressee or "the others",
+                clause=_third_person(sentence, ctx.speaker.name, addressee),
+                topic=tx.topic(sentence),
+            )
+            if content in seen:
+                break
+            seen.add(content)
+            items.append(
+                KnowledgeItem(
+                    content=content,
+                    speaker=ctx.speaker.entity_id,
+                    listeners=tuple(listener_ids),
+                    category=rule.category,
+                    confidence=round(0.7 + 0.2 * rng.random(), 3),
+                    causal_relevance=round(0.3 + 0.4 * rng.random(), 3),
+                    context=f"said by {ctx.speaker.name} at {ctx.timepoint_id}",
+                )
+            )
+            claims += 1
+            break
+    return ExtractionResponse(items=tuple(items))

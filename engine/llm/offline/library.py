@@ -1,0 +1,121 @@
+"""The offline generator's data: phrase banks, archetypes, names and cue words.
+
+All of it is JSON under ``engine/data`` so that writers can extend it without touching code.
+Each file is validated once when first used.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...model.entity import VoiceGuide
+from ...resources import data_path
+
+Stance = Literal["supports", "challenges", "questions", "informs", "deflects"]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DialogBank(_Data):
+    """Sentence templates for dialog turns. Slots are written ``{name}``; see the data file."""
+
+    version: Literal[1]
+    slots: dict[str, str] = Field(alias="_slots")
+    lead: dict[Stance, tuple[str, ...]]
+    open: tuple[str, ...]
+    share: dict[str, tuple[str, ...]]
+    question: tuple[str, ...]
+    propose: tuple[str, ...]
+    close: tuple[str, ...]
+    anchor: tuple[str, ...]
+    mood: dict[str, tuple[str, ...]]
+    tones: dict[str, dict[str, str]]
+    physical: dict[str, tuple[str, ...]]
+    behavior: tuple[str, ...]
+    environment: tuple[str, ...]
+    collective: tuple[str, ...]
+
+
+class EventBank(_Data):
+    version: Literal[1]
+    slots: dict[str, str] = Field(alias="_slots")
+    phases: dict[str, tuple[str, ...]]
+    with_hint: tuple[str, ...]
+    color: dict[str, tuple[str, ...]]
+    titles: dict[str, tuple[str, ...]]
+    time_of_day: dict[str, str]
+
+
+class ExtractionRule(_Data):
+    category: Literal["fact", "decision", "opinion", "plan", "revelation", "question", "agreement"]
+    cues: tuple[str, ...]
+    template: str
+
+
+class ExtractionCues(_Data):
+    version: Literal[1]
+    slots: dict[str, str] = Field(alias="_slots")
+    rules: tuple[ExtractionRule, ...]
+
+
+class Archetype(_Data):
+    id: str
+    entity_type: str = "human"
+    keywords: tuple[str, ...]
+    roles: tuple[str, ...]
+    description: str
+    personality: tuple[str, ...]
+    traits: dict[str, float]
+    voice: VoiceGuide
+    knowledge: tuple[str, ...]
+
+
+class ArchetypeLibrary(_Data):
+    version: Literal[1]
+    archetypes: tuple[Archetype, ...]
+
+    def get(self, archetype_id: str) -> Archetype | None:
+        return next((a for a in self.archetypes if a.id == archetype_id), None)
+
+
+class NamePools(_Data):
+    version: Literal[1]
+    given: tuple[str, ...]
+    family: tuple[str, ...]
+    nonhuman: dict[str, tuple[str, ...]]
+
+
+def _load(model: type[BaseModel], *parts: str) -> BaseModel:
+    with open(data_path(*parts), encoding="utf-8") as handle:
+        return model.model_validate(json.load(handle))
+
+
+@lru_cache(maxsize=1)
+def dialog_bank() -> DialogBank:
+    return _load(DialogBank, "offline", "dialog.json")  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def event_bank() -> EventBank:
+    return _load(EventBank, "offline", "events.json")  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def extraction_cues() -> ExtractionCues:
+    return _load(ExtractionCues, "offline", "extraction.json")  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def archetypes() -> ArchetypeLibrary:
+    return _load(ArchetypeLibrary, "archetypes.json")  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def names() -> NamePools:
+    return _load(NamePools, "names.json")  # type: ignore[return-value]

@@ -1,0 +1,78 @@
+"""The offline provider: deterministic, seeded, no network and no key.
+
+It answers every action type the engine uses with the same response models a real model must
+fill, built from the structured context of the request. The same seed and the same context give
+the same answer, whatever order calls are made in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from random import Random
+
+from pydantic import BaseModel
+
+from ..protocol import ActionType, LLMRequest, LLMResponse, ProviderError, StreamChunk, StreamEnd
+from ..responses import DialogTurnResponse
+from .dialog import generate_turn
+from .events import generate_event
+from .extraction import generate_extraction
+from .population import generate_population
+from .presence import generate_presence
+
+Generator = Callable[[BaseModel, Random], BaseModel]
+
+GENERATORS: dict[ActionType, Generator] = {
+    ActionType.ENTITY_POPULATION: generate_population,  # type: ignore[dict-item]
+    ActionType.TIMEPOINT_EVENT: generate_event,  # type: ignore[dict-item]
+    ActionType.ENTITY_PRESENCE: generate_presence,  # type: ignore[dict-item]
+    ActionType.DIALOG_TURN: generate_turn,  # type: ignore[dict-item]
+    ActionType.KNOWLEDGE_EXTRACTION: generate_extraction,  # type: ignore[dict-item]
+}
+
+MODEL_NAME = "offline-composer-1"
+
+
+class OfflineProvider:
+    """Scenario-built answers, instantly (or at a readable pace when ``chars_per_second`` is set)."""
+
+    name = "offline"
+    model = MODEL_NAME
+
+    def __init__(self, seed: int = 0, *, chars_per_second: float | None = None) -> None:
+        self.seed = seed
+        self.chars_per_second = chars_per_second
+
+    def _rng(self, request: LLMRequest) -> Random:
+        digest = hashlib.sha256(request.context.model_dump_json().encode()).hexdigest()
+        return Random(f"{self.seed}:{request.action.value}:{digest}")
+
+    def _answer(self, request: LLMRequest) -> BaseModel:
+        generator = GENERATORS.get(request.action)
+        if generator is None:
+            raise ProviderError(f"the offline provider has no answer for {request.action.value}")
+        return generator(request.context, self._rng(request))
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        parsed = self._answer(request)
+        return LLMResponse(text=parsed.model_dump_json(), parsed=parsed, model=self.model)
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[StreamChunk | StreamEnd]:
+        parsed = self._answer(request)
+        display = parsed.content if isinstance(parsed, DialogTurnResponse) else parsed.model_dump_json()
+        for piece in _chunks(display):
+            if self.chars_per_second:
+                await asyncio.sleep(len(piece) / self.chars_per_second)
+            yield StreamChunk(piece)
+        yield StreamEnd(LLMResponse(text=parsed.model_dump_json(), parsed=parsed, model=self.model))
+
+
+def _chunks(text: str, words_per_chunk: int = 2) -> list[str]:
+    tokens = text.split(" ")
+    pieces = []
+    for i in range(0, len(tokens), words_per_chunk):
+        piece = " ".join(tokens[i : i + words_per_chunk])
+        pieces.append(piece if i + words_per_chunk >= len(tokens) else piece + " ")
+    return pieces

@@ -1,0 +1,263 @@
+"""Small, deterministic text helpers for the offline generator."""
+
+from __future__ import annotations
+
+import re
+
+STOPWORDS = frozenset(
+    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "to", "of", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "over", "under", "about", "after", "before", "during", "since", "until", "while", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "not", "no", "nor", "this", "that", "these", "those", "it", "its", "it's", "they", "them", "their", "there", "here", "we", "our", "us", "you", "your", "i", "me", "my", "he", "him", "his", "she", "her", "who", "whom", "which", "what", "when", "where", "why", "how", "all", "any", "each", "every", "some", "such", "only", "own", "same", "too", "very", "just", "also", "more", "most", "other", "again", "once", "both", "few", "up", "down", "out", "off", "own", "one", "two", "three", "because", "through", "against", "between", "each", "per", "via", "yet", "still", "ever", "never", "else", "someone", "anyone", "nobody", "everyone", "something", "anything", "nothing", "everything"]
+)
+
+# Common finite verbs that end a noun phrase even without an -ed/-ing ending.
+COMMON_VERBS = frozenset(
+    ["is", "are", "was", "were", "has", "have", "had", "does", "did", "says", "said", "takes", "took", "shows", "showed", "reads", "goes", "went", "comes", "came", "makes", "made", "knows", "knew", "wants", "holds", "held", "keeps", "kept", "runs", "ran", "turns", "rises", "rose", "answers", "mentions", "admits", "argue", "argues", "recognises", "recognizes", "tells", "told", "gives", "gave", "sees", "saw", "finds", "found", "leaves", "left", "gets", "got", "read", "reads", "puts", "stands", "stood", "needs", "means", "seems", "looks", "thinks", "thought", "believes", "speaks", "spoke", "asks", "asked", "sits", "sat", "lies", "lay", "falls", "fell", "brings", "brought", "hides", "hid", "refuses", "claims", "insists", "promises", "owes", "pays", "paid", "signs", "sends", "sent"]
+)
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-$.%,]*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+CONTRACTIONS = (
+    ("do not", "don't"),
+    ("does not", "doesn't"),
+    ("did not", "didn't"),
+    ("is not", "isn't"),
+    ("are not", "aren't"),
+    ("was not", "wasn't"),
+    ("were not", "weren't"),
+    ("cannot", "can't"),
+    ("will not", "won't"),
+    ("would not", "wouldn't"),
+    ("should not", "shouldn't"),
+    ("could not", "couldn't"),
+    ("have not", "haven't"),
+    ("has not", "hasn't"),
+    ("I am", "I'm"),
+    ("we are", "we're"),
+    ("you are", "you're"),
+    ("they are", "they're"),
+    ("it is", "it's"),
+    ("that is", "that's"),
+    ("there is", "there's"),
+    ("I have", "I've"),
+    ("we have", "we've"),
+    ("I will", "I'll"),
+    ("we will", "we'll"),
+    ("let us", "let's"),
+)
+
+
+def humanize(item: str) -> str:
+    """Turn an identifier such as ``observed_file_downloads`` into words; leave prose alone."""
+    text = item.strip()
+    if "_" in text and " " not in text:
+        words = text.replace("_", " ").strip()
+        return f"the {words}"
+    return text
+
+
+def strip_end(text: str) -> str:
+    return text.rstrip().rstrip(".!?;:").rstrip()
+
+
+def lower_first(text: str) -> str:
+    """Lower-case the first word when it is an ordinary word (not a name or acronym)."""
+    if not text:
+        return text
+    first = text.split(" ", 1)[0]
+    if first.lower() in STOPWORDS and not first.isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def first_sentence(text: str) -> str:
+    parts = _SENTENCE_END.split(text.strip(), maxsplit=1)
+    return parts[0] if parts else text
+
+
+def main_sentence(text: str, min_words: int = 6) -> str:
+    """The first sentence that says something (skips a bare time or place heading)."""
+    for sentence in sentences(text):
+        if len(sentence.split()) >= min_words:
+            return sentence
+    return first_sentence(text)
+
+
+def short_place(location: str) -> str:
+    """The first phrase of a location ("Skerrow Rock lighthouse, a granite tower ..." ->
+    "Skerrow Rock lighthouse")."""
+    return location.split(",")[0].split(";")[0].strip()
+
+
+def event_core(description: str, time_phrases: tuple[str, ...] = ()) -> str:
+    """The sentence of an event description that says what happened, without a leading time
+    or place heading."""
+    sentence = main_sentence(description)
+    low = sentence.lower()
+    for phrase in sorted(time_phrases, key=len, reverse=True):
+        if low.startswith(phrase.lower()):
+            rest = sentence[len(phrase):].lstrip()
+            if rest[:1] in ",:.":
+                sentence = rest[1:].lstrip()
+            break
+    head, sep, tail = sentence.partition(": ")
+    if sep and len(head) < 90 and len(tail.split()) >= 5:
+        sentence = tail
+    return sentence
+
+
+def capitalize_sentences(text: str) -> str:
+    """Upper-case the first letter after each sentence end."""
+    return re.sub(r"([.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), upper_first(text))
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text.strip()) if s]
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def content_words(text: str) -> list[str]:
+    return [w.strip(".,%$").lower() for w in words(text) if w.lower().strip(".,") not in STOPWORDS]
+
+
+def _is_verbish(token: str) -> bool:
+    low = token.lower()
+    if low in COMMON_VERBS:
+        return True
+    return len(low) > 4 and (low.endswith("ed") or low.endswith("ing")) and not low[0].isdigit()
+
+
+def _substantive(run: list[str]) -> bool:
+    return any(w[:1].isalpha() and len(w) >= 4 for w in run)
+
+
+def topic(text: str, max_words: int = 4) -> str:
+    """A short noun phrase that names what a sentence is about.
+
+    Takes the first run of content words (possessives kept, verbs ending -ed/-ing and stop
+    words break the run), preferring a run of two or more words.
+    """
+    text = humanize(text)
+    if text.startswith("the ") and "_" not in text and " " in text and len(words(text)) <= 5:
+        return strip_end(text)
+    tokens = words(text)
+    runs: list[list[str]] = []
+    current: list[str] = []
+    for tok in tokens:
+        clean = tok.strip(".,;:")
+        if clean.lower() in STOPWORDS or _is_verbish(clean) or not clean:
+            if current:
+                runs.append(current)
+                current = []
+            if tok.endswith((",", ".", ";", ":")) and current:
+                runs.append(current)
+                current = []
+            continue
+        current.append(clean)
+        if tok.endswith((",", ";", ":")):
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    if not runs:
+        return strip_end(text)[:40]
+    runs = [r for r in runs if _substantive(r)] or runs
+
+    def score(item: tuple[int, list[str]]) -> float:
+        i, run = item
+        common = any(w[:1].islower() for w in run)
+        return min(len(run), 3) * (1.0 if common else 0.6) - 0.45 * i
+
+    best = max(enumerate(runs), key=score)[1][:max_words]
+    if all(w[:1].isupper() or w[:1].isdigit() for w in best):
+        return " ".join(best)  # a proper name or title: no article
+    phrase = " ".join(best)
+    proper = len(best) > 1 and best[1][:1].isupper()
+    if best[0][:1].isupper() and not proper:
+        phrase = phrase[0].lower() + phrase[1:]
+    return "the " + phrase
+
+
+def contract(text: str) -> str:
+    for full, short in CONTRACTIONS:
+        text = re.sub(rf"\b{full}\b", short, text)
+        text = re.sub(rf"\b{upper_first(full)}\b", upper_first(short), text)
+    return text
+
+
+def expand(text: str) -> str:
+    for full, short in CONTRACTIONS:
+        text = re.sub(rf"\b{re.escape(short)}\b", full, text)
+        text = re.sub(rf"\b{re.escape(upper_first(short))}\b", upper_first(full), text)
+    return text
+
+
+def first_name(name: str) -> str:
+    parts = name.split()
+    titles = {"dr.", "dr", "mr.", "mrs.", "ms.", "captain", "capt.", "sister", "father", "judge",
+              "lt.", "cmdr.", "sgt.", "officer", "professor", "prof.", "the"}
+    if len(parts) > 1 and parts[0].lower() in titles:
+        return name if parts[0].lower() == "the" else f"{parts[0]} {parts[-1]}"
+    return parts[0] if parts else name
+
+
+def base_verb(word: str) -> str:
+    """``goes`` -> ``go``, ``watches`` -> ``watch``, ``carries`` -> ``carry``, ``takes`` -> ``take``."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("oes", "shes", "ches", "sses", "xes", "zes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def perspective(text: str, speaker_names: tuple[str, ...], listener_names: tuple[str, ...]) -> str:
+    """Rewrite a third-person fact about the speaker (or the listener) in the first (second)
+    person: ``Name's``, ``Name was/is/has`` and ``Name <verb>s``."""
+    for names, me, my, be_past, be_now in (
+        (speaker_names, "I", "my", "was", "am"),
+        (listener_names, "you", "your", "were", "are"),
+    ):
+        for name in sorted({n for n in names if n}, key=len, reverse=True):
+            esc = re.escape(name)
+            text = re.sub(rf"\b{esc}['’]s\b", my, text)
+            text = re.sub(rf"\b{esc} was\b", f"{me} {be_past}", text)
+            text = re.sub(rf"\b{esc} is\b", f"{me} {be_now}", text)
+            text = re.sub(rf"\b{esc} has\b", f"{me} have", text)
+            text = re.sub(
+                rf"\b{esc} ([a-z]+s)\b",
+                lambda m, me=me: f"{me} {base_verb(m.group(1))}",
+                text,
+            )
+            text = re.sub(rf"^{esc}\b", upper_first(me), text)
+    if text.startswith(("my ", "your ")):
+        text = upper_first(text)
+    return text
+
+
+def contains_phrase(text: str, phrase: str) -> bool:
+    phrase = phrase.strip()
+    if not phrase:
+        return False
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, flags=re.IGNORECASE) is not None
+
+
+def shorten(sentence: str, max_words: int) -> str:
+    """Cut a long sentence at its last clause boundary (a comma) within ``max_words`` words.
+
+    A sentence with no such boundary is left whole: a cut mid-phrase reads worse than a long
+    sentence.
+    """
+    tokens = sentence.split()
+    if len(tokens) <= max_words:
+        return sentence
+    cut = " ".join(tokens[:max_words])
+    comma = cut.rfind(",")
+    if comma < 0 or len(cut[:comma].split()) < 4:
+        return sentence
+    return strip_end(cut[:comma]) + "."

@@ -1,0 +1,192 @@
+"""The one place where prompts are rendered from structured context.
+
+Every provider receives the same messages; the offline provider ignores them and answers from the
+context, but the messages still define the token accounting of every call.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import lru_cache
+
+from pydantic import BaseModel
+
+from .contexts import (
+    DialogTurnContext,
+    ExtractionContext,
+    PopulationContext,
+    PresenceContext,
+    ScenarioBrief,
+    TimepointEventContext,
+)
+from .protocol import ActionType, Message
+
+JSON_RULE = (
+    "Reply with one JSON object that matches the schema below, with no text before or after it."
+)
+
+
+def _scenario(s: ScenarioBrief) -> str:
+    lines = [f"SCENARIO: {s.title}", s.description, f"Setting: {s.location}."]
+    if s.atmosphere:
+        lines.append(f"Atmosphere: {s.atmosphere}.")
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=64)
+def _schema(model: type[BaseModel] | None) -> str:
+    if model is None:
+        return ""
+    return f"{JSON_RULE}\nSchema:\n{json.dumps(model.model_json_schema(), separators=(',', ':'))}"
+
+
+def _population(ctx: PopulationContext) -> tuple[str, str]:
+    system = (
+        "You design the cast of a social simulation. Every character must belong to the "
+        "scenario, have a concrete role, distinct personality and voice, and know specific "
+        "facts that matter to the story."
+    )
+    existing = "\n".join(f"- {e.name} ({e.role})" for e in ctx.existing) or "- none yet"
+    user = (
+        f"{_scenario(ctx.scenario)}\n\nAlready in the cast:\n{existing}\n\n"
+        f"Create {ctx.count} more entities of these types: {', '.join(ctx.types)}. "
+        "Give each a name, role, description, 3 personality adjectives, behaviour traits "
+        "in [0, 1], 3 knowledge items as full sentences, and a voice guide."
+    )
+    return system, user
+
+
+def _timepoint(ctx: TimepointEventContext) -> tuple[str, str]:
+    system = (
+        "You advance a simulation by one timepoint. Describe what happens next in two or three "
+        "concrete sentences that follow causally from the previous events and from the state "
+        "of the characters. Do not drift from the scenario's premise; never write filler such "
+        "as 'events continue to unfold'."
+    )
+    previous = "\n".join(f"- {e}" for e in ctx.previous_events) or "- (this is the opening)"
+    cast = "\n".join(
+        f"- {m.entity.name}, {m.entity.role}: {m.mood.label}" for m in ctx.cast
+    )
+    beat = ""
+    if ctx.beat_hint:
+        beat = f"\nThe story requires this to happen now: {ctx.beat_hint}"
+    user = (
+        f"{_scenario(ctx.scenario)}\n\nTimepoint {ctx.index + 1} of {ctx.count} "
+        f"({ctx.phase}), {ctx.timestamp:%Y-%m-%d %H:%M} ({ctx.time_of_day}). "
+        f"Tension {ctx.tension:.2f}.{beat}\n\nPrevious events:\n{previous}\n\n"
+        f"Characters now:\n{cast}\n\nGive a short title, the event description, its "
+        "importance and tension in [0, 1], and the key events as short phrases."
+    )
+    return system, user
+
+
+def _presence(ctx: PresenceContext) -> tuple[str, str]:
+    system = "You decide which characters are present at a moment of a simulation."
+    candidates = "\n".join(f"- {e.entity_id}: {e.name}, {e.role}" for e in ctx.candidates)
+    user = (
+        f"{_scenario(ctx.scenario)}\n\nEvent: {ctx.event_description}\n\nCandidates:\n"
+        f"{candidates}\n\nList the ids of the characters who are present, between "
+        f"{ctx.min_present} and {ctx.max_present} of them, using only the ids above."
+    )
+    return system, user
+
+
+def _dialog(ctx: DialogTurnContext) -> tuple[str, str]:
+    v = ctx.voice
+    voice = [
+        f"Sentence length: {v.sentence_length}; formality: {v.formality}.",
+        f"Style: {ctx.style.verbosity}, {ctx.style.tone}, {ctx.style.vocabulary} vocabulary, "
+        f"{ctx.style.pattern}.",
+    ]
+    if v.verbal_tics:
+        voice.append("Verbal tics: " + "; ".join(v.verbal_tics) + ".")
+    if v.never_says:
+        voice.append("Never says: " + "; ".join(v.never_says) + ".")
+    if v.specificity_anchors:
+        voice.append("Keeps returning to: " + "; ".join(v.specificity_anchors) + ".")
+    if v.speech_examples:
+        voice.append("Sounds like: " + " / ".join(f'"{e}"' for e in v.speech_examples))
+    mode_rule = {
+        "speech": "Speak in the first person as this character.",
+        "behavior": "This is an animal: narrate its behaviour in the third person, no human speech.",
+        "environment": "This is a place or object: describe what the people in it sense.",
+        "collective": "This is an abstract or spiritual presence: speak as a shared feeling.",
+    }[ctx.speaking_mode]
+    system = (
+        f"You are {ctx.speaker.name}, {ctx.speaker.role}. {mode_rule}\n"
+        f"Personality: {', '.join(ctx.personality) or 'unremarkable'}.\n" + "\n".join(voice) +
+        "\n\nBACK LAYER (shapes how you speak; never state it): "
+        f"mood {ctx.mood.label}, valence {ctx.mood.valence:+.2f}, arousal "
+        f"{ctx.mood.arousal:.2f}, energy {ctx.mood.energy:.0f}/100, fatigue "
+        f"{ctx.mood.fatigue:.2f}, pain {ctx.mood.pain:.2f}.\n"
+        "Rules: say only what this character could know (the FRONT LAYER knowledge); refer to "
+        "what was just said; one turn only; no stage directions unless the mode asks for them."
+    )
+    knowledge = "\n".join(
+        f"- {k.information} ({k.kind}{', from ' + k.source if k.source else ''})"
+        for k in ctx.knowledge
+    ) or "- nothing specific"
+    listeners = "\n".join(
+        f"- {r.entity.name} ({r.entity.role}): trust {r.trust:+.2f}, alignment "
+        f"{r.alignment:+.2f}{'; ' + r.note if r.note else ''}"
+        for r in ctx.listeners
+    )
+    previous = "\n".join(f"{t.speaker_name}: {t.content}" for t in ctx.previous_turns) or (
+        "(you speak first)"
+    )
+    beats = ""
+    if ctx.prior_beats:
+        beats = "\nAlready covered in earlier conversations, do not repeat:\n" + "\n".join(
+            f"- {b}" for b in ctx.prior_beats
+        )
+    user = (
+        f"{_scenario(ctx.scenario)}\n\nNow ({ctx.time_of_day}): {ctx.event_description}\n\n"
+        f"FRONT LAYER. What you know:\n{knowledge}\n\nWho is here:\n{listeners}\n\n"
+        f"Conversation so far:\n{previous}\n{beats}\n\nYour move: {ctx.move}"
+        f"{' (answer ' + ctx.addressed_to + ')' if ctx.addressed_to else ''}. Turn "
+        f"{ctx.turn_index + 1} of {ctx.planned_turns}. Give the spoken content, your emotional "
+        "tone, the knowledge items you drew on (verbatim from the list), your stance toward the "
+        "previous speaker, whom you address, and how your body affects your speech."
+    )
+    return system, user
+
+
+def _extraction(ctx: ExtractionContext) -> tuple[str, str]:
+    system = (
+        "You extract knowledge from dialog: complete semantic units (facts, decisions, "
+        "opinions, plans, revelations, meaningful questions, agreements). Ignore greetings, "
+        "filler and single names. Skip what the listeners already know."
+    )
+    known = "\n".join(
+        f"- {who}: {', '.join(items) or 'nothing recorded'}"
+        for who, items in ctx.known_by_listeners.items()
+    )
+    user = (
+        f"{_scenario(ctx.scenario)}\n\n{ctx.speaker.name} said to "
+        f"{', '.join(e.name for e in ctx.listeners)}:\n\"{ctx.turn.content}\"\n"
+        f"Knowledge the speaker drew on: {', '.join(ctx.turn.knowledge_references) or 'none'}\n\n"
+        f"What the listeners already know:\n{known}\n\nList the knowledge items conveyed, "
+        "with speaker and listener ids, category, confidence and causal relevance."
+    )
+    return system, user
+
+
+_RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
+    ActionType.ENTITY_POPULATION: _population,
+    ActionType.TIMEPOINT_EVENT: _timepoint,
+    ActionType.ENTITY_PRESENCE: _presence,
+    ActionType.DIALOG_TURN: _dialog,
+    ActionType.KNOWLEDGE_EXTRACTION: _extraction,
+}
+
+
+def render(
+    action: ActionType, context: BaseModel, response_model: type[BaseModel] | None = None
+) -> tuple[Message, ...]:
+    """Render the messages of one call from its structured context."""
+    system, user = _RENDERERS[action](context)
+    schema = _schema(response_model)
+    if schema:
+        user = f"{user}\n\n{schema}"
+    return (Message(role="system", content=system), Message(role="user", content=user))

@@ -1,0 +1,64 @@
+"""Response models: what every provider, offline or real, must return for each action."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..model.dialog import Stance
+from ..model.entity import VoiceGuide
+from ..model.knowledge import KnowledgeItem
+from .protocol import ActionType
+
+
+class _Resp(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class EntityDraft(_Resp):
+    name: str = Field(min_length=1, max_length=80)
+    entity_type: str = "human"
+    role: str = Field(min_length=1)
+    description: str = ""
+    archetype: str | None = None
+    personality: tuple[str, ...] = ()
+    traits: dict[str, float] = Field(default_factory=dict)
+    knowledge: tuple[str, ...] = ()
+    voice: VoiceGuide = VoiceGuide()
+
+
+class PopulationResponse(_Resp):
+    entities: tuple[EntityDraft, ...] = Field(min_length=1)
+
+
+class TimepointEventResponse(_Resp):
+    title: str = Field(min_length=1, max_length=120)
+    event_description: str = Field(min_length=20)
+    importance: float = Field(0.5, ge=0.0, le=1.0)
+    tension: float = Field(0.5, ge=0.0, le=1.0)
+    key_events: tuple[str, ...] = ()
+
+
+class PresenceResponse(_Resp):
+    entities_present: tuple[str, ...]
+
+
+class DialogTurnResponse(_Resp):
+    content: str = Field(min_length=1)
+    emotional_tone: str = "neutral"
+    knowledge_references: tuple[str, ...] = ()
+    stance: Stance = "informs"
+    addressed_to: str | None = None
+    physical_state_influence: str = ""
+
+
+class ExtractionResponse(_Resp):
+    items: tuple[KnowledgeItem, ...] = ()
+
+
+RESPONSE_MODELS: dict[ActionType, type[BaseModel]] = {
+    ActionType.ENTITY_POPULATION: PopulationResponse,
+    ActionType.TIMEPOINT_EVENT: TimepointEventResponse,
+    ActionType.ENTITY_PRESENCE: PresenceResponse,
+    ActionType.DIALOG_TURN: DialogTurnResponse,
+    ActionType.KNOWLEDGE_EXTRACTION: ExtractionResponse,
+}

@@ -1,0 +1,42 @@
+"""Dialog (M11): turns spoken by characters with persona-derived sampling parameters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .common import StepStatus
+
+Stance = Literal["supports", "challenges", "questions", "informs", "deflects"]
+
+
+class PersonaParams(BaseModel):
+    """Sampling parameters derived from one character's state for one turn."""
+
+    model_config = ConfigDict(frozen=True)
+
+    temperature: float = Field(ge=0.0, le=2.0)
+    top_p: float = Field(gt=0.0, le=1.0)
+    max_tokens: int = Field(ge=16)
+    frequency_penalty: float = Field(ge=-2.0, le=2.0)
+    presence_penalty: float = Field(ge=-2.0, le=2.0)
+
+
+class DialogTurn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    dialog_id: str
+    turn_index: int
+    speaker: str
+    content: str
+    emotional_tone: str = "neutral"
+    knowledge_references: tuple[str, ...] = ()
+    addressed_to: str | None = None
+    stance: Stance = "informs"
+    physical_state_influence: str = ""
+    persona: PersonaParams
+    timestamp: datetime
+    status: StepStatus = StepStatus.OK
+    issues: tuple[str, ...] = ()

@@ -1,0 +1,301 @@
+"""The event log: every change to a run is one immutable, typed event.
+
+Events carry plain data (tuples, frozen models), never numpy arrays or live objects, so that
+subscribers (the store, the TUI bridge, the headless printer, tests) can keep them as they are.
+
+``seq`` increases monotonically within a run. Events marked ``PERSIST = False`` (streamed
+dialog chunks) are delivered to subscribers but not stored; they repeat the ``seq`` of the event
+that precedes them. Fields named in ``WALL_FIELDS`` hold wall-clock measurements; everything else
+is a deterministic function of the scenario, the seed and the provider's answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from .common import MAIN_BRANCH, ResolutionLevel, RunStatus, StepStatus, TemporalMode
+from .dialog import DialogTurn, PersonaParams
+from .entity import EntityProfile
+from .knowledge import ExposureEvent
+from .relationship import Relationship
+from .run import RunCounts
+from .tensors import CognitiveState, TTMTensor
+from .timepoint import Timepoint
+
+
+class TensorSnapshot(BaseModel):
+    """A TTM tensor as plain tuples, for events and messages."""
+
+    model_config = ConfigDict(frozen=True)
+
+    context: tuple[float, ...]
+    biology: tuple[float, ...]
+    behavior: tuple[float, ...]
+
+    @classmethod
+    def of(cls, tensor: TTMTensor) -> TensorSnapshot:
+        context, biology, behavior = tensor.as_tuples()
+        return cls(context=context, biology=biology, behavior=behavior)
+
+    def to_tensor(self) -> TTMTensor:
+        return TTMTensor(context=self.context, biology=self.biology, behavior=self.behavior)
+
+
+class EventBase(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    PERSIST: ClassVar[bool] = True
+    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset()
+
+    run_id: str
+    branch_id: str = MAIN_BRANCH
+    seq: int = Field(ge=0)
+    sim_time: datetime | None = None
+
+    def deterministic_dump(self) -> dict[str, Any]:
+        """The event as JSON data without the run id and wall-clock fields."""
+        return self.model_dump(mode="json", exclude={"run_id", *self.WALL_FIELDS})
+
+
+class RunStarted(EventBase):
+    type: Literal["run_started"] = "run_started"
+    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"started_at"})
+
+    scenario: str
+    title: str = ""
+    mode: TemporalMode
+    seed: int
+    config_hash: str
+    provider: str
+    model: str
+    source: str
+    scenario_data: dict[str, Any]
+    planned_timepoints: int
+    warnings: tuple[str, ...] = ()
+    started_at: datetime
+
+
+class EntityCreated(EventBase):
+    type: Literal["entity_created"] = "entity_created"
+
+    profile: EntityProfile
+    resolution: ResolutionLevel
+    tensor: TensorSnapshot
+    cognitive: CognitiveState
+
+
+class EntityElevated(EventBase):
+    type: Literal["entity_elevated"] = "entity_elevated"
+
+    entity_id: str
+    timepoint_id: str | None
+    previous: ResolutionLevel
+    resolution: ResolutionLevel
+    reason: str
+
+
+class ExposureRecorded(EventBase):
+    type: Literal["exposure_recorded"] = "exposure_recorded"
+
+    exposure: ExposureEvent
+
+
+class TimepointCreated(EventBase):
+    type: Literal["timepoint_created"] = "timepoint_created"
+
+    timepoint: Timepoint
+    status: StepStatus = StepStatus.OK
+    issues: tuple[str, ...] = ()
+
+
+class DialogStarted(EventBase):
+    type: Literal["dialog_started"] = "dialog_started"
+
+    dialog_id: str
+    timepoint_id: str
+    participants: tuple[str, ...]
+    planned_turns: int
+
+
+class DialogSkipped(EventBase):
+    type: Literal["dialog_skipped"] = "dialog_skipped"
+
+    timepoint_id: str
+    reason: str
+
+
+class DialogTurnStarted(EventBase):
+    type: Literal["dialog_turn_started"] = "dialog_turn_started"
+
+    dialog_id: str
+    turn_index: int
+    speaker: str
+    addressed_to: str | None = None
+    persona: PersonaParams
+
+
+class DialogTokens(EventBase):
+    """A streamed piece of a turn's text. Delivered live, never stored."""
+
+    type: Literal["dialog_tokens"] = "dialog_tokens"
+    PERSIST: ClassVar[bool] = False
+
+    dialog_id: str
+    turn_index: int
+    text: str
+
+
+class DialogTurnFinished(EventBase):
+    type: Literal["dialog_turn_finished"] = "dialog_turn_finished"
+
+    turn: DialogTurn
+
+
+class DialogTurnFailed(EventBase):
+    type: Literal["dialog_turn_failed"] = "dialog_turn_failed"
+
+    dialog_id: str
+    turn_index: int
+    speaker: str
+    error: str
+
+
+class DialogFinished(EventBase):
+    type: Literal["dialog_finished"] = "dialog_finished"
+
+    dialog_id: str
+    timepoint_id: str
+    turn_count: int
+    failed_turns: int
+    status: StepStatus
+
+
+class ValidationReported(EventBase):
+    """The outcome of one validator (M4) over one turn or one entity."""
+
+    type: Literal["validation_reported"] = "validation_reported"
+
+    validator: str
+    entity_id: str
+    timepoint_id: str | None
+    dialog_id: str | None = None
+    turn_index: int | None = None
+    valid: bool
+    violations: tuple[str, ...] = ()
+    action: str = ""
+
+
+class KnowledgeExtractionFailed(EventBase):
+    type: Literal["knowledge_extraction_failed"] = "knowledge_extraction_failed"
+
+    dialog_id: str
+    turn_index: int
+    error: str
+
+
+class TensorUpdated(EventBase):
+    type: Literal["tensor_updated"] = "tensor_updated"
+
+    entity_id: str
+    timepoint_id: str
+    resolution: ResolutionLevel
+    tensor: TensorSnapshot
+    cognitive: CognitiveState
+    cause: str
+
+
+class RelationshipUpdated(EventBase):
+    type: Literal["relationship_updated"] = "relationship_updated"
+
+    timepoint_id: str
+    relationship: Relationship
+
+
+class LLMCallFinished(EventBase):
+    type: Literal["llm_call_finished"] = "llm_call_finished"
+    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"latency_ms"})
+
+    call_id: str
+    action: str
+    provider: str
+    model: str
+    status: StepStatus
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_ms: float
+    request_hash: str
+    timepoint_id: str | None = None
+    error: str | None = None
+
+
+class TimepointCompleted(EventBase):
+    type: Literal["timepoint_completed"] = "timepoint_completed"
+
+    timepoint_id: str
+    status: StepStatus
+    issues: tuple[str, ...] = ()
+
+
+class TimepointFailed(EventBase):
+    """A timepoint could not be completed; its uncommitted events are discarded."""
+
+    type: Literal["timepoint_failed"] = "timepoint_failed"
+
+    index: int
+    timepoint_id: str | None
+    error: str
+    discarded_from_seq: int
+    llm_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+class RunFinished(EventBase):
+    type: Literal["run_finished"] = "run_finished"
+    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"wall_seconds", "finished_at"})
+
+    status: RunStatus
+    reason: str | None = None
+    counts: RunCounts
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    wall_seconds: float
+    finished_at: datetime
+
+
+Event = Annotated[
+    RunStarted
+    | EntityCreated
+    | EntityElevated
+    | ExposureRecorded
+    | TimepointCreated
+    | DialogStarted
+    | DialogSkipped
+    | DialogTurnStarted
+    | DialogTokens
+    | DialogTurnFinished
+    | DialogTurnFailed
+    | DialogFinished
+    | ValidationReported
+    | KnowledgeExtractionFailed
+    | TensorUpdated
+    | RelationshipUpdated
+    | LLMCallFinished
+    | TimepointCompleted
+    | TimepointFailed
+    | RunFinished,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(data: str | bytes) -> EventBase:
+    """Rebuild an event from its stored JSON."""
+    return EVENT_ADAPTER.validate_json(data)  # type: ignore[return-value]

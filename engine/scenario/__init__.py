@@ -1,0 +1,14 @@
+"""Scenarios: our strict format, the reference engine's template format, and loading."""
+
+from .loader import LoadedScenario, ScenarioError, TemplateInfo, bundled_templates, load_scenario
+from .schema import Scenario, json_schema
+
+__all__ = [
+    "LoadedScenario",
+    "Scenario",
+    "ScenarioError",
+    "TemplateInfo",
+    "bundled_templates",
+    "json_schema",
+    "load_scenario",
+]

@@ -1,0 +1,199 @@
+"""The timeloom scenario format: a strict pydantic schema with a published JSON Schema.
+
+Every field is either acted on by the engine or rejected at load time (``extra="forbid"``);
+nothing is silently ignored. Cross-references (ids named in relationships and beats) are checked
+by :func:`engine.scenario.loader.check_references`, which names the offending field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..model.common import ENTITY_TYPES, ExposureType, ResolutionLevel, TemporalMode
+from ..model.entity import VoiceGuide
+from ..model.tensors import BEHAVIOR_DIMS
+
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=64)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Signed = Annotated[float, Field(ge=-1.0, le=1.0)]
+
+_STEP = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
+_STEP_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+DEFAULT_START = datetime(2030, 1, 7, 9, 0)
+
+
+def parse_step(text: str) -> timedelta:
+    """Parse a time step such as ``"90m"``, ``"2h"``, ``"1d"`` or ``"1w"``."""
+    match = _STEP.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError("expected a positive duration such as '30m', '2h', '1d' or '1w'")
+    return timedelta(**{_STEP_UNITS[match.group(2)]: int(match.group(1))})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EntityStateSpec(_Strict):
+    """Initial state of an entity; anything left out is derived from its traits."""
+
+    valence: Signed | None = Field(None, description="Mood from -1 (distressed) to 1 (elated).")
+    arousal: Unit | None = Field(None, description="Agitation from 0 (calm) to 1 (keyed up).")
+    energy: Annotated[float, Field(ge=0, le=100)] | None = Field(
+        None, description="Energy from 0 (spent) to 100 (fresh)."
+    )
+    confidence: Unit | None = None
+    patience: Unit | None = None
+    risk: Unit | None = Field(None, description="Appetite for risk.")
+    social: Unit | None = Field(None, description="Appetite for company.")
+    vitality: Unit | None = Field(None, description="Physical health.")
+    pain: Unit | None = None
+    fatigue: Unit | None = None
+    age: Annotated[int, Field(ge=0, le=150)] | None = None
+
+
+class EntitySpec(_Strict):
+    id: Slug
+    name: str = Field(min_length=1, max_length=80)
+    type: str = Field("human", description="One of the known entity types (human, animal, ...).")
+    role: str = Field(min_length=1, description="What this entity is in the scenario.")
+    description: str = ""
+    archetype: Slug | None = Field(None, description="An archetype id from the archetype library.")
+    personality: list[str] = Field(default_factory=list, description="Adjectives such as 'blunt'.")
+    traits: dict[str, Unit] = Field(
+        default_factory=dict, description=f"Behaviour dimensions: {', '.join(BEHAVIOR_DIMS)}."
+    )
+    knowledge: list[Annotated[str, Field(min_length=3)]] = Field(
+        default_factory=list, description="What this entity knows when the scenario opens."
+    )
+    voice: VoiceGuide | None = None
+    state: EntityStateSpec | None = None
+    resolution: ResolutionLevel | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in ENTITY_TYPES:
+            raise ValueError(f"expected one of {', '.join(ENTITY_TYPES)}, got {value!r}")
+        return value
+
+    @field_validator("traits")
+    @classmethod
+    def _known_traits(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(BEHAVIOR_DIMS))
+        if unknown:
+            raise ValueError(
+                f"unknown trait {unknown[0]!r}; expected one of {', '.join(BEHAVIOR_DIMS)}"
+            )
+        return value
+
+
+class RelationshipSpec(_Strict):
+    between: tuple[Slug, Slug]
+    trust: Signed = 0.0
+    alignment: Signed = 0.0
+    note: str = Field("", description="How the two see each other; given to both in dialog.")
+
+
+class RevealSpec(_Strict):
+    """Information an entity comes to hold at a beat, outside dialog."""
+
+    entity: Slug
+    information: str = Field(min_length=3)
+    source: str | None = None
+    kind: Literal[ExposureType.LEARNED, ExposureType.WITNESSED, ExposureType.EXPERIENCED] = (
+        ExposureType.LEARNED
+    )
+    confidence: Unit = 1.0
+
+
+class BeatSpec(_Strict):
+    """A scripted anchor for one timepoint: the event is generated around it."""
+
+    title: str | None = None
+    hint: str | None = Field(None, min_length=3, description="What happens at this timepoint.")
+    at: datetime | None = Field(None, description="Explicit simulated time of this timepoint.")
+    present: list[Slug] | None = Field(None, description="Who is there; omit to infer it.")
+    reveals: list[RevealSpec] = Field(default_factory=list)
+    importance: Unit | None = None
+
+
+class TimelineSpec(_Strict):
+    count: Annotated[int, Field(ge=1, le=500)]
+    start: datetime = DEFAULT_START
+    step: str = Field("1h", description="Time between timepoints: '30m', '2h', '1d', '1w'.")
+    beats: list[BeatSpec] = Field(default_factory=list)
+
+    @field_validator("step")
+    @classmethod
+    def _valid_step(cls, value: str) -> str:
+        parse_step(value)
+        return value
+
+    @property
+    def step_delta(self) -> timedelta:
+        return parse_step(self.step)
+
+
+class DialogSpec(_Strict):
+    turns: Annotated[int, Field(ge=2, le=60)] = 6
+    max_speakers: Annotated[int, Field(ge=2, le=12)] = 4
+    parallel: Annotated[int, Field(ge=1, le=8)] = Field(
+        2, description="How many characters may answer the same turn at once."
+    )
+
+
+class SettingSpec(_Strict):
+    location: str = Field(min_length=1)
+    atmosphere: str = ""
+
+
+class Scenario(_Strict):
+    """A timeloom scenario file."""
+
+    schema_version: Literal[1]
+    name: Slug
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=20)
+    mode: TemporalMode = TemporalMode.FORWARD
+    seed: int = 0
+    tension: Unit = Field(0.5, description="Baseline dramatic tension, 0 (calm) to 1 (fraught).")
+    tags: list[str] = Field(default_factory=list)
+    setting: SettingSpec
+    entities: list[EntitySpec] = Field(default_factory=list)
+    entity_count: Annotated[int, Field(ge=1, le=200)] | None = Field(
+        None, description="Total entities; any beyond the roster are generated."
+    )
+    generated_types: list[str] = Field(
+        default_factory=lambda: ["human"], description="Types of generated entities."
+    )
+    default_resolution: ResolutionLevel = ResolutionLevel.SCENE
+    animism_level: Annotated[int, Field(ge=0, le=6)] = 0
+    relationships: list[RelationshipSpec] = Field(default_factory=list)
+    timeline: TimelineSpec
+    dialog: DialogSpec = DialogSpec()
+
+    @field_validator("generated_types")
+    @classmethod
+    def _known_generated_types(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item not in ENTITY_TYPES:
+                raise ValueError(f"expected one of {', '.join(ENTITY_TYPES)}, got {item!r}")
+        if not value:
+            raise ValueError("expected at least one entity type")
+        return value
+
+    @property
+    def total_entities(self) -> int:
+        return max(self.entity_count or 0, len(self.entities))
+
+
+def json_schema() -> dict:
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "timeloom scenario"
+    return schema

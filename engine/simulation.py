@@ -1,0 +1,819 @@
+"""The Simulation: one scenario, one provider, one store, one run.
+
+``Simulation.events()`` runs the scenario and yields every event as it happens; ``run()`` does
+the same and returns the run's summary. Events are written to the store in one transaction per
+timepoint (setup and the end of the run are their own transactions). Independent calls run
+concurrently; the order of persisted events depends only on the scenario, the seed and the
+provider's answers, never on which call happened to finish first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from random import Random
+from typing import Any
+
+from . import __version__
+from .agents import emotion, persona, relationships, steering
+from .agents.cast import initial_entity, profile_from_draft, profile_from_spec, slug
+from .fidelity.resolution import resolution_for
+from .knowledge import validators
+from .knowledge.exposure import KnowledgeLedger, initial_exposures, told_exposures
+from .llm.contexts import (
+    CastMember,
+    DialogTurnContext,
+    EntityBrief,
+    ExtractionContext,
+    KnowledgeRef,
+    MoodBrief,
+    PopulationContext,
+    PresenceContext,
+    RelationBrief,
+    ScenarioBrief,
+    SpeakingStyle,
+    TimepointEventContext,
+    TurnBrief,
+)
+from .llm.gateway import CallRecord, Gateway, LLMCallFailed
+from .llm.offline.events import time_of_day
+from .llm.protocol import ActionType, Provider, SamplingParams
+from .llm.responses import (
+    DialogTurnResponse,
+    ExtractionResponse,
+    PopulationResponse,
+    PresenceResponse,
+    TimepointEventResponse,
+)
+from .model import events as ev
+from .model.common import MAIN_BRANCH, ExposureType, RunStatus, StepStatus, TemporalMode
+from .model.dialog import DialogTurn
+from .model.entity import Entity
+from .model.knowledge import ExposureEvent
+from .model.relationship import Relationship, pair_key
+from .model.run import RunCounts, RunSummary
+from .model.timepoint import Timepoint
+from .scenario.loader import LoadedScenario
+from .store import Store, StoreError
+from .temporal import forward
+from .temporal.causal import CausalGraph
+
+SUPPORTED_MODES = frozenset({TemporalMode.FORWARD})
+PRIOR_BEATS = 8
+PREVIOUS_TURNS = 6
+
+
+class UnsupportedScenario(Exception):
+    """The scenario loads but asks for something this version cannot run."""
+
+
+class _Stop(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _TimepointFailure(Exception):
+    pass
+
+
+class RunControl:
+    """Pause, resume, single-step and stop a running simulation between timepoints."""
+
+    def __init__(self) -> None:
+        self._go = asyncio.Event()
+        self._go.set()
+        self._single_step = False
+        self.stop_reason: str | None = None
+
+    @property
+    def paused(self) -> bool:
+        return not self._go.is_set()
+
+    def pause(self) -> None:
+        self._go.clear()
+
+    def resume(self) -> None:
+        self._single_step = False
+        self._go.set()
+
+    def step(self) -> None:
+        """Run exactly one more timepoint, then pause."""
+        self._single_step = True
+        self._go.set()
+
+    def stop(self, reason: str = "stopped by the user") -> None:
+        self.stop_reason = reason
+        self._go.set()
+
+    async def gate(self) -> None:
+        await self._go.wait()
+        if self.stop_reason is not None:
+            raise _Stop(self.stop_reason)
+        if self._single_step:
+            self._go.clear()
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def config_hash(scenario_data: dict[str, Any], seed: int, provider: str, model: str) -> str:
+    payload = {"scenario": scenario_data, "seed": seed, "provider": provider, "model": model,
+               "engine": __version__}
+    data = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+@dataclass
+class _Tally:
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("entities", "timepoints", "dialog_turns", "exposure_events", "llm_calls",
+         "failed_steps"), 0))
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, event: ev.EventBase) -> None:
+        c = self.counts
+        if isinstance(event, ev.EntityCreated):
+            c["entities"] += 1
+        elif isinstance(event, ev.TimepointCompleted):
+            c["timepoints"] += 1
+        elif isinstance(event, ev.DialogTurnFinished):
+            c["dialog_turns"] += 1
+        elif isinstance(event, ev.ExposureRecorded):
+            c["exposure_events"] += 1
+        elif isinstance(event, ev.DialogTurnFailed | ev.KnowledgeExtractionFailed):
+            c["failed_steps"] += 1
+        elif isinstance(event, ev.LLMCallFinished):
+            c["llm_calls"] += 1
+            self.prompt_tokens += event.prompt_tokens
+            self.completion_tokens += event.completion_tokens
+            self.cost_usd += event.cost_usd
+        elif isinstance(event, ev.TimepointFailed):
+            c["llm_calls"] += event.llm_calls
+            c["failed_steps"] += 1
+            self.prompt_tokens += event.prompt_tokens
+            self.completion_tokens += event.completion_tokens
+            self.cost_usd += event.cost_usd
+
+    def run_counts(self) -> RunCounts:
+        return RunCounts(**self.counts)
+
+
+_END = object()
+
+
+class Simulation:
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        *,
+        provider: Provider,
+        store: Store,
+        seed: int | None = None,
+        run_id: str | None = None,
+        control: RunControl | None = None,
+    ) -> None:
+        scenario = loaded.scenario
+        if scenario.mode not in SUPPORTED_MODES:
+            raise UnsupportedScenario(
+                f"{scenario.name} uses {scenario.mode.value} mode, which this version cannot run "
+                f"yet (it runs {', '.join(sorted(m.value for m in SUPPORTED_MODES))} scenarios)"
+            )
+        self.loaded = loaded
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        self.provider = provider
+        self.store = store
+        self.run_id = run_id or new_run_id()
+        self.control = control or RunControl()
+        self.gateway = Gateway(provider)
+        self.scenario_data = scenario.model_dump(mode="json")
+        self.config_hash = config_hash(self.scenario_data, self.seed, provider.name,
+                                       provider.model)
+        self.brief = ScenarioBrief(
+            name=scenario.name,
+            title=scenario.title,
+            description=scenario.description,
+            location=scenario.setting.location,
+            atmosphere=scenario.setting.atmosphere,
+        )
+        # world state
+        self.entities: dict[str, Entity] = {}
+        self.ledger = KnowledgeLedger()
+        self.relations: dict[tuple[str, str], Relationship] = {}
+        self.notes: dict[tuple[str, str], str] = {}
+        self.timepoints: list[Timepoint] = []
+        self.graph = CausalGraph()
+        self.prior_beats: list[str] = []
+        # event plumbing
+        self._seq = 0
+        self._pending: list[ev.EventBase] = []
+        self._listeners: list[Callable[[ev.EventBase], None]] = []
+        self._tally = _Tally()
+        self._exposure_counter = 0
+        self._sim_time: datetime | None = scenario.timeline.start
+        self._started = 0.0
+        self._summary: RunSummary | None = None
+
+    # ------------------------------------------------------------------ plumbing
+    def _emit(self, cls: type[ev.EventBase], **fields: Any) -> ev.EventBase:
+        if cls.PERSIST:
+            self._seq += 1
+        fields.setdefault("sim_time", self._sim_time)
+        event = cls(run_id=self.run_id, branch_id=MAIN_BRANCH, seq=self._seq, **fields)
+        if event.PERSIST:
+            self._pending.append(event)
+        for listener in self._listeners:
+            listener(event)
+        return event
+
+    def _emit_calls(self, records: list[CallRecord]) -> None:
+        for r in records:
+            self._emit(
+                ev.LLMCallFinished,
+                call_id=r.call_id, action=r.action, provider=r.provider, model=r.model,
+                status=r.status, prompt_tokens=r.prompt_tokens,
+                completion_tokens=r.completion_tokens, cost_usd=r.cost_usd,
+                latency_ms=round(r.latency_ms, 3), request_hash=r.request_hash,
+                timepoint_id=r.timepoint_id, error=r.error,
+            )
+
+    async def _commit(self) -> None:
+        batch, self._pending = self._pending, []
+        await self.store.append(batch)
+        for event in batch:
+            self._tally.add(event)
+
+    def _next_exposure_id(self) -> str:
+        self._exposure_counter += 1
+        return f"x{self._exposure_counter:06d}"
+
+    def _rng(self, *parts: object) -> Random:
+        return Random(":".join(str(p) for p in (self.seed, *parts)))
+
+    # ------------------------------------------------------------------ public API
+    async def events(self) -> AsyncIterator[ev.EventBase]:
+        """Run the simulation, yielding every event (streamed chunks included) as it happens."""
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._listeners.append(queue.put_nowait)
+        driver = asyncio.create_task(self._drive())
+        driver.add_done_callback(lambda _: queue.put_nowait(_END))
+        try:
+            while True:
+                item = await queue.get()
+                if item is _END:
+                    break
+                yield item
+            await driver
+        finally:
+            if not driver.done():
+                self.control.stop("the viewer closed")
+                driver.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await driver
+            self._listeners.remove(queue.put_nowait)
+
+    async def run(self, on_event: Callable[[ev.EventBase], None] | None = None) -> RunSummary:
+        async for event in self.events():
+            if on_event is not None:
+                on_event(event)
+        assert self._summary is not None
+        return self._summary
+
+    @property
+    def summary(self) -> RunSummary | None:
+        return self._summary
+
+    # ------------------------------------------------------------------ the run
+    async def _drive(self) -> None:
+        self._started = time.perf_counter()
+        started_at = datetime.now(UTC)
+        self._emit(
+            ev.RunStarted, scenario=self.scenario.name, title=self.scenario.title,
+            mode=self.scenario.mode, seed=self.seed, config_hash=self.config_hash,
+            provider=self.provider.name, model=self.provider.model, source=self.loaded.source,
+            scenario_data=self.scenario_data, planned_timepoints=self.scenario.timeline.count,
+            warnings=self.loaded.warnings, started_at=started_at,
+        )
+        await self._commit()
+        status, reason = RunStatus.COMPLETED, None
+        try:
+            await self._setup()
+            await self._commit()
+            for index in range(self.scenario.timeline.count):
+                await self.control.gate()
+                mark = self._seq
+                try:
+                    await self._timepoint(index)
+                except (LLMCallFailed, _TimepointFailure) as exc:
+                    self._fail_timepoint(index, mark, exc)
+                    status, reason = RunStatus.FAILED, f"timepoint {index + 1}: {exc}"
+                    break
+                await self._commit()
+        except _Stop as stop:
+            self._pending.clear()
+            status, reason = RunStatus.STOPPED, stop.reason
+        except LLMCallFailed as exc:  # during setup
+            self._emit_calls(exc.records)
+            status, reason = RunStatus.FAILED, f"setup: {exc}"
+        except asyncio.CancelledError:
+            self._pending.clear()
+            await self._finish(RunStatus.STOPPED, self.control.stop_reason or "cancelled")
+            raise
+        except StoreError:
+            raise
+        except Exception as exc:
+            self._pending.clear()
+            await self._finish(RunStatus.FAILED, f"internal error: {exc.__class__.__name__}: {exc}")
+            raise
+        await self._finish(status, reason)
+
+    def _fail_timepoint(self, index: int, mark: int, exc: Exception) -> None:
+        discarded = self._pending
+        self._pending = []
+        calls = [e for e in discarded if isinstance(e, ev.LLMCallFinished)]
+        records = exc.records if isinstance(exc, LLMCallFailed) else []
+        tp_id = self._timepoint_id(index)
+        self._emit(
+            ev.TimepointFailed, index=index,
+            timepoint_id=tp_id if any(t.timepoint_id == tp_id for t in self.timepoints) else None,
+            error=str(exc), discarded_from_seq=mark + 1,
+            llm_calls=len(calls) + len(records),
+            prompt_tokens=sum(c.prompt_tokens for c in calls) + sum(r.prompt_tokens for r in records),
+            completion_tokens=sum(c.completion_tokens for c in calls)
+            + sum(r.completion_tokens for r in records),
+            cost_usd=sum(c.cost_usd for c in calls) + sum(r.cost_usd for r in records),
+        )
+
+    async def _finish(self, status: RunStatus, reason: str | None) -> None:
+        wall = time.perf_counter() - self._started
+        # the tally of what is committed, plus the final event itself
+        pending_tally = _Tally(dict(self._tally.counts), self._tally.prompt_tokens,
+                               self._tally.completion_tokens, self._tally.cost_usd)
+        for event in self._pending:
+            pending_tally.add(event)
+        finished_at = datetime.now(UTC)
+        self._emit(
+            ev.RunFinished, status=status, reason=reason, counts=pending_tally.run_counts(),
+            prompt_tokens=pending_tally.prompt_tokens,
+            completion_tokens=pending_tally.completion_tokens,
+            cost_usd=round(pending_tally.cost_usd, 6), wall_seconds=round(wall, 4),
+            finished_at=finished_at,
+        )
+        await self._commit()
+        self._summary = await self.store.get_run(self.run_id)
+
+    # ------------------------------------------------------------------ setup
+    async def _setup(self) -> None:
+        s = self.scenario
+        start = s.timeline.start
+        profiles = [profile_from_spec(spec) for spec in s.entities]
+        states = {spec.id: spec.state for spec in s.entities}
+        resolutions = {spec.id: spec.resolution or s.default_resolution for spec in s.entities}
+        missing = s.total_entities - len(profiles)
+        if missing > 0:
+            context = PopulationContext(
+                scenario=self.brief, count=missing,
+                existing=tuple(EntityBrief(entity_id=p.entity_id, name=p.name, role=p.role,
+                                           entity_type=p.entity_type) for p in profiles),
+                types=tuple(s.generated_types),
+            )
+            answer, records = await self.gateway.call(
+                ActionType.ENTITY_POPULATION, context, PopulationResponse,
+                sampling=SamplingParams(temperature=0.9, max_tokens=2400, seed=self.seed),
+            )
+            self._emit_calls(records)
+            taken = {p.entity_id for p in profiles}
+            assert isinstance(answer, PopulationResponse)
+            for draft in answer.entities[:missing]:
+                entity_id = slug(draft.name, taken)
+                taken.add(entity_id)
+                profiles.append(profile_from_draft(draft, entity_id))
+                resolutions[entity_id] = s.default_resolution
+        for profile in profiles:
+            entity = initial_entity(profile, states.get(profile.entity_id),
+                                    resolutions[profile.entity_id])
+            self.entities[entity.entity_id] = entity
+            self._emit(ev.EntityCreated, profile=profile, resolution=entity.resolution,
+                       tensor=ev.TensorSnapshot.of(entity.tensor), cognitive=entity.cognitive)
+        for entity in self.entities.values():
+            for exposure in initial_exposures(entity.entity_id, entity.profile.initial_knowledge,
+                                              start, self._next_exposure_id):
+                if self.ledger.record(exposure):
+                    self._emit(ev.ExposureRecorded, exposure=exposure)
+        for spec in s.relationships:
+            key = pair_key(*spec.between)
+            rel = Relationship(a=key[0], b=key[1], trust=spec.trust, alignment=spec.alignment)
+            self.relations[key] = rel
+            if spec.note:
+                self.notes[key] = spec.note
+            self._emit(ev.RelationshipUpdated, timepoint_id="", relationship=rel)
+
+    # ------------------------------------------------------------------ briefs
+    def _brief(self, entity: Entity) -> EntityBrief:
+        p = entity.profile
+        return EntityBrief(entity_id=p.entity_id, name=p.name, role=p.role,
+                           entity_type=p.entity_type)
+
+    def _mood(self, entity: Entity) -> MoodBrief:
+        c, t = entity.cognitive, entity.tensor
+        return MoodBrief(
+            valence=c.valence, arousal=c.arousal, energy=c.energy, fatigue=t.bio("fatigue"),
+            pain=t.bio("pain"), label=emotion.mood_label(c, t.bio("fatigue"), t.bio("pain")),
+        )
+
+    def _private_knowledge(self, entity_id: str, limit: int = 3) -> tuple[str, ...]:
+        others = [e for e in self.entities if e != entity_id]
+        own = [x for x in self.ledger.exposures(entity_id)
+               if x.kind in (ExposureType.INITIAL, ExposureType.LEARNED)]
+        private = [x.information for x in own
+                   if not any(self.ledger.knows(o, x.information) for o in others)]
+        return tuple(private[:limit])
+
+    def _relation(self, a: str, b: str) -> Relationship:
+        key = pair_key(a, b)
+        return self.relations.get(key) or Relationship(a=key[0], b=key[1])
+
+    def _timepoint_id(self, index: int) -> str:
+        width = max(2, len(str(self.scenario.timeline.count)))
+        return f"tp{index + 1:0{width}d}"
+
+    # ------------------------------------------------------------------ one timepoint
+    async def _timepoint(self, index: int) -> None:
+        s = self.scenario
+        count = s.timeline.count
+        beat = s.timeline.beats[index] if index < len(s.timeline.beats) else None
+        previous = self.timepoints[-1] if self.timepoints else None
+        if beat is not None and beat.at is not None:
+            when = beat.at
+        elif previous is not None:
+            when = previous.timestamp + s.timeline.step_delta
+        else:
+            when = s.timeline.start
+        if previous is not None and when <= previous.timestamp:
+            when = previous.timestamp + s.timeline.step_delta
+        self._sim_time = when
+        tp_id = self._timepoint_id(index)
+        phase = forward.phase(index, count)
+        tension = forward.tension(index, count, s.tension)
+        issues: list[str] = []
+
+        context = TimepointEventContext(
+            scenario=self.brief, index=index, count=count, phase=phase, timestamp=when,
+            time_of_day=time_of_day(when.hour),
+            beat_title=beat.title if beat else None, beat_hint=beat.hint if beat else None,
+            previous_events=tuple(t.event_description for t in self.timepoints[-3:]),
+            cast=tuple(CastMember(entity=self._brief(e), mood=self._mood(e),
+                                  knowledge=self._private_knowledge(e.entity_id))
+                       for e in self.entities.values()),
+            tension=tension,
+        )
+        answer, records = await self.gateway.call(
+            ActionType.TIMEPOINT_EVENT, context, TimepointEventResponse,
+            sampling=SamplingParams(temperature=0.8, max_tokens=600, seed=self.seed),
+            timepoint_id=tp_id,
+        )
+        self._emit_calls(records)
+        assert isinstance(answer, TimepointEventResponse)
+        present = await self._presence(tp_id, answer.event_description, beat, issues)
+        importance = beat.importance if beat and beat.importance is not None else answer.importance
+        timepoint = Timepoint(
+            timepoint_id=tp_id, index=index, timestamp=when,
+            causal_parent=previous.timepoint_id if previous else None,
+            title=beat.title if beat and beat.title else answer.title,
+            event_description=answer.event_description, entities_present=tuple(present),
+            importance=importance, tension=max(tension, answer.tension) if beat else answer.tension,
+        )
+        self.graph.add(timepoint)
+        self.timepoints.append(timepoint)
+        self._emit(ev.TimepointCreated, timepoint=timepoint,
+                   status=StepStatus.DEGRADED if issues else StepStatus.OK, issues=tuple(issues))
+
+        # What the people present see, and what the beat reveals.
+        for entity_id in present:
+            self._record_exposure(ExposureEvent(
+                exposure_id=self._next_exposure_id(), entity_id=entity_id,
+                kind=ExposureType.WITNESSED, information=answer.event_description,
+                source=None, timestamp=when, confidence=1.0, timepoint_id=tp_id,
+            ))
+        for reveal in beat.reveals if beat else ():
+            self._record_exposure(ExposureEvent(
+                exposure_id=self._next_exposure_id(), entity_id=reveal.entity,
+                kind=ExposureType(reveal.kind), information=reveal.information,
+                source=reveal.source, timestamp=when, confidence=reveal.confidence,
+                timepoint_id=tp_id,
+            ))
+
+        present_entities = [self.entities[e] for e in present]
+        speakers = steering.choose_speakers(present_entities, answer.event_description,
+                                            s.animism_level, s.dialog.max_speakers)
+        speaker_ids = {e.entity_id for e in speakers}
+        for entity in present_entities:
+            level, reason = resolution_for(entity.resolution, present=True,
+                                           speaks=entity.entity_id in speaker_ids and len(speakers) > 1,
+                                           importance=importance)
+            if reason is not None:
+                self._emit(ev.EntityElevated, entity_id=entity.entity_id, timepoint_id=tp_id,
+                           previous=entity.resolution, resolution=level, reason=reason)
+                self.entities[entity.entity_id] = entity.model_copy(update={"resolution": level})
+
+        turns: list[DialogTurn] = []
+        new_knowledge: dict[str, int] = {}
+        if len(speakers) >= 2:
+            turns = await self._dialog(timepoint, [self.entities[e.entity_id] for e in speakers],
+                                       present, issues, new_knowledge)
+        else:
+            eligible = len(speakers)
+            self._emit(ev.DialogSkipped, timepoint_id=tp_id,
+                       reason=f"{eligible} of {len(present)} present entities can take part in "
+                              "dialog; a dialog needs two")
+
+        self._update_state(timepoint, present, turns, new_knowledge)
+        self._emit(ev.TimepointCompleted, timepoint_id=tp_id,
+                   status=StepStatus.DEGRADED if issues else StepStatus.OK, issues=tuple(issues))
+
+    def _record_exposure(self, exposure: ExposureEvent) -> bool:
+        if self.ledger.record(exposure):
+            self._emit(ev.ExposureRecorded, exposure=exposure)
+            return True
+        return False
+
+    async def _presence(self, tp_id: str, description: str, beat: Any, issues: list[str]
+                        ) -> list[str]:
+        ids = list(self.entities)
+        if beat is not None and beat.present is not None:
+            return [e for e in ids if e in set(beat.present)]
+        if len(ids) <= 2:
+            return ids
+        max_present = max(2, min(len(ids), self.scenario.dialog.max_speakers + 2))
+        context = PresenceContext(
+            scenario=self.brief, timepoint_id=tp_id, event_description=description,
+            candidates=tuple(self._brief(e) for e in self.entities.values()),
+            min_present=2, max_present=max_present,
+        )
+        answer, records = await self.gateway.call(
+            ActionType.ENTITY_PRESENCE, context, PresenceResponse,
+            sampling=SamplingParams(temperature=0.2, max_tokens=300, seed=self.seed),
+            timepoint_id=tp_id,
+        )
+        self._emit_calls(records)
+        assert isinstance(answer, PresenceResponse)
+        unknown = [e for e in answer.entities_present if e not in self.entities]
+        if unknown:
+            issues.append(f"presence named unknown entities, left out: {', '.join(unknown)}")
+        chosen = set(answer.entities_present)
+        present = [e for e in ids if e in chosen]
+        if not present:
+            raise _TimepointFailure("the presence answer named no known entity")
+        return present
+
+    # ------------------------------------------------------------------ dialog
+    def _style(self, entity: Entity) -> SpeakingStyle:
+        return persona.speaking_style(entity.profile, entity.tensor)
+
+    def _knowledge_refs(self, entity: Entity, tp_id: str) -> tuple[KnowledgeRef, ...]:
+        out = []
+        for x in self.ledger.recall(entity.entity_id, entity.resolution, exclude_timepoint=tp_id):
+            source = self.entities[x.source].name if x.source in self.entities else x.source
+            out.append(KnowledgeRef(information=x.information, kind=x.kind.value,
+                                    category=x.category, source=source,
+                                    timepoint_id=x.timepoint_id, confidence=x.confidence))
+        return tuple(out)
+
+    def _turn_brief(self, turn: DialogTurn) -> TurnBrief:
+        return TurnBrief(
+            turn_index=turn.turn_index, speaker_id=turn.speaker,
+            speaker_name=self.entities[turn.speaker].name, content=turn.content,
+            knowledge_references=turn.knowledge_references, stance=turn.stance,
+            emotional_tone=turn.emotional_tone, addressed_to=turn.addressed_to,
+        )
+
+    async def _dialog(self, tp: Timepoint, speakers: list[Entity], present: list[str],
+                      issues: list[str], new_knowledge: dict[str, int]) -> list[DialogTurn]:
+        s = self.scenario
+        dialog_id = f"{tp.timepoint_id}-d1"
+        planned = s.dialog.turns
+        self._emit(ev.DialogStarted, dialog_id=dialog_id, timepoint_id=tp.timepoint_id,
+                   participants=tuple(e.entity_id for e in speakers), planned_turns=planned)
+        rng = self._rng("dialog", tp.timepoint_id)
+        styles = {e.entity_id: self._style(e) for e in speakers}
+        turns: list[DialogTurn] = []
+        spoken: dict[str, int] = {}
+        failed = 0
+        extraction_tasks: list[tuple[DialogTurn, asyncio.Task[Any]]] = []
+        next_index = 0
+        last_speaker: str | None = None
+        while True:
+            plans = steering.plan_round(speakers, spoken, last_speaker, next_index, planned,
+                                        s.dialog.parallel, rng)
+            if not plans:
+                break
+            contexts = []
+            for plan in plans:
+                entity = self.entities[plan.speaker]
+                params = persona.persona_params(entity.cognitive, entity.tensor,
+                                                styles[plan.speaker], plan.turn_index, planned)
+                contexts.append(self._turn_context(tp, entity, styles[plan.speaker], plan,
+                                                   present, turns, spoken, params))
+                self._emit(ev.DialogTurnStarted, dialog_id=dialog_id, turn_index=plan.turn_index,
+                           speaker=plan.speaker, addressed_to=plan.addressed_to, persona=params)
+            results = await asyncio.gather(
+                *(self._speak(dialog_id, plan.turn_index, ctx, tp.timepoint_id)
+                  for plan, ctx in zip(plans, contexts, strict=True)),
+                return_exceptions=True,
+            )
+            for plan, ctx, result in zip(plans, contexts, results, strict=True):
+                next_index = max(next_index, plan.turn_index + 1)
+                if isinstance(result, LLMCallFailed):
+                    self._emit_calls(result.records)
+                    self._emit(ev.DialogTurnFailed, dialog_id=dialog_id,
+                               turn_index=plan.turn_index, speaker=plan.speaker,
+                               error=str(result))
+                    failed += 1
+                    continue
+                if isinstance(result, BaseException):
+                    raise result
+                answer, records = result
+                self._emit_calls(records)
+                turn = self._accept_turn(dialog_id, tp, plan.turn_index, plan.speaker, answer,
+                                         ctx, present)
+                turns.append(turn)
+                spoken[plan.speaker] = spoken.get(plan.speaker, 0) + 1
+                last_speaker = plan.speaker
+                extraction_tasks.append(
+                    (turn, asyncio.ensure_future(self._extract(tp, turn, present)))
+                )
+        for turn, task in extraction_tasks:
+            try:
+                answer, records = await task
+            except LLMCallFailed as exc:
+                self._emit_calls(exc.records)
+                self._emit(ev.KnowledgeExtractionFailed, dialog_id=dialog_id,
+                           turn_index=turn.turn_index, error=str(exc))
+                issues.append(f"knowledge extraction failed for turn {turn.turn_index + 1}")
+                continue
+            self._emit_calls(records)
+            self._apply_extraction(tp, turn, answer, present, new_knowledge)
+        if failed:
+            issues.append(f"{failed} of {planned} dialog turns failed")
+        status = StepStatus.OK if not failed else (
+            StepStatus.FAILED if not turns else StepStatus.DEGRADED)
+        self._emit(ev.DialogFinished, dialog_id=dialog_id, timepoint_id=tp.timepoint_id,
+                   turn_count=len(turns), failed_turns=failed, status=status)
+        for turn in turns:
+            self.prior_beats.append(f"{self.entities[turn.speaker].name}: "
+                                    f"{turn.content.split('. ')[0][:120]}")
+        self.prior_beats = self.prior_beats[-PRIOR_BEATS:]
+        return turns
+
+    def _turn_context(self, tp: Timepoint, entity: Entity, style: SpeakingStyle,
+                      plan: steering.TurnPlan, present: list[str], turns: list[DialogTurn],
+                      spoken: dict[str, int], params: Any) -> DialogTurnContext:
+        listeners = []
+        for other in present:
+            if other == entity.entity_id:
+                continue
+            rel = self._relation(entity.entity_id, other)
+            listeners.append(RelationBrief(
+                entity=self._brief(self.entities[other]), trust=rel.trust,
+                alignment=rel.alignment, note=self.notes.get(pair_key(entity.entity_id, other), ""),
+            ))
+        return DialogTurnContext(
+            scenario=self.brief, timepoint_id=tp.timepoint_id, timepoint_title=tp.title,
+            event_description=tp.event_description, time_of_day=time_of_day(tp.timestamp.hour),
+            tension=tp.tension, speaker=self._brief(entity), personality=entity.profile.personality,
+            voice=entity.profile.voice, style=style, mood=self._mood(entity),
+            speaking_mode=steering.speaking_mode(entity.profile.entity_type),  # type: ignore[arg-type]
+            knowledge=self._knowledge_refs(entity, tp.timepoint_id), listeners=tuple(listeners),
+            previous_turns=tuple(self._turn_brief(t) for t in turns[-PREVIOUS_TURNS:]),
+            addressed_to=plan.addressed_to, move=plan.move, turn_index=plan.turn_index,
+            planned_turns=self.scenario.dialog.turns,
+            speaker_turn_number=spoken.get(entity.entity_id, 0),
+            prior_beats=tuple(self.prior_beats), persona=params,
+        )
+
+    async def _speak(self, dialog_id: str, turn_index: int, ctx: DialogTurnContext,
+                     tp_id: str) -> tuple[DialogTurnResponse, list[CallRecord]]:
+        def chunk(text: str) -> None:
+            self._emit(ev.DialogTokens, dialog_id=dialog_id, turn_index=turn_index, text=text)
+
+        p = ctx.persona
+        answer, records = await self.gateway.call(
+            ActionType.DIALOG_TURN, ctx, DialogTurnResponse,
+            sampling=SamplingParams(temperature=p.temperature, top_p=p.top_p,
+                                    max_tokens=p.max_tokens, frequency_penalty=p.frequency_penalty,
+                                    presence_penalty=p.presence_penalty, seed=self.seed),
+            timepoint_id=tp_id, on_chunk=chunk,
+        )
+        assert isinstance(answer, DialogTurnResponse)
+        return answer, records
+
+    def _accept_turn(self, dialog_id: str, tp: Timepoint, turn_index: int, speaker: str,
+                     answer: DialogTurnResponse, ctx: DialogTurnContext, present: list[str]
+                     ) -> DialogTurn:
+        """Validate a turn (M4) and record it. References the speaker cannot know are removed
+        from the turn and reported; the turn is then marked degraded."""
+        known = self.ledger.items(speaker)
+        result = validators.information_conservation(answer.knowledge_references, known)
+        refs = tuple(r for r in answer.knowledge_references if r not in result.violations)
+        issues = tuple(f"referenced unknown knowledge: {v}" for v in result.violations)
+        self._emit(ev.ValidationReported, validator=result.validator, entity_id=speaker,
+                   timepoint_id=tp.timepoint_id, dialog_id=dialog_id, turn_index=turn_index,
+                   valid=result.valid, violations=result.violations,
+                   action="" if result.valid else "unknown references removed from the turn")
+        addressed = answer.addressed_to if answer.addressed_to in present else ctx.addressed_to
+        turn = DialogTurn(
+            dialog_id=dialog_id, turn_index=turn_index, speaker=speaker, content=answer.content,
+            emotional_tone=answer.emotional_tone, knowledge_references=refs,
+            addressed_to=addressed if addressed != speaker else None, stance=answer.stance,
+            physical_state_influence=answer.physical_state_influence, persona=ctx.persona,
+            timestamp=tp.timestamp + timedelta(minutes=2 * turn_index),
+            status=StepStatus.DEGRADED if issues else StepStatus.OK, issues=issues,
+        )
+        self._emit(ev.DialogTurnFinished, turn=turn)
+        return turn
+
+    async def _extract(self, tp: Timepoint, turn: DialogTurn, present: list[str]
+                       ) -> tuple[ExtractionResponse, list[CallRecord]]:
+        listeners = [self.entities[e] for e in present if e != turn.speaker]
+        context = ExtractionContext(
+            scenario=self.brief, timepoint_id=tp.timepoint_id, turn=self._turn_brief(turn),
+            speaker=self._brief(self.entities[turn.speaker]),
+            listeners=tuple(self._brief(e) for e in listeners),
+            known_by_listeners={e.entity_id: tuple(self.ledger.items(e.entity_id)[-12:])
+                                for e in listeners},
+        )
+        answer, records = await self.gateway.call(
+            ActionType.KNOWLEDGE_EXTRACTION, context, ExtractionResponse,
+            sampling=SamplingParams(temperature=0.1, max_tokens=900, seed=self.seed),
+            timepoint_id=tp.timepoint_id,
+        )
+        assert isinstance(answer, ExtractionResponse)
+        return answer, records
+
+    def _apply_extraction(self, tp: Timepoint, turn: DialogTurn, answer: ExtractionResponse,
+                          present: list[str], new_knowledge: dict[str, int]) -> None:
+        present_set = set(present)
+        speaker_known = set(self.ledger.items(turn.speaker))
+        for item in answer.items:
+            item = item.model_copy(update={"speaker": turn.speaker})
+            check = validators.extraction_provenance(
+                item, speaker_known=speaker_known,
+                turn_references=set(turn.knowledge_references), present=present_set,
+            )
+            if not check.valid:
+                self._emit(ev.ValidationReported, validator=check.validator,
+                           entity_id=turn.speaker, timepoint_id=tp.timepoint_id,
+                           dialog_id=turn.dialog_id, turn_index=turn.turn_index, valid=False,
+                           violations=check.violations, action="item not recorded")
+                continue
+            for exposure in told_exposures(
+                item, ledger=self.ledger, present=present_set, timepoint_id=tp.timepoint_id,
+                at=turn.timestamp, dialog_id=turn.dialog_id, turn_index=turn.turn_index,
+                make_id=self._next_exposure_id,
+            ):
+                if self._record_exposure(exposure):
+                    new_knowledge[exposure.entity_id] = new_knowledge.get(exposure.entity_id, 0) + 1
+
+    # ------------------------------------------------------------------ state after a timepoint
+    def _update_state(self, tp: Timepoint, present: list[str], turns: list[DialogTurn],
+                      new_knowledge: dict[str, int]) -> None:
+        present_set = set(present)
+        hours = self.scenario.timeline.step_delta.total_seconds() / 3600.0
+        for entity_id, entity in list(self.entities.items()):
+            if entity_id in present_set:
+                trust = {other: self._relation(entity_id, other).trust for other in present}
+                cognitive = emotion.dialog_impact(
+                    entity_id, emotion.ttm_to_cognitive(entity.tensor), turns, trust=trust,
+                    new_knowledge=new_knowledge.get(entity_id, 0) + 1,
+                    vitality=entity.tensor.bio("vitality"),
+                )
+                tensor = emotion.cognitive_to_ttm(entity.tensor, cognitive)
+                cause = "dialog" if any(t.speaker == entity_id for t in turns) else "witnessed"
+            elif self.timepoints and len(self.timepoints) > 1:
+                tensor = emotion.rest(entity.tensor, hours)
+                cognitive = emotion.ttm_to_cognitive(tensor)
+                cause = "rest"
+                if tensor.as_tuples() == entity.tensor.as_tuples():
+                    continue
+            else:
+                continue
+            updated = entity.model_copy(update={"tensor": tensor, "cognitive": cognitive})
+            self.entities[entity_id] = updated
+            self._emit(ev.TensorUpdated, entity_id=entity_id, timepoint_id=tp.timepoint_id,
+                       resolution=updated.resolution, tensor=ev.TensorSnapshot.of(tensor),
+                       cognitive=cognitive, cause=cause)
+        knowledge = {e: self.ledger.items(e) for e in present}
+        for rel in relationships.update_after_dialog(self.relations, turns, knowledge):
+            self.relations[(rel.a, rel.b)] = rel
+            self._emit(ev.RelationshipUpdated, timepoint_id=tp.timepoint_id, relationship=rel)

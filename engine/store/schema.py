@@ -1,0 +1,200 @@
+"""Schema migrations, applied in order and tracked with ``PRAGMA user_version``."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the event log and the materialized tables of FORWARD runs
+    """
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        scenario TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        mode TEXT NOT NULL,
+        seed INTEGER NOT NULL,
+        config_hash TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        status_reason TEXT,
+        planned_timepoints INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        wall_seconds REAL,
+        entities INTEGER NOT NULL DEFAULT 0,
+        timepoints INTEGER NOT NULL DEFAULT 0,
+        dialog_turns INTEGER NOT NULL DEFAULT 0,
+        exposure_events INTEGER NOT NULL DEFAULT 0,
+        llm_calls INTEGER NOT NULL DEFAULT 0,
+        failed_steps INTEGER NOT NULL DEFAULT 0,
+        tokens_in INTEGER NOT NULL DEFAULT 0,
+        tokens_out INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        warnings_json TEXT NOT NULL DEFAULT '[]',
+        scenario_json TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE events (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        branch_id TEXT NOT NULL,
+        sim_time TEXT,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE branches (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        branch_id TEXT NOT NULL,
+        parent_branch_id TEXT,
+        fork_timepoint_id TEXT,
+        label TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (run_id, branch_id)
+    );
+    CREATE TABLE entities (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        entity_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        entity_type TEXT NOT NULL,
+        role TEXT NOT NULL,
+        archetype TEXT,
+        source TEXT NOT NULL,
+        profile_json TEXT NOT NULL,
+        PRIMARY KEY (run_id, entity_id)
+    );
+    CREATE TABLE entity_states (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        branch_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        timepoint_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        resolution TEXT NOT NULL,
+        context_json TEXT NOT NULL,
+        biology_json TEXT NOT NULL,
+        behavior_json TEXT NOT NULL,
+        cognitive_json TEXT NOT NULL,
+        cause TEXT NOT NULL,
+        PRIMARY KEY (run_id, branch_id, entity_id, timepoint_id)
+    );
+    CREATE TABLE timepoints (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        timepoint_id TEXT NOT NULL,
+        branch_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        timestamp TEXT NOT NULL,
+        causal_parent TEXT,
+        title TEXT NOT NULL,
+        event_description TEXT NOT NULL,
+        entities_present_json TEXT NOT NULL,
+        importance REAL NOT NULL,
+        tension REAL NOT NULL,
+        status TEXT NOT NULL,
+        issues_json TEXT NOT NULL DEFAULT '[]',
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run_id, timepoint_id)
+    );
+    CREATE INDEX timepoints_order ON timepoints (run_id, branch_id, idx);
+    CREATE TABLE causal_edges (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        branch_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        edge_type TEXT NOT NULL,
+        PRIMARY KEY (run_id, branch_id, source, target, edge_type)
+    );
+    CREATE TABLE dialogs (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        dialog_id TEXT NOT NULL,
+        branch_id TEXT NOT NULL,
+        timepoint_id TEXT NOT NULL,
+        participants_json TEXT NOT NULL,
+        planned_turns INTEGER NOT NULL,
+        turn_count INTEGER NOT NULL DEFAULT 0,
+        failed_turns INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'running',
+        PRIMARY KEY (run_id, dialog_id)
+    );
+    CREATE TABLE dialog_turns (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        dialog_id TEXT NOT NULL,
+        turn_index INTEGER NOT NULL,
+        timepoint_id TEXT NOT NULL,
+        speaker TEXT NOT NULL,
+        addressed_to TEXT,
+        content TEXT NOT NULL,
+        emotional_tone TEXT NOT NULL,
+        stance TEXT NOT NULL,
+        knowledge_refs_json TEXT NOT NULL,
+        persona_json TEXT NOT NULL,
+        physical_state_influence TEXT NOT NULL,
+        status TEXT NOT NULL,
+        issues_json TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run_id, dialog_id, turn_index)
+    );
+    CREATE INDEX dialog_turns_by_timepoint ON dialog_turns (run_id, timepoint_id, seq);
+    CREATE TABLE exposure_events (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        exposure_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        information TEXT NOT NULL,
+        source TEXT,
+        timestamp TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        timepoint_id TEXT,
+        dialog_id TEXT,
+        turn_index INTEGER,
+        category TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run_id, exposure_id)
+    );
+    CREATE INDEX exposure_by_entity ON exposure_events (run_id, entity_id, seq);
+    CREATE TABLE relationships (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        branch_id TEXT NOT NULL,
+        a TEXT NOT NULL,
+        b TEXT NOT NULL,
+        timepoint_id TEXT NOT NULL,
+        trust REAL NOT NULL,
+        alignment REAL NOT NULL,
+        shared_json TEXT NOT NULL,
+        interaction_count INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run_id, branch_id, a, b, timepoint_id)
+    );
+    CREATE TABLE llm_calls (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        call_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        status TEXT NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        latency_ms REAL NOT NULL,
+        request_hash TEXT NOT NULL,
+        timepoint_id TEXT,
+        error TEXT,
+        PRIMARY KEY (run_id, call_id)
+    );
+    CREATE TABLE validations (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        validator TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        timepoint_id TEXT,
+        dialog_id TEXT,
+        turn_index INTEGER,
+        valid INTEGER NOT NULL,
+        violations_json TEXT NOT NULL,
+        action TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

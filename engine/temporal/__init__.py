@@ -1,0 +1,1 @@
+"""Temporal reasoning: the causal graph and the temporal modes (M7, M17)."""
