@@ -126,17 +126,32 @@ def new_run_id() -> str:
 
 
 def config_hash(scenario_data: dict[str, Any], seed: int, provider: str, model: str) -> str:
-    payload = {"scenario": scenario_data, "seed": seed, "provider": provider, "model": model,
-               "engine": __version__}
+    payload = {
+        "scenario": scenario_data,
+        "seed": seed,
+        "provider": provider,
+        "model": model,
+        "engine": __version__,
+    }
     data = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
 @dataclass
 class _Tally:
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("entities", "timepoints", "dialog_turns", "exposure_events", "llm_calls",
-         "failed_steps"), 0))
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            (
+                "entities",
+                "timepoints",
+                "dialog_turns",
+                "exposure_events",
+                "llm_calls",
+                "failed_steps",
+            ),
+            0,
+        )
+    )
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
@@ -198,8 +213,7 @@ class Simulation:
         self.control = control or RunControl()
         self.gateway = Gateway(provider)
         self.scenario_data = scenario.model_dump(mode="json")
-        self.config_hash = config_hash(self.scenario_data, self.seed, provider.name,
-                                       provider.model)
+        self.config_hash = config_hash(self.scenario_data, self.seed, provider.name, provider.model)
         self.brief = ScenarioBrief(
             name=scenario.name,
             title=scenario.title,
@@ -241,11 +255,18 @@ class Simulation:
         for r in records:
             self._emit(
                 ev.LLMCallFinished,
-                call_id=r.call_id, action=r.action, provider=r.provider, model=r.model,
-                status=r.status, prompt_tokens=r.prompt_tokens,
-                completion_tokens=r.completion_tokens, cost_usd=r.cost_usd,
-                latency_ms=round(r.latency_ms, 3), request_hash=r.request_hash,
-                timepoint_id=r.timepoint_id, error=r.error,
+                call_id=r.call_id,
+                action=r.action,
+                provider=r.provider,
+                model=r.model,
+                status=r.status,
+                prompt_tokens=r.prompt_tokens,
+                completion_tokens=r.completion_tokens,
+                cost_usd=r.cost_usd,
+                latency_ms=round(r.latency_ms, 3),
+                request_hash=r.request_hash,
+                timepoint_id=r.timepoint_id,
+                error=r.error,
             )
 
     async def _commit(self) -> None:
@@ -299,11 +320,19 @@ class Simulation:
         self._started = time.perf_counter()
         started_at = datetime.now(UTC)
         self._emit(
-            ev.RunStarted, scenario=self.scenario.name, title=self.scenario.title,
-            mode=self.scenario.mode, seed=self.seed, config_hash=self.config_hash,
-            provider=self.provider.name, model=self.provider.model, source=self.loaded.source,
-            scenario_data=self.scenario_data, planned_timepoints=self.scenario.timeline.count,
-            warnings=self.loaded.warnings, started_at=started_at,
+            ev.RunStarted,
+            scenario=self.scenario.name,
+            title=self.scenario.title,
+            mode=self.scenario.mode,
+            seed=self.seed,
+            config_hash=self.config_hash,
+            provider=self.provider.name,
+            model=self.provider.model,
+            source=self.loaded.source,
+            scenario_data=self.scenario_data,
+            planned_timepoints=self.scenario.timeline.count,
+            warnings=self.loaded.warnings,
+            started_at=started_at,
         )
         await self._commit()
         status, reason = RunStatus.COMPLETED, None
@@ -345,11 +374,14 @@ class Simulation:
         records = exc.records if isinstance(exc, LLMCallFailed) else []
         tp_id = self._timepoint_id(index)
         self._emit(
-            ev.TimepointFailed, index=index,
+            ev.TimepointFailed,
+            index=index,
             timepoint_id=tp_id if any(t.timepoint_id == tp_id for t in self.timepoints) else None,
-            error=str(exc), discarded_from_seq=mark + 1,
+            error=str(exc),
+            discarded_from_seq=mark + 1,
             llm_calls=len(calls) + len(records),
-            prompt_tokens=sum(c.prompt_tokens for c in calls) + sum(r.prompt_tokens for r in records),
+            prompt_tokens=sum(c.prompt_tokens for c in calls)
+            + sum(r.prompt_tokens for r in records),
             completion_tokens=sum(c.completion_tokens for c in calls)
             + sum(r.completion_tokens for r in records),
             cost_usd=sum(c.cost_usd for c in calls) + sum(r.cost_usd for r in records),
@@ -358,16 +390,24 @@ class Simulation:
     async def _finish(self, status: RunStatus, reason: str | None) -> None:
         wall = time.perf_counter() - self._started
         # the tally of what is committed, plus the final event itself
-        pending_tally = _Tally(dict(self._tally.counts), self._tally.prompt_tokens,
-                               self._tally.completion_tokens, self._tally.cost_usd)
+        pending_tally = _Tally(
+            dict(self._tally.counts),
+            self._tally.prompt_tokens,
+            self._tally.completion_tokens,
+            self._tally.cost_usd,
+        )
         for event in self._pending:
             pending_tally.add(event)
         finished_at = datetime.now(UTC)
         self._emit(
-            ev.RunFinished, status=status, reason=reason, counts=pending_tally.run_counts(),
+            ev.RunFinished,
+            status=status,
+            reason=reason,
+            counts=pending_tally.run_counts(),
             prompt_tokens=pending_tally.prompt_tokens,
             completion_tokens=pending_tally.completion_tokens,
-            cost_usd=round(pending_tally.cost_usd, 6), wall_seconds=round(wall, 4),
+            cost_usd=round(pending_tally.cost_usd, 6),
+            wall_seconds=round(wall, 4),
             finished_at=finished_at,
         )
         await self._commit()
@@ -383,13 +423,20 @@ class Simulation:
         missing = s.total_entities - len(profiles)
         if missing > 0:
             context = PopulationContext(
-                scenario=self.brief, count=missing,
-                existing=tuple(EntityBrief(entity_id=p.entity_id, name=p.name, role=p.role,
-                                           entity_type=p.entity_type) for p in profiles),
+                scenario=self.brief,
+                count=missing,
+                existing=tuple(
+                    EntityBrief(
+                        entity_id=p.entity_id, name=p.name, role=p.role, entity_type=p.entity_type
+                    )
+                    for p in profiles
+                ),
                 types=tuple(s.generated_types),
             )
             answer, records = await self.gateway.call(
-                ActionType.ENTITY_POPULATION, context, PopulationResponse,
+                ActionType.ENTITY_POPULATION,
+                context,
+                PopulationResponse,
                 sampling=SamplingParams(temperature=0.9, max_tokens=2400, seed=self.seed),
             )
             self._emit_calls(records)
@@ -401,14 +448,21 @@ class Simulation:
                 profiles.append(profile_from_draft(draft, entity_id))
                 resolutions[entity_id] = s.default_resolution
         for profile in profiles:
-            entity = initial_entity(profile, states.get(profile.entity_id),
-                                    resolutions[profile.entity_id])
+            entity = initial_entity(
+                profile, states.get(profile.entity_id), resolutions[profile.entity_id]
+            )
             self.entities[entity.entity_id] = entity
-            self._emit(ev.EntityCreated, profile=profile, resolution=entity.resolution,
-                       tensor=ev.TensorSnapshot.of(entity.tensor), cognitive=entity.cognitive)
+            self._emit(
+                ev.EntityCreated,
+                profile=profile,
+                resolution=entity.resolution,
+                tensor=ev.TensorSnapshot.of(entity.tensor),
+                cognitive=entity.cognitive,
+            )
         for entity in self.entities.values():
-            for exposure in initial_exposures(entity.entity_id, entity.profile.initial_knowledge,
-                                              start, self._next_exposure_id):
+            for exposure in initial_exposures(
+                entity.entity_id, entity.profile.initial_knowledge, start, self._next_exposure_id
+            ):
                 if self.ledger.record(exposure):
                     self._emit(ev.ExposureRecorded, exposure=exposure)
         for spec in s.relationships:
@@ -422,22 +476,33 @@ class Simulation:
     # ------------------------------------------------------------------ briefs
     def _brief(self, entity: Entity) -> EntityBrief:
         p = entity.profile
-        return EntityBrief(entity_id=p.entity_id, name=p.name, role=p.role,
-                           entity_type=p.entity_type)
+        return EntityBrief(
+            entity_id=p.entity_id, name=p.name, role=p.role, entity_type=p.entity_type
+        )
 
     def _mood(self, entity: Entity) -> MoodBrief:
         c, t = entity.cognitive, entity.tensor
         return MoodBrief(
-            valence=c.valence, arousal=c.arousal, energy=c.energy, fatigue=t.bio("fatigue"),
-            pain=t.bio("pain"), label=emotion.mood_label(c, t.bio("fatigue"), t.bio("pain")),
+            valence=c.valence,
+            arousal=c.arousal,
+            energy=c.energy,
+            fatigue=t.bio("fatigue"),
+            pain=t.bio("pain"),
+            label=emotion.mood_label(c, t.bio("fatigue"), t.bio("pain")),
         )
 
     def _private_knowledge(self, entity_id: str, limit: int = 3) -> tuple[str, ...]:
         others = [e for e in self.entities if e != entity_id]
-        own = [x for x in self.ledger.exposures(entity_id)
-               if x.kind in (ExposureType.INITIAL, ExposureType.LEARNED)]
-        private = [x.information for x in own
-                   if not any(self.ledger.knows(o, x.information) for o in others)]
+        own = [
+            x
+            for x in self.ledger.exposures(entity_id)
+            if x.kind in (ExposureType.INITIAL, ExposureType.LEARNED)
+        ]
+        private = [
+            x.information
+            for x in own
+            if not any(self.ledger.knows(o, x.information) for o in others)
+        ]
         return tuple(private[:limit])
 
     def _relation(self, a: str, b: str) -> Relationship:
@@ -469,17 +534,29 @@ class Simulation:
         issues: list[str] = []
 
         context = TimepointEventContext(
-            scenario=self.brief, index=index, count=count, phase=phase, timestamp=when,
+            scenario=self.brief,
+            index=index,
+            count=count,
+            phase=phase,
+            timestamp=when,
             time_of_day=time_of_day(when.hour),
-            beat_title=beat.title if beat else None, beat_hint=beat.hint if beat else None,
+            beat_title=beat.title if beat else None,
+            beat_hint=beat.hint if beat else None,
             previous_events=tuple(t.event_description for t in self.timepoints[-3:]),
-            cast=tuple(CastMember(entity=self._brief(e), mood=self._mood(e),
-                                  knowledge=self._private_knowledge(e.entity_id))
-                       for e in self.entities.values()),
+            cast=tuple(
+                CastMember(
+                    entity=self._brief(e),
+                    mood=self._mood(e),
+                    knowledge=self._private_knowledge(e.entity_id),
+                )
+                for e in self.entities.values()
+            ),
             tension=tension,
         )
         answer, records = await self.gateway.call(
-            ActionType.TIMEPOINT_EVENT, context, TimepointEventResponse,
+            ActionType.TIMEPOINT_EVENT,
+            context,
+            TimepointEventResponse,
             sampling=SamplingParams(temperature=0.8, max_tokens=600, seed=self.seed),
             timepoint_id=tp_id,
         )
@@ -488,59 +565,102 @@ class Simulation:
         present = await self._presence(tp_id, answer.event_description, beat, issues)
         importance = beat.importance if beat and beat.importance is not None else answer.importance
         timepoint = Timepoint(
-            timepoint_id=tp_id, index=index, timestamp=when,
+            timepoint_id=tp_id,
+            index=index,
+            timestamp=when,
             causal_parent=previous.timepoint_id if previous else None,
             title=beat.title if beat and beat.title else answer.title,
-            event_description=answer.event_description, entities_present=tuple(present),
-            importance=importance, tension=max(tension, answer.tension) if beat else answer.tension,
+            event_description=answer.event_description,
+            entities_present=tuple(present),
+            importance=importance,
+            tension=max(tension, answer.tension) if beat else answer.tension,
         )
         self.graph.add(timepoint)
         self.timepoints.append(timepoint)
-        self._emit(ev.TimepointCreated, timepoint=timepoint,
-                   status=StepStatus.DEGRADED if issues else StepStatus.OK, issues=tuple(issues))
+        self._emit(
+            ev.TimepointCreated,
+            timepoint=timepoint,
+            status=StepStatus.DEGRADED if issues else StepStatus.OK,
+            issues=tuple(issues),
+        )
 
         # What the people present see, and what the beat reveals.
         for entity_id in present:
-            self._record_exposure(ExposureEvent(
-                exposure_id=self._next_exposure_id(), entity_id=entity_id,
-                kind=ExposureType.WITNESSED, information=answer.event_description,
-                source=None, timestamp=when, confidence=1.0, timepoint_id=tp_id,
-            ))
+            self._record_exposure(
+                ExposureEvent(
+                    exposure_id=self._next_exposure_id(),
+                    entity_id=entity_id,
+                    kind=ExposureType.WITNESSED,
+                    information=answer.event_description,
+                    source=None,
+                    timestamp=when,
+                    confidence=1.0,
+                    timepoint_id=tp_id,
+                )
+            )
         for reveal in beat.reveals if beat else ():
-            self._record_exposure(ExposureEvent(
-                exposure_id=self._next_exposure_id(), entity_id=reveal.entity,
-                kind=ExposureType(reveal.kind), information=reveal.information,
-                source=reveal.source, timestamp=when, confidence=reveal.confidence,
-                timepoint_id=tp_id,
-            ))
+            self._record_exposure(
+                ExposureEvent(
+                    exposure_id=self._next_exposure_id(),
+                    entity_id=reveal.entity,
+                    kind=ExposureType(reveal.kind),
+                    information=reveal.information,
+                    source=reveal.source,
+                    timestamp=when,
+                    confidence=reveal.confidence,
+                    timepoint_id=tp_id,
+                )
+            )
 
         present_entities = [self.entities[e] for e in present]
-        speakers = steering.choose_speakers(present_entities, answer.event_description,
-                                            s.animism_level, s.dialog.max_speakers)
+        speakers = steering.choose_speakers(
+            present_entities, answer.event_description, s.animism_level, s.dialog.max_speakers
+        )
         speaker_ids = {e.entity_id for e in speakers}
         for entity in present_entities:
-            level, reason = resolution_for(entity.resolution, present=True,
-                                           speaks=entity.entity_id in speaker_ids and len(speakers) > 1,
-                                           importance=importance)
+            level, reason = resolution_for(
+                entity.resolution,
+                present=True,
+                speaks=entity.entity_id in speaker_ids and len(speakers) > 1,
+                importance=importance,
+            )
             if reason is not None:
-                self._emit(ev.EntityElevated, entity_id=entity.entity_id, timepoint_id=tp_id,
-                           previous=entity.resolution, resolution=level, reason=reason)
+                self._emit(
+                    ev.EntityElevated,
+                    entity_id=entity.entity_id,
+                    timepoint_id=tp_id,
+                    previous=entity.resolution,
+                    resolution=level,
+                    reason=reason,
+                )
                 self.entities[entity.entity_id] = entity.model_copy(update={"resolution": level})
 
         turns: list[DialogTurn] = []
         new_knowledge: dict[str, int] = {}
         if len(speakers) >= 2:
-            turns = await self._dialog(timepoint, [self.entities[e.entity_id] for e in speakers],
-                                       present, issues, new_knowledge)
+            turns = await self._dialog(
+                timepoint,
+                [self.entities[e.entity_id] for e in speakers],
+                present,
+                issues,
+                new_knowledge,
+            )
         else:
             eligible = len(speakers)
-            self._emit(ev.DialogSkipped, timepoint_id=tp_id,
-                       reason=f"{eligible} of {len(present)} present entities can take part in "
-                              "dialog; a dialog needs two")
+            self._emit(
+                ev.DialogSkipped,
+                timepoint_id=tp_id,
+                reason=f"{eligible} of {len(present)} present entities can take part in "
+                "dialog; a dialog needs two",
+            )
 
         self._update_state(timepoint, present, turns, new_knowledge)
-        self._emit(ev.TimepointCompleted, timepoint_id=tp_id,
-                   status=StepStatus.DEGRADED if issues else StepStatus.OK, issues=tuple(issues))
+        self._emit(
+            ev.TimepointCompleted,
+            timepoint_id=tp_id,
+            status=StepStatus.DEGRADED if issues else StepStatus.OK,
+            issues=tuple(issues),
+        )
 
     def _record_exposure(self, exposure: ExposureEvent) -> bool:
         if self.ledger.record(exposure):
@@ -548,8 +668,9 @@ class Simulation:
             return True
         return False
 
-    async def _presence(self, tp_id: str, description: str, beat: Any, issues: list[str]
-                        ) -> list[str]:
+    async def _presence(
+        self, tp_id: str, description: str, beat: Any, issues: list[str]
+    ) -> list[str]:
         ids = list(self.entities)
         if beat is not None and beat.present is not None:
             return [e for e in ids if e in set(beat.present)]
@@ -557,12 +678,17 @@ class Simulation:
             return ids
         max_present = max(2, min(len(ids), self.scenario.dialog.max_speakers + 2))
         context = PresenceContext(
-            scenario=self.brief, timepoint_id=tp_id, event_description=description,
+            scenario=self.brief,
+            timepoint_id=tp_id,
+            event_description=description,
             candidates=tuple(self._brief(e) for e in self.entities.values()),
-            min_present=2, max_present=max_present,
+            min_present=2,
+            max_present=max_present,
         )
         answer, records = await self.gateway.call(
-            ActionType.ENTITY_PRESENCE, context, PresenceResponse,
+            ActionType.ENTITY_PRESENCE,
+            context,
+            PresenceResponse,
             sampling=SamplingParams(temperature=0.2, max_tokens=300, seed=self.seed),
             timepoint_id=tp_id,
         )
@@ -585,26 +711,48 @@ class Simulation:
         out = []
         for x in self.ledger.recall(entity.entity_id, entity.resolution, exclude_timepoint=tp_id):
             source = self.entities[x.source].name if x.source in self.entities else x.source
-            out.append(KnowledgeRef(information=x.information, kind=x.kind.value,
-                                    category=x.category, source=source,
-                                    timepoint_id=x.timepoint_id, confidence=x.confidence))
+            out.append(
+                KnowledgeRef(
+                    information=x.information,
+                    kind=x.kind.value,
+                    category=x.category,
+                    source=source,
+                    timepoint_id=x.timepoint_id,
+                    confidence=x.confidence,
+                )
+            )
         return tuple(out)
 
     def _turn_brief(self, turn: DialogTurn) -> TurnBrief:
         return TurnBrief(
-            turn_index=turn.turn_index, speaker_id=turn.speaker,
-            speaker_name=self.entities[turn.speaker].name, content=turn.content,
-            knowledge_references=turn.knowledge_references, stance=turn.stance,
-            emotional_tone=turn.emotional_tone, addressed_to=turn.addressed_to,
+            turn_index=turn.turn_index,
+            speaker_id=turn.speaker,
+            speaker_name=self.entities[turn.speaker].name,
+            content=turn.content,
+            knowledge_references=turn.knowledge_references,
+            stance=turn.stance,
+            emotional_tone=turn.emotional_tone,
+            addressed_to=turn.addressed_to,
         )
 
-    async def _dialog(self, tp: Timepoint, speakers: list[Entity], present: list[str],
-                      issues: list[str], new_knowledge: dict[str, int]) -> list[DialogTurn]:
+    async def _dialog(
+        self,
+        tp: Timepoint,
+        speakers: list[Entity],
+        present: list[str],
+        issues: list[str],
+        new_knowledge: dict[str, int],
+    ) -> list[DialogTurn]:
         s = self.scenario
         dialog_id = f"{tp.timepoint_id}-d1"
         planned = s.dialog.turns
-        self._emit(ev.DialogStarted, dialog_id=dialog_id, timepoint_id=tp.timepoint_id,
-                   participants=tuple(e.entity_id for e in speakers), planned_turns=planned)
+        self._emit(
+            ev.DialogStarted,
+            dialog_id=dialog_id,
+            timepoint_id=tp.timepoint_id,
+            participants=tuple(e.entity_id for e in speakers),
+            planned_turns=planned,
+        )
         rng = self._rng("dialog", tp.timepoint_id)
         styles = {e.entity_id: self._style(e) for e in speakers}
         turns: list[DialogTurn] = []
@@ -614,39 +762,57 @@ class Simulation:
         next_index = 0
         last_speaker: str | None = None
         while True:
-            plans = steering.plan_round(speakers, spoken, last_speaker, next_index, planned,
-                                        s.dialog.parallel, rng)
+            plans = steering.plan_round(
+                speakers, spoken, last_speaker, next_index, planned, s.dialog.parallel, rng
+            )
             if not plans:
                 break
             contexts = []
             for plan in plans:
                 entity = self.entities[plan.speaker]
-                params = persona.persona_params(entity.cognitive, entity.tensor,
-                                                styles[plan.speaker], plan.turn_index, planned)
-                contexts.append(self._turn_context(tp, entity, styles[plan.speaker], plan,
-                                                   present, turns, spoken, params))
-                self._emit(ev.DialogTurnStarted, dialog_id=dialog_id, turn_index=plan.turn_index,
-                           speaker=plan.speaker, addressed_to=plan.addressed_to, persona=params)
+                params = persona.persona_params(
+                    entity.cognitive, entity.tensor, styles[plan.speaker], plan.turn_index, planned
+                )
+                contexts.append(
+                    self._turn_context(
+                        tp, entity, styles[plan.speaker], plan, present, turns, spoken, params
+                    )
+                )
+                self._emit(
+                    ev.DialogTurnStarted,
+                    dialog_id=dialog_id,
+                    turn_index=plan.turn_index,
+                    speaker=plan.speaker,
+                    addressed_to=plan.addressed_to,
+                    persona=params,
+                )
             results = await asyncio.gather(
-                *(self._speak(dialog_id, plan.turn_index, ctx, tp.timepoint_id)
-                  for plan, ctx in zip(plans, contexts, strict=True)),
+                *(
+                    self._speak(dialog_id, plan.turn_index, ctx, tp.timepoint_id)
+                    for plan, ctx in zip(plans, contexts, strict=True)
+                ),
                 return_exceptions=True,
             )
             for plan, ctx, result in zip(plans, contexts, results, strict=True):
                 next_index = max(next_index, plan.turn_index + 1)
                 if isinstance(result, LLMCallFailed):
                     self._emit_calls(result.records)
-                    self._emit(ev.DialogTurnFailed, dialog_id=dialog_id,
-                               turn_index=plan.turn_index, speaker=plan.speaker,
-                               error=str(result))
+                    self._emit(
+                        ev.DialogTurnFailed,
+                        dialog_id=dialog_id,
+                        turn_index=plan.turn_index,
+                        speaker=plan.speaker,
+                        error=str(result),
+                    )
                     failed += 1
                     continue
                 if isinstance(result, BaseException):
                     raise result
                 answer, records = result
                 self._emit_calls(records)
-                turn = self._accept_turn(dialog_id, tp, plan.turn_index, plan.speaker, answer,
-                                         ctx, present)
+                turn = self._accept_turn(
+                    dialog_id, tp, plan.turn_index, plan.speaker, answer, ctx, present
+                )
                 turns.append(turn)
                 spoken[plan.speaker] = spoken.get(plan.speaker, 0) + 1
                 last_speaker = plan.speaker
@@ -658,143 +824,244 @@ class Simulation:
                 answer, records = await task
             except LLMCallFailed as exc:
                 self._emit_calls(exc.records)
-                self._emit(ev.KnowledgeExtractionFailed, dialog_id=dialog_id,
-                           turn_index=turn.turn_index, error=str(exc))
+                self._emit(
+                    ev.KnowledgeExtractionFailed,
+                    dialog_id=dialog_id,
+                    turn_index=turn.turn_index,
+                    error=str(exc),
+                )
                 issues.append(f"knowledge extraction failed for turn {turn.turn_index + 1}")
                 continue
             self._emit_calls(records)
             self._apply_extraction(tp, turn, answer, present, new_knowledge)
         if failed:
             issues.append(f"{failed} of {planned} dialog turns failed")
-        status = StepStatus.OK if not failed else (
-            StepStatus.FAILED if not turns else StepStatus.DEGRADED)
-        self._emit(ev.DialogFinished, dialog_id=dialog_id, timepoint_id=tp.timepoint_id,
-                   turn_count=len(turns), failed_turns=failed, status=status)
+        status = (
+            StepStatus.OK
+            if not failed
+            else (StepStatus.FAILED if not turns else StepStatus.DEGRADED)
+        )
+        self._emit(
+            ev.DialogFinished,
+            dialog_id=dialog_id,
+            timepoint_id=tp.timepoint_id,
+            turn_count=len(turns),
+            failed_turns=failed,
+            status=status,
+        )
         for turn in turns:
-            self.prior_beats.append(f"{self.entities[turn.speaker].name}: "
-                                    f"{turn.content.split('. ')[0][:120]}")
+            self.prior_beats.append(
+                f"{self.entities[turn.speaker].name}: {turn.content.split('. ')[0][:120]}"
+            )
         self.prior_beats = self.prior_beats[-PRIOR_BEATS:]
         return turns
 
-    def _turn_context(self, tp: Timepoint, entity: Entity, style: SpeakingStyle,
-                      plan: steering.TurnPlan, present: list[str], turns: list[DialogTurn],
-                      spoken: dict[str, int], params: Any) -> DialogTurnContext:
+    def _turn_context(
+        self,
+        tp: Timepoint,
+        entity: Entity,
+        style: SpeakingStyle,
+        plan: steering.TurnPlan,
+        present: list[str],
+        turns: list[DialogTurn],
+        spoken: dict[str, int],
+        params: Any,
+    ) -> DialogTurnContext:
         listeners = []
         for other in present:
             if other == entity.entity_id:
                 continue
             rel = self._relation(entity.entity_id, other)
-            listeners.append(RelationBrief(
-                entity=self._brief(self.entities[other]), trust=rel.trust,
-                alignment=rel.alignment, note=self.notes.get(pair_key(entity.entity_id, other), ""),
-            ))
+            listeners.append(
+                RelationBrief(
+                    entity=self._brief(self.entities[other]),
+                    trust=rel.trust,
+                    alignment=rel.alignment,
+                    note=self.notes.get(pair_key(entity.entity_id, other), ""),
+                )
+            )
         return DialogTurnContext(
-            scenario=self.brief, timepoint_id=tp.timepoint_id, timepoint_title=tp.title,
-            event_description=tp.event_description, time_of_day=time_of_day(tp.timestamp.hour),
-            tension=tp.tension, speaker=self._brief(entity), personality=entity.profile.personality,
-            voice=entity.profile.voice, style=style, mood=self._mood(entity),
+            scenario=self.brief,
+            timepoint_id=tp.timepoint_id,
+            timepoint_title=tp.title,
+            event_description=tp.event_description,
+            time_of_day=time_of_day(tp.timestamp.hour),
+            tension=tp.tension,
+            speaker=self._brief(entity),
+            personality=entity.profile.personality,
+            voice=entity.profile.voice,
+            style=style,
+            mood=self._mood(entity),
             speaking_mode=steering.speaking_mode(entity.profile.entity_type),  # type: ignore[arg-type]
-            knowledge=self._knowledge_refs(entity, tp.timepoint_id), listeners=tuple(listeners),
+            knowledge=self._knowledge_refs(entity, tp.timepoint_id),
+            listeners=tuple(listeners),
             previous_turns=tuple(self._turn_brief(t) for t in turns[-PREVIOUS_TURNS:]),
-            addressed_to=plan.addressed_to, move=plan.move, turn_index=plan.turn_index,
+            addressed_to=plan.addressed_to,
+            move=plan.move,
+            turn_index=plan.turn_index,
             planned_turns=self.scenario.dialog.turns,
             speaker_turn_number=spoken.get(entity.entity_id, 0),
-            prior_beats=tuple(self.prior_beats), persona=params,
+            prior_beats=tuple(self.prior_beats),
+            persona=params,
         )
 
-    async def _speak(self, dialog_id: str, turn_index: int, ctx: DialogTurnContext,
-                     tp_id: str) -> tuple[DialogTurnResponse, list[CallRecord]]:
+    async def _speak(
+        self, dialog_id: str, turn_index: int, ctx: DialogTurnContext, tp_id: str
+    ) -> tuple[DialogTurnResponse, list[CallRecord]]:
         def chunk(text: str) -> None:
             self._emit(ev.DialogTokens, dialog_id=dialog_id, turn_index=turn_index, text=text)
 
         p = ctx.persona
         answer, records = await self.gateway.call(
-            ActionType.DIALOG_TURN, ctx, DialogTurnResponse,
-            sampling=SamplingParams(temperature=p.temperature, top_p=p.top_p,
-                                    max_tokens=p.max_tokens, frequency_penalty=p.frequency_penalty,
-                                    presence_penalty=p.presence_penalty, seed=self.seed),
-            timepoint_id=tp_id, on_chunk=chunk,
+            ActionType.DIALOG_TURN,
+            ctx,
+            DialogTurnResponse,
+            sampling=SamplingParams(
+                temperature=p.temperature,
+                top_p=p.top_p,
+                max_tokens=p.max_tokens,
+                frequency_penalty=p.frequency_penalty,
+                presence_penalty=p.presence_penalty,
+                seed=self.seed,
+            ),
+            timepoint_id=tp_id,
+            on_chunk=chunk,
         )
         assert isinstance(answer, DialogTurnResponse)
         return answer, records
 
-    def _accept_turn(self, dialog_id: str, tp: Timepoint, turn_index: int, speaker: str,
-                     answer: DialogTurnResponse, ctx: DialogTurnContext, present: list[str]
-                     ) -> DialogTurn:
+    def _accept_turn(
+        self,
+        dialog_id: str,
+        tp: Timepoint,
+        turn_index: int,
+        speaker: str,
+        answer: DialogTurnResponse,
+        ctx: DialogTurnContext,
+        present: list[str],
+    ) -> DialogTurn:
         """Validate a turn (M4) and record it. References the speaker cannot know are removed
         from the turn and reported; the turn is then marked degraded."""
         known = self.ledger.items(speaker)
         result = validators.information_conservation(answer.knowledge_references, known)
         refs = tuple(r for r in answer.knowledge_references if r not in result.violations)
         issues = tuple(f"referenced unknown knowledge: {v}" for v in result.violations)
-        self._emit(ev.ValidationReported, validator=result.validator, entity_id=speaker,
-                   timepoint_id=tp.timepoint_id, dialog_id=dialog_id, turn_index=turn_index,
-                   valid=result.valid, violations=result.violations,
-                   action="" if result.valid else "unknown references removed from the turn")
+        self._emit(
+            ev.ValidationReported,
+            validator=result.validator,
+            entity_id=speaker,
+            timepoint_id=tp.timepoint_id,
+            dialog_id=dialog_id,
+            turn_index=turn_index,
+            valid=result.valid,
+            violations=result.violations,
+            action="" if result.valid else "unknown references removed from the turn",
+        )
         addressed = answer.addressed_to if answer.addressed_to in present else ctx.addressed_to
         turn = DialogTurn(
-            dialog_id=dialog_id, turn_index=turn_index, speaker=speaker, content=answer.content,
-            emotional_tone=answer.emotional_tone, knowledge_references=refs,
-            addressed_to=addressed if addressed != speaker else None, stance=answer.stance,
-            physical_state_influence=answer.physical_state_influence, persona=ctx.persona,
+            dialog_id=dialog_id,
+            turn_index=turn_index,
+            speaker=speaker,
+            content=answer.content,
+            emotional_tone=answer.emotional_tone,
+            knowledge_references=refs,
+            addressed_to=addressed if addressed != speaker else None,
+            stance=answer.stance,
+            physical_state_influence=answer.physical_state_influence,
+            persona=ctx.persona,
             timestamp=tp.timestamp + timedelta(minutes=2 * turn_index),
-            status=StepStatus.DEGRADED if issues else StepStatus.OK, issues=issues,
+            status=StepStatus.DEGRADED if issues else StepStatus.OK,
+            issues=issues,
         )
         self._emit(ev.DialogTurnFinished, turn=turn)
         return turn
 
-    async def _extract(self, tp: Timepoint, turn: DialogTurn, present: list[str]
-                       ) -> tuple[ExtractionResponse, list[CallRecord]]:
+    async def _extract(
+        self, tp: Timepoint, turn: DialogTurn, present: list[str]
+    ) -> tuple[ExtractionResponse, list[CallRecord]]:
         listeners = [self.entities[e] for e in present if e != turn.speaker]
         context = ExtractionContext(
-            scenario=self.brief, timepoint_id=tp.timepoint_id, turn=self._turn_brief(turn),
+            scenario=self.brief,
+            timepoint_id=tp.timepoint_id,
+            turn=self._turn_brief(turn),
             speaker=self._brief(self.entities[turn.speaker]),
             listeners=tuple(self._brief(e) for e in listeners),
-            known_by_listeners={e.entity_id: tuple(self.ledger.items(e.entity_id)[-12:])
-                                for e in listeners},
+            known_by_listeners={
+                e.entity_id: tuple(self.ledger.items(e.entity_id)[-12:]) for e in listeners
+            },
         )
         answer, records = await self.gateway.call(
-            ActionType.KNOWLEDGE_EXTRACTION, context, ExtractionResponse,
+            ActionType.KNOWLEDGE_EXTRACTION,
+            context,
+            ExtractionResponse,
             sampling=SamplingParams(temperature=0.1, max_tokens=900, seed=self.seed),
             timepoint_id=tp.timepoint_id,
         )
         assert isinstance(answer, ExtractionResponse)
         return answer, records
 
-    def _apply_extraction(self, tp: Timepoint, turn: DialogTurn, answer: ExtractionResponse,
-                          present: list[str], new_knowledge: dict[str, int]) -> None:
+    def _apply_extraction(
+        self,
+        tp: Timepoint,
+        turn: DialogTurn,
+        answer: ExtractionResponse,
+        present: list[str],
+        new_knowledge: dict[str, int],
+    ) -> None:
         present_set = set(present)
         speaker_known = set(self.ledger.items(turn.speaker))
         for item in answer.items:
             item = item.model_copy(update={"speaker": turn.speaker})
             check = validators.extraction_provenance(
-                item, speaker_known=speaker_known,
-                turn_references=set(turn.knowledge_references), present=present_set,
+                item,
+                speaker_known=speaker_known,
+                turn_references=set(turn.knowledge_references),
+                present=present_set,
             )
             if not check.valid:
-                self._emit(ev.ValidationReported, validator=check.validator,
-                           entity_id=turn.speaker, timepoint_id=tp.timepoint_id,
-                           dialog_id=turn.dialog_id, turn_index=turn.turn_index, valid=False,
-                           violations=check.violations, action="item not recorded")
+                self._emit(
+                    ev.ValidationReported,
+                    validator=check.validator,
+                    entity_id=turn.speaker,
+                    timepoint_id=tp.timepoint_id,
+                    dialog_id=turn.dialog_id,
+                    turn_index=turn.turn_index,
+                    valid=False,
+                    violations=check.violations,
+                    action="item not recorded",
+                )
                 continue
             for exposure in told_exposures(
-                item, ledger=self.ledger, present=present_set, timepoint_id=tp.timepoint_id,
-                at=turn.timestamp, dialog_id=turn.dialog_id, turn_index=turn.turn_index,
+                item,
+                ledger=self.ledger,
+                present=present_set,
+                timepoint_id=tp.timepoint_id,
+                at=turn.timestamp,
+                dialog_id=turn.dialog_id,
+                turn_index=turn.turn_index,
                 make_id=self._next_exposure_id,
             ):
                 if self._record_exposure(exposure):
                     new_knowledge[exposure.entity_id] = new_knowledge.get(exposure.entity_id, 0) + 1
 
     # ------------------------------------------------------------------ state after a timepoint
-    def _update_state(self, tp: Timepoint, present: list[str], turns: list[DialogTurn],
-                      new_knowledge: dict[str, int]) -> None:
+    def _update_state(
+        self,
+        tp: Timepoint,
+        present: list[str],
+        turns: list[DialogTurn],
+        new_knowledge: dict[str, int],
+    ) -> None:
         present_set = set(present)
         hours = self.scenario.timeline.step_delta.total_seconds() / 3600.0
         for entity_id, entity in list(self.entities.items()):
             if entity_id in present_set:
                 trust = {other: self._relation(entity_id, other).trust for other in present}
                 cognitive = emotion.dialog_impact(
-                    entity_id, emotion.ttm_to_cognitive(entity.tensor), turns, trust=trust,
+                    entity_id,
+                    emotion.ttm_to_cognitive(entity.tensor),
+                    turns,
+                    trust=trust,
                     new_knowledge=new_knowledge.get(entity_id, 0) + 1,
                     vitality=entity.tensor.bio("vitality"),
                 )
@@ -810,9 +1077,15 @@ class Simulation:
                 continue
             updated = entity.model_copy(update={"tensor": tensor, "cognitive": cognitive})
             self.entities[entity_id] = updated
-            self._emit(ev.TensorUpdated, entity_id=entity_id, timepoint_id=tp.timepoint_id,
-                       resolution=updated.resolution, tensor=ev.TensorSnapshot.of(tensor),
-                       cognitive=cognitive, cause=cause)
+            self._emit(
+                ev.TensorUpdated,
+                entity_id=entity_id,
+                timepoint_id=tp.timepoint_id,
+                resolution=updated.resolution,
+                tensor=ev.TensorSnapshot.of(tensor),
+                cognitive=cognitive,
+                cause=cause,
+            )
         knowledge = {e: self.ledger.items(e) for e in present}
         for rel in relationships.update_after_dialog(self.relations, turns, knowledge):
             self.relations[(rel.a, rel.b)] = rel

@@ -31,19 +31,29 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     db = argparse.ArgumentParser(add_help=False)
-    db.add_argument("--db", metavar="PATH",
-                    help="database file (default: $TIMELOOM_DB, else the user data directory)")
+    db.add_argument(
+        "--db",
+        metavar="PATH",
+        help="database file (default: $TIMELOOM_DB, else the user data directory)",
+    )
     parser = _Parser(prog="timeloom", description="Explore temporal social simulations.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
-    run = sub.add_parser("run", parents=[db], help="run a scenario",
-                         description="Run a scenario: a bundled name or a path to a scenario "
-                                     "file (timeloom or timepoint-pro format).")
+    run = sub.add_parser(
+        "run",
+        parents=[db],
+        help="run a scenario",
+        description="Run a scenario: a bundled name or a path to a scenario "
+        "file (timeloom or timepoint-pro format).",
+    )
     run.add_argument("scenario", metavar="SCENARIO")
     run.add_argument("--seed", type=int, help="random seed (default: the scenario's own)")
-    run.add_argument("--headless", action="store_true",
-                     help="run without the interface (the only mode in this version)")
+    run.add_argument(
+        "--headless",
+        action="store_true",
+        help="run without the interface (the only mode in this version)",
+    )
     run.add_argument("--json", action="store_true", help="print one JSON object when done")
 
     runs = sub.add_parser("runs", parents=[db], help="list the runs in the database")
@@ -149,8 +159,10 @@ async def _cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from exc
         err = _console(stderr=True)
         if loaded.warnings and not args.json:
-            err.print(f"[yellow]{loaded.source}: {len(loaded.warnings)} setting(s) are not "
-                      "supported by this version and were not used:[/]")
+            err.print(
+                f"[yellow]{loaded.source}: {len(loaded.warnings)} setting(s) are not "
+                "supported by this version and were not used:[/]"
+            )
             for warning in loaded.warnings:
                 err.print(f"  - {warning}", markup=False)
         show_progress = sys.stderr.isatty() and not args.json
@@ -184,8 +196,9 @@ async def _run_with_progress(sim: Any, console: Any) -> Any:
         console=console,
         transient=True,
     ) as progress:
-        task = progress.add_task("run", total=sim.scenario.timeline.count,
-                                 title=sim.scenario.title, status="setting up")
+        task = progress.add_task(
+            "run", total=sim.scenario.timeline.count, title=sim.scenario.title, status="setting up"
+        )
 
         def on_event(event: Any) -> None:
             nonlocal calls, tokens
@@ -197,8 +210,11 @@ async def _run_with_progress(sim: Any, console: Any) -> Any:
             elif isinstance(event, ev.TimepointCreated):
                 progress.update(task, status=event.timepoint.title)
             elif isinstance(event, ev.DialogTurnStarted):
-                progress.update(task, status=f"{names.get(event.speaker, event.speaker)} speaks "
-                                f"· {calls} calls · {tokens:,} tokens")
+                progress.update(
+                    task,
+                    status=f"{names.get(event.speaker, event.speaker)} speaks "
+                    f"· {calls} calls · {tokens:,} tokens",
+                )
             elif isinstance(event, ev.TimepointCompleted):
                 progress.advance(task)
 
@@ -220,15 +236,38 @@ async def _cmd_runs(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
-    for column in ("run id", "scenario", "mode", "status", "ents", "tps", "turns", "tokens",
-                   "cost", "started", "secs"):
-        table.add_column(column, no_wrap=True, justify="right" if column in
-                         {"ents", "tps", "turns", "tokens", "cost", "secs"} else "left")
+    for column in (
+        "run id",
+        "scenario",
+        "mode",
+        "status",
+        "ents",
+        "tps",
+        "turns",
+        "tokens",
+        "cost",
+        "started",
+        "secs",
+    ):
+        table.add_column(
+            column,
+            no_wrap=True,
+            justify="right"
+            if column in {"ents", "tps", "turns", "tokens", "cost", "secs"}
+            else "left",
+        )
     for r in runs:
         table.add_row(
-            r.run_id, r.scenario, r.mode.value, r.status.value, str(r.counts.entities),
-            f"{r.counts.timepoints}/{r.planned_timepoints}", str(r.counts.dialog_turns),
-            f"{r.tokens:,}", f"${r.cost_usd:.4f}", f"{r.started_at:%Y-%m-%d %H:%M}",
+            r.run_id,
+            r.scenario,
+            r.mode.value,
+            r.status.value,
+            str(r.counts.entities),
+            f"{r.counts.timepoints}/{r.planned_timepoints}",
+            str(r.counts.dialog_turns),
+            f"{r.tokens:,}",
+            f"${r.cost_usd:.4f}",
+            f"{r.started_at:%Y-%m-%d %H:%M}",
             f"{r.wall_seconds:.1f}" if r.wall_seconds is not None else "-",
         )
     _console().print(table)
@@ -267,21 +306,38 @@ async def _cmd_show(args: argparse.Namespace) -> int:
         data = _summary_json(summary, warnings, _db_path(args))
         data["title"] = summary.title
         data["entities_detail"] = [
-            {"entity_id": e["entity_id"], "name": e["name"], "type": e["entity_type"],
-             "role": e["role"], "knowledge_items": known.get(e["entity_id"], 0),
-             "resolution": latest.get(e["entity_id"], {}).get("resolution"),
-             "cognitive": json.loads(latest[e["entity_id"]]["cognitive_json"])
-             if e["entity_id"] in latest else None}
+            {
+                "entity_id": e["entity_id"],
+                "name": e["name"],
+                "type": e["entity_type"],
+                "role": e["role"],
+                "knowledge_items": known.get(e["entity_id"], 0),
+                "resolution": latest.get(e["entity_id"], {}).get("resolution"),
+                "cognitive": json.loads(latest[e["entity_id"]]["cognitive_json"])
+                if e["entity_id"] in latest
+                else None,
+            }
             for e in entities
         ]
         data["timepoints_detail"] = [
-            {"timepoint_id": t["timepoint_id"], "index": t["idx"], "timestamp": t["timestamp"],
-             "title": t["title"], "event_description": t["event_description"],
-             "status": t["status"], "entities_present": json.loads(t["entities_present_json"]),
-             "dialog": [{"speaker": turn["speaker"], "content": turn["content"],
-                         "emotional_tone": turn["emotional_tone"],
-                         "knowledge_references": json.loads(turn["knowledge_refs_json"])}
-                        for turn in by_tp.get(t["timepoint_id"], [])]}
+            {
+                "timepoint_id": t["timepoint_id"],
+                "index": t["idx"],
+                "timestamp": t["timestamp"],
+                "title": t["title"],
+                "event_description": t["event_description"],
+                "status": t["status"],
+                "entities_present": json.loads(t["entities_present_json"]),
+                "dialog": [
+                    {
+                        "speaker": turn["speaker"],
+                        "content": turn["content"],
+                        "emotional_tone": turn["emotional_tone"],
+                        "knowledge_references": json.loads(turn["knowledge_refs_json"]),
+                    }
+                    for turn in by_tp.get(t["timepoint_id"], [])
+                ],
+            }
             for t in timepoints
         ]
         _print_json(data)
@@ -289,8 +345,10 @@ async def _cmd_show(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     out = _console()
-    out.print(f"[bold]{escape(summary.title or summary.scenario)}[/]  ({summary.scenario}, "
-              f"{summary.mode.value}, seed {summary.seed}, {summary.provider}/{summary.model})")
+    out.print(
+        f"[bold]{escape(summary.title or summary.scenario)}[/]  ({summary.scenario}, "
+        f"{summary.mode.value}, seed {summary.seed}, {summary.provider}/{summary.model})"
+    )
     out.print(_summary_line(summary), markup=False)
     for w in warnings:
         out.print(f"  [yellow]not supported:[/] {escape(w)}")
@@ -301,18 +359,26 @@ async def _cmd_show(args: argparse.Namespace) -> int:
         mood = ""
         if state:
             cog = json.loads(state["cognitive_json"])
-            mood = (f"valence {cog['valence']:+.2f}, arousal {cog['arousal']:.2f}, energy "
-                    f"{cog['energy']:.0f} [{state['resolution']}]")
-        out.print(f"  {escape(e['name'])} - {escape(e['role'])}; "
-                  f"{known.get(e['entity_id'], 0)} knowledge items; {mood}")
+            mood = (
+                f"valence {cog['valence']:+.2f}, arousal {cog['arousal']:.2f}, energy "
+                f"{cog['energy']:.0f} [{state['resolution']}]"
+            )
+        out.print(
+            f"  {escape(e['name'])} - {escape(e['role'])}; "
+            f"{known.get(e['entity_id'], 0)} knowledge items; {mood}"
+        )
     for t in timepoints:
         out.print()
-        out.print(f"[bold]{t['timepoint_id']} {escape(t['title'])}[/] [dim]{t['timestamp']}"
-                  f"{'' if t['status'] == 'ok' else ' (' + t['status'] + ')'}[/]")
+        out.print(
+            f"[bold]{t['timepoint_id']} {escape(t['title'])}[/] [dim]{t['timestamp']}"
+            f"{'' if t['status'] == 'ok' else ' (' + t['status'] + ')'}[/]"
+        )
         out.print(f"  {escape(t['event_description'])}")
         for turn in by_tp.get(t["timepoint_id"], []):
-            out.print(f"  [bold]{escape(names.get(turn['speaker'], turn['speaker']))}[/] "
-                      f"[dim]({escape(turn['emotional_tone'])})[/]: {escape(turn['content'])}")
+            out.print(
+                f"  [bold]{escape(names.get(turn['speaker'], turn['speaker']))}[/] "
+                f"[dim]({escape(turn['emotional_tone'])})[/]: {escape(turn['content'])}"
+            )
     return EXIT_OK
 
 

@@ -32,7 +32,9 @@ def personality_effects() -> dict[str, dict[str, float]]:
     for adjective, change in effects.items():
         unknown = set(change) - set(BEHAVIOR_DIMS)
         if unknown:
-            raise ValueError(f"personality.json: {adjective} names unknown traits {sorted(unknown)}")
+            raise ValueError(
+                f"personality.json: {adjective} names unknown traits {sorted(unknown)}"
+            )
     return effects
 
 
@@ -54,8 +56,9 @@ def match_archetype(text: str, entity_type: str = "human") -> Archetype | None:
     return best[2] if best else None
 
 
-def derive_traits(personality: tuple[str, ...], base: dict[str, float], seed_key: str
-                  ) -> dict[str, float]:
+def derive_traits(
+    personality: tuple[str, ...], base: dict[str, float], seed_key: str
+) -> dict[str, float]:
     rng = _stable_rng("traits", seed_key)
     effects = personality_effects()
     traits = {}
@@ -113,8 +116,9 @@ def slug(name: str, taken: set[str]) -> str:
 
 
 def profile_from_draft(draft: EntityDraft, entity_id: str) -> EntityProfile:
-    traits = derive_traits(draft.personality, {k: v for k, v in draft.traits.items()
-                                                if k in BEHAVIOR_DIMS}, entity_id)
+    traits = derive_traits(
+        draft.personality, {k: v for k, v in draft.traits.items() if k in BEHAVIOR_DIMS}, entity_id
+    )
     traits.update({k: min(1.0, max(0.0, v)) for k, v in draft.traits.items() if k in BEHAVIOR_DIMS})
     return EntityProfile(
         entity_id=entity_id,
@@ -131,8 +135,9 @@ def profile_from_draft(draft: EntityDraft, entity_id: str) -> EntityProfile:
     )
 
 
-def initial_entity(profile: EntityProfile, state: EntityStateSpec | None,
-                   resolution: ResolutionLevel) -> Entity:
+def initial_entity(
+    profile: EntityProfile, state: EntityStateSpec | None, resolution: ResolutionLevel
+) -> Entity:
     t = profile.traits
     s = state or EntityStateSpec()
 
@@ -158,5 +163,10 @@ def initial_entity(profile: EntityProfile, state: EntityStateSpec | None,
     ]
     behavior = [t[dim] for dim in BEHAVIOR_DIMS]
     tensor = TTMTensor(context=context, biology=biology, behavior=behavior)
-    return Entity(entity_id=profile.entity_id, profile=profile, tensor=tensor,
-                  cognitive=ttm_to_cognitive(tensor), resolution=resolution)
+    return Entity(
+        entity_id=profile.entity_id,
+        profile=profile,
+        tensor=tensor,
+        cognitive=ttm_to_cognitive(tensor),
+        resolution=resolution,
+    )

@@ -11,12 +11,50 @@ from ..model.dialog import PersonaParams
 from ..model.entity import EntityProfile
 from ..model.tensors import CognitiveState, TTMTensor
 
-TECHNICAL = ("engineer", "scientist", "doctor", "physician", "analyst", "nurse", "technician",
-             "pilot", "researcher", "surgeon", "chemist", "mechanic", "officer")
-BUSINESS = ("ceo", "cfo", "investor", "counsel", "attorney", "lawyer", "director", "founder",
-            "banker", "manager", "partner", "executive", "broker", "treasurer")
-PHILOSOPHICAL = ("priest", "monk", "spirit", "kami", "philosopher", "poet", "elder", "oracle",
-                 "shrine", "statesman", "judge")
+TECHNICAL = (
+    "engineer",
+    "scientist",
+    "doctor",
+    "physician",
+    "analyst",
+    "nurse",
+    "technician",
+    "pilot",
+    "researcher",
+    "surgeon",
+    "chemist",
+    "mechanic",
+    "officer",
+)
+BUSINESS = (
+    "ceo",
+    "cfo",
+    "investor",
+    "counsel",
+    "attorney",
+    "lawyer",
+    "director",
+    "founder",
+    "banker",
+    "manager",
+    "partner",
+    "executive",
+    "broker",
+    "treasurer",
+)
+PHILOSOPHICAL = (
+    "priest",
+    "monk",
+    "spirit",
+    "kami",
+    "philosopher",
+    "poet",
+    "elder",
+    "oracle",
+    "shrine",
+    "statesman",
+    "judge",
+)
 
 
 def speaking_style(profile: EntityProfile, tensor: TTMTensor) -> SpeakingStyle:
@@ -64,15 +102,19 @@ def speaking_style(profile: EntityProfile, tensor: TTMTensor) -> SpeakingStyle:
         pattern = "elaborate"
     else:
         pattern = "direct"
-    return SpeakingStyle(verbosity=verbosity, formality=formality, tone=tone,
-                         vocabulary=vocabulary, pattern=pattern)
+    return SpeakingStyle(
+        verbosity=verbosity, formality=formality, tone=tone, vocabulary=vocabulary, pattern=pattern
+    )
 
 
 BASE_TOKENS = {"terse": 90, "moderate": 150, "verbose": 230}
 
 
 def persona_params(
-    cognitive: CognitiveState, tensor: TTMTensor, style: SpeakingStyle, turn_index: int,
+    cognitive: CognitiveState,
+    tensor: TTMTensor,
+    style: SpeakingStyle,
+    turn_index: int,
     planned_turns: int,
 ) -> PersonaParams:
     """Sampling parameters from state: arousal and energy drive temperature, arousal narrows

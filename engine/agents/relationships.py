@@ -7,10 +7,20 @@ from collections.abc import Iterable, Mapping
 from ..model.dialog import DialogTurn
 from ..model.relationship import Relationship, pair_key
 
-TRUST_STEP = {"supports": 0.05, "challenges": -0.06, "questions": -0.01, "informs": 0.02,
-              "deflects": -0.03}
-ALIGNMENT_STEP = {"supports": 0.04, "challenges": -0.04, "questions": 0.0, "informs": 0.01,
-                  "deflects": -0.01}
+TRUST_STEP = {
+    "supports": 0.05,
+    "challenges": -0.06,
+    "questions": -0.01,
+    "informs": 0.02,
+    "deflects": -0.03,
+}
+ALIGNMENT_STEP = {
+    "supports": 0.04,
+    "challenges": -0.04,
+    "questions": 0.0,
+    "informs": 0.01,
+    "deflects": -0.01,
+}
 MAX_SHARED = 25
 
 

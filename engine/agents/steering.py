@@ -48,9 +48,11 @@ def choose_speakers(
 
     def weight(entity: Entity) -> tuple[float, str]:
         named = entity.name.lower() in text or entity.name.split()[0].lower() in text
-        score = (2.0 if named else 0.0) + entity.tensor.beh("assertiveness") + entity.tensor.ctx(
-            "social"
-        ) * 0.5
+        score = (
+            (2.0 if named else 0.0)
+            + entity.tensor.beh("assertiveness")
+            + entity.tensor.ctx("social") * 0.5
+        )
         return (-score, entity.entity_id)
 
     return sorted(eligible, key=weight)[:max_speakers]
@@ -80,21 +82,27 @@ def plan_round(
     if next_index == 0:
         opener = max(
             speakers,
-            key=lambda e: (e.tensor.beh("assertiveness") + e.tensor.ctx("arousal") * 0.5
-                           + rng.random() * 0.3, e.entity_id),
+            key=lambda e: (
+                e.tensor.beh("assertiveness") + e.tensor.ctx("arousal") * 0.5 + rng.random() * 0.3,
+                e.entity_id,
+            ),
         )
         return [TurnPlan(0, opener.entity_id, None, "open")]
     if remaining == 1:
         closer = min(
             (e for e in speakers if e.entity_id != last_speaker),
-            key=lambda e: (spoken.get(e.entity_id, 0), -e.tensor.beh("assertiveness"),
-                           e.entity_id),
+            key=lambda e: (spoken.get(e.entity_id, 0), -e.tensor.beh("assertiveness"), e.entity_id),
         )
         return [TurnPlan(next_index, closer.entity_id, last_speaker, "close")]
     candidates = [e for e in speakers if e.entity_id != last_speaker]
     weights = [
-        (1.0 + 2.0 * (spoken.get(e.entity_id, 0) == 0) + e.tensor.beh("assertiveness")
-         + e.tensor.ctx("arousal") * 0.5) / (1.0 + spoken.get(e.entity_id, 0))
+        (
+            1.0
+            + 2.0 * (spoken.get(e.entity_id, 0) == 0)
+            + e.tensor.beh("assertiveness")
+            + e.tensor.ctx("arousal") * 0.5
+        )
+        / (1.0 + spoken.get(e.entity_id, 0))
         for e in candidates
     ]
     size = min(parallel, remaining - 1, len(candidates))

@@ -51,7 +51,8 @@ class KnowledgeLedger:
         """What an entity brings to a conversation: the newest exposures first, then what it
         knew from the start, as many as its resolution allows."""
         held = [
-            e for e in self.exposures(entity_id)
+            e
+            for e in self.exposures(entity_id)
             if not (e.timepoint_id == exclude_timepoint and e.kind == ExposureType.WITNESSED)
         ]
         fresh = [e for e in held if e.kind != ExposureType.INITIAL]

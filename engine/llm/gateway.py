@@ -116,8 +116,18 @@ class Gateway:
             except ProviderError as exc:
                 last_error = str(exc)
                 records.append(
-                    self._record(call_id, request, rhash, started, timepoint_id, None,
-                                 prompt_tokens, 0, StepStatus.FAILED, last_error)
+                    self._record(
+                        call_id,
+                        request,
+                        rhash,
+                        started,
+                        timepoint_id,
+                        None,
+                        prompt_tokens,
+                        0,
+                        StepStatus.FAILED,
+                        last_error,
+                    )
                 )
                 if exc.retryable and attempt < self.max_attempts:
                     await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
@@ -126,8 +136,18 @@ class Gateway:
             except (ValidationError, JSONExtractionError) as exc:
                 last_error = f"the answer did not match {response_model.__name__}: {_brief(exc)}"
                 records.append(
-                    self._record(call_id, request, rhash, started, timepoint_id, None,
-                                 prompt_tokens, 0, StepStatus.FAILED, last_error)
+                    self._record(
+                        call_id,
+                        request,
+                        rhash,
+                        started,
+                        timepoint_id,
+                        None,
+                        prompt_tokens,
+                        0,
+                        StepStatus.FAILED,
+                        last_error,
+                    )
                 )
                 if attempt < self.max_attempts:
                     continue
@@ -136,9 +156,19 @@ class Gateway:
                 prompt_tokens=prompt_tokens, completion_tokens=estimate_tokens(response.text)
             )
             records.append(
-                self._record(call_id, request, rhash, started, timepoint_id, usage,
-                             usage.prompt_tokens, usage.completion_tokens, StepStatus.OK, None,
-                             model=response.model)
+                self._record(
+                    call_id,
+                    request,
+                    rhash,
+                    started,
+                    timepoint_id,
+                    usage,
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                    StepStatus.OK,
+                    None,
+                    model=response.model,
+                )
             )
             return parsed, records
         raise LLMCallFailed(f"{action.value} call failed: {last_error}", records)

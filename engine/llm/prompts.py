@@ -65,9 +65,7 @@ def _timepoint(ctx: TimepointEventContext) -> tuple[str, str]:
         "as 'events continue to unfold'."
     )
     previous = "\n".join(f"- {e}" for e in ctx.previous_events) or "- (this is the opening)"
-    cast = "\n".join(
-        f"- {m.entity.name}, {m.entity.role}: {m.mood.label}" for m in ctx.cast
-    )
+    cast = "\n".join(f"- {m.entity.name}, {m.entity.role}: {m.mood.label}" for m in ctx.cast)
     beat = ""
     if ctx.beat_hint:
         beat = f"\nThe story requires this to happen now: {ctx.beat_hint}"
@@ -115,18 +113,22 @@ def _dialog(ctx: DialogTurnContext) -> tuple[str, str]:
     }[ctx.speaking_mode]
     system = (
         f"You are {ctx.speaker.name}, {ctx.speaker.role}. {mode_rule}\n"
-        f"Personality: {', '.join(ctx.personality) or 'unremarkable'}.\n" + "\n".join(voice) +
-        "\n\nBACK LAYER (shapes how you speak; never state it): "
+        f"Personality: {', '.join(ctx.personality) or 'unremarkable'}.\n"
+        + "\n".join(voice)
+        + "\n\nBACK LAYER (shapes how you speak; never state it): "
         f"mood {ctx.mood.label}, valence {ctx.mood.valence:+.2f}, arousal "
         f"{ctx.mood.arousal:.2f}, energy {ctx.mood.energy:.0f}/100, fatigue "
         f"{ctx.mood.fatigue:.2f}, pain {ctx.mood.pain:.2f}.\n"
         "Rules: say only what this character could know (the FRONT LAYER knowledge); refer to "
         "what was just said; one turn only; no stage directions unless the mode asks for them."
     )
-    knowledge = "\n".join(
-        f"- {k.information} ({k.kind}{', from ' + k.source if k.source else ''})"
-        for k in ctx.knowledge
-    ) or "- nothing specific"
+    knowledge = (
+        "\n".join(
+            f"- {k.information} ({k.kind}{', from ' + k.source if k.source else ''})"
+            for k in ctx.knowledge
+        )
+        or "- nothing specific"
+    )
     listeners = "\n".join(
         f"- {r.entity.name} ({r.entity.role}): trust {r.trust:+.2f}, alignment "
         f"{r.alignment:+.2f}{'; ' + r.note if r.note else ''}"
@@ -164,7 +166,7 @@ def _extraction(ctx: ExtractionContext) -> tuple[str, str]:
     )
     user = (
         f"{_scenario(ctx.scenario)}\n\n{ctx.speaker.name} said to "
-        f"{', '.join(e.name for e in ctx.listeners)}:\n\"{ctx.turn.content}\"\n"
+        f'{", ".join(e.name for e in ctx.listeners)}:\n"{ctx.turn.content}"\n'
         f"Knowledge the speaker drew on: {', '.join(ctx.turn.knowledge_references) or 'none'}\n\n"
         f"What the listeners already know:\n{known}\n\nList the knowledge items conveyed, "
         "with speaker and listener ids, category, confidence and causal relevance."

@@ -12,7 +12,16 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
-CONTEXT_DIMS = ("knowledge", "valence", "arousal", "energy", "confidence", "patience", "risk", "social")
+CONTEXT_DIMS = (
+    "knowledge",
+    "valence",
+    "arousal",
+    "energy",
+    "confidence",
+    "patience",
+    "risk",
+    "social",
+)
 BIOLOGY_DIMS = ("vitality", "pain", "fatigue", "age")
 BEHAVIOR_DIMS = (
     "assertiveness",

@@ -68,7 +68,7 @@ def _describe(error: dict[str, Any]) -> str:
         return "is not a known field"
     msg = str(error["msg"])
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     for prefix, word in _TYPE_WORDS.items():
         if kind.startswith(prefix) and kind.endswith(("_type", "_parsing")):
             msg = f"expected {word}"
@@ -85,7 +85,11 @@ def _describe(error: dict[str, Any]) -> str:
 def validation_message(source: str, exc: ValidationError) -> str:
     errors = exc.errors()
     first = errors[0]
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    more = (
+        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
     return f"{source}: {_loc(tuple(first['loc']))} {_describe(first)}{more}"
 
 
@@ -130,7 +134,9 @@ def check_references(scenario: Scenario, source: str) -> None:
                 )
             previous = beat.at
     if scenario.total_entities == 0:
-        raise ScenarioError(f"{source}: entities is empty, expected at least one entity or an entity_count")
+        raise ScenarioError(
+            f"{source}: entities is empty, expected at least one entity or an entity_count"
+        )
 
 
 def parse_scenario(data: Any, source: str) -> LoadedScenario:
@@ -194,6 +200,15 @@ def bundled_templates() -> list[TemplateInfo]:
         loaded = load_file(path)
         s = loaded.scenario
         summary = s.description.split(". ")[0].rstrip(".") + "."
-        out.append(TemplateInfo(s.name, s.title, s.mode.value, s.total_entities,
-                                s.timeline.count, summary, str(path)))
+        out.append(
+            TemplateInfo(
+                s.name,
+                s.title,
+                s.mode.value,
+                s.total_entities,
+                s.timeline.count,
+                summary,
+                str(path),
+            )
+        )
     return out

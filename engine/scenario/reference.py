@@ -14,16 +14,80 @@ from ..model.common import ENTITY_TYPES, ResolutionLevel, TemporalMode
 from .loader import ScenarioError
 from .schema import DEFAULT_START
 
-STEP_BY_RESOLUTION = {"second": "1m", "minute": "5m", "hour": "1h", "day": "1d", "week": "1w",
-                      "month": "30d", "quarter": "90d", "year": "365d"}
-TITLES = {"dr": "Dr.", "judge": "Judge", "cmdr": "Cmdr.", "lt": "Lt.", "capt": "Capt.",
-          "captain": "Captain", "prof": "Prof.", "sgt": "Sgt.", "nurse": "Nurse"}
+STEP_BY_RESOLUTION = {
+    "second": "1m",
+    "minute": "5m",
+    "hour": "1h",
+    "day": "1d",
+    "week": "1w",
+    "month": "30d",
+    "quarter": "90d",
+    "year": "365d",
+}
+TITLES = {
+    "dr": "Dr.",
+    "judge": "Judge",
+    "cmdr": "Cmdr.",
+    "lt": "Lt.",
+    "capt": "Capt.",
+    "captain": "Captain",
+    "prof": "Prof.",
+    "sgt": "Sgt.",
+    "nurse": "Nurse",
+}
 ROLE_WORDS = frozenset(
-    ["plaintiff", "defense", "defence", "counsel", "attorney", "witness", "general", "whistleblower", "sec", "cro", "cfo", "ceo", "cto", "coo", "regulator", "analyst", "eng", "engineer", "officer", "founder", "investor", "partner", "vp", "patient", "agent", "lead", "chief", "senior", "junior", "external", "internal", "program", "director", "compliance", "young", "investigator", "reviewer", "manager", "building"]
+    [
+        "plaintiff",
+        "defense",
+        "defence",
+        "counsel",
+        "attorney",
+        "witness",
+        "general",
+        "whistleblower",
+        "sec",
+        "cro",
+        "cfo",
+        "ceo",
+        "cto",
+        "coo",
+        "regulator",
+        "analyst",
+        "eng",
+        "engineer",
+        "officer",
+        "founder",
+        "investor",
+        "partner",
+        "vp",
+        "patient",
+        "agent",
+        "lead",
+        "chief",
+        "senior",
+        "junior",
+        "external",
+        "internal",
+        "program",
+        "director",
+        "compliance",
+        "young",
+        "investigator",
+        "reviewer",
+        "manager",
+        "building",
+    ]
 )
 FORWARD_TEMPORAL = frozenset({"mode", "dramatic_tension"})
-BUDGET_TEMPORAL = frozenset({"token_budget", "token_budget_mode", "fidelity_template",
-                             "fidelity_planning_mode", "custom_fidelity_schedule"})
+BUDGET_TEMPORAL = frozenset(
+    {
+        "token_budget",
+        "token_budget_mode",
+        "fidelity_template",
+        "fidelity_planning_mode",
+        "custom_fidelity_schedule",
+    }
+)
 
 
 def _slug(text: str) -> str:
@@ -37,11 +101,22 @@ def _type_of(key: str, declared: Any) -> str:
     if isinstance(declared, str) and declared in ENTITY_TYPES:
         return declared
     key = key.lower()
-    for word, kind in (("fox", "animal"), ("hound", "animal"), ("elk", "animal"),
-                       ("wolf", "animal"), ("heron", "animal"), ("okami", "kami"),
-                       ("kami", "kami"), ("spirit", "spirit"), ("shrine", "building"),
-                       ("building", "building"), ("ship", "vehicle"), ("moor", "environment"),
-                       ("planet", "environment"), ("biosphere", "environment")):
+    for word, kind in (
+        ("fox", "animal"),
+        ("hound", "animal"),
+        ("elk", "animal"),
+        ("wolf", "animal"),
+        ("heron", "animal"),
+        ("okami", "kami"),
+        ("kami", "kami"),
+        ("spirit", "spirit"),
+        ("shrine", "building"),
+        ("building", "building"),
+        ("ship", "vehicle"),
+        ("moor", "environment"),
+        ("planet", "environment"),
+        ("biosphere", "environment"),
+    ):
         if word in key:
             return kind
     return "human"
@@ -98,13 +173,15 @@ class _Converter:
         d = self.data
         description = d.get("scenario_description")
         if not isinstance(description, str) or len(description.strip()) < 20:
-            raise self.fail("scenario_description", "a description of at least 20 characters",
-                            description)
+            raise self.fail(
+                "scenario_description", "a description of at least 20 characters", description
+            )
         temporal = self.section("temporal")
         mode = temporal.get("mode", "forward")
         if mode not in {m.value for m in TemporalMode}:
-            raise self.fail("temporal.mode",
-                            f"one of {', '.join(m.value for m in TemporalMode)}", mode)
+            raise self.fail(
+                "temporal.mode", f"one of {', '.join(m.value for m in TemporalMode)}", mode
+            )
         patch = self.section("patch")
         world = d.get("world_id") or patch.get("name") or "untitled"
         if not isinstance(world, str):
@@ -143,9 +220,11 @@ class _Converter:
         resolution = ents.get("initial_resolution")
         if resolution is not None:
             if resolution not in {r.value for r in ResolutionLevel}:
-                raise self.fail("entities.initial_resolution",
-                                f"one of {', '.join(r.value for r in ResolutionLevel)}",
-                                resolution)
+                raise self.fail(
+                    "entities.initial_resolution",
+                    f"one of {', '.join(r.value for r in ResolutionLevel)}",
+                    resolution,
+                )
             out["default_resolution"] = resolution
         level = self.number("entities.animism_level", ents.get("animism_level"), integer=True)
         if level is not None:
@@ -158,22 +237,29 @@ class _Converter:
         return out
 
     def _location(self, description: str) -> str:
-        match = re.search(r"\b(?:in|at|on) (?:the )?([A-Z][\w'-]+(?: [A-Z][\w'-]+){0,3})",
-                          description)
+        match = re.search(
+            r"\b(?:in|at|on) (?:the )?([A-Z][\w'-]+(?: [A-Z][\w'-]+){0,3})", description
+        )
         return match.group(1) if match else "the scene"
 
     def _temporal_warnings(self, temporal: dict[str, Any], mode: str) -> None:
         other_mode = sorted(
-            k for k, v in temporal.items()
+            k
+            for k, v in temporal.items()
             if v is not None and k not in FORWARD_TEMPORAL and k not in BUDGET_TEMPORAL
         )
         if other_mode:
-            self.warn("temporal", f"{len(other_mode)} settings of the {mode} strategy are not "
-                      f"used by this version ({', '.join(other_mode)})")
+            self.warn(
+                "temporal",
+                f"{len(other_mode)} settings of the {mode} strategy are not "
+                f"used by this version ({', '.join(other_mode)})",
+            )
         budget = sorted(k for k in BUDGET_TEMPORAL if temporal.get(k) is not None)
         if budget:
-            self.warn("temporal", "token budgets and fidelity templates are not enforced yet "
-                      f"({', '.join(budget)})")
+            self.warn(
+                "temporal",
+                f"token budgets and fidelity templates are not enforced yet ({', '.join(budget)})",
+            )
 
     def _roster(self, description: str) -> list[dict[str, Any]]:
         meta = self.section("metadata")
@@ -194,30 +280,43 @@ class _Converter:
             for member in panel:
                 if isinstance(member, dict) and isinstance(member.get("role"), str):
                     key = _slug(member["role"])
-                    roster.setdefault(key, {
-                        "role": member["role"],
-                        "description": member.get("description", ""),
-                        "initial_knowledge": member.get("private_knowledge", []),
-                        "name": member["role"],
-                    })
+                    roster.setdefault(
+                        key,
+                        {
+                            "role": member["role"],
+                            "description": member.get("description", ""),
+                            "initial_knowledge": member.get("private_knowledge", []),
+                            "name": member["role"],
+                        },
+                    )
         firms = meta.get("vc_firms")
         if isinstance(firms, list):
             for firm in firms:
                 if isinstance(firm, dict) and isinstance(firm.get("partner"), str):
                     key = _slug(firm["partner"])
-                    roster.setdefault(key, {
-                        "role": f"Partner at {firm.get('name', 'a venture firm')}",
-                        "name": firm["partner"],
-                        "initial_knowledge": [f"{firm.get('name', 'the firm')} focuses on "
-                                              f"{str(firm.get('focus', 'early-stage deals')).replace('_', ' ')}"],
-                    })
+                    roster.setdefault(
+                        key,
+                        {
+                            "role": f"Partner at {firm.get('name', 'a venture firm')}",
+                            "name": firm["partner"],
+                            "initial_knowledge": [
+                                f"{firm.get('name', 'the firm')} focuses on "
+                                f"{str(firm.get('focus', 'early-stage deals')).replace('_', ' ')}"
+                            ],
+                        },
+                    )
         return self._roster_entities(roster, meta, description)
 
-    def _roster_entities(self, roster: dict[str, dict[str, Any]], meta: dict[str, Any],
-                         description: str) -> list[dict[str, Any]]:
+    def _roster_entities(
+        self, roster: dict[str, dict[str, Any]], meta: dict[str, Any], description: str
+    ) -> list[dict[str, Any]]:
         entities = []
         unused: set[str] = set()
-        embodied = meta.get("embodied_constraints") if isinstance(meta.get("embodied_constraints"), dict) else {}
+        embodied = (
+            meta.get("embodied_constraints")
+            if isinstance(meta.get("embodied_constraints"), dict)
+            else {}
+        )
         for key, spec in roster.items():
             entity_id = _slug(key)
             kind = _type_of(key, spec.get("type"))
@@ -230,7 +329,9 @@ class _Converter:
             }
             if spec.get("description"):
                 entity["description"] = str(spec["description"])
-            knowledge = [k for k in spec.get("initial_knowledge", []) if isinstance(k, str) and len(k) >= 3]
+            knowledge = [
+                k for k in spec.get("initial_knowledge", []) if isinstance(k, str) and len(k) >= 3
+            ]
             if knowledge:
                 entity["knowledge"] = knowledge
             fidelity = spec.get("initial_fidelity")
@@ -240,8 +341,14 @@ class _Converter:
             if state:
                 entity["state"] = state
             for extra in spec:
-                if extra not in {"type", "role", "initial_knowledge", "initial_fidelity",
-                                 "description", "name"}:
+                if extra not in {
+                    "type",
+                    "role",
+                    "initial_knowledge",
+                    "initial_fidelity",
+                    "description",
+                    "name",
+                }:
                     unused.add(extra)
             entities.append(entity)
         for extra in sorted(unused):
@@ -277,16 +384,18 @@ class _Converter:
         total = max(1, int(count) + int(before) + int(after))
         resolution = tps.get("resolution") or "hour"
         if resolution not in STEP_BY_RESOLUTION:
-            raise self.fail("timepoints.resolution", f"one of {', '.join(STEP_BY_RESOLUTION)}",
-                            resolution)
+            raise self.fail(
+                "timepoints.resolution", f"one of {', '.join(STEP_BY_RESOLUTION)}", resolution
+            )
         timeline: dict[str, Any] = {"count": total, "step": STEP_BY_RESOLUTION[resolution]}
         start = DEFAULT_START
         if tps.get("start_time"):
             try:
                 start = datetime.fromisoformat(str(tps["start_time"])).replace(tzinfo=None)
             except ValueError as exc:
-                raise self.fail("timepoints.start_time", "an ISO date and time",
-                                tps["start_time"]) from exc
+                raise self.fail(
+                    "timepoints.start_time", "an ISO date and time", tps["start_time"]
+                ) from exc
             timeline["start"] = start.isoformat()
         timeline["beats"] = self._beats(total, start)
         if not timeline["beats"]:
@@ -305,8 +414,10 @@ class _Converter:
                         beats[i]["hint"] = entry["event"]
             for key in emphasis:
                 if key not in {"discovery_timeline"}:
-                    self.warn(f"metadata.knowledge_provenance_emphasis.{key}",
-                              "described barriers are enforced only through exposure events")
+                    self.warn(
+                        f"metadata.knowledge_provenance_emphasis.{key}",
+                        "described barriers are enforced only through exposure events",
+                    )
         narrative = meta.get("narrative_beats")
         if isinstance(narrative, list):
             for item in narrative:
@@ -321,8 +432,9 @@ class _Converter:
             for i, clock in enumerate(circadian["timepoints"][:total]):
                 match = re.match(r"^(\d{1,2}):(\d{2})$", str(clock))
                 if not match:
-                    raise self.fail(f"metadata.circadian_config.timepoints[{i}]", "a time HH:MM",
-                                    clock)
+                    raise self.fail(
+                        f"metadata.circadian_config.timepoints[{i}]", "a time HH:MM", clock
+                    )
                 at = moment.replace(hour=int(match.group(1)), minute=int(match.group(2)))
                 while last is not None and at <= last:
                     at += timedelta(days=1)
@@ -330,16 +442,27 @@ class _Converter:
                 last = at
             for key in circadian:
                 if key != "timepoints":
-                    self.warn(f"metadata.circadian_config.{key}", "circadian effects (M14) are not modelled yet")
+                    self.warn(
+                        f"metadata.circadian_config.{key}",
+                        "circadian effects (M14) are not modelled yet",
+                    )
         while beats and not beats[-1]:
             beats.pop()
         return beats
 
     def _other_warnings(self) -> None:
         d = self.data
-        handled_meta = {"entity_roster", "embodied_constraints", "cognitive_traits",
-                        "animistic_entities", "panel_members", "vc_firms",
-                        "knowledge_provenance_emphasis", "narrative_beats", "circadian_config"}
+        handled_meta = {
+            "entity_roster",
+            "embodied_constraints",
+            "cognitive_traits",
+            "animistic_entities",
+            "panel_members",
+            "vc_firms",
+            "knowledge_provenance_emphasis",
+            "narrative_beats",
+            "circadian_config",
+        }
         meta = self.section("metadata")
         for key, value in meta.items():
             if key in handled_meta or value in (None, [], {}):
@@ -347,11 +470,17 @@ class _Converter:
             self.warn(f"metadata.{key}", "not used by this version")
         for key in ("cognitive_traits", "animistic_entities"):
             if meta.get(key):
-                self.warn(f"metadata.{key}", "entities are created from it, but its values are not modelled")
+                self.warn(
+                    f"metadata.{key}",
+                    "entities are created from it, but its values are not modelled",
+                )
         outputs = self.section("outputs")
         if outputs:
-            self.warn("outputs", "exports are chosen when exporting, not in the scenario; "
-                      f"ignored here ({', '.join(sorted(outputs))})")
+            self.warn(
+                "outputs",
+                "exports are chosen when exporting, not in the scenario; "
+                f"ignored here ({', '.join(sorted(outputs))})",
+            )
         variations = self.section("variations")
         if variations.get("enabled"):
             self.warn("variations", "variations are not supported yet")
@@ -360,9 +489,22 @@ class _Converter:
                 self.warn(key, "not supported yet")
         if d.get("max_cost_usd") is not None:
             self.warn("max_cost_usd", "cost budgets are not enforced yet")
-        known = {"scenario_description", "world_id", "patch", "entities", "timepoints",
-                 "temporal", "outputs", "variations", "metadata", "economic_scenario",
-                 "founder_profiles", "max_cost_usd", "enable_checkpoints", "checkpoint_interval"}
+        known = {
+            "scenario_description",
+            "world_id",
+            "patch",
+            "entities",
+            "timepoints",
+            "temporal",
+            "outputs",
+            "variations",
+            "metadata",
+            "economic_scenario",
+            "founder_profiles",
+            "max_cost_usd",
+            "enable_checkpoints",
+            "checkpoint_interval",
+        }
         for key in d:
             if key not in known:
                 self.warn(key, "unknown field in a timepoint-pro template; ignored")

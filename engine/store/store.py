@@ -26,8 +26,17 @@ from .projections import PROJECTIONS, run_deltas
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 5000
-COUNTERS = ("entities", "timepoints", "dialog_turns", "exposure_events", "llm_calls",
-            "failed_steps", "tokens_in", "tokens_out", "cost_usd")
+COUNTERS = (
+    "entities",
+    "timepoints",
+    "dialog_turns",
+    "exposure_events",
+    "llm_calls",
+    "failed_steps",
+    "tokens_in",
+    "tokens_out",
+    "cost_usd",
+)
 
 
 class StoreError(Exception):
@@ -45,11 +54,15 @@ class AmbiguousRunError(StoreError):
 def _explain(exc: Exception, path: str) -> StoreError:
     text = str(exc).lower()
     if "not a database" in text or "malformed" in text or "file is encrypted" in text:
-        return StoreError(f"{path} is not a timeloom database (the file is not valid SQLite or is damaged)")
+        return StoreError(
+            f"{path} is not a timeloom database (the file is not valid SQLite or is damaged)"
+        )
     if "locked" in text or "busy" in text:
         return StoreError(f"{path} is locked by another program; close it and try again")
     if "unable to open" in text or "readonly" in text or "read-only" in text:
-        return StoreError(f"cannot open {path} for writing; check that the folder exists and is writable")
+        return StoreError(
+            f"cannot open {path} for writing; check that the folder exists and is writable"
+        )
     if "disk" in text and ("full" in text or "i/o" in text):
         return StoreError(f"cannot write to {path}: the disk is full or failing")
     return StoreError(f"database error in {path}: {exc}")
@@ -145,10 +158,16 @@ class Store:
         deltas: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
         last_seq: dict[str, int] = {}
         for event in persisted:
-            event_rows.append((
-                event.run_id, event.seq, event.type, event.branch_id,  # type: ignore[attr-defined]
-                event.sim_time.isoformat() if event.sim_time else None, event.model_dump_json(),
-            ))
+            event_rows.append(
+                (
+                    event.run_id,
+                    event.seq,
+                    event.type,
+                    event.branch_id,  # type: ignore[attr-defined]
+                    event.sim_time.isoformat() if event.sim_time else None,
+                    event.model_dump_json(),
+                )
+            )
             projection = PROJECTIONS.get(type(event))
             if projection is not None:
                 rows = projection(event)
@@ -283,7 +302,19 @@ class Store:
         return int(rows[0]["n"])
 
 
-_TABLES = frozenset({
-    "events", "branches", "entities", "entity_states", "timepoints", "causal_edges", "dialogs",
-    "dialog_turns", "exposure_events", "relationships", "llm_calls", "validations",
-})
+_TABLES = frozenset(
+    {
+        "events",
+        "branches",
+        "entities",
+        "entity_states",
+        "timepoints",
+        "causal_edges",
+        "dialogs",
+        "dialog_turns",
+        "exposure_events",
+        "relationships",
+        "llm_calls",
+        "validations",
+    }
+)

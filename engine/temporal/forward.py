@@ -25,6 +25,7 @@ def phase(index: int, count: int) -> Phase:
 
 def tension(index: int, count: int, baseline: float) -> float:
     """A rising-then-falling tension curve around the scenario's baseline."""
-    arc = {"setup": 0.35, "complication": 0.5, "escalation": 0.7, "crisis": 0.9,
-           "aftermath": 0.45}[phase(index, count)]
+    arc = {"setup": 0.35, "complication": 0.5, "escalation": 0.7, "crisis": 0.9, "aftermath": 0.45}[
+        phase(index, count)
+    ]
     return round(min(1.0, max(0.0, 0.5 * arc + 0.5 * baseline + 0.25 * (arc - 0.5))), 4)

@@ -51,8 +51,11 @@ def choose_stance(
     alignment = relation.alignment if relation else 0.0
     weights: dict[Stance, float] = {
         "supports": 1.0 + 2.0 * max(0.0, trust) + 1.5 * max(0.0, alignment),
-        "challenges": 0.6 + 2.0 * max(0.0, -trust) + 1.5 * max(0.0, -alignment)
-        + ctx.mood.arousal + (0.8 if "hostile" in mood else 0.0),
+        "challenges": 0.6
+        + 2.0 * max(0.0, -trust)
+        + 1.5 * max(0.0, -alignment)
+        + ctx.mood.arousal
+        + (0.8 if "hostile" in mood else 0.0),
         "questions": 0.8 + (0.6 if ctx.style.pattern == "questioning" else 0.0),
         "informs": 0.9 + (0.8 if ctx.move == "reveal" else 0.0),
         "deflects": 0.15 + (0.5 if "exhausted" in mood else 0.0),
@@ -77,8 +80,14 @@ def _skeleton(template: str) -> str:
     return max(pieces, key=len, default="").lower()
 
 
-def _pick(options: tuple[str, ...], slots: dict[str, str], rng: Random, voice_ban: tuple[str, ...],
-          used: set[str], said: str = "") -> str | None:
+def _pick(
+    options: tuple[str, ...],
+    slots: dict[str, str],
+    rng: Random,
+    voice_ban: tuple[str, ...],
+    used: set[str],
+    said: str = "",
+) -> str | None:
     order = list(options)
     rng.shuffle(order)
     repeat = None
@@ -101,8 +110,10 @@ def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None
     something the person addressed told the speaker in the first place."""
     if not ctx.knowledge:
         return None
-    addressee = next((r.entity.name for r in ctx.listeners
-                      if r.entity.entity_id == (ctx.addressed_to or "")), None)
+    addressee = next(
+        (r.entity.name for r in ctx.listeners if r.entity.entity_id == (ctx.addressed_to or "")),
+        None,
+    )
     said = " ".join(t.content for t in ctx.previous_turns) + " " + " ".join(ctx.prior_beats)
     used = {r for t in ctx.previous_turns for r in t.knowledge_references}
     focus = set(tx.content_words(ctx.event_description))
@@ -145,8 +156,9 @@ def _lower_lead(sentence: str, names: set[str]) -> str:
     return sentence[0].lower() + sentence[1:]
 
 
-def _apply_tic(sentences: list[str], tics: tuple[str, ...], rng: Random, said_by_me: str,
-               names: set[str]) -> list[str]:
+def _apply_tic(
+    sentences: list[str], tics: tuple[str, ...], rng: Random, said_by_me: str, names: set[str]
+) -> list[str]:
     fresh = [t for t in tics if t.strip().lower().rstrip(",.?") not in said_by_me]
     if not fresh or not sentences or rng.random() > 0.5:
         return sentences
@@ -172,22 +184,36 @@ def _about(information: str) -> str:
     return tx.topic(tx.event_core(information, tuple(event_bank().time_of_day.values())))
 
 
-def _slots(ctx: DialogTurnContext, relation: RelationBrief | None,
-           knowledge: KnowledgeRef | None, rng: Random) -> dict[str, str]:
+def _slots(
+    ctx: DialogTurnContext,
+    relation: RelationBrief | None,
+    knowledge: KnowledgeRef | None,
+    rng: Random,
+) -> dict[str, str]:
     speaker_names = (ctx.speaker.name, tx.first_name(ctx.speaker.name))
     listener_names = tuple(
         n for r in ctx.listeners for n in (r.entity.name, tx.first_name(r.entity.name))
     )
     prev = ctx.previous_turns[-1] if ctx.previous_turns else None
-    others = [r for r in ctx.listeners if relation is None or r.entity.entity_id != relation.entity.entity_id]
+    others = [
+        r
+        for r in ctx.listeners
+        if relation is None or r.entity.entity_id != relation.entity.entity_id
+    ]
     slots = {
         "addressee": tx.first_name(relation.entity.name) if relation else "",
         "listener": tx.first_name((rng.choice(others) if others else relation).entity.name)
-        if (others or relation) else "",
+        if (others or relation)
+        else "",
         "hook": "",
-        "event": tx.lower_first(tx.strip_end(
-            tx.event_core(ctx.event_description, tuple(event_bank().time_of_day.values())))),
-        "anchor": rng.choice(ctx.voice.specificity_anchors) if ctx.voice.specificity_anchors else "",
+        "event": tx.lower_first(
+            tx.strip_end(
+                tx.event_core(ctx.event_description, tuple(event_bank().time_of_day.values()))
+            )
+        ),
+        "anchor": rng.choice(ctx.voice.specificity_anchors)
+        if ctx.voice.specificity_anchors
+        else "",
         "location": tx.short_place(ctx.scenario.location),
         "time": ctx.time_of_day,
         "name": ctx.speaker.name,
@@ -201,8 +227,14 @@ def _slots(ctx: DialogTurnContext, relation: RelationBrief | None,
     if prev is not None:
         # What the conversation is about: the latest knowledge someone put on the table, or
         # else the event itself.
-        basis = next((t.knowledge_references[0] for t in reversed(ctx.previous_turns)
-                      if t.knowledge_references), None)
+        basis = next(
+            (
+                t.knowledge_references[0]
+                for t in reversed(ctx.previous_turns)
+                if t.knowledge_references
+            ),
+            None,
+        )
         if basis is None:
             basis = slots["event"]
         slots["hook"] = _about(tx.perspective(basis, listener_names, speaker_names))
@@ -223,8 +255,13 @@ def _slots(ctx: DialogTurnContext, relation: RelationBrief | None,
     return slots
 
 
-def _nonspeech(ctx: DialogTurnContext, bank: DialogBank, slots: dict[str, str], rng: Random,
-               knowledge: KnowledgeRef | None) -> DialogTurnResponse:
+def _nonspeech(
+    ctx: DialogTurnContext,
+    bank: DialogBank,
+    slots: dict[str, str],
+    rng: Random,
+    knowledge: KnowledgeRef | None,
+) -> DialogTurnResponse:
     options = getattr(bank, ctx.speaking_mode)
     used: set[str] = set()
     sentence = _pick(options, slots, rng, (), used) or f"{ctx.speaker.name} is present."
@@ -256,7 +293,9 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
     stance = choose_stance(ctx, relation, mood, rng)
     ban = ctx.voice.never_says
     used: set[str] = set()
-    parts: list[tuple[str, str]] = []  # (sentence, kind); kinds "knowledge" and "example" stay whole
+    parts: list[
+        tuple[str, str]
+    ] = []  # (sentence, kind); kinds "knowledge" and "example" stay whole
 
     said = " ".join(t.content for t in ctx.previous_turns).lower()
     said_by_me = " ".join(
@@ -329,7 +368,11 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
         content = f"{slots['addressee'] or 'Well'}... I need a moment."
 
     tones = bank.tones.get(stance, {})
-    tone = tones.get(mood[0], tones.get("default", "neutral")) if mood else tones.get("default", "neutral")
+    tone = (
+        tones.get(mood[0], tones.get("default", "neutral"))
+        if mood
+        else tones.get("default", "neutral")
+    )
     physical = ""
     for condition in ("pain", "exhausted", "agitated"):
         if condition in mood and bank.physical.get(condition):

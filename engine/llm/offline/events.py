@@ -12,8 +12,13 @@ from . import text as tx
 from .library import event_bank
 
 _SLOT = re.compile(r"\{(\w+)\}")
-PHASE_IMPORTANCE = {"setup": 0.4, "complication": 0.55, "escalation": 0.7, "crisis": 0.9,
-                    "aftermath": 0.6}
+PHASE_IMPORTANCE = {
+    "setup": 0.4,
+    "complication": 0.55,
+    "escalation": 0.7,
+    "crisis": 0.9,
+    "aftermath": 0.6,
+}
 
 
 def time_of_day(hour: int) -> str:
@@ -28,8 +33,9 @@ def _fill(template: str, slots: dict[str, str]) -> str | None:
     return tx.upper_first(template.format_map(slots))
 
 
-def _pick(options: tuple[str, ...], slots: dict[str, str], rng: Random,
-          avoid: tuple[str, ...] = ()) -> str | None:
+def _pick(
+    options: tuple[str, ...], slots: dict[str, str], rng: Random, avoid: tuple[str, ...] = ()
+) -> str | None:
     order = list(options)
     rng.shuffle(order)
     fallback = None
@@ -44,8 +50,9 @@ def _pick(options: tuple[str, ...], slots: dict[str, str], rng: Random,
     return fallback
 
 
-def _secret(cast: tuple[CastMember, ...], previous: tuple[str, ...], rng: Random
-            ) -> tuple[str, str] | None:
+def _secret(
+    cast: tuple[CastMember, ...], previous: tuple[str, ...], rng: Random
+) -> tuple[str, str] | None:
     """A knowledge item held by one cast member that the story has not used yet."""
     told = " ".join(previous).lower()
     pool = [(m, k) for m in cast for k in m.knowledge if tx.topic(k).lower() not in told]
@@ -105,8 +112,9 @@ def generate_event(ctx: TimepointEventContext, rng: Random) -> TimepointEventRes
         title = _pick(bank.titles[ctx.phase], slots, rng) or tx.upper_first(ctx.phase)
     mean_arousal = sum(m.mood.arousal for m in cast) / len(cast) if cast else 0.5
     importance = min(1.0, max(0.0, PHASE_IMPORTANCE[ctx.phase] + rng.uniform(-0.05, 0.05)))
-    tension = min(1.0, max(0.0, 0.5 * ctx.tension + 0.3 * mean_arousal
-                           + 0.2 * PHASE_IMPORTANCE[ctx.phase]))
+    tension = min(
+        1.0, max(0.0, 0.5 * ctx.tension + 0.3 * mean_arousal + 0.2 * PHASE_IMPORTANCE[ctx.phase])
+    )
     key_events = tuple(
         k for k in (slots["secret_topic"], slots["hint"] and tx.topic(slots["hint"])) if k
     )

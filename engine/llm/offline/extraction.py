@@ -39,8 +39,7 @@ def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionRespon
 
     def unaware(information: str) -> tuple[str, ...]:
         return tuple(
-            lid for lid in listener_ids
-            if information not in ctx.known_by_listeners.get(lid, ())
+            lid for lid in listener_ids if information not in ctx.known_by_listeners.get(lid, ())
         )
 
     for ref in turn.knowledge_references:

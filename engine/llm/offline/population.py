@@ -20,7 +20,49 @@ _CAP = r"[A-Z][a-zA-Z'’.-]+"
 _NAME = rf"(?:(?:Dr\.|Mr\.|Mrs\.|Ms\.) )?{_CAP}(?: {_CAP})?"
 _LIST = re.compile(rf"({_NAME})((?:, {_NAME})*),? (?:and|&) ({_NAME})")
 NOT_NAMES = frozenset(
-    ["Simulate", "Simulation", "The", "A", "An", "In", "On", "At", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December", "CEO", "CFO", "CTO", "COO", "SEC", "FDA", "OCC", "Q1", "Q2", "Q3", "Q4", "Track", "Day", "Night"]
+    [
+        "Simulate",
+        "Simulation",
+        "The",
+        "A",
+        "An",
+        "In",
+        "On",
+        "At",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "CEO",
+        "CFO",
+        "CTO",
+        "COO",
+        "SEC",
+        "FDA",
+        "OCC",
+        "Q1",
+        "Q2",
+        "Q3",
+        "Q4",
+        "Track",
+        "Day",
+        "Night",
+    ]
 )
 
 

@@ -61,7 +61,9 @@ class OfflineProvider:
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[StreamChunk | StreamEnd]:
         parsed = self._answer(request)
-        display = parsed.content if isinstance(parsed, DialogTurnResponse) else parsed.model_dump_json()
+        display = (
+            parsed.content if isinstance(parsed, DialogTurnResponse) else parsed.model_dump_json()
+        )
         for piece in _chunks(display):
             if self.chars_per_second:
                 await asyncio.sleep(len(piece) / self.chars_per_second)
