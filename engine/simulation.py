@@ -197,6 +197,7 @@ class Simulation:
         seed: int | None = None,
         run_id: str | None = None,
         control: RunControl | None = None,
+        gateway: Gateway | None = None,
     ) -> None:
         scenario = loaded.scenario
         if scenario.mode not in SUPPORTED_MODES:
@@ -211,7 +212,7 @@ class Simulation:
         self.store = store
         self.run_id = run_id or new_run_id()
         self.control = control or RunControl()
-        self.gateway = Gateway(provider)
+        self.gateway = gateway or Gateway(provider)
         self.scenario_data = scenario.model_dump(mode="json")
         self.config_hash = config_hash(self.scenario_data, self.seed, provider.name, provider.model)
         self.brief = ScenarioBrief(

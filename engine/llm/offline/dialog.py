@@ -142,9 +142,10 @@ def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None
 
 
 def _shape(sentence: str, ctx: DialogTurnContext, max_words: int) -> str:
-    if ctx.voice.formality == "casual" or ctx.style.formality == "casual":
+    register = ctx.voice.formality if ctx.voice.formality != "neutral" else ctx.style.formality
+    if register == "casual":
         sentence = tx.contract(sentence)
-    elif ctx.voice.formality == "formal":
+    elif register == "formal":
         sentence = tx.expand(sentence)
     return tx.shorten(sentence, max_words)
 

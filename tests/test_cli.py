@@ -1,0 +1,124 @@
+"""The command line: output, exit statuses, and one-sentence errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from tui.cli import main
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tui.cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})})
+
+
+def test_run_json_reports_the_run(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "a.db"
+    assert main(["run", "harbor_strike", "--headless", "--json", "--db", str(db), "--seed", "4"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "completed" and data["seed"] == 4
+    for key in ("run_id", "timepoints", "dialog_turns", "exposure_events", "llm_calls", "tokens",
+                "cost_usd", "wall_seconds", "entities", "prompt_tokens", "completion_tokens"):
+        assert key in data
+    assert data["timepoints"] == 2 and data["tokens"] == data["prompt_tokens"] + data["completion_tokens"]
+    assert data["db"] == str(db)
+
+
+def test_run_prints_a_one_line_summary(tmp_path: Path) -> None:
+    out = cli("run", "lighthouse_night", "--headless", "--db", str(tmp_path / "b.db"))
+    assert out.returncode == 0, out.stderr
+    line = out.stdout.strip()
+    assert "\n" not in line
+    assert line.startswith("run ") and "completed" in line and "LLM calls" in line and "tokens" in line
+
+
+def test_runs_show_and_templates(tmp_path: Path, capsys) -> None:
+    db = str(tmp_path / "c.db")
+    main(["run", "river_spirit", "--json", "--db", db])
+    run_id = json.loads(capsys.readouterr().out)["run_id"]
+    assert main(["runs", "--json", "--db", db]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert [r["run_id"] for r in runs] == [run_id]
+    assert main(["show", run_id[:-1], "--json", "--db", db]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["run_id"] == run_id and len(shown["timepoints_detail"]) == 3
+    assert any(t["dialog"] for t in shown["timepoints_detail"])
+    assert main(["show", run_id, "--db", db]) == 0
+    text = capsys.readouterr().out
+    assert "Entities" in text and "tp01" in text
+    assert main(["templates", "--json"]) == 0
+    names = {t["name"] for t in json.loads(capsys.readouterr().out)}
+    assert "vintners_council" in names
+
+
+def test_environment_variable_chooses_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "env.db"
+    out = cli("run", "lighthouse_night", "--json", env={"TIMELOOM_DB": str(db)})
+    assert out.returncode == 0 and db.exists()
+    assert json.loads(out.stdout)["db"] == str(db)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("run", "no_such_thing"), "no bundled scenario is called"),
+        (("show", "nope"), "there is no run 'nope'"),
+        (("run", "lighthouse_night", "--seed", "x"), "invalid int value"),
+        (("run", "lighthouse_night", "--frobnicate"), "unrecognized arguments"),
+        (("launch",), "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_sentence_and_exit_2(tmp_path: Path, args, needle: str) -> None:
+    out = cli(*args, "--db", str(tmp_path / "d.db")) if args[0] in ("run", "show") else cli(*args)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert needle in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_an_unusable_database_is_exit_2(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"garbage" * 500)
+    out = cli("runs", "--db", str(corrupt))
+    assert out.returncode == 2 and "is not a timeloom database" in out.stderr
+    assert corrupt.read_bytes() == b"garbage" * 500, "the file is left as it was"
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("x")
+    out = cli("run", "lighthouse_night", "--db", str(blocker / "x.db"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_unsupported_modes_exit_2(tmp_path: Path) -> None:
+    data = json.loads((ROOT / "templates" / "harbor_strike.json").read_text())
+    data["mode"] = "portal"
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(data))
+    out = cli("run", str(path), "--db", str(tmp_path / "e.db"))
+    assert out.returncode == 2 and "portal mode" in out.stderr
+
+
+def test_a_failed_run_exits_1(tmp_path: Path, monkeypatch, capsys) -> None:
+    from engine.llm.offline import provider as offline
+    from engine.llm.protocol import ProviderError
+
+    def broken(ctx, rng):
+        raise ProviderError("the composer has no words today")
+
+    monkeypatch.setitem(offline.GENERATORS, offline.ActionType.TIMEPOINT_EVENT, broken)
+    code = main(["run", "lighthouse_night", "--json", "--db", str(tmp_path / "f.db")])
+    captured = capsys.readouterr()
+    assert code == 1
+    data = json.loads(captured.out)
+    assert data["status"] == "failed" and "no words today" in data["reason"]
+    assert data["timepoints"] == 0
+
+
+def test_no_arguments_prints_help(capsys) -> None:
+    assert main([]) == 0
+    assert "run" in capsys.readouterr().out

@@ -1,0 +1,236 @@
+"""The mechanisms are pure functions; each is tested on its own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from random import Random
+
+import pytest
+
+from engine.agents import emotion, persona, relationships, steering
+from engine.agents.cast import initial_entity, profile_from_spec
+from engine.fidelity.resolution import resolution_for
+from engine.knowledge import validators
+from engine.knowledge.exposure import KNOWLEDGE_LIMITS, KnowledgeLedger, told_exposures
+from engine.model import (
+    CognitiveState,
+    DialogTurn,
+    EntityProfile,
+    ExposureEvent,
+    KnowledgeItem,
+    PersonaParams,
+    Relationship,
+    ResolutionLevel,
+    TTMTensor,
+)
+from engine.scenario.schema import EntitySpec
+from engine.temporal import forward
+from engine.temporal.causal import CausalGraph
+from engine.model.timepoint import Timepoint
+
+NOW = datetime(2030, 1, 1, 9)
+PARAMS = PersonaParams(temperature=0.7, top_p=0.9, max_tokens=100, frequency_penalty=0.1,
+                       presence_penalty=0.1)
+
+
+def entity(eid: str = "a", **traits: float):
+    spec = EntitySpec(id=eid, name=eid.upper(), role="Clerk", traits={
+        "assertiveness": 0.5, "warmth": 0.5, "deliberation": 0.5, "openness": 0.5,
+        "volatility": 0.5, "vocabulary_richness": 0.5, "novelty_seeking": 0.5, "formality": 0.5,
+        **traits})
+    return initial_entity(profile_from_spec(spec), None, ResolutionLevel.SCENE)
+
+
+def turn(speaker: str, to: str | None, stance: str = "informs", content: str = "Fine.", i: int = 0,
+         refs: tuple[str, ...] = ()) -> DialogTurn:
+    return DialogTurn(dialog_id="d", turn_index=i, speaker=speaker, content=content,
+                      addressed_to=to, stance=stance, knowledge_references=refs, persona=PARAMS,
+                      timestamp=NOW)
+
+
+# --- M6: tensor sync ---------------------------------------------------------------------
+def test_ttm_and_cognitive_sync_round_trip() -> None:
+    t = TTMTensor(context=[0.3, 0.8, 0.6, 0.4, 0.5, 0.6, 0.7, 0.2], biology=[0.9, 0.1, 0.2, 0.4],
+                  behavior=[0.5] * 8)
+    cog = emotion.ttm_to_cognitive(t)
+    assert cog.valence == pytest.approx(0.6)  # 0.8 * 2 - 1
+    assert cog.energy == pytest.approx(40.0)  # 0.4 * 100
+    assert cog.arousal == pytest.approx(0.6)
+    back = emotion.cognitive_to_ttm(t, cog)
+    assert back.context.tolist() == pytest.approx(t.context.tolist())
+
+
+def test_dialog_impact_decays_arousal_and_clamps_changes() -> None:
+    calm = CognitiveState(arousal=0.9, valence=0.0, energy=80)
+    after = emotion.dialog_impact("a", calm, [], trust={}, new_knowledge=0, vitality=0.8)
+    assert after.arousal < 0.9  # decays toward the baseline with no stimulus
+    barrage = [turn("b", "a", "challenges", "No! Never! Wrong, stop, you lied, damage now!", i)
+               for i in range(20)]
+    hit = emotion.dialog_impact("a", calm, barrage, trust={"b": -1.0}, new_knowledge=0,
+                                vitality=0.8)
+    assert calm.valence - hit.valence <= emotion.MAX_DELTA + 1e-9
+    assert hit.valence < calm.valence and hit.energy < calm.energy
+
+
+def test_speaking_costs_energy_and_support_lifts_mood() -> None:
+    start = CognitiveState(energy=60, valence=0.0)
+    spoke = emotion.dialog_impact("a", start, [turn("a", "b"), turn("a", "b", i=1)], trust={},
+                                  new_knowledge=0, vitality=0.5)
+    listened = emotion.dialog_impact("a", start, [turn("b", "a", "supports")], trust={},
+                                     new_knowledge=2, vitality=0.5)
+    assert spoke.energy < listened.energy < start.energy
+    assert listened.valence > start.valence and listened.knowledge > start.knowledge
+
+
+def test_rest_restores_energy() -> None:
+    t = TTMTensor(context=[0.3, 0.5, 0.9, 0.2, 0.5, 0.5, 0.5, 0.5], biology=[0.9, 0, 0.8, 0.4],
+                  behavior=[0.5] * 8)
+    rested = emotion.rest(t, hours=6)
+    assert rested.ctx("energy") > t.ctx("energy") and rested.bio("fatigue") < t.bio("fatigue")
+    assert rested.ctx("arousal") < t.ctx("arousal")
+
+
+# --- M11: persona --------------------------------------------------------------------------
+def test_persona_params_follow_arousal_energy_and_lateness() -> None:
+    e = entity()
+    style = persona.speaking_style(e.profile, e.tensor)
+    calm = persona.persona_params(CognitiveState(arousal=0.1, energy=90), e.tensor, style, 0, 6)
+    keyed = persona.persona_params(CognitiveState(arousal=0.9, energy=90), e.tensor, style, 0, 6)
+    tired = persona.persona_params(CognitiveState(arousal=0.9, energy=10), e.tensor, style, 5, 6)
+    assert keyed.temperature > calm.temperature
+    assert keyed.top_p < calm.top_p
+    assert tired.max_tokens < keyed.max_tokens
+
+
+def test_speaking_style_differs_with_traits() -> None:
+    bold = entity("b", assertiveness=0.95, warmth=0.8)
+    shy = entity("s", assertiveness=0.2, openness=0.9, warmth=0.1)
+    a = persona.speaking_style(bold.profile, bold.tensor)
+    b = persona.speaking_style(shy.profile, shy.tensor)
+    assert a.pattern == "commanding" and b.pattern == "questioning"
+    assert a.tone == "warm" and b.tone == "cold"
+
+
+# --- M13: relationships ------------------------------------------------------------------
+def test_relationships_move_with_stance_and_share_knowledge() -> None:
+    rels = {("a", "b"): Relationship(a="a", b="b", trust=0.0)}
+    turns = [turn("a", "b", "supports"), turn("b", "a", "supports", i=1),
+             turn("a", "c", "challenges", i=2)]
+    updated = {(r.a, r.b): r for r in relationships.update_after_dialog(
+        rels, turns, {"a": ["x", "y"], "b": ["y"], "c": []})}
+    assert updated[("a", "b")].trust > 0 and updated[("a", "b")].interaction_count == 2
+    assert updated[("a", "b")].shared_knowledge == ("y",)
+    assert updated[("a", "c")].trust < 0
+
+
+# --- M3 / M4: knowledge -------------------------------------------------------------------
+def exposure(eid: str, info: str, kind: str = "initial", tp: str | None = None) -> ExposureEvent:
+    return ExposureEvent(exposure_id=f"{eid}-{info}", entity_id=eid, kind=kind, information=info,
+                         timestamp=NOW, timepoint_id=tp)
+
+
+def test_information_conservation() -> None:
+    ok = validators.information_conservation(["x"], ["x", "y"])
+    bad = validators.information_conservation(["x", "z"], ["x"])
+    assert ok.valid and not ok.violations
+    assert not bad.valid and bad.violations == ("z",)
+
+
+def test_extraction_provenance_rejects_absent_listeners_and_unheld_facts() -> None:
+    item = KnowledgeItem(content="the vault code", speaker="a", listeners=("b", "ghost"))
+    result = validators.extraction_provenance(item, speaker_known=set(),
+                                              turn_references={"the vault code"}, present={"a", "b"})
+    assert not result.valid and len(result.violations) == 2
+
+
+def test_ledger_keeps_first_exposure_and_limits_recall_by_resolution() -> None:
+    ledger = KnowledgeLedger()
+    assert ledger.record(exposure("a", "fact 0"))
+    assert not ledger.record(exposure("a", "fact 0", "told"))
+    for i in range(1, 30):
+        ledger.record(exposure("a", f"fact {i}", "told", "tp01"))
+    assert ledger.count() == 30
+    for level, limit in KNOWLEDGE_LIMITS.items():
+        assert len(ledger.recall("a", level)) == limit
+    assert ledger.recall("a", ResolutionLevel.TENSOR_ONLY)[0].information == "fact 29"
+
+
+def test_told_exposures_reach_only_present_listeners_who_did_not_know() -> None:
+    ledger = KnowledgeLedger()
+    ledger.record(exposure("c", "news"))
+    item = KnowledgeItem(content="news", speaker="a", listeners=("a", "b", "c", "d"))
+    counter = iter(range(100))
+    made = told_exposures(item, ledger=ledger, present={"a", "b", "c"}, timepoint_id="tp01",
+                          at=NOW, dialog_id="d", turn_index=2, make_id=lambda: f"x{next(counter)}")
+    assert [x.entity_id for x in made] == ["b"]
+    assert made[0].kind.value == "told" and made[0].source == "a" and made[0].turn_index == 2
+
+
+# --- M1 / M5: resolution ------------------------------------------------------------------
+def test_resolution_rises_with_presence_speech_and_importance() -> None:
+    base = ResolutionLevel.TENSOR_ONLY
+    assert resolution_for(base, present=False, speaks=False, importance=0.9) == (base, None)
+    assert resolution_for(base, present=True, speaks=False, importance=0.2)[0] is ResolutionLevel.SCENE
+    assert resolution_for(base, present=True, speaks=False, importance=0.9)[0] is ResolutionLevel.GRAPH
+    assert resolution_for(base, present=True, speaks=True, importance=0.2)[0] is ResolutionLevel.DIALOG
+    trained = ResolutionLevel.TRAINED
+    assert resolution_for(trained, present=True, speaks=True, importance=1.0) == (trained, None)
+
+
+# --- M7 / M17: time ----------------------------------------------------------------------
+def test_forward_phases_and_tension_arc() -> None:
+    phases = [forward.phase(i, 6) for i in range(6)]
+    assert phases[0] == "setup" and phases[-1] == "aftermath" and "crisis" in phases
+    tensions = [forward.tension(i, 6, 0.5) for i in range(6)]
+    assert max(tensions) == tensions[phases.index("crisis")]
+
+
+def test_causal_graph_links_and_reachability() -> None:
+    graph = CausalGraph()
+    for i, parent in enumerate([None, "t1", "t2"], start=1):
+        graph.add(Timepoint(timepoint_id=f"t{i}", index=i - 1, timestamp=NOW, causal_parent=parent,
+                            event_description="something happens here"))
+    assert graph.can_know("t1", "t3") and not graph.can_know("t3", "t1")
+    assert graph.can_know(None, "t1")
+    with pytest.raises(ValueError):
+        graph.add(Timepoint(timepoint_id="t9", index=9, timestamp=NOW, causal_parent="nope",
+                            event_description="orphaned event"))
+
+
+# --- M11 steering / M16 animism ---------------------------------------------------------------
+def test_steering_plans_rounds_within_limits_and_closes() -> None:
+    speakers = [entity("a", assertiveness=0.9), entity("b"), entity("c")]
+    rng = Random(1)
+    spoken: dict[str, int] = {}
+    plans = steering.plan_round(speakers, spoken, None, 0, 8, 3, rng)
+    assert len(plans) == 1 and plans[0].move == "open" and plans[0].speaker == "a"
+    index, last, rounds = 1, "a", []
+    while True:
+        plans = steering.plan_round(speakers, spoken, last, index, 8, 3, rng)
+        if not plans:
+            break
+        rounds.append(plans)
+        assert len(plans) <= 3
+        assert all(p.speaker != last for p in plans)
+        for p in plans:
+            spoken[p.speaker] = spoken.get(p.speaker, 0) + 1
+        index = plans[-1].turn_index + 1
+        last = plans[-1].speaker
+    assert index == 8 and rounds[-1][-1].move == "close"
+    assert any(len(r) > 1 for r in rounds), "some turns answer the same turn concurrently"
+
+
+def test_animism_level_decides_who_speaks() -> None:
+    def typed(kind: str):
+        return initial_entity(EntityProfile(entity_id=kind, name=kind, entity_type=kind,
+                                            traits={d: 0.5 for d in (
+                                                "assertiveness", "warmth", "deliberation", "openness",
+                                                "volatility", "vocabulary_richness",
+                                                "novelty_seeking", "formality")}),
+                              None, ResolutionLevel.SCENE)
+    cast = [typed("human"), typed("animal"), typed("building"), typed("kami")]
+    assert [e.entity_id for e in steering.choose_speakers(cast, "", 0, 9)] == ["human"]
+    assert len(steering.choose_speakers(cast, "", 2, 9)) == 3
+    assert len(steering.choose_speakers(cast, "", 5, 9)) == 4
+    assert steering.speaking_mode("animal") == "behavior"
+    assert steering.speaking_mode("human") == "speech"
