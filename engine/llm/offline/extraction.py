@@ -8,13 +8,14 @@ that category, rewritten in the third person.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from random import Random
 
 from ...model.knowledge import KnowledgeItem
 from ..contexts import ExtractionContext
 from ..responses import ExtractionResponse
 from . import text as tx
-from .library import extraction_cues
+from .library import ExtractionRule, extraction_cues
 
 
 def _third_person(sentence: str, speaker: str, addressee: str) -> str:
@@ -29,6 +30,14 @@ def _third_person(sentence: str, speaker: str, addressee: str) -> str:
         out = re.sub(r"\b[Yy]our\b", f"{tx.first_name(addressee)}'s", out)
         out = re.sub(r"\b[Yy]ou\b", tx.first_name(addressee), out)
     return tx.strip_end(out)
+
+
+@lru_cache(maxsize=1)
+def _rules() -> tuple[tuple[ExtractionRule, tuple[str, ...]], ...]:
+    return tuple(
+        (rule, tuple(tx.expand(cue).lower() for cue in rule.cues))
+        for rule in extraction_cues().rules
+    )
 
 
 def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionResponse:
@@ -63,7 +72,7 @@ def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionRespon
         (e.name for e in ctx.listeners if e.entity_id == turn.addressed_to),
         ctx.listeners[0].name if ctx.listeners else "",
     )
-    rules = extraction_cues().rules
+    rules = _rules()
     claims = 0
     for sentence in tx.sentences(turn.content):
         low = tx.expand(sentence).lower()
@@ -71,8 +80,8 @@ def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionRespon
             continue
         if any(tx.topic(r).lower() in low for r in turn.knowledge_references):
             continue
-        for rule in rules:
-            if not any(tx.expand(cue).lower() in low for cue in rule.cues):
+        for rule, cues in rules:
+            if not any(cue in low for cue in cues):
                 continue
             content = rule.template.format(
                 speaker=ctx.speaker.name,

@@ -414,17 +414,28 @@ def topic(text: str, max_words: int = 4) -> str:
     return "the " + phrase
 
 
+_CONTRACT = [
+    (re.compile(rf"\b{full}\b"), short) for full, short in CONTRACTIONS
+] + [(re.compile(rf"\b{upper_first(full)}\b"), upper_first(short)) for full, short in CONTRACTIONS]
+_EXPAND = [
+    (re.compile(rf"\b{re.escape(short)}\b"), full) for full, short in CONTRACTIONS
+] + [
+    (re.compile(rf"\b{re.escape(upper_first(short))}\b"), upper_first(full))
+    for full, short in CONTRACTIONS
+]
+
+
 def contract(text: str) -> str:
-    for full, short in CONTRACTIONS:
-        text = re.sub(rf"\b{full}\b", short, text)
-        text = re.sub(rf"\b{upper_first(full)}\b", upper_first(short), text)
+    for pattern, short in _CONTRACT:
+        text = pattern.sub(short, text)
     return text
 
 
 def expand(text: str) -> str:
-    for full, short in CONTRACTIONS:
-        text = re.sub(rf"\b{re.escape(short)}\b", full, text)
-        text = re.sub(rf"\b{re.escape(upper_first(short))}\b", upper_first(full), text)
+    if "'" not in text:
+        return text
+    for pattern, full in _EXPAND:
+        text = pattern.sub(full, text)
     return text
 
 

@@ -1,0 +1,97 @@
+"""Engine overhead per LLM call, offline provider, 10 entities x 10 timepoints.
+
+The provider is wrapped so that the time spent inside it (the offline generator composing
+text) is measured separately; "engine overhead" is everything else: prompt rendering, the
+gateway, validation, mechanisms, event creation and the SQLite store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.llm.offline import OfflineProvider  # noqa: E402
+from engine.llm.protocol import StreamChunk  # noqa: E402
+from engine.scenario import load_scenario  # noqa: E402
+from engine.scenario.loader import LoadedScenario  # noqa: E402
+from engine.simulation import Simulation  # noqa: E402
+from engine.store import Store  # noqa: E402
+
+
+class TimedProvider:
+    def __init__(self, inner: OfflineProvider) -> None:
+        self.inner = inner
+        self.name, self.model = inner.name, inner.model
+        self.seconds = 0.0
+        self.calls = 0
+
+    async def complete(self, request):
+        start = time.perf_counter()
+        try:
+            return await self.inner.complete(request)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.calls += 1
+
+    async def stream(self, request):
+        self.calls += 1
+        iterator = self.inner.stream(request).__aiter__()
+        while True:
+            start = time.perf_counter()
+            try:
+                piece = await iterator.__anext__()
+            except StopAsyncIteration:
+                self.seconds += time.perf_counter() - start
+                return
+            self.seconds += time.perf_counter() - start
+            yield piece
+            if not isinstance(piece, StreamChunk):
+                return
+
+
+def scenario_10x10() -> LoadedScenario:
+    base = load_scenario("vintners_council")
+    scenario = base.scenario.model_copy(
+        update={"timeline": base.scenario.timeline.model_copy(update={"count": 10})}
+    )
+    assert len(scenario.entities) == 10
+    return LoadedScenario(scenario=scenario, source="bench:vintners_council x10")
+
+
+async def once(loaded: LoadedScenario, seed: int, folder: Path) -> tuple[float, float, int, int]:
+    store = await Store.open(folder / f"bench-{seed}.db")
+    provider = TimedProvider(OfflineProvider(seed))
+    sim = Simulation(loaded, provider=provider, store=store, seed=seed)
+    start = time.perf_counter()
+    summary = await sim.run()
+    wall = time.perf_counter() - start
+    await store.close()
+    assert summary.status.value == "completed", summary.status_reason
+    return wall, provider.seconds, provider.calls, summary.counts.dialog_turns
+
+
+async def main() -> None:
+    loaded = scenario_10x10()
+    with tempfile.TemporaryDirectory() as folder:
+        await once(loaded, 0, Path(folder))  # warm-up: imports, data files, caches
+        rows = [await once(loaded, seed, Path(folder)) for seed in range(1, 6)]
+    walls = [r[0] for r in rows]
+    per_call_total = [r[0] / r[2] * 1000 for r in rows]
+    per_call_engine = [(r[0] - r[1]) / r[2] * 1000 for r in rows]
+    calls, turns = rows[0][2], rows[0][3]
+    print(f"10 entities x 10 timepoints, {calls} LLM calls, {turns} dialog turns per run, 5 runs")
+    print(f"wall per run: median {statistics.median(walls) * 1000:.0f} ms")
+    print(f"total time per call (engine + offline generator): median "
+          f"{statistics.median(per_call_total):.2f} ms")
+    print(f"engine overhead per call (excluding the generator): median "
+          f"{statistics.median(per_call_engine):.2f} ms  (goal < 2 ms; reference ~21 ms)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
