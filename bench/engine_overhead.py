@@ -16,12 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.llm.offline import OfflineProvider  # noqa: E402
-from engine.llm.protocol import StreamChunk  # noqa: E402
-from engine.scenario import load_scenario  # noqa: E402
-from engine.scenario.loader import LoadedScenario  # noqa: E402
-from engine.simulation import Simulation  # noqa: E402
-from engine.store import Store  # noqa: E402
+from engine.llm.offline import OfflineProvider
+from engine.llm.protocol import StreamChunk
+from engine.scenario import load_scenario
+from engine.scenario.loader import LoadedScenario
+from engine.simulation import Simulation
+from engine.store import Store
 
 
 class TimedProvider:
@@ -87,10 +87,14 @@ async def main() -> None:
     calls, turns = rows[0][2], rows[0][3]
     print(f"10 entities x 10 timepoints, {calls} LLM calls, {turns} dialog turns per run, 5 runs")
     print(f"wall per run: median {statistics.median(walls) * 1000:.0f} ms")
-    print(f"total time per call (engine + offline generator): median "
-          f"{statistics.median(per_call_total):.2f} ms")
-    print(f"engine overhead per call (excluding the generator): median "
-          f"{statistics.median(per_call_engine):.2f} ms  (goal < 2 ms; reference ~21 ms)")
+    print(
+        f"total time per call (engine + offline generator): median "
+        f"{statistics.median(per_call_total):.2f} ms"
+    )
+    print(
+        f"engine overhead per call (excluding the generator): median "
+        f"{statistics.median(per_call_engine):.2f} ms  (goal < 2 ms; reference ~21 ms)"
+    )
 
 
 if __name__ == "__main__":

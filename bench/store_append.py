@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.llm.offline import OfflineProvider  # noqa: E402
-from engine.scenario import load_scenario  # noqa: E402
-from engine.simulation import Simulation  # noqa: E402
-from engine.store import Store  # noqa: E402
+from engine.llm.offline import OfflineProvider
+from engine.scenario import load_scenario
+from engine.simulation import Simulation
+from engine.store import Store
 
 TARGET_EVENTS = 100_000
 
@@ -25,8 +25,9 @@ TARGET_EVENTS = 100_000
 async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = await Store.open(Path(folder) / "append.db")
-        sim = Simulation(load_scenario("vintners_council"), provider=OfflineProvider(1),
-                         store=store, seed=1)
+        sim = Simulation(
+            load_scenario("vintners_council"), provider=OfflineProvider(1), store=store, seed=1
+        )
         # Record the batches exactly as the simulation commits them.
         batches: list[list] = []
         append = store.append
@@ -55,9 +56,11 @@ async def main() -> None:
         elapsed = time.perf_counter() - start
         await store.close()
     sizes = [len(b) for b in batches]
-    print(f"appended {n:,} events in {sum(len(r) for r in copies):,} transactions "
-          f"(batches of {min(sizes)}-{max(sizes)} events, {len(template)} per run) "
-          f"in {elapsed:.2f} s")
+    print(
+        f"appended {n:,} events in {sum(len(r) for r in copies):,} transactions "
+        f"(batches of {min(sizes)}-{max(sizes)} events, {len(template)} per run) "
+        f"in {elapsed:.2f} s"
+    )
     print(f"{n / elapsed:,.0f} events per second  (goal >= 20,000)")
 
 

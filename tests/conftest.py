@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -11,14 +12,24 @@ from typing import Any
 import pytest
 
 from engine.llm.offline import OfflineProvider
-from engine.llm.protocol import ActionType, LLMRequest, LLMResponse, ProviderError, StreamChunk, StreamEnd
+from engine.llm.protocol import (
+    ActionType,
+    LLMRequest,
+    LLMResponse,
+    ProviderError,
+    StreamChunk,
+    StreamEnd,
+)
 from engine.model import events as ev
 from engine.scenario import load_scenario
 from engine.simulation import Simulation
 from engine.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "timepoint-pro"
+# The reference fixtures live beside the repository; TIMELOOM_FIXTURES points elsewhere.
+FIXTURES = Path(
+    os.environ.get("TIMELOOM_FIXTURES") or ROOT.parent / "shared" / "fixtures" / "timepoint-pro"
+)
 TEMPLATES = ROOT / "templates"
 
 
@@ -97,13 +108,15 @@ class ScriptedProvider:
             if self.delay:
                 await asyncio.sleep(self.delay)
             if self.fail is not None and self.fail(request, n):
-                raise ProviderError(f"scripted failure of {request.action.value} #{n}",
-                                    retryable=self.retryable)
+                raise ProviderError(
+                    f"scripted failure of {request.action.value} #{n}", retryable=self.retryable
+                )
             response = await self.inner.complete(request)
             if self.edit is not None and response.parsed is not None:
                 parsed = self.edit(request, response.parsed)
-                response = LLMResponse(text=parsed.model_dump_json(), parsed=parsed,
-                                       model=self.model)
+                response = LLMResponse(
+                    text=parsed.model_dump_json(), parsed=parsed, model=self.model
+                )
             return response
         finally:
             self.in_flight -= 1

@@ -9,25 +9,46 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from tui.cli import main
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_run_json_reports_the_run(tmp_path: Path, capsys) -> None:
     db = tmp_path / "a.db"
-    assert main(["run", "harbor_strike", "--headless", "--json", "--db", str(db), "--seed", "4"]) == 0
+    assert (
+        main(["run", "harbor_strike", "--headless", "--json", "--db", str(db), "--seed", "4"]) == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["status"] == "completed" and data["seed"] == 4
-    for key in ("run_id", "timepoints", "dialog_turns", "exposure_events", "llm_calls", "tokens",
-                "cost_usd", "wall_seconds", "entities", "prompt_tokens", "completion_tokens"):
+    for key in (
+        "run_id",
+        "timepoints",
+        "dialog_turns",
+        "exposure_events",
+        "llm_calls",
+        "tokens",
+        "cost_usd",
+        "wall_seconds",
+        "entities",
+        "prompt_tokens",
+        "completion_tokens",
+    ):
         assert key in data
-    assert data["timepoints"] == 2 and data["tokens"] == data["prompt_tokens"] + data["completion_tokens"]
+    assert (
+        data["timepoints"] == 2
+        and data["tokens"] == data["prompt_tokens"] + data["completion_tokens"]
+    )
     assert data["db"] == str(db)
 
 
@@ -36,7 +57,9 @@ def test_run_prints_a_one_line_summary(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     line = out.stdout.strip()
     assert "\n" not in line
-    assert line.startswith("run ") and "completed" in line and "LLM calls" in line and "tokens" in line
+    assert (
+        line.startswith("run ") and "completed" in line and "LLM calls" in line and "tokens" in line
+    )
 
 
 def test_runs_show_and_templates(tmp_path: Path, capsys) -> None:

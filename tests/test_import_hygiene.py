@@ -7,14 +7,13 @@ import pkgutil
 import subprocess
 import sys
 
-import engine
 from conftest import ROOT
+
+import engine
 
 
 def _engine_modules() -> list[str]:
-    return sorted(
-        m.name for m in pkgutil.walk_packages(engine.__path__, prefix="engine.")
-    )
+    return sorted(m.name for m in pkgutil.walk_packages(engine.__path__, prefix="engine."))
 
 
 def test_engine_has_modules_to_check() -> None:
@@ -30,8 +29,9 @@ def test_engine_never_imports_textual_or_rich() -> None:
         "    importlib.import_module(name)\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert json.loads(out.stdout) == []
 
 
@@ -44,6 +44,7 @@ def test_headless_commands_do_not_import_textual(tmp_path) -> None:
         "main(['templates'])\n"
         "sys.stderr.write(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'textual')))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert json.loads(out.stderr.strip().splitlines()[-1]) == []

@@ -23,35 +23,65 @@ from engine.model import (
     ResolutionLevel,
     TTMTensor,
 )
+from engine.model.timepoint import Timepoint
 from engine.scenario.schema import EntitySpec
 from engine.temporal import forward
 from engine.temporal.causal import CausalGraph
-from engine.model.timepoint import Timepoint
 
 NOW = datetime(2030, 1, 1, 9)
-PARAMS = PersonaParams(temperature=0.7, top_p=0.9, max_tokens=100, frequency_penalty=0.1,
-                       presence_penalty=0.1)
+PARAMS = PersonaParams(
+    temperature=0.7, top_p=0.9, max_tokens=100, frequency_penalty=0.1, presence_penalty=0.1
+)
 
 
 def entity(eid: str = "a", **traits: float):
-    spec = EntitySpec(id=eid, name=eid.upper(), role="Clerk", traits={
-        "assertiveness": 0.5, "warmth": 0.5, "deliberation": 0.5, "openness": 0.5,
-        "volatility": 0.5, "vocabulary_richness": 0.5, "novelty_seeking": 0.5, "formality": 0.5,
-        **traits})
+    spec = EntitySpec(
+        id=eid,
+        name=eid.upper(),
+        role="Clerk",
+        traits={
+            "assertiveness": 0.5,
+            "warmth": 0.5,
+            "deliberation": 0.5,
+            "openness": 0.5,
+            "volatility": 0.5,
+            "vocabulary_richness": 0.5,
+            "novelty_seeking": 0.5,
+            "formality": 0.5,
+            **traits,
+        },
+    )
     return initial_entity(profile_from_spec(spec), None, ResolutionLevel.SCENE)
 
 
-def turn(speaker: str, to: str | None, stance: str = "informs", content: str = "Fine.", i: int = 0,
-         refs: tuple[str, ...] = ()) -> DialogTurn:
-    return DialogTurn(dialog_id="d", turn_index=i, speaker=speaker, content=content,
-                      addressed_to=to, stance=stance, knowledge_references=refs, persona=PARAMS,
-                      timestamp=NOW)
+def turn(
+    speaker: str,
+    to: str | None,
+    stance: str = "informs",
+    content: str = "Fine.",
+    i: int = 0,
+    refs: tuple[str, ...] = (),
+) -> DialogTurn:
+    return DialogTurn(
+        dialog_id="d",
+        turn_index=i,
+        speaker=speaker,
+        content=content,
+        addressed_to=to,
+        stance=stance,
+        knowledge_references=refs,
+        persona=PARAMS,
+        timestamp=NOW,
+    )
 
 
 # --- M6: tensor sync ---------------------------------------------------------------------
 def test_ttm_and_cognitive_sync_round_trip() -> None:
-    t = TTMTensor(context=[0.3, 0.8, 0.6, 0.4, 0.5, 0.6, 0.7, 0.2], biology=[0.9, 0.1, 0.2, 0.4],
-                  behavior=[0.5] * 8)
+    t = TTMTensor(
+        context=[0.3, 0.8, 0.6, 0.4, 0.5, 0.6, 0.7, 0.2],
+        biology=[0.9, 0.1, 0.2, 0.4],
+        behavior=[0.5] * 8,
+    )
     cog = emotion.ttm_to_cognitive(t)
     assert cog.valence == pytest.approx(0.6)  # 0.8 * 2 - 1
     assert cog.energy == pytest.approx(40.0)  # 0.4 * 100
@@ -64,27 +94,35 @@ def test_dialog_impact_decays_arousal_and_clamps_changes() -> None:
     calm = CognitiveState(arousal=0.9, valence=0.0, energy=80)
     after = emotion.dialog_impact("a", calm, [], trust={}, new_knowledge=0, vitality=0.8)
     assert after.arousal < 0.9  # decays toward the baseline with no stimulus
-    barrage = [turn("b", "a", "challenges", "No! Never! Wrong, stop, you lied, damage now!", i)
-               for i in range(20)]
-    hit = emotion.dialog_impact("a", calm, barrage, trust={"b": -1.0}, new_knowledge=0,
-                                vitality=0.8)
+    barrage = [
+        turn("b", "a", "challenges", "No! Never! Wrong, stop, you lied, damage now!", i)
+        for i in range(20)
+    ]
+    hit = emotion.dialog_impact(
+        "a", calm, barrage, trust={"b": -1.0}, new_knowledge=0, vitality=0.8
+    )
     assert calm.valence - hit.valence <= emotion.MAX_DELTA + 1e-9
     assert hit.valence < calm.valence and hit.energy < calm.energy
 
 
 def test_speaking_costs_energy_and_support_lifts_mood() -> None:
     start = CognitiveState(energy=60, valence=0.0)
-    spoke = emotion.dialog_impact("a", start, [turn("a", "b"), turn("a", "b", i=1)], trust={},
-                                  new_knowledge=0, vitality=0.5)
-    listened = emotion.dialog_impact("a", start, [turn("b", "a", "supports")], trust={},
-                                     new_knowledge=2, vitality=0.5)
+    spoke = emotion.dialog_impact(
+        "a", start, [turn("a", "b"), turn("a", "b", i=1)], trust={}, new_knowledge=0, vitality=0.5
+    )
+    listened = emotion.dialog_impact(
+        "a", start, [turn("b", "a", "supports")], trust={}, new_knowledge=2, vitality=0.5
+    )
     assert spoke.energy < listened.energy < start.energy
     assert listened.valence > start.valence and listened.knowledge > start.knowledge
 
 
 def test_rest_restores_energy() -> None:
-    t = TTMTensor(context=[0.3, 0.5, 0.9, 0.2, 0.5, 0.5, 0.5, 0.5], biology=[0.9, 0, 0.8, 0.4],
-                  behavior=[0.5] * 8)
+    t = TTMTensor(
+        context=[0.3, 0.5, 0.9, 0.2, 0.5, 0.5, 0.5, 0.5],
+        biology=[0.9, 0, 0.8, 0.4],
+        behavior=[0.5] * 8,
+    )
     rested = emotion.rest(t, hours=6)
     assert rested.ctx("energy") > t.ctx("energy") and rested.bio("fatigue") < t.bio("fatigue")
     assert rested.ctx("arousal") < t.ctx("arousal")
@@ -114,10 +152,17 @@ def test_speaking_style_differs_with_traits() -> None:
 # --- M13: relationships ------------------------------------------------------------------
 def test_relationships_move_with_stance_and_share_knowledge() -> None:
     rels = {("a", "b"): Relationship(a="a", b="b", trust=0.0)}
-    turns = [turn("a", "b", "supports"), turn("b", "a", "supports", i=1),
-             turn("a", "c", "challenges", i=2)]
-    updated = {(r.a, r.b): r for r in relationships.update_after_dialog(
-        rels, turns, {"a": ["x", "y"], "b": ["y"], "c": []})}
+    turns = [
+        turn("a", "b", "supports"),
+        turn("b", "a", "supports", i=1),
+        turn("a", "c", "challenges", i=2),
+    ]
+    updated = {
+        (r.a, r.b): r
+        for r in relationships.update_after_dialog(
+            rels, turns, {"a": ["x", "y"], "b": ["y"], "c": []}
+        )
+    }
     assert updated[("a", "b")].trust > 0 and updated[("a", "b")].interaction_count == 2
     assert updated[("a", "b")].shared_knowledge == ("y",)
     assert updated[("a", "c")].trust < 0
@@ -125,8 +170,14 @@ def test_relationships_move_with_stance_and_share_knowledge() -> None:
 
 # --- M3 / M4: knowledge -------------------------------------------------------------------
 def exposure(eid: str, info: str, kind: str = "initial", tp: str | None = None) -> ExposureEvent:
-    return ExposureEvent(exposure_id=f"{eid}-{info}", entity_id=eid, kind=kind, information=info,
-                         timestamp=NOW, timepoint_id=tp)
+    return ExposureEvent(
+        exposure_id=f"{eid}-{info}",
+        entity_id=eid,
+        kind=kind,
+        information=info,
+        timestamp=NOW,
+        timepoint_id=tp,
+    )
 
 
 def test_information_conservation() -> None:
@@ -138,8 +189,9 @@ def test_information_conservation() -> None:
 
 def test_extraction_provenance_rejects_absent_listeners_and_unheld_facts() -> None:
     item = KnowledgeItem(content="the vault code", speaker="a", listeners=("b", "ghost"))
-    result = validators.extraction_provenance(item, speaker_known=set(),
-                                              turn_references={"the vault code"}, present={"a", "b"})
+    result = validators.extraction_provenance(
+        item, speaker_known=set(), turn_references={"the vault code"}, present={"a", "b"}
+    )
     assert not result.valid and len(result.violations) == 2
 
 
@@ -160,8 +212,16 @@ def test_told_exposures_reach_only_present_listeners_who_did_not_know() -> None:
     ledger.record(exposure("c", "news"))
     item = KnowledgeItem(content="news", speaker="a", listeners=("a", "b", "c", "d"))
     counter = iter(range(100))
-    made = told_exposures(item, ledger=ledger, present={"a", "b", "c"}, timepoint_id="tp01",
-                          at=NOW, dialog_id="d", turn_index=2, make_id=lambda: f"x{next(counter)}")
+    made = told_exposures(
+        item,
+        ledger=ledger,
+        present={"a", "b", "c"},
+        timepoint_id="tp01",
+        at=NOW,
+        dialog_id="d",
+        turn_index=2,
+        make_id=lambda: f"x{next(counter)}",
+    )
     assert [x.entity_id for x in made] == ["b"]
     assert made[0].kind.value == "told" and made[0].source == "a" and made[0].turn_index == 2
 
@@ -170,9 +230,15 @@ def test_told_exposures_reach_only_present_listeners_who_did_not_know() -> None:
 def test_resolution_rises_with_presence_speech_and_importance() -> None:
     base = ResolutionLevel.TENSOR_ONLY
     assert resolution_for(base, present=False, speaks=False, importance=0.9) == (base, None)
-    assert resolution_for(base, present=True, speaks=False, importance=0.2)[0] is ResolutionLevel.SCENE
-    assert resolution_for(base, present=True, speaks=False, importance=0.9)[0] is ResolutionLevel.GRAPH
-    assert resolution_for(base, present=True, speaks=True, importance=0.2)[0] is ResolutionLevel.DIALOG
+    assert (
+        resolution_for(base, present=True, speaks=False, importance=0.2)[0] is ResolutionLevel.SCENE
+    )
+    assert (
+        resolution_for(base, present=True, speaks=False, importance=0.9)[0] is ResolutionLevel.GRAPH
+    )
+    assert (
+        resolution_for(base, present=True, speaks=True, importance=0.2)[0] is ResolutionLevel.DIALOG
+    )
     trained = ResolutionLevel.TRAINED
     assert resolution_for(trained, present=True, speaks=True, importance=1.0) == (trained, None)
 
@@ -188,13 +254,27 @@ def test_forward_phases_and_tension_arc() -> None:
 def test_causal_graph_links_and_reachability() -> None:
     graph = CausalGraph()
     for i, parent in enumerate([None, "t1", "t2"], start=1):
-        graph.add(Timepoint(timepoint_id=f"t{i}", index=i - 1, timestamp=NOW, causal_parent=parent,
-                            event_description="something happens here"))
+        graph.add(
+            Timepoint(
+                timepoint_id=f"t{i}",
+                index=i - 1,
+                timestamp=NOW,
+                causal_parent=parent,
+                event_description="something happens here",
+            )
+        )
     assert graph.can_know("t1", "t3") and not graph.can_know("t3", "t1")
     assert graph.can_know(None, "t1")
     with pytest.raises(ValueError):
-        graph.add(Timepoint(timepoint_id="t9", index=9, timestamp=NOW, causal_parent="nope",
-                            event_description="orphaned event"))
+        graph.add(
+            Timepoint(
+                timepoint_id="t9",
+                index=9,
+                timestamp=NOW,
+                causal_parent="nope",
+                event_description="orphaned event",
+            )
+        )
 
 
 # --- M11 steering / M16 animism ---------------------------------------------------------------
@@ -222,12 +302,29 @@ def test_steering_plans_rounds_within_limits_and_closes() -> None:
 
 def test_animism_level_decides_who_speaks() -> None:
     def typed(kind: str):
-        return initial_entity(EntityProfile(entity_id=kind, name=kind, entity_type=kind,
-                                            traits={d: 0.5 for d in (
-                                                "assertiveness", "warmth", "deliberation", "openness",
-                                                "volatility", "vocabulary_richness",
-                                                "novelty_seeking", "formality")}),
-                              None, ResolutionLevel.SCENE)
+        return initial_entity(
+            EntityProfile(
+                entity_id=kind,
+                name=kind,
+                entity_type=kind,
+                traits={
+                    d: 0.5
+                    for d in (
+                        "assertiveness",
+                        "warmth",
+                        "deliberation",
+                        "openness",
+                        "volatility",
+                        "vocabulary_richness",
+                        "novelty_seeking",
+                        "formality",
+                    )
+                },
+            ),
+            None,
+            ResolutionLevel.SCENE,
+        )
+
     cast = [typed("human"), typed("animal"), typed("building"), typed("kami")]
     assert [e.entity_id for e in steering.choose_speakers(cast, "", 0, 9)] == ["human"]
     assert len(steering.choose_speakers(cast, "", 2, 9)) == 3

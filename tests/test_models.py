@@ -38,20 +38,34 @@ def test_tensor_named_updates_and_json_round_trip() -> None:
 
 
 def test_resolution_levels_are_ordered() -> None:
-    assert ResolutionLevel.TENSOR_ONLY.rank < ResolutionLevel.SCENE.rank < ResolutionLevel.TRAINED.rank
+    assert (
+        ResolutionLevel.TENSOR_ONLY.rank < ResolutionLevel.SCENE.rank < ResolutionLevel.TRAINED.rank
+    )
     assert ResolutionLevel.SCENE.at_least(ResolutionLevel.DIALOG) is ResolutionLevel.DIALOG
 
 
 def test_events_round_trip_through_json_and_hide_wall_clock_fields() -> None:
     created = ev.EntityCreated(
-        run_id="r1", seq=3, profile=EntityProfile(entity_id="a", name="A"),
-        resolution=ResolutionLevel.DIALOG, tensor=ev.TensorSnapshot.of(tensor()),
+        run_id="r1",
+        seq=3,
+        profile=EntityProfile(entity_id="a", name="A"),
+        resolution=ResolutionLevel.DIALOG,
+        tensor=ev.TensorSnapshot.of(tensor()),
         cognitive=CognitiveState(),
     )
     assert ev.parse_event(created.model_dump_json()) == created
     call = ev.LLMCallFinished(
-        run_id="r1", seq=4, call_id="c1", action="dialog_turn", provider="offline", model="m",
-        status="ok", prompt_tokens=10, completion_tokens=5, cost_usd=0.0, latency_ms=12.5,
+        run_id="r1",
+        seq=4,
+        call_id="c1",
+        action="dialog_turn",
+        provider="offline",
+        model="m",
+        status="ok",
+        prompt_tokens=10,
+        completion_tokens=5,
+        cost_usd=0.0,
+        latency_ms=12.5,
         request_hash="h",
     )
     dump = call.deterministic_dump()
@@ -61,6 +75,7 @@ def test_events_round_trip_through_json_and_hide_wall_clock_fields() -> None:
 def test_streamed_chunks_are_not_persisted() -> None:
     assert ev.DialogTokens.PERSIST is False
     assert ev.DialogTurnFinished.PERSIST is True
-    chunk = ev.DialogTokens(run_id="r", seq=1, dialog_id="d", turn_index=0, text="hi ",
-                            sim_time=datetime(2030, 1, 1))
+    chunk = ev.DialogTokens(
+        run_id="r", seq=1, dialog_id="d", turn_index=0, text="hi ", sim_time=datetime(2030, 1, 1)
+    )
     assert chunk.text == "hi "

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import needs_fixtures, persisted, reference_templates, run_scenario
+
 from engine.model import events as ev
 from engine.scenario import ScenarioError, load_scenario
 from engine.scenario.reference import name_from_id
@@ -52,8 +52,12 @@ async def test_every_forward_reference_template_runs_offline(path: Path, store) 
     raw = json.loads(path.read_text())
     tps = raw["timepoints"]
     assert summary.counts.timepoints == tps["count"] + tps["before_count"] + tps["after_count"]
-    assert summary.counts.entities == max(raw["entities"]["count"], len(raw["metadata"].get("entity_roster") or {}))
-    descriptions = [e.timepoint.event_description for e in events if isinstance(e, ev.TimepointCreated)]
+    assert summary.counts.entities == max(
+        raw["entities"]["count"], len(raw["metadata"].get("entity_roster") or {})
+    )
+    descriptions = [
+        e.timepoint.event_description for e in events if isinstance(e, ev.TimepointCreated)
+    ]
     assert len(set(descriptions)) == len(descriptions)
     assert not any("continue to unfold" in d.lower() for d in descriptions)
     assert len(persisted(events)) == await store.count("events", summary.run_id)
@@ -80,7 +84,9 @@ async def test_jefferson_dinner_is_populated_with_its_named_guests(store) -> Non
     _, events = await run_scenario(str(path), store)
     names = [e.profile.name for e in events if isinstance(e, ev.EntityCreated)]
     assert names == ["Jefferson", "Hamilton", "Madison"]
-    calls = [e for e in events if isinstance(e, ev.LLMCallFinished) and e.action == "entity_population"]
+    calls = [
+        e for e in events if isinstance(e, ev.LLMCallFinished) and e.action == "entity_population"
+    ]
     assert len(calls) == 1
 
 
@@ -92,14 +98,20 @@ def test_name_from_id_prefers_the_description() -> None:
 
 
 def test_reference_files_with_bad_values_name_the_field(tmp_path: Path) -> None:
-    data = {"scenario_description": "A long enough description of a scenario.",
-            "timepoints": {"count": "many"}}
+    data = {
+        "scenario_description": "A long enough description of a scenario.",
+        "timepoints": {"count": "many"},
+    }
     path = tmp_path / "ref.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(ScenarioError, match=r"timepoints.count expected a whole number, got 'many'"):
+    with pytest.raises(
+        ScenarioError, match=r"timepoints.count expected a whole number, got 'many'"
+    ):
         load_scenario(str(path))
-    data = {"scenario_description": "A long enough description of a scenario.",
-            "temporal": {"mode": "sideways"}}
+    data = {
+        "scenario_description": "A long enough description of a scenario.",
+        "temporal": {"mode": "sideways"},
+    }
     path.write_text(json.dumps(data))
     with pytest.raises(ScenarioError, match=r"temporal.mode expected one of forward"):
         load_scenario(str(path))

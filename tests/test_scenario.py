@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, TEMPLATES
+
 from engine.scenario import Scenario, ScenarioError, bundled_templates, json_schema, load_scenario
 
 MINIMAL = {
@@ -19,7 +19,12 @@ MINIMAL = {
     "description": "Two neighbours argue about a fence that moved in the night.",
     "setting": {"location": "Elm Row"},
     "entities": [
-        {"id": "ann", "name": "Ann Reyes", "role": "Neighbour", "knowledge": ["The fence moved a metre."]},
+        {
+            "id": "ann",
+            "name": "Ann Reyes",
+            "role": "Neighbour",
+            "knowledge": ["The fence moved a metre."],
+        },
         {"id": "bo", "name": "Bo Lind", "role": "Neighbour"},
     ],
     "timeline": {"count": 2},
@@ -65,8 +70,13 @@ def test_json_schema_is_printable_and_describes_the_format() -> None:
     assert schema["type"] == "object"
     assert {"schema_version", "name", "entities", "timeline"} <= set(schema["properties"])
     assert schema["additionalProperties"] is False
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "schema"], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "schema"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(out.stdout)["title"] == "timeloom scenario"
 
 
@@ -77,9 +87,17 @@ def test_json_schema_is_printable_and_describes_the_format() -> None:
         (lambda d: d.__setitem__("colour", "red"), "colour", "not a known field"),
         (lambda d: d.pop("title"), "title", "required"),
         (lambda d: d.__setitem__("mode", "sideways"), "mode", "forward"),
-        (lambda d: d["entities"][1].__setitem__("traits", {"warmth": 1.4}), "entities[1].traits.warmth", "less than or equal to 1"),
+        (
+            lambda d: d["entities"][1].__setitem__("traits", {"warmth": 1.4}),
+            "entities[1].traits.warmth",
+            "less than or equal to 1",
+        ),
         (lambda d: d["entities"][0].__setitem__("type", "ghost"), "entities[0].type", "human"),
-        (lambda d: d.__setitem__("relationships", [{"between": ["ann", "cy"]}]), "relationships[0].between[1]", "entity ids"),
+        (
+            lambda d: d.__setitem__("relationships", [{"between": ["ann", "cy"]}]),
+            "relationships[0].between[1]",
+            "entity ids",
+        ),
         (lambda d: d["timeline"].__setitem__("step", "soon"), "timeline.step", "'2h'"),
         (lambda d: d["entities"].append(dict(d["entities"][0])), "entities[2].id", "used twice"),
     ],
@@ -111,15 +129,29 @@ def test_unknown_bundled_name_lists_the_choices() -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ['{"schema_version": 1, "name": ', '{"schema_version": 1}', '[1, 2]',
-     json.dumps({**MINIMAL, "mode": "sideways"})],
+    [
+        '{"schema_version": 1, "name": ',
+        '{"schema_version": 1}',
+        "[1, 2]",
+        json.dumps({**MINIMAL, "mode": "sideways"}),
+    ],
 )
 def test_cli_rejects_bad_files_with_exit_2_and_no_traceback(tmp_path: Path, content: str) -> None:
     path = write(tmp_path, content)
     out = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "run", str(path), "--headless", "--db",
-         str(tmp_path / "x.db")],
-        cwd=ROOT, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "run",
+            str(path),
+            "--headless",
+            "--db",
+            str(tmp_path / "x.db"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from conftest import TEMPLATES, ScriptedProvider, run_scenario
+
 from engine.llm.gateway import Gateway
 from engine.llm.protocol import ActionType
 from engine.model import events as ev
@@ -21,11 +22,19 @@ def of(events, kind):
 async def test_references_to_unknown_knowledge_are_caught_and_reported(store) -> None:
     def inject(request, answer):
         if request.action is ActionType.DIALOG_TURN:
-            return answer.model_copy(update={
-                "knowledge_references": (*answer.knowledge_references, "a secret nobody told them")})
+            return answer.model_copy(
+                update={
+                    "knowledge_references": (
+                        *answer.knowledge_references,
+                        "a secret nobody told them",
+                    )
+                }
+            )
         return answer
 
-    summary, events = await run_scenario("harbor_strike", store, provider=ScriptedProvider(edit=inject))
+    summary, events = await run_scenario(
+        "harbor_strike", store, provider=ScriptedProvider(edit=inject)
+    )
     assert summary.status.value == "completed"
     bad = [v for v in of(events, ev.ValidationReported) if not v.valid]
     assert bad and all(v.validator == "information_conservation" for v in bad)
@@ -45,20 +54,26 @@ async def test_a_failed_turn_is_recorded_and_the_run_goes_on(store) -> None:
     assert len(failed) == 1 and "scripted failure" in failed[0].error
     assert summary.counts.failed_steps == 1
     completed = of(events, ev.TimepointCompleted)
-    assert completed[0].status.value == "degraded" and "dialog turns failed" in completed[0].issues[0]
+    assert (
+        completed[0].status.value == "degraded" and "dialog turns failed" in completed[0].issues[0]
+    )
     dialog = of(events, ev.DialogFinished)[0]
     assert dialog.failed_turns == 1 and dialog.status.value == "degraded"
     calls = [c for c in of(events, ev.LLMCallFinished) if c.status.value == "failed"]
     assert calls and calls[0].error
     # Nothing was invented in place of the failed turn.
-    indices = [e.turn.turn_index for e in of(events, ev.DialogTurnFinished)
-               if e.turn.dialog_id == failed[0].dialog_id]
+    indices = [
+        e.turn.turn_index
+        for e in of(events, ev.DialogTurnFinished)
+        if e.turn.dialog_id == failed[0].dialog_id
+    ]
     assert failed[0].turn_index not in indices
 
 
 async def test_retryable_failures_are_retried_and_both_attempts_recorded(store) -> None:
-    provider = ScriptedProvider(retryable=True,
-                                fail=lambda req, n: req.action is ActionType.TIMEPOINT_EVENT and n == 1)
+    provider = ScriptedProvider(
+        retryable=True, fail=lambda req, n: req.action is ActionType.TIMEPOINT_EVENT and n == 1
+    )
     loaded = load_scenario("lighthouse_night")
     sim = Simulation(loaded, provider=provider, store=store, gateway=Gateway(provider, backoff=0))
     events: list = []
@@ -87,9 +102,11 @@ async def test_streamed_chunks_add_up_to_each_turn(store) -> None:
 
 
 async def test_knowledge_flows_only_to_people_who_were_there(store) -> None:
-    summary, events = await run_scenario("vintners_council", store, seed=3)
-    present = {e.timepoint.timepoint_id: set(e.timepoint.entities_present)
-               for e in of(events, ev.TimepointCreated)}
+    _summary, events = await run_scenario("vintners_council", store, seed=3)
+    present = {
+        e.timepoint.timepoint_id: set(e.timepoint.entities_present)
+        for e in of(events, ev.TimepointCreated)
+    }
     told = [e.exposure for e in of(events, ev.ExposureRecorded) if e.exposure.kind == "told"]
     assert told
     for x in told:
@@ -97,7 +114,9 @@ async def test_knowledge_flows_only_to_people_who_were_there(store) -> None:
         assert x.entity_id != x.source
     scenario = load_scenario("vintners_council").scenario
     reveals = [(b, r) for b in scenario.timeline.beats for r in b.reveals]
-    learned = {(x.exposure.entity_id, x.exposure.information) for x in of(events, ev.ExposureRecorded)}
+    learned = {
+        (x.exposure.entity_id, x.exposure.information) for x in of(events, ev.ExposureRecorded)
+    }
     assert all((r.entity, r.information) in learned for _, r in reveals)
 
 
@@ -160,9 +179,9 @@ async def test_population_failure_fails_the_run_and_keeps_the_record(store, tmp_
     data["entity_count"] = 5
     path.write_text(json.dumps(data))
     provider = ScriptedProvider(fail=lambda req, n: req.action is ActionType.ENTITY_POPULATION)
-    summary, events = await run_scenario(str(path), store, provider=provider)
+    summary, _events = await run_scenario(str(path), store, provider=provider)
     assert summary.status.value == "failed" and summary.status_reason.startswith("setup")
-    assert [e.type for e in await store.events(summary.run_id)][0] == "run_started"
+    assert next(e.type for e in await store.events(summary.run_id)) == "run_started"
 
 
 async def test_generated_entities_fill_the_roster(store, tmp_path) -> None:
@@ -181,7 +200,9 @@ async def test_generated_entities_fill_the_roster(store, tmp_path) -> None:
 async def test_presence_answers_naming_strangers_degrade_the_timepoint(store, tmp_path) -> None:
     def stranger(request, answer):
         if request.action is ActionType.ENTITY_PRESENCE:
-            return answer.model_copy(update={"entities_present": (*answer.entities_present, "ghost")})
+            return answer.model_copy(
+                update={"entities_present": (*answer.entities_present, "ghost")}
+            )
         return answer
 
     data = json.loads((TEMPLATES / "vintners_council.json").read_text())

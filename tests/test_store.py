@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import ScriptedProvider, persisted, run_scenario
+
 from engine.llm.protocol import ActionType
 from engine.model import events as ev
 from engine.store import Store, StoreError, UnknownRunError
@@ -20,10 +20,23 @@ async def test_migrations_create_the_schema_from_an_empty_file(tmp_path: Path) -
     store = await Store.open(path)
     assert await store.schema_version() == SCHEMA_VERSION
     await store.close()
-    tables = {r[0] for r in sqlite3.connect(path).execute(
-        "SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"runs", "events", "entities", "entity_states", "timepoints", "dialogs", "dialog_turns",
-            "exposure_events", "relationships", "causal_edges", "llm_calls"} <= tables
+    tables = {
+        r[0]
+        for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    assert {
+        "runs",
+        "events",
+        "entities",
+        "entity_states",
+        "timepoints",
+        "dialogs",
+        "dialog_turns",
+        "exposure_events",
+        "relationships",
+        "causal_edges",
+        "llm_calls",
+    } <= tables
     again = await Store.open(path)  # re-opening does not migrate twice
     assert await again.schema_version() == SCHEMA_VERSION
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
@@ -86,7 +99,8 @@ async def test_run_ids_resolve_by_unique_prefix(store: Store) -> None:
 async def test_a_timepoint_that_fails_midway_leaves_no_partial_rows(store: Store) -> None:
     # The second timepoint's event call fails every attempt: the run stops there.
     provider = ScriptedProvider(
-        fail=lambda req, n: req.action is ActionType.TIMEPOINT_EVENT and n >= 2)
+        fail=lambda req, n: req.action is ActionType.TIMEPOINT_EVENT and n >= 2
+    )
     provider.retryable = False
     summary, events = await run_scenario("orbital_audit", store, provider=provider)
     assert summary.status.value == "failed"
@@ -108,10 +122,22 @@ async def test_a_failing_batch_is_rolled_back_entirely(store: Store) -> None:
     summary, _ = await run_scenario("lighthouse_night", store)
     events_before = await store.count("events", summary.run_id)
     validations_before = await store.count("validations", summary.run_id)
-    fresh = ev.ValidationReported(run_id=summary.run_id, seq=10_000, validator="v",
-                                  entity_id="tomas_vey", timepoint_id=None, valid=True)
-    clash = ev.ValidationReported(run_id=summary.run_id, seq=1, validator="v",
-                                  entity_id="tomas_vey", timepoint_id=None, valid=True)
+    fresh = ev.ValidationReported(
+        run_id=summary.run_id,
+        seq=10_000,
+        validator="v",
+        entity_id="tomas_vey",
+        timepoint_id=None,
+        valid=True,
+    )
+    clash = ev.ValidationReported(
+        run_id=summary.run_id,
+        seq=1,
+        validator="v",
+        entity_id="tomas_vey",
+        timepoint_id=None,
+        valid=True,
+    )
     with pytest.raises(StoreError):
         await store.append([fresh, clash])  # seq 1 already exists: nothing may be written
     assert await store.count("events", summary.run_id) == events_before

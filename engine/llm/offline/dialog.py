@@ -131,8 +131,8 @@ def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None
             score += 0.6  # fresh information is what people talk about
         elif ref.kind == "witnessed":
             score -= 1.0  # scenes people saw together are rarely worth retelling
-        if ref.category in ("opinion", "agreement", "question"):
-            score -= 1.2  # hearsay about someone's stance is weaker than a fact
+        if ref.category in ("opinion", "agreement", "question", "plan", "decision"):
+            score -= 2.5  # hearsay about someone's stance is weaker than a fact
         if addressee is not None and ref.source == addressee:
             score -= 6.0  # nobody tells people what they were just told by them
         scored.append((score, -i, ref))
@@ -152,27 +152,42 @@ def _shape(sentence: str, ctx: DialogTurnContext, max_words: int) -> str:
 
 def _lower_lead(sentence: str, names: set[str]) -> str:
     first = sentence.split(" ", 1)[0].strip(",.:;!?")
-    if not first or first == "I" or first.isupper() or first in names or first[:1].isdigit():
+    if (
+        not first
+        or first == "I"
+        or first.startswith(("I'", "I’"))
+        or first.isupper()
+        or first in names
+        or first[:1].isdigit()
+    ):
         return sentence
     return sentence[0].lower() + sentence[1:]
 
 
 def _apply_tic(
-    sentences: list[str], tics: tuple[str, ...], rng: Random, said_by_me: str, names: set[str]
+    sentences: list[str],
+    tics: tuple[str, ...],
+    rng: Random,
+    said_by_me: str,
+    names: set[str],
+    *,
+    force: bool = False,
 ) -> list[str]:
     fresh = [t for t in tics if t.strip().lower().rstrip(",.?") not in said_by_me]
-    if not fresh or not sentences or rng.random() > 0.5:
+    if force and not fresh:
+        fresh = list(tics)
+    if not fresh or not sentences or (not force and rng.random() > 0.5):
         return sentences
     tic = rng.choice(fresh).strip()
     out = list(sentences)
     if tic.endswith((".", "!")):
-        out[0] = f"{tic} {out[0]}"
+        out[0] = f"{tx.upper_first(tic)} {out[0]}"
     elif tic.endswith("?"):
         i = rng.randrange(len(out))
         out[i] = f"{tx.strip_end(out[i])}, {tic.lower() if tic[1:2].islower() else tic}"
     elif tic.endswith((",", ":", "...", "--")) or len(tic.split()) <= 1:
         head = tic if tic.endswith((",", ":", "...", "--")) else f"{tic},"
-        out[0] = f"{head} {_lower_lead(out[0], names)}"
+        out[0] = tx.upper_first(f"{head} {_lower_lead(out[0], names)}")
     else:
         i = rng.randrange(len(out))
         body = tx.strip_end(out[i])
@@ -192,9 +207,8 @@ def _slots(
     rng: Random,
 ) -> dict[str, str]:
     speaker_names = (ctx.speaker.name, tx.first_name(ctx.speaker.name))
-    listener_names = tuple(
-        n for r in ctx.listeners for n in (r.entity.name, tx.first_name(r.entity.name))
-    )
+    # Only the person addressed becomes "you"; others present stay in the third person.
+    listener_names = (relation.entity.name, tx.first_name(relation.entity.name)) if relation else ()
     prev = ctx.previous_turns[-1] if ctx.previous_turns else None
     others = [
         r
@@ -332,10 +346,12 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
 
     beats = " ".join(ctx.prior_beats).lower()
     examples = [e for e in ctx.voice.speech_examples if e[:24].lower() not in beats]
+    marked = False  # does this turn carry something only this speaker says?
     if examples and ctx.speaker_turn_number == 0 and rng.random() < 0.6:
         parts.append((rng.choice(examples), "example"))
+        marked = True
     elif ctx.voice.specificity_anchors and rng.random() < 0.35:
-        add(bank.anchor)
+        marked = add(bank.anchor)
 
     if mood and rng.random() < 0.75:
         add(bank.mood.get(mood[0], ()))
@@ -356,7 +372,13 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
             sentence = _shape(sentence, ctx, 1000 if kind == "knowledge" else max_words)
         shaped.append(sentence)
     shaped = [tx.capitalize_sentences(p) for p in shaped]
-    shaped = _apply_tic(shaped, ctx.voice.verbal_tics, rng, said_by_me, names)
+    # A speaker's first turn in a conversation always sounds like them.
+    force = ctx.speaker_turn_number == 0 and not marked
+    if force and not ctx.voice.verbal_tics and ctx.voice.specificity_anchors:
+        anchor = _pick(bank.anchor, slots, rng, ban, used, said)
+        if anchor:
+            shaped.append(_shape(anchor, ctx, max_words))
+    shaped = _apply_tic(shaped, ctx.voice.verbal_tics, rng, said_by_me, names, force=force)
     if shaped and "exhausted" in mood and rng.random() < 0.5:
         shaped[-1] = tx.strip_end(shaped[-1]) + "..."
     elif shaped and "agitated" in mood and not shaped[-1].endswith("?"):

@@ -146,6 +146,10 @@ STOPWORDS = frozenset(
     ]
 )
 
+MODALS = frozenset(
+    ["can", "could", "will", "would", "shall", "should", "must", "may", "might", "cannot", "to"]
+)
+
 # Common finite verbs that end a noun phrase even without an -ed/-ing ending.
 COMMON_VERBS = frozenset(
     [
@@ -316,8 +320,9 @@ def main_sentence(text: str, min_words: int = 6) -> str:
 
 def short_place(location: str) -> str:
     """The first phrase of a location ("Skerrow Rock lighthouse, a granite tower ..." ->
-    "Skerrow Rock lighthouse")."""
-    return location.split(",")[0].split(";")[0].strip()
+    "Skerrow Rock lighthouse"; "The Corvenne valley: the hall" -> "the Corvenne valley")."""
+    place = re.split(r"[,;:(]| - ", location, maxsplit=1)[0].strip()
+    return lower_first(place)
 
 
 def event_core(description: str, time_phrases: tuple[str, ...] = ()) -> str:
@@ -331,10 +336,11 @@ def event_core(description: str, time_phrases: tuple[str, ...] = ()) -> str:
             if rest[:1] in ",:.":
                 sentence = rest[1:].lstrip()
             break
-    head, sep, tail = sentence.partition(": ")
-    if sep and len(head) < 90 and len(tail.split()) >= 5:
+    while True:
+        head, sep, tail = sentence.partition(": ")
+        if not (sep and len(head) < 90 and len(tail.split()) >= 5):
+            return sentence
         sentence = tail
-    return sentence
 
 
 def capitalize_sentences(text: str) -> str:
@@ -379,9 +385,12 @@ def topic(text: str, max_words: int = 4) -> str:
     tokens = words(text)
     runs: list[list[str]] = []
     current: list[str] = []
+    previous = ""
     for tok in tokens:
         clean = tok.strip(".,;:")
-        if clean.lower() in STOPWORDS or _is_verbish(clean) or not clean:
+        after_modal = previous in MODALS
+        previous = clean.lower()
+        if clean.lower() in STOPWORDS or _is_verbish(clean) or not clean or after_modal:
             if current:
                 runs.append(current)
                 current = []
@@ -414,12 +423,10 @@ def topic(text: str, max_words: int = 4) -> str:
     return "the " + phrase
 
 
-_CONTRACT = [
-    (re.compile(rf"\b{full}\b"), short) for full, short in CONTRACTIONS
-] + [(re.compile(rf"\b{upper_first(full)}\b"), upper_first(short)) for full, short in CONTRACTIONS]
-_EXPAND = [
-    (re.compile(rf"\b{re.escape(short)}\b"), full) for full, short in CONTRACTIONS
-] + [
+_CONTRACT = [(re.compile(rf"\b{full}\b"), short) for full, short in CONTRACTIONS] + [
+    (re.compile(rf"\b{upper_first(full)}\b"), upper_first(short)) for full, short in CONTRACTIONS
+]
+_EXPAND = [(re.compile(rf"\b{re.escape(short)}\b"), full) for full, short in CONTRACTIONS] + [
     (re.compile(rf"\b{re.escape(upper_first(short))}\b"), upper_first(full))
     for full, short in CONTRACTIONS
 ]
