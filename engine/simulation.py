@@ -889,6 +889,7 @@ class Simulation:
             time_of_day=time_of_day(tp.timestamp.hour),
             tension=tp.tension,
             speaker=self._brief(entity),
+            speaker_description=entity.profile.description,
             personality=entity.profile.personality,
             voice=entity.profile.voice,
             style=style,

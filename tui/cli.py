@@ -395,10 +395,12 @@ def _cmd_templates(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
-    for column in ("name", "mode", "entities", "timepoints", "description"):
-        table.add_column(column, no_wrap=column != "description", overflow="fold")
+    for column in ("name", "mode", "entities", "timepoints", "tags", "description"):
+        table.add_column(column, no_wrap=column not in ("description", "tags"), overflow="fold")
     for t in templates:
-        table.add_row(t.name, t.mode, str(t.entities), str(t.timepoints), t.summary)
+        table.add_row(
+            t.name, t.mode, str(t.entities), str(t.timepoints), ", ".join(t.tags), t.summary
+        )
     _console().print(table)
     return EXIT_OK
 

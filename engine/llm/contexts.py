@@ -126,6 +126,7 @@ class DialogTurnContext(_Ctx):
     time_of_day: str
     tension: float
     speaker: EntityBrief
+    speaker_description: str = ""
     personality: tuple[str, ...] = ()
     voice: VoiceGuide
     style: SpeakingStyle

@@ -111,8 +111,9 @@ def _dialog(ctx: DialogTurnContext) -> tuple[str, str]:
         "environment": "This is a place or object: describe what the people in it sense.",
         "collective": "This is an abstract or spiritual presence: speak as a shared feeling.",
     }[ctx.speaking_mode]
+    who = f" {ctx.speaker_description}" if ctx.speaker_description else ""
     system = (
-        f"You are {ctx.speaker.name}, {ctx.speaker.role}. {mode_rule}\n"
+        f"You are {ctx.speaker.name}, {ctx.speaker.role}.{who} {mode_rule}\n"
         f"Personality: {', '.join(ctx.personality) or 'unremarkable'}.\n"
         + "\n".join(voice)
         + "\n\nBACK LAYER (shapes how you speak; never state it): "

@@ -34,6 +34,7 @@ class TemplateInfo:
     timepoints: int
     summary: str
     path: str
+    tags: tuple[str, ...] = ()
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -209,6 +210,7 @@ def bundled_templates() -> list[TemplateInfo]:
                 s.timeline.count,
                 summary,
                 str(path),
+                tuple(s.tags),
             )
         )
     return out
