@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
+
+from ...resources import data_path
 
 STOPWORDS = frozenset(
     [
@@ -150,100 +154,27 @@ MODALS = frozenset(
     ["can", "could", "will", "would", "shall", "should", "must", "may", "might", "cannot", "to"]
 )
 
-# Common finite verbs that end a noun phrase even without an -ed/-ing ending.
-COMMON_VERBS = frozenset(
-    [
-        "is",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "does",
-        "did",
-        "says",
-        "said",
-        "takes",
-        "took",
-        "shows",
-        "showed",
-        "reads",
-        "goes",
-        "went",
-        "comes",
-        "came",
-        "makes",
-        "made",
-        "knows",
-        "knew",
-        "wants",
-        "holds",
-        "held",
-        "keeps",
-        "kept",
-        "runs",
-        "ran",
-        "turns",
-        "rises",
-        "rose",
-        "answers",
-        "mentions",
-        "admits",
-        "argue",
-        "argues",
-        "recognises",
-        "recognizes",
-        "tells",
-        "told",
-        "gives",
-        "gave",
-        "sees",
-        "saw",
-        "finds",
-        "found",
-        "leaves",
-        "left",
-        "gets",
-        "got",
-        "read",
-        "reads",
-        "puts",
-        "stands",
-        "stood",
-        "needs",
-        "means",
-        "seems",
-        "looks",
-        "thinks",
-        "thought",
-        "believes",
-        "speaks",
-        "spoke",
-        "asks",
-        "asked",
-        "sits",
-        "sat",
-        "lies",
-        "lay",
-        "falls",
-        "fell",
-        "brings",
-        "brought",
-        "hides",
-        "hid",
-        "refuses",
-        "claims",
-        "insists",
-        "promises",
-        "owes",
-        "pays",
-        "paid",
-        "signs",
-        "sends",
-        "sent",
-    ]
-)
+
+def _verb_forms(base: str) -> set[str]:
+    if base.endswith("e"):
+        return {base, base + "s", base + "d", base[:-1] + "ing"}
+    if base.endswith("y") and base[-2:-1] not in "aeiou":
+        return {base, base[:-1] + "ies", base[:-1] + "ied", base + "ing"}
+    if base.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return {base, base + "es", base + "ed", base + "ing"}
+    return {base, base + "s", base + "ed", base + "ing"}
+
+
+@lru_cache(maxsize=1)
+def common_verbs() -> frozenset[str]:
+    """Verb forms that end a noun phrase (data: ``engine/data/offline/verbs.json``)."""
+    with open(data_path("offline", "verbs.json"), encoding="utf-8") as handle:
+        data = json.load(handle)
+    forms: set[str] = set(data["irregular"])
+    for base in data["base"]:
+        forms |= _verb_forms(base)
+    return frozenset(forms)
+
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-$.%,]*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -364,7 +295,7 @@ def content_words(text: str) -> list[str]:
 
 def _is_verbish(token: str) -> bool:
     low = token.lower()
-    if low in COMMON_VERBS:
+    if low in common_verbs():
         return True
     return len(low) > 4 and (low.endswith("ed") or low.endswith("ing")) and not low[0].isdigit()
 
@@ -373,52 +304,61 @@ def _substantive(run: list[str]) -> bool:
     return any(w[:1].isalpha() and len(w) >= 4 for w in run)
 
 
+ARTICLES = frozenset("a an the his her their its our my your this that these those".split())
+
+
 def topic(text: str, max_words: int = 4) -> str:
     """A short noun phrase that names what a sentence is about.
 
-    Takes the first run of content words (possessives kept, verbs ending -ed/-ing and stop
-    words break the run), preferring a run of two or more words.
+    Splits the sentence into runs of content words (stop words, verbs and words after a modal
+    break a run; an -ed/-ing word right after an article is kept as an adjective) and picks the
+    longest early run. Proper names keep their capitals and get no article.
     """
     text = humanize(text)
     if text.startswith("the ") and "_" not in text and " " in text and len(words(text)) <= 5:
         return strip_end(text)
     tokens = words(text)
-    runs: list[list[str]] = []
+    runs: list[tuple[int, list[str]]] = []  # (index of the run's first token, words)
     current: list[str] = []
+    start = 0
     previous = ""
-    for tok in tokens:
+    for position, tok in enumerate(tokens):
         clean = tok.strip(".,;:")
+        low = clean.lower()
         after_modal = previous in MODALS
-        previous = clean.lower()
-        if clean.lower() in STOPWORDS or _is_verbish(clean) or not clean or after_modal:
+        adjective = previous in ARTICLES and low not in common_verbs()
+        previous = low
+        verbish = _is_verbish(clean) and not adjective
+        if not clean or low in STOPWORDS or verbish or after_modal:
             if current:
-                runs.append(current)
-                current = []
-            if tok.endswith((",", ".", ";", ":")) and current:
-                runs.append(current)
+                runs.append((start, current))
                 current = []
             continue
+        if not current:
+            start = position
         current.append(clean)
-        if tok.endswith((",", ";", ":")):
-            runs.append(current)
+        if tok.endswith((",", ";", ":", ".")):
+            runs.append((start, current))
             current = []
     if current:
-        runs.append(current)
+        runs.append((start, current))
     if not runs:
         return strip_end(text)[:40]
-    runs = [r for r in runs if _substantive(r)] or runs
+    runs = [r for r in runs if _substantive(r[1])] or runs
 
-    def score(item: tuple[int, list[str]]) -> float:
-        i, run = item
+    def score(item: tuple[int, tuple[int, list[str]]]) -> float:
+        i, (_, run) = item
         common = any(w[:1].islower() for w in run)
         return min(len(run), 3) * (1.0 if common else 0.6) - 0.45 * i
 
-    best = max(enumerate(runs), key=score)[1][:max_words]
+    first_token, best = max(enumerate(runs), key=score)[1]
+    best = best[:max_words]
     if all(w[:1].isupper() or w[:1].isdigit() for w in best):
         return " ".join(best)  # a proper name or title: no article
     phrase = " ".join(best)
-    proper = len(best) > 1 and best[1][:1].isupper()
-    if best[0][:1].isupper() and not proper:
+    # Only a capital that merely starts the sentence is lowered ("Harbor pilots").
+    sentence_initial = first_token == 0 and best[0][:1].isupper()
+    if sentence_initial and (len(best) == 1 or not best[1][:1].isupper()):
         phrase = phrase[0].lower() + phrase[1:]
     return "the " + phrase
 
