@@ -221,6 +221,7 @@ class Simulation:
             description=scenario.description,
             location=scenario.setting.location,
             atmosphere=scenario.setting.atmosphere,
+            tags=tuple(scenario.tags),
         )
         # world state
         self.entities: dict[str, Entity] = {}

@@ -84,6 +84,11 @@ async def test_jefferson_dinner_is_populated_with_its_named_guests(store) -> Non
     _, events = await run_scenario(str(path), store)
     names = [e.profile.name for e in events if isinstance(e, ev.EntityCreated)]
     assert names == ["Jefferson", "Hamilton", "Madison"]
+    # Roles come from archetypes that fit a political dinner (matched on the text and tags).
+    archetypes = {e.profile.archetype for e in events if isinstance(e, ev.EntityCreated)}
+    assert archetypes <= {"statesman", "diplomat", "senator", "political_aide"}, archetypes
+    first = next(e for e in events if isinstance(e, ev.TimepointCreated))
+    assert first.timepoint.timestamp.year == 1790
     calls = [
         e for e in events if isinstance(e, ev.LLMCallFinished) and e.action == "entity_population"
     ]

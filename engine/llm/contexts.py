@@ -29,6 +29,7 @@ class ScenarioBrief(_Ctx):
     description: str
     location: str
     atmosphere: str = ""
+    tags: tuple[str, ...] = ()
 
 
 class EntityBrief(_Ctx):

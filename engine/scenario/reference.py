@@ -389,6 +389,13 @@ class _Converter:
             )
         timeline: dict[str, Any] = {"count": total, "step": STEP_BY_RESOLUTION[resolution]}
         start = DEFAULT_START
+        year = re.search(r"\b(1[0-9]{3}|20[0-9]{2})\b", str(self.data.get("scenario_description")))
+        if year and not tps.get("start_time"):
+            # No start time given: set the story in the year its description names.
+            start = DEFAULT_START.replace(year=int(year.group(1)))
+            timeline_start = start
+        else:
+            timeline_start = None
         if tps.get("start_time"):
             try:
                 start = datetime.fromisoformat(str(tps["start_time"])).replace(tzinfo=None)
@@ -397,6 +404,8 @@ class _Converter:
                     "timepoints.start_time", "an ISO date and time", tps["start_time"]
                 ) from exc
             timeline["start"] = start.isoformat()
+        if timeline_start is not None and "start" not in timeline:
+            timeline["start"] = timeline_start.isoformat()
         timeline["beats"] = self._beats(total, start)
         if not timeline["beats"]:
             del timeline["beats"]

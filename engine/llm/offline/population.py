@@ -81,7 +81,7 @@ def names_in(text: str, known: set[str]) -> list[str]:
 
 
 def rank_archetypes(ctx: PopulationContext, rng: Random) -> list[Archetype]:
-    text = f"{ctx.scenario.title} {ctx.scenario.description}".lower()
+    text = f"{ctx.scenario.title} {ctx.scenario.description} {' '.join(ctx.scenario.tags)}".lower()
     words = set(tx.content_words(text))
     scored = []
     for arch in archetypes().archetypes:

@@ -353,8 +353,10 @@ def topic(text: str, max_words: int = 4) -> str:
 
     first_token, best = max(enumerate(runs), key=score)[1]
     best = best[:max_words]
-    if all(w[:1].isupper() or w[:1].isdigit() for w in best):
-        return " ".join(best)  # a proper name or title: no article
+    if all(w[:1].isupper() or w[:1].isdigit() for w in best) or (
+        best[0][:1].isupper() and best[0].endswith(("'s", "’s"))
+    ):
+        return " ".join(best)  # a proper name, or a named person's thing: no article
     phrase = " ".join(best)
     # Only a capital that merely starts the sentence is lowered ("Harbor pilots").
     sentence_initial = first_token == 0 and best[0][:1].isupper()
@@ -421,6 +423,12 @@ def base_verb(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
+_OBJECT_LEADS = (
+    "to|with|for|about|from|at|by|against|told|asked|gave|sent|showed|warned|promised|paid|"
+    "offered|met|saw|called|trusted|blamed|thanked|owed|hired|fired|paid"
+)
+
+
 def perspective(text: str, speaker_names: tuple[str, ...], listener_names: tuple[str, ...]) -> str:
     """Rewrite a third-person fact about the speaker (or the listener) in the first (second)
     person: ``Name's``, ``Name was/is/has`` and ``Name <verb>s``."""
@@ -440,6 +448,8 @@ def perspective(text: str, speaker_names: tuple[str, ...], listener_names: tuple
                 text,
             )
             text = re.sub(rf"^{esc}\b", upper_first(me), text)
+            obj = "me" if me == "I" else "you"
+            text = re.sub(rf"\b({_OBJECT_LEADS}) {esc}\b", rf"\1 {obj}", text)
     if text.startswith(("my ", "your ")):
         text = upper_first(text)
     return text
