@@ -145,3 +145,29 @@ async def run_scenario(
 
 def persisted(events: list[ev.EventBase]) -> list[ev.EventBase]:
     return [e for e in events if e.PERSIST]
+
+
+# --------------------------------------------------------------------------- snapshots
+# Snapshots live in the top-level snapshots/ folder: the plugin looks its extension up at call
+# time, so a subclass with another folder, assigned back to the module, redirects them.
+import pytest_textual_snapshot  # noqa: E402
+
+_SVGImageExtension = pytest_textual_snapshot.SVGImageExtension
+
+
+class _TopLevelSnapshots(_SVGImageExtension):  # type: ignore[misc, valid-type]
+    @classmethod
+    def dirname(cls, *, test_location: Any) -> str:
+        return str(ROOT / "snapshots" / test_location.basename)
+
+
+pytest_textual_snapshot.SVGImageExtension = _TopLevelSnapshots
+
+
+@pytest.fixture(autouse=True)
+def _stable_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's environment must not change what the app draws."""
+    for name in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")

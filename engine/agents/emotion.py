@@ -120,7 +120,7 @@ def dialog_impact(
             d_arousal += 0.02
     d_valence = _clamp(d_valence, -MAX_DELTA, MAX_DELTA)
     d_arousal = _clamp(d_arousal, -MAX_DELTA, MAX_DELTA)
-    drain = (4.0 * spoken + 1.2 * heard) * (1.3 - 0.6 * vitality)
+    drain = (2.5 * spoken + 0.6 * heard) * (1.3 - 0.6 * vitality)
     return CognitiveState(
         valence=round(_clamp(cognitive.valence + d_valence, -1.0, 1.0), 6),
         arousal=round(_clamp(arousal + d_arousal, 0.0, 1.0), 6),

@@ -1,22 +1,43 @@
-"""Pydantic models of the simulated world and the typed event log."""
+"""Pydantic models of the simulated world and the typed event log.
 
-from .common import (
-    ANIMISM_THRESHOLDS,
-    ENTITY_TYPES,
-    MAIN_BRANCH,
-    ExposureType,
-    ResolutionLevel,
-    RunStatus,
-    StepStatus,
-    TemporalMode,
-)
-from .dialog import DialogTurn, PersonaParams, Stance
-from .entity import Entity, EntityProfile, VoiceGuide
-from .knowledge import ExposureEvent, KnowledgeCategory, KnowledgeItem
-from .relationship import Relationship, pair_key
-from .run import RunCounts, RunSummary
-from .tensors import BEHAVIOR_DIMS, BIOLOGY_DIMS, CONTEXT_DIMS, CognitiveState, TTMTensor
-from .timepoint import Timepoint
+Names are imported from their submodules on first use, so that code needing only, say, the run
+summary does not pay for numpy and every model.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "ANIMISM_THRESHOLDS": "common",
+    "ENTITY_TYPES": "common",
+    "MAIN_BRANCH": "common",
+    "ExposureType": "common",
+    "ResolutionLevel": "common",
+    "RunStatus": "common",
+    "StepStatus": "common",
+    "TemporalMode": "common",
+    "DialogTurn": "dialog",
+    "PersonaParams": "dialog",
+    "Stance": "dialog",
+    "Entity": "entity",
+    "EntityProfile": "entity",
+    "VoiceGuide": "voice",
+    "ExposureEvent": "knowledge",
+    "KnowledgeCategory": "knowledge",
+    "KnowledgeItem": "knowledge",
+    "Relationship": "relationship",
+    "pair_key": "relationship",
+    "RunCounts": "run",
+    "RunSummary": "run",
+    "BEHAVIOR_DIMS": "tensors",
+    "BIOLOGY_DIMS": "tensors",
+    "CONTEXT_DIMS": "tensors",
+    "CognitiveState": "tensors",
+    "TTMTensor": "tensors",
+    "Timepoint": "timepoint",
+}
 
 __all__ = [
     "ANIMISM_THRESHOLDS",
@@ -47,3 +68,33 @@ __all__ = [
     "VoiceGuide",
     "pair_key",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine.model' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from .common import (
+        ANIMISM_THRESHOLDS,
+        ENTITY_TYPES,
+        MAIN_BRANCH,
+        ExposureType,
+        ResolutionLevel,
+        RunStatus,
+        StepStatus,
+        TemporalMode,
+    )
+    from .dialog import DialogTurn, PersonaParams, Stance
+    from .entity import Entity, EntityProfile
+    from .knowledge import ExposureEvent, KnowledgeCategory, KnowledgeItem
+    from .relationship import Relationship, pair_key
+    from .run import RunCounts, RunSummary
+    from .tensors import BEHAVIOR_DIMS, BIOLOGY_DIMS, CONTEXT_DIMS, CognitiveState, TTMTensor
+    from .timepoint import Timepoint
+    from .voice import VoiceGuide

@@ -8,19 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .common import ResolutionLevel
 from .tensors import CognitiveState, TTMTensor
-
-
-class VoiceGuide(BaseModel):
-    """How a character sounds. Used by every provider; the offline one follows it literally."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    verbal_tics: tuple[str, ...] = ()
-    sentence_length: Literal["short", "medium", "long"] = "medium"
-    formality: Literal["casual", "neutral", "formal"] = "neutral"
-    never_says: tuple[str, ...] = ()
-    specificity_anchors: tuple[str, ...] = ()
-    speech_examples: tuple[str, ...] = ()
+from .voice import VoiceGuide
 
 
 class EntityProfile(BaseModel):

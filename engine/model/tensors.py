@@ -12,27 +12,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
-CONTEXT_DIMS = (
-    "knowledge",
-    "valence",
-    "arousal",
-    "energy",
-    "confidence",
-    "patience",
-    "risk",
-    "social",
-)
-BIOLOGY_DIMS = ("vitality", "pain", "fatigue", "age")
-BEHAVIOR_DIMS = (
-    "assertiveness",
-    "warmth",
-    "deliberation",
-    "openness",
-    "volatility",
-    "vocabulary_richness",
-    "novelty_seeking",
-    "formality",
-)
+from .dims import BEHAVIOR_DIMS, BIOLOGY_DIMS, CONTEXT_DIMS
 
 
 def as_vector(value: Any, size: int) -> np.ndarray:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..model.timepoint import Timepoint
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class CausalGraph:
     def __init__(self) -> None:
+        import networkx as nx  # imported when first needed: it is slow to import
+
+        self._nx = nx
         self.graph: nx.DiGraph = nx.DiGraph()
 
     def add(self, timepoint: Timepoint) -> None:
@@ -19,7 +25,7 @@ class CausalGraph:
             self.graph.add_edge(timepoint.causal_parent, timepoint.timepoint_id, kind="temporal")
 
     def ancestors(self, timepoint_id: str) -> set[str]:
-        return set(nx.ancestors(self.graph, timepoint_id))
+        return set(self._nx.ancestors(self.graph, timepoint_id))
 
     def can_know(self, source_timepoint: str | None, at_timepoint: str) -> bool:
         """Information from ``source_timepoint`` is accessible at ``at_timepoint`` only when a

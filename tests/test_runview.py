@@ -1,0 +1,78 @@
+"""The read model answers the same questions live (from events) and replayed (from the store)."""
+
+from __future__ import annotations
+
+from conftest import run_scenario
+from engine.model import events as ev
+from engine.runview import INITIAL, RunView
+
+
+def live_view(events) -> RunView:
+    start = next(e for e in events if isinstance(e, ev.RunStarted))
+    view = RunView.starting(start)
+    for e in events:
+        view.apply(e)
+    return view
+
+
+async def test_live_and_replayed_views_agree_at_every_moment(store) -> None:
+    summary, events = await run_scenario("vintners_council", store, seed=6)
+    live = live_view(events)
+    replay = await RunView.load(store, summary.run_id)
+    assert [t.timepoint_id for t in replay.timepoints] == [t.timepoint_id for t in live.timepoints]
+    assert replay.timepoints == live.timepoints
+    assert replay.entities == live.entities
+    await replay.load_turns([t.timepoint_id for t in replay.timepoints])
+    for entity_id in replay.entities:
+        await replay.load_knowledge(entity_id)
+    for index in [INITIAL, *(t.index for t in replay.timepoints)]:
+        for entity_id in replay.entities:
+            assert replay.state_at(entity_id, index) == live.state_at(entity_id, index)
+            assert replay.series(entity_id, index) == live.series(entity_id, index)
+            assert replay.relations_at(entity_id, index) == live.relations_at(entity_id, index)
+            assert replay.knowledge_at(entity_id, index) == live.knowledge_at(entity_id, index)
+    for tp in replay.timepoints:
+        assert replay.turns(tp.timepoint_id) == live.turns(tp.timepoint_id)
+    assert live.run.status == replay.run.status == "completed"
+    assert live.run.llm_calls == replay.run.llm_calls
+    assert live.run.tokens == replay.run.tokens
+    assert live.run.dialog_turns == replay.run.dialog_turns == summary.counts.dialog_turns
+
+
+async def test_state_moves_over_time_and_knowledge_grows(store) -> None:
+    summary, events = await run_scenario("snowbound_ward", store, seed=3)
+    view = await RunView.load(store, summary.run_id)
+    speaker = next(e.turn.speaker for e in events if isinstance(e, ev.DialogTurnFinished))
+    first, last = view.state_at(speaker, INITIAL), view.state_at(speaker, view.latest_index)
+    assert first is not None and last is not None and first != last
+    valence, arousal, energy = view.series(speaker, view.latest_index)
+    assert len(valence) == len(arousal) == len(energy) >= 2
+    await view.load_knowledge(speaker)
+    assert len(view.knowledge_at(speaker, view.latest_index)) > len(view.knowledge_at(speaker, INITIAL))
+
+
+def test_streamed_chunks_build_the_turn_before_it_finishes() -> None:
+    from datetime import datetime
+
+    from engine.model import PersonaParams
+
+    start = ev.RunStarted(run_id="r", seq=1, scenario="s", mode="forward", seed=0,
+                          config_hash="h", provider="p", model="m", source="x",
+                          scenario_data={}, planned_timepoints=1, started_at=datetime(2030, 1, 1))
+    view = RunView.starting(start)
+    from engine.model import Timepoint
+    view.apply(ev.TimepointCreated(run_id="r", seq=2, timepoint=Timepoint(
+        timepoint_id="tp01", index=0, timestamp=datetime(2030, 1, 1),
+        event_description="Something happens at the quay.")))
+    view.apply(ev.DialogStarted(run_id="r", seq=3, dialog_id="d", timepoint_id="tp01",
+                                participants=("a", "b"), planned_turns=2))
+    params = PersonaParams(temperature=0.5, top_p=0.9, max_tokens=50, frequency_penalty=0,
+                           presence_penalty=0)
+    view.apply(ev.DialogTurnStarted(run_id="r", seq=4, dialog_id="d", turn_index=0, speaker="a",
+                                    persona=params))
+    for text in ("Hold ", "the ", "gate."):
+        changed = view.apply(ev.DialogTokens(run_id="r", seq=4, dialog_id="d", turn_index=0,
+                                             text=text))
+        assert "turns" in changed
+    turn = view.turns("tp01")[0]
+    assert turn.content == "Hold the gate." and turn.streaming

@@ -1,0 +1,252 @@
+"""Pilot tests: each interaction's message flow and the state it leaves behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, OptionList
+
+from tui.app import StartLive, StartReplay
+from tui.messages import RunOpened, TurnsLoaded
+from tui.screens.home import HomeScreen
+from tui.screens.modals import ErrorScreen, HelpScreen
+from tui.screens.run import RunScreen
+from tui.widgets.dialog import DialogPane, TurnView
+from tui.widgets.inspector import EntityInspector
+from tui.widgets.timeline import TimelineTree
+from tui_support import make_app, seed_runs, settle, wait_until
+
+RUNS = [("run-harbor", "harbor_strike", 1), ("run-vintners", "vintners_council", 2)]
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Path:
+    path = tmp_path / "tui.db"
+    await seed_runs(path, RUNS)
+    return path
+
+
+def names(messages: list) -> list[str]:
+    return [type(m).__name__ for m in messages]
+
+
+async def test_home_lists_runs_and_scenarios_and_filters(db: Path) -> None:
+    seen: list = []
+    app = make_app(db)
+    async with app.run_test(size=(140, 40), message_hook=seen.append) as pilot:
+        await settle(pilot)
+        assert {"RunsLoaded", "TemplatesLoaded"} <= set(names(seen))
+        runs = app.screen.query_one("#runs", DataTable)
+        assert isinstance(app.screen, HomeScreen) and runs.row_count == 2
+        scenarios = app.screen.query_one("#scenarios", DataTable)
+        assert scenarios.row_count >= 6
+        runs.focus()
+        await pilot.press("v", "i", "n")
+        await pilot.pause()
+        assert app.screen.query_one("#filter").value == "vin"
+        assert runs.row_count == 1
+        assert runs.coordinate_to_cell_key((0, 0)).row_key.value == "run-vintners"
+
+
+async def test_sorting_by_header(db: Path) -> None:
+    app = make_app(db)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        runs = app.screen.query_one("#runs", DataTable)
+        await pilot.click("#runs", offset=(25, 0))  # the "scenario" header
+        await pilot.pause()
+        first = runs.coordinate_to_cell_key((0, 0)).row_key.value
+        assert first == "run-harbor"
+        await pilot.click("#runs", offset=(25, 0))
+        await pilot.pause()
+        assert runs.coordinate_to_cell_key((0, 0)).row_key.value == "run-vintners"
+
+
+async def test_opening_a_run_rebuilds_every_pane_from_the_store(db: Path) -> None:
+    seen: list = []
+    app = make_app(db)
+    async with app.run_test(size=(160, 44), message_hook=seen.append) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#runs", DataTable).focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunScreen) and screen.mode == "replay"
+        assert any(isinstance(m, RunOpened) for m in seen)
+        assert any(isinstance(m, TurnsLoaded) for m in seen)
+        view = screen.view
+        assert screen.selected_tp == view.timepoints[-1].timepoint_id
+        tree = screen.query_one(TimelineTree)
+        leaves = [n for n in tree.root.children[0].children]
+        assert [n.data for n in leaves] == [t.timepoint_id for t in view.timepoints]
+        turns = screen.query(TurnView)
+        assert len(turns) >= len(view.turns(screen.selected_tp))
+
+
+async def test_scrubbing_moves_the_whole_screen(db: Path) -> None:
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp is not None)
+        await settle(pilot)
+        screen = app.screen
+        last = screen.selected_tp
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert screen.selected_tp != last and screen.selected_tp == "tp03"
+        tree = screen.query_one(TimelineTree)
+        assert tree.cursor_node.data == "tp03"
+        inspector = screen.query_one(EntityInspector)
+        assert "tp03" in str(inspector.query_one("#moment").render())
+        pane = screen.query_one(DialogPane)
+        assert pane.window[-1] == "tp03"
+        await pilot.press("left_curly_bracket")
+        await settle(pilot)
+        assert screen.selected_tp == "tp01"
+        await pilot.press("right_curly_bracket")
+        await settle(pilot)
+        assert screen.selected_tp == "tp04"
+
+
+async def test_selecting_a_timepoint_in_the_tree(db: Path) -> None:
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp is not None)
+        screen = app.screen
+        tree = screen.query_one(TimelineTree)
+        tree.focus()
+        await pilot.press("home", "down", "down")
+        await settle(pilot)
+        assert screen.selected_tp == "tp02"
+
+
+async def test_choosing_an_entity_fills_the_inspector(db: Path) -> None:
+    seen: list = []
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(160, 44), message_hook=seen.append) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp is not None)
+        await settle(pilot)
+        screen = app.screen
+        listing = screen.query_one("#entities", OptionList)
+        listing.focus()
+        first = screen.selected_entity
+        await pilot.press("down")
+        await settle(pilot)
+        assert screen.selected_entity != first
+        assert "EntityChosen" in names(seen) and "KnowledgeLoaded" in names(seen)
+        profile = str(screen.query_one("#profile").render())
+        assert screen.view.entities[screen.selected_entity].name in profile
+        knowledge = str(screen.query_one("#knowledge-list").render())
+        assert "•" in knowledge and ("initial" in knowledge or "told" in knowledge)
+
+
+async def test_live_run_streams_and_follows(tmp_path: Path) -> None:
+    seen: list = []
+    app = make_app(tmp_path / "live.db", start=StartLive("lighthouse_night", seed=3))
+    async with app.run_test(size=(160, 44), message_hook=seen.append) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.finished)
+        await settle(pilot)
+        screen = app.screen
+        assert "RunsLoaded" in names(seen) and "LiveRunEnded" in names(seen)
+        assert screen.batches_seen >= 1 and screen.chunks_shown > 0
+        assert screen.view.run.status == "completed"
+        assert screen.selected_tp == screen.view.timepoints[-1].timepoint_id
+        pane = screen.query_one(DialogPane)
+        finished = [w for w in pane.turn_views.values() if not w.turn.streaming]
+        assert finished and all(w.turn.content for w in finished)
+        # the stored run is now on the home screen
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.query_one("#runs", DataTable).row_count == 1
+
+
+async def test_pause_step_and_resume(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "live.db", start=StartLive("orbital_audit", seed=1), pace=400.0)
+    async with app.run_test(size=(160, 44)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None)
+        screen = app.screen
+        await pilot.press("p")
+        assert app.bridge.control.paused
+        await wait_until(pilot, lambda: screen.view.run.timepoints >= 1 or screen.finished, 30)
+        done = screen.view.run.timepoints
+        await pilot.pause(0.3)
+        assert screen.view.run.timepoints == done, "a paused run does not advance"
+        await pilot.press("s")
+        await wait_until(pilot, lambda: screen.view.run.timepoints == done + 1, 30)
+        assert app.bridge.control.paused
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.finished, 60)
+        assert screen.view.run.status == "completed"
+
+
+async def test_unknown_run_is_a_notification_not_a_crash(db: Path) -> None:
+    app = make_app(db, start=StartReplay("no-such-run"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        texts = [n.message for n in app._notifications]
+        assert any("there is no run 'no-such-run'" in t for t in texts)
+
+
+async def test_a_corrupt_database_shows_one_sentence(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database" * 200)
+    app = make_app(bad)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert "is not a timeloom database" in app.screen.text
+    assert bad.read_bytes() == b"not a database" * 200
+
+
+async def test_an_invalid_theme_falls_back_with_a_notification(tmp_path: Path, db: Path) -> None:
+    themes = tmp_path / "themes"
+    themes.mkdir()
+    (themes / "broken.toml").write_text('name = "broken"\nprimary = "not-a-colour"\n')
+    app = make_app(db, theme="broken", user_theme_dir=themes)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.theme == "timeloom-dark"
+        texts = [n.message for n in app._notifications]
+        assert any("broken.toml" in t for t in texts)
+        assert any("no valid theme called 'broken'" in t for t in texts)
+
+
+async def test_help_shows_the_keys_of_the_focused_pane(db: Path) -> None:
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None)
+        app.screen.query_one(TimelineTree).focus()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        headings = [h for h, rows in app.screen.sections if rows]
+        assert headings[0] == "TimelineTree"
+        ids = [r[2] for h, rows in app.screen.sections for r in rows]
+        assert "timeline.select" in ids and "run.step" in ids and "app.help" in ids
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunScreen)
+
+
+async def test_bindings_can_be_remapped_by_id(db: Path) -> None:
+    app = make_app(db, start=StartReplay("run-vintners"), keymap={"run.back": "b"})
+    async with app.run_test(size=(160, 44)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp == "tp04")
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.screen.selected_tp == "tp03"
+
+
+async def test_the_palette_offers_what_the_screen_can_do(db: Path) -> None:
+    from tui.commands import ScreenActions
+
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None)
+        provider = ScreenActions(app.screen)
+        found = [hit.text async for hit in provider.search("step")]
+        assert found
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "CommandPalette"

@@ -1,0 +1,136 @@
+"""Snapshots of the explorer's visual states (fixed seed, clock, size and theme)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from engine.llm.offline import OfflineProvider
+from engine.model import events as ev
+from engine.scenario import load_scenario
+from engine.simulation import Simulation
+from engine.store import Store
+from tui.app import StartLive, StartReplay
+from tui.screens.home import HomeScreen
+from tui.screens.run import RunScreen
+from tui_support import make_app, seed_runs, settle, steady_inputs, wait_until
+
+SIZE = (150, 44)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("snap") / "snap.db"
+    asyncio.run(seed_runs(path, [("run-harbor", "harbor_strike", 1),
+                                 ("run-vintners", "vintners_council", 2)]))
+    return path
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> list[ev.EventBase]:
+    """The events of a lighthouse run, to replay as a scripted live engine."""
+
+    async def record() -> list[ev.EventBase]:
+        store = await Store.open(tmp_path_factory.mktemp("rec") / "rec.db")
+        sim = Simulation(load_scenario("lighthouse_night"), provider=OfflineProvider(5),
+                         store=store, seed=5, run_id="run-live")
+        events: list[ev.EventBase] = []
+        await sim.run(events.append)
+        await store.close()
+        return events
+
+    return asyncio.run(record())
+
+
+async def _ready(pilot) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    screen = pilot.app.screen
+    if isinstance(screen, HomeScreen):
+        runs, scenarios = screen.query_one("#runs"), screen.query_one("#scenarios")
+        await wait_until(pilot, lambda: runs.row_count > 0 and scenarios.row_count > 0)
+        runs.focus()
+        await settle(pilot)
+        # DataTables size their columns when idle: wait until both have.
+        await wait_until(pilot, lambda: not runs._require_update_dimensions
+                         and not scenarios._require_update_dimensions)
+        await pilot.pause()
+    if isinstance(screen, RunScreen):
+        await wait_until(pilot, lambda: screen.view is not None and screen.selected_tp is not None
+                         and screen.dialog_shown[-1:] == (screen.selected_tp,))
+        await settle(pilot)
+    steady_inputs(pilot.app)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("theme", ["timeloom-dark", "timeloom-light", "timeloom-contrast"])
+def test_home_screen(snap_compare, db: Path, theme: str) -> None:
+    assert snap_compare(make_app(db, theme=theme), terminal_size=SIZE, run_before=_ready)
+
+
+def test_replayed_run_at_a_chosen_timepoint(snap_compare, db: Path) -> None:
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await _ready(pilot)
+
+    assert snap_compare(make_app(db, start=StartReplay("run-vintners")), terminal_size=SIZE,
+                        run_before=before)
+
+
+def test_entity_inspector_knowledge(snap_compare, db: Path) -> None:
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        await pilot.press("3", "down", "k")
+        await _ready(pilot)
+
+    assert snap_compare(make_app(db, start=StartReplay("run-harbor")), terminal_size=SIZE,
+                        run_before=before)
+
+
+def test_command_palette(snap_compare, db: Path) -> None:
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        for key in "step":
+            await pilot.press(key)
+        await pilot.pause(0.3)
+        steady_inputs(pilot.app)
+        await pilot.pause()
+
+    assert snap_compare(make_app(db, start=StartReplay("run-harbor")), terminal_size=SIZE,
+                        run_before=before)
+
+
+def test_live_run_mid_stream(snap_compare, tmp_path: Path, recorded: list[ev.EventBase]) -> None:
+    # The scripted engine stops in the middle of the third turn of the second timepoint.
+    cut = 0
+    turns = 0
+    for i, event in enumerate(recorded):
+        if isinstance(event, ev.DialogTurnStarted) and event.dialog_id == "tp02-d1":
+            turns += 1
+        if turns == 3 and isinstance(event, ev.DialogTokens) and event.dialog_id == "tp02-d1":
+            cut = i + 4
+            break
+    script = recorded[:cut]
+    hold = asyncio.Event()
+
+    async def source():  # type: ignore[no-untyped-def]
+        for event in script:
+            yield event
+        await hold.wait()
+
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RunScreen)
+                         and pilot.app.screen.view is not None
+                         and pilot.app.screen.view.run.llm_calls >= sum(
+                             1 for e in script if isinstance(e, ev.LLMCallFinished)))
+        await pilot.pause(0.3)
+        steady_inputs(pilot.app)
+        assert screen is pilot.app.screen
+
+    app = make_app(tmp_path / "live.db", start=StartLive("lighthouse_night", source=source))
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)

@@ -1,0 +1,69 @@
+"""Builders shared by the TUI tests: one app factory, deterministic databases, waiting helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.llm.offline import OfflineProvider
+from engine.scenario import load_scenario
+from engine.simulation import Simulation
+from engine.store import Store
+from tui.app import StartLive, StartReplay, TimeloomApp, UISettings
+
+FIXED_START = "2030-01-07T09:00:00+00:00"
+
+
+async def seed_runs(db: Path, runs: list[tuple[str, str, int]]) -> None:
+    """Run scenarios into ``db`` under fixed run ids, then pin their wall-clock columns."""
+    store = await Store.open(db)
+    try:
+        for run_id, scenario, seed in runs:
+            sim = Simulation(load_scenario(scenario), provider=OfflineProvider(seed), store=store,
+                             seed=seed, run_id=run_id)
+            await sim.run()
+    finally:
+        await store.close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET started_at = ?, finished_at = ?, wall_seconds = 1.25",
+                     (FIXED_START, FIXED_START))
+
+
+def make_app(db: Path, *, start: StartLive | StartReplay | None = None,
+             theme: str = "timeloom-dark", keymap: dict[str, str] | None = None,
+             pace: float | None = None, user_theme_dir: Path | None = None) -> TimeloomApp:
+    """The one factory for test apps: fixed clock, no animation, explicit theme."""
+    app = TimeloomApp(
+        UISettings(db_path=db, theme=theme, keymap=keymap or {}, pace=pace,
+                   user_theme_dir=user_theme_dir),
+        start=start,
+        clock=lambda: 0.0,
+    )
+    app.animation_level = "none"
+    return app
+
+
+async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Let the app run until ``condition`` holds (the app's own work, not a fixed sleep)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("the app did not reach the expected state in time")
+        await pilot.pause(0.02)
+
+
+async def settle(pilot: Any) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def steady_inputs(app: Any) -> None:
+    """No blinking cursors in screenshots."""
+    from textual.widgets import Input
+
+    for field in app.screen.query(Input):
+        field.cursor_blink = False

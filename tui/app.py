@@ -1,0 +1,168 @@
+"""The Textual app: wires settings, themes, the keymap and the bridge; features live in screens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from .bridge import EngineBridge, EventSource
+from .commands import RunsAndScenarios, ScreenActions, Themes
+from .screens.home import HomeScreen
+from .screens.modals import ErrorScreen, HelpScreen
+from .screens.run import RunScreen
+from .themes import DEFAULT_THEME, load_themes, theme_folders
+
+
+@dataclass(frozen=True)
+class UISettings:
+    """Everything the explorer reads from the configuration, resolved once."""
+
+    db_path: Path
+    theme: str = DEFAULT_THEME
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    pace: float | None = 40.0
+    user_theme_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class StartLive:
+    scenario: str
+    seed: int | None = None
+    source: EventSource | None = None
+
+
+@dataclass(frozen=True)
+class StartReplay:
+    run_id: str
+
+
+class TimeloomApp(App[None]):
+    TITLE = "timeloom"
+    COMMANDS = App.COMMANDS | {ScreenActions, RunsAndScenarios, Themes}
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Keys", id="app.help",
+                tooltip="Show the keys of the focused pane"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False, tooltip="Leave timeloom"),
+    ]
+
+    def __init__(
+        self,
+        settings: UISettings,
+        *,
+        start: StartLive | StartReplay | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.start = start
+        self.clock = clock
+        self.bridge = EngineBridge(self, settings.db_path, pace=settings.pace)
+        self.timeloom_themes: list[str] = []
+        self.known_scenarios: list[str] = []
+        self.known_runs: list[tuple[str, str]] = []
+
+    def on_mount(self) -> None:
+        loaded = load_themes(theme_folders(self.settings.user_theme_dir))
+        for theme in loaded.themes:
+            self.register_theme(theme)
+            self.timeloom_themes.append(theme.name)
+        for error in loaded.errors:
+            self.notify(error, title="A theme could not be loaded", severity="warning")
+        self.use_theme(self.settings.theme, announce=False)
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
+        self.push_screen(HomeScreen())
+        if isinstance(self.start, StartLive):
+            self.push_screen(RunScreen("live", scenario=self.start.scenario, seed=self.start.seed,
+                                       source=self.start.source))
+        elif isinstance(self.start, StartReplay):
+            self.push_screen(RunScreen("replay", run_id=self.start.run_id))
+
+    async def on_unmount(self) -> None:
+        await self.bridge.close()
+
+    # ------------------------------------------------------------------ themes
+    def use_theme(self, name: str, *, announce: bool = True) -> None:
+        if name in self.available_themes:
+            self.theme = name
+            if announce:
+                self.notify(f"theme {name}", timeout=2)
+            return
+        fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = fallback
+        self.notify(f"there is no valid theme called {name!r}; using {fallback}",
+                    title="Theme", severity="warning")
+
+    # ------------------------------------------------------------------ navigation
+    def open_run(self, run_id: str) -> None:
+        self.push_screen(RunScreen("replay", run_id=run_id))
+
+    def launch(self, scenario: str, seed: int | None = None) -> None:
+        if isinstance(self.screen, RunScreen) and self.screen.mode == "live":
+            if self.bridge.control is not None:
+                self.bridge.control.stop("another run was launched")
+            self.pop_screen()
+        self.push_screen(RunScreen("live", scenario=scenario, seed=seed))
+
+    def show_error(self, text: str, *, fatal: bool = False) -> None:
+        if fatal:
+            self.push_screen(ErrorScreen(text))
+        else:
+            self.notify(text, severity="error", timeout=6)
+
+    async def run_palette_action(self, node: Any, action: str) -> None:
+        await node.run_action(action)
+
+    # ------------------------------------------------------------------ help
+    def action_help(self) -> None:
+        screen = self.screen
+        focused = screen.focused
+        sections: list[tuple[str, list[tuple[str, str, str]]]] = []
+        seen: set[str] = set()
+        if focused is not None:
+            for node in focused.ancestors_with_self:
+                if node is screen or node is self:
+                    break
+                rows = self._rows(node, seen)
+                if rows:
+                    sections.append((type(node).__name__, rows))
+        sections.append(("this screen", self._rows(screen, seen)))
+        sections.append(("everywhere", self._rows(self, seen)))
+        where = type(focused).__name__ if focused is not None else type(screen).__name__
+        self.push_screen(HelpScreen(f"Keys ({where})", sections))
+
+    def _rows(self, node: Any, seen: set[str]) -> list[tuple[str, str, str]]:
+        rows = []
+        keymap = dict(self.settings.keymap)
+        for binding in getattr(node, "BINDINGS", []):
+            if not hasattr(binding, "key") or not binding.description:
+                continue
+            key = keymap.get(binding.id or "", binding.key)
+            if binding.id and binding.id in seen:
+                continue
+            if binding.id:
+                seen.add(binding.id)
+            display = ", ".join(self.get_key_display(b) for b in _bindings_for(key, binding))
+            rows.append((display, binding.description, binding.id or ""))
+        return rows
+
+    # ------------------------------------------------------------------ workers
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker failure ends here: one sentence, never a crash."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(
+                f"{event.worker.name} failed: {error.__class__.__name__}: {error}",
+                title="Something went wrong", severity="error", timeout=8,
+            )
+
+
+def _bindings_for(keys: str, template: Binding) -> list[Binding]:
+    return [Binding(k.strip(), template.action, template.description) for k in keys.split(",")]

@@ -1,0 +1,203 @@
+"""The bridge: the one object in the TUI that owns the engine and the store.
+
+Screens ask it for things; it does the work in workers (explicit group and name,
+``exit_on_error=False``) and answers with messages posted to the screen that asked. Widgets never
+touch the engine or the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.message_pump import MessagePump
+
+from engine.model import events as ev
+from engine.runview import RunView
+from engine.scenario import ScenarioError, bundled_templates, load_scenario
+from engine.store import Store, StoreError
+
+from .messages import (
+    BridgeError,
+    EngineEvents,
+    KnowledgeLoaded,
+    LiveRunEnded,
+    RunOpened,
+    RunRow,
+    RunsLoaded,
+    TemplatesLoaded,
+    TurnsLoaded,
+)
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from engine.llm.offline import OfflineProvider
+    from engine.simulation import RunControl
+
+FLUSH_SECONDS = 1 / 15
+EventSource = Callable[[], AsyncIterator[ev.EventBase]]
+
+
+class EngineBridge:
+    def __init__(self, app: App[Any], db_path: Path, *, pace: float | None = None) -> None:
+        self.app = app
+        self.db_path = db_path
+        self.pace = pace
+        self.store: Store | None = None
+        self.control: RunControl | None = None  # the live run's, once one starts
+        self.provider: OfflineProvider | None = None
+        self._pending: list[ev.EventBase] = []
+        self._target: MessagePump | None = None
+        self._timer: Any = None
+        self.live_run_id: str | None = None
+        self._opening = asyncio.Lock()
+
+    # ------------------------------------------------------------------ plumbing
+    def _work(self, coro: Any, name: str, group: str = "bridge") -> None:
+        self.app.run_worker(coro, name=name, group=group, exit_on_error=False)
+
+    async def _store(self) -> Store:
+        async with self._opening:  # two workers asking at once must not both migrate
+            if self.store is None:
+                self.store = await Store.open(self.db_path)
+        return self.store
+
+    @property
+    def paused(self) -> bool:
+        return self.control is not None and self.control.paused
+
+    async def close(self) -> None:
+        if self.control is not None:
+            self.control.stop("the explorer was closed")
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+    # ------------------------------------------------------------------ home
+    def refresh_runs(self, target: MessagePump) -> None:
+        async def work() -> None:
+            try:
+                store = await self._store()
+                runs = await store.list_runs()
+            except StoreError as exc:
+                target.post_message(BridgeError(str(exc), fatal=True))
+                return
+            target.post_message(RunsLoaded(tuple(
+                RunRow(r.run_id, r.scenario, r.title, r.mode.value, r.status.value,
+                       r.counts.entities, r.counts.timepoints, r.planned_timepoints,
+                       r.counts.dialog_turns, r.tokens, r.cost_usd, r.started_at,
+                       r.wall_seconds)
+                for r in runs
+            )))
+
+        self._work(work(), "refresh-runs")
+
+    def load_templates(self, target: MessagePump) -> None:
+        def work() -> None:
+            errors: list[str] = []
+            try:
+                templates = tuple(bundled_templates())
+            except ScenarioError as exc:
+                templates, errors = (), [str(exc)]
+            target.post_message(TemplatesLoaded(templates, tuple(errors)))
+
+        self.app.run_worker(work, name="load-templates", group="bridge", thread=True,
+                            exit_on_error=False)
+
+    # ------------------------------------------------------------------ replay
+    def open_run(self, target: MessagePump, run_id: str) -> None:
+        async def work() -> None:
+            try:
+                store = await self._store()
+                view = await RunView.load(store, run_id)
+            except StoreError as exc:
+                target.post_message(BridgeError(str(exc)))
+                return
+            target.post_message(RunOpened(view))
+
+        self._work(work(), f"open-run-{run_id}")
+
+    def load_turns(self, target: MessagePump, view: RunView, timepoint_ids: list[str]) -> None:
+        async def work() -> None:
+            try:
+                await view.load_turns(timepoint_ids)
+            except StoreError as exc:
+                target.post_message(BridgeError(str(exc)))
+                return
+            target.post_message(TurnsLoaded(tuple(timepoint_ids)))
+
+        self._work(work(), "load-turns")
+
+    def load_knowledge(self, target: MessagePump, view: RunView, entity_id: str) -> None:
+        async def work() -> None:
+            try:
+                await view.load_knowledge(entity_id)
+            except StoreError as exc:
+                target.post_message(BridgeError(str(exc)))
+                return
+            target.post_message(KnowledgeLoaded(entity_id))
+
+        self._work(work(), f"load-knowledge-{entity_id}")
+
+    # ------------------------------------------------------------------ live
+    def start_run(self, target: MessagePump, scenario: str, *, seed: int | None = None,
+                  source: EventSource | None = None) -> None:
+        """Run a scenario live (or replay a scripted event source, for tests and demos)."""
+        # The simulation machinery is imported on first use: browsing stored runs never needs it.
+        from engine.simulation import RunControl, UnsupportedScenario
+
+        self.control = RunControl()
+        self._target = target
+        self._timer = self.app.set_interval(FLUSH_SECONDS, self._flush, name="bridge-flush")
+
+        async def work() -> None:
+            status, run_id = "failed", None
+            try:
+                events = source() if source is not None else await self._simulation(scenario, seed)
+                async for event in events:
+                    if isinstance(event, ev.RunStarted):
+                        run_id = self.live_run_id = event.run_id
+                    elif isinstance(event, ev.RunFinished):
+                        status = event.status.value
+                    self._pending.append(event)
+            except (ScenarioError, UnsupportedScenario, StoreError) as exc:
+                target.post_message(BridgeError(str(exc)))
+            finally:
+                self._flush()
+                if self._timer is not None:
+                    self._timer.stop()
+                target.post_message(LiveRunEnded(run_id, status))
+
+        self._work(work(), f"live-{scenario}", group="engine")
+
+    async def _simulation(self, scenario: str, seed: int | None) -> AsyncIterator[ev.EventBase]:
+        from engine.llm.offline import OfflineProvider
+        from engine.simulation import Simulation
+
+        loaded = load_scenario(scenario)
+        store = await self._store()
+        seed = loaded.scenario.seed if seed is None else seed
+        self.provider = OfflineProvider(seed, chars_per_second=self.pace)
+        sim = Simulation(loaded, provider=self.provider, store=store, seed=seed,
+                         control=self.control)
+        return sim.events()
+
+    def _flush(self) -> None:
+        if self._pending and self._target is not None:
+            batch, self._pending = tuple(self._pending), []
+            self._target.post_message(EngineEvents(batch))
+
+    def set_pace(self, factor: float) -> float | None:
+        """Make offline text arrive faster (factor > 1) or slower; return the new pace."""
+        if self.provider is None or not self.provider.chars_per_second:
+            return None
+        self.provider.chars_per_second = max(5.0, min(2000.0, self.provider.chars_per_second * factor))
+        return self.provider.chars_per_second
+
+
+def monotonic() -> float:
+    return time.monotonic()

@@ -1,0 +1,78 @@
+"""The command palette offers what fits the current screen: its actions (from its bindings),
+the runs and scenarios (on the home screen), and the themes."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from .app import TimeloomApp
+
+
+class ScreenActions(Provider):
+    """Every binding of the current screen and the focused widget, by its description."""
+
+    def _commands(self) -> list[tuple[str, str, object]]:
+        app: TimeloomApp = self.app  # type: ignore[assignment]
+        screen = self.screen
+        out: list[tuple[str, str, object]] = []
+        seen: set[str] = set()
+        nodes = [screen]
+        if screen.focused is not None:
+            nodes = [*reversed(list(screen.focused.ancestors_with_self))]
+        for node in nodes:
+            for binding in getattr(node, "BINDINGS", []):
+                if not hasattr(binding, "action") or not binding.description or binding.id in seen:
+                    continue
+                if binding.id:
+                    seen.add(binding.id)
+                help_text = binding.tooltip or binding.description
+                out.append((binding.description, help_text,
+                            partial(app.run_palette_action, node, binding.action)))
+        return out
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)  # type: ignore[arg-type]
+
+
+class RunsAndScenarios(Provider):
+    """Open a stored run or launch a scenario, from anywhere."""
+
+    def _commands(self) -> list[tuple[str, str, object]]:
+        app: TimeloomApp = self.app  # type: ignore[assignment]
+        out: list[tuple[str, str, object]] = []
+        for name in app.known_scenarios:
+            out.append((f"Launch {name}", "run this scenario live", partial(app.launch, name)))
+        for run_id, label in app.known_runs:
+            out.append((f"Open run {run_id}", label, partial(app.open_run, run_id)))
+        return out
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)  # type: ignore[arg-type]
+
+
+class Themes(Provider):
+    async def search(self, query: str) -> Hits:
+        app: TimeloomApp = self.app  # type: ignore[assignment]
+        matcher = self.matcher(query)
+        for name in app.timeloom_themes:
+            label = f"Theme: {name}"
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(app.use_theme, name),
+                          help="switch to this theme")

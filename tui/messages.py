@@ -1,0 +1,100 @@
+"""Messages the bridge posts to screens. They carry immutable data only (frozen dataclasses,
+tuples, ids, frozen engine events); numpy never crosses this line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.message import Message
+
+from engine.model.events import EventBase
+from engine.runview import RunView
+from engine.scenario import TemplateInfo
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    run_id: str
+    scenario: str
+    title: str
+    mode: str
+    status: str
+    entities: int
+    timepoints: int
+    planned: int
+    dialog_turns: int
+    tokens: int
+    cost_usd: float
+    started_at: datetime
+    wall_seconds: float | None
+
+
+class RunsLoaded(Message):
+    def __init__(self, runs: tuple[RunRow, ...]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+class TemplatesLoaded(Message):
+    def __init__(self, templates: tuple[TemplateInfo, ...], errors: tuple[str, ...]) -> None:
+        super().__init__()
+        self.templates = templates
+        self.errors = errors
+
+
+class RunOpened(Message):
+    """A stored run's read model, handed over to the screen that asked for it."""
+
+    def __init__(self, view: RunView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class EngineEvents(Message):
+    """Events of a live run, coalesced (a few dozen a batch, 15 batches a second at most)."""
+
+    def __init__(self, events: tuple[EventBase, ...]) -> None:
+        super().__init__()
+        self.events = events
+
+
+class LiveRunEnded(Message):
+    def __init__(self, run_id: str | None, status: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.status = status
+
+
+class TurnsLoaded(Message):
+    def __init__(self, timepoint_ids: tuple[str, ...]) -> None:
+        super().__init__()
+        self.timepoint_ids = timepoint_ids
+
+
+class KnowledgeLoaded(Message):
+    def __init__(self, entity_id: str) -> None:
+        super().__init__()
+        self.entity_id = entity_id
+
+
+class QueryDone(Message):
+    """An answer to a query: the question as asked and the entity's reply."""
+
+    def __init__(self, entity_id: str, question: str, answer: str, timepoint_id: str | None,
+                 references: tuple[str, ...]) -> None:
+        super().__init__()
+        self.entity_id = entity_id
+        self.question = question
+        self.answer = answer
+        self.timepoint_id = timepoint_id
+        self.references = references
+
+
+class BridgeError(Message):
+    """Something the user can act on went wrong: one sentence, shown as a notification."""
+
+    def __init__(self, text: str, *, fatal: bool = False) -> None:
+        super().__init__()
+        self.text = text
+        self.fatal = fatal

@@ -1,0 +1,1 @@
+"""One screen per top-level view, each with its own stylesheet."""

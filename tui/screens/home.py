@@ -1,0 +1,187 @@
+"""The home screen: the runs in the database and the scenarios to launch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from engine.scenario import TemplateInfo
+
+from ..messages import BridgeError, RunRow, RunsLoaded, TemplatesLoaded
+from ..widgets.status import fmt_seconds
+
+RUN_COLUMNS = ("run id", "scenario", "mode", "status", "entities", "timepoints", "turns",
+               "tokens", "cost", "started", "duration")
+# Fixed column widths: the tables look the same however fast their rows arrive.
+RUN_WIDTHS = (22, 20, 11, 10, 8, 10, 6, 10, 9, 16, 8)
+SCENARIO_COLUMNS = (("name", 20), ("mode", 11), ("entities", 8), ("timepoints", 10),
+                    ("description", 90))
+
+
+def _cells(run: RunRow) -> tuple[Any, ...]:
+    """The values of a row, as sorted."""
+    return (
+        run.run_id, run.scenario, run.mode, run.status, run.entities, run.timepoints,
+        run.dialog_turns, run.tokens, run.cost_usd, run.started_at.isoformat(),
+        run.wall_seconds if run.wall_seconds is not None else -1.0,
+    )
+
+
+def _display(run: RunRow) -> tuple[str, ...]:
+    """The values of a row, as shown."""
+    return (
+        run.run_id, run.scenario, run.mode, run.status, str(run.entities),
+        f"{run.timepoints}/{run.planned}", str(run.dialog_turns), f"{run.tokens:,}",
+        f"${run.cost_usd:.4f}", run.started_at.strftime("%Y-%m-%d %H:%M"),
+        fmt_seconds(run.wall_seconds) if run.wall_seconds is not None else "-",
+    )
+
+
+class HomeScreen(Screen[None]):
+    CSS_PATH = "home.tcss"
+    BINDINGS = [
+        Binding("n", "launch", "New run", id="home.launch",
+                tooltip="Run the highlighted scenario live"),
+        Binding("slash", "filter", "Filter", id="home.filter", tooltip="Filter the runs"),
+        Binding("o", "sort", "Sort", id="home.sort", tooltip="Sort the runs by the next column"),
+        Binding("ctrl+r", "refresh", "Refresh", id="home.refresh", tooltip="Reload the runs"),
+        Binding("q", "app.quit", "Quit", id="home.quit", tooltip="Leave timeloom"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: tuple[RunRow, ...] = ()
+        self.templates: tuple[TemplateInfo, ...] = ()
+        self.sort_column = 9  # started
+        self.sort_reverse = True
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.assemble(("timeloom", "bold $accent"),
+                                      ("  temporal social simulations", "dim")), id="intro")
+        yield Static("Runs", classes="section")
+        yield Input(placeholder="type to filter runs (scenario, status, mode, id)", id="filter",
+                    select_on_focus=False)
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Static("Scenarios", classes="section")
+        yield DataTable(id="scenarios", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        runs = self.query_one("#runs", DataTable)
+        for label, width in zip(RUN_COLUMNS, RUN_WIDTHS, strict=True):
+            runs.add_column(label, width=width)
+        scenarios = self.query_one("#scenarios", DataTable)
+        for label, width in SCENARIO_COLUMNS:
+            scenarios.add_column(label, width=width)
+        runs.focus()
+        self.app.bridge.refresh_runs(self)  # type: ignore[attr-defined]
+        self.app.bridge.load_templates(self)  # type: ignore[attr-defined]
+
+    def on_screen_resume(self) -> None:
+        self.app.bridge.refresh_runs(self)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ data in
+    def on_runs_loaded(self, message: RunsLoaded) -> None:
+        self.runs = message.runs
+        self._fill_runs()
+
+    def on_templates_loaded(self, message: TemplatesLoaded) -> None:
+        self.templates = message.templates
+        table = self.query_one("#scenarios", DataTable)
+        table.clear()
+        for t in self.templates:
+            summary = t.summary if len(t.summary) <= 90 else t.summary[:89].rstrip() + "…"
+            table.add_row(Text(t.name), t.mode, str(t.entities), str(t.timepoints),
+                          Text(summary), key=t.name)
+        for error in message.errors:
+            self.notify(error, title="A scenario could not be loaded", severity="error")
+
+    def on_bridge_error(self, message: BridgeError) -> None:
+        self.app.show_error(message.text, fatal=message.fatal)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ the table
+    def _visible(self) -> list[RunRow]:
+        text = self.query_one("#filter", Input).value.strip().lower()
+        rows = [r for r in self.runs if not text or any(
+            text in str(cell).lower() for cell in (r.run_id, r.scenario, r.title, r.status, r.mode))]
+        key = self.sort_column
+        rows.sort(key=lambda r: _sort_key(_cells(r)[key], r), reverse=self.sort_reverse)
+        return rows
+
+    def _fill_runs(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for run in self._visible():
+            table.add_row(*(Text(c, no_wrap=True) for c in _display(run)), key=run.run_id)
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self._fill_runs()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#runs", DataTable).focus()
+
+    def on_key(self, event: Any) -> None:
+        # Typing while the runs table has focus goes to the filter.
+        runs = self.query_one("#runs", DataTable)
+        if self.focused is runs and event.is_printable and event.character not in ("/", "n", "o", "q"):
+            field = self.query_one("#filter", Input)
+            field.focus()
+            field.insert_text_at_cursor(event.character)
+            event.stop()
+
+    @on(DataTable.HeaderSelected, "#runs")
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        if self.sort_column == event.column_index:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = event.column_index, False
+        self._fill_runs()
+
+    @on(DataTable.RowSelected, "#runs")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.open_run(event.row_key.value)  # type: ignore[attr-defined]
+
+    @on(DataTable.RowSelected, "#scenarios")
+    def _launch_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.launch(event.row_key.value)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ actions
+    def action_launch(self) -> None:
+        table = self.query_one("#scenarios", DataTable)
+        if not table.row_count:
+            self.notify("no scenarios are available to launch", severity="warning")
+            return
+        row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        self.app.launch(row.value)  # type: ignore[attr-defined]
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_sort(self) -> None:
+        self.sort_column = (self.sort_column + 1) % len(RUN_COLUMNS)
+        self.sort_reverse = False
+        self.notify(f"runs sorted by {RUN_COLUMNS[self.sort_column]}", timeout=2)
+        self._fill_runs()
+
+    def action_refresh(self) -> None:
+        self.app.bridge.refresh_runs(self)  # type: ignore[attr-defined]
+
+
+def _sort_key(cell: Any, run: RunRow) -> tuple[int, Any]:
+    if isinstance(cell, int | float):
+        return (0, cell)
+    return (1, str(cell))

@@ -1,0 +1,69 @@
+"""Modal screens: the keys of the focused pane, and errors that stop the explorer."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys that work where the focus is, then the keys that work anywhere on the screen."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical { width: 76; height: auto; max-height: 80%; border: round $accent;
+                            background: $surface; padding: 0 1; }
+    HelpScreen VerticalScroll { height: auto; max-height: 30; }
+    """
+    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, title: str, sections: list[tuple[str, list[tuple[str, str, str]]]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        lines: list[Content] = [Content.styled(self.title_text, "bold $accent")]
+        for heading, rows in self.sections:
+            if not rows:
+                continue
+            lines.append(Content(""))
+            lines.append(Content.styled(heading, "bold"))
+            for key, description, binding_id in rows:
+                lines.append(Content.assemble((f"  {key:<14}", "bold $secondary"),
+                                              (description, ""), (f"   {binding_id}", "dim")))
+        lines.append(Content(""))
+        lines.append(Content.styled("Keys can be remapped by id in the config file ([ui.keymap]).",
+                                    "dim"))
+        with Vertical():
+            with VerticalScroll():
+                yield Static(Content("\n").join(lines))
+            yield Static(Content.styled("escape to close", "dim"))
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+class ErrorScreen(ModalScreen[None]):
+    """An error the explorer cannot work around, in one sentence."""
+
+    DEFAULT_CSS = """
+    ErrorScreen { align: center middle; }
+    ErrorScreen > Vertical { width: 72; height: auto; border: round $error; background: $surface;
+                             padding: 1 2; }
+    """
+    BINDINGS = [Binding("q,escape,enter", "app.quit", "Quit", id="error.quit")]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content.styled("timeloom cannot continue", "bold $error"))
+            yield Static(Content(self.text))
+            yield Static(Content.styled("press q to quit", "dim"))

@@ -1,0 +1,430 @@
+"""The run screen, the same for a live run and a stored one.
+
+Timeline/branch tree on the left, the dialog in the middle, the entity inspector on the right,
+the status line above, the scrubber and the query bar below. Selecting a timepoint (in the tree,
+with the scrubber keys, or by following a live run) moves every pane to that moment.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Tree
+
+from engine.model import events as ev
+from engine.query import QueryError, parse_query, resolve_entity
+from engine.runview import INITIAL, RunView, TurnInfo
+
+from ..messages import (
+    BridgeError,
+    EngineEvents,
+    KnowledgeLoaded,
+    LiveRunEnded,
+    QueryDone,
+    RunOpened,
+    TurnsLoaded,
+)
+from ..themes import speaker_colour
+from ..widgets.dialog import WINDOW_TURNS, DialogPane, QueryView
+from ..widgets.inspector import EntityInspector
+from ..widgets.querybar import QueryBar
+from ..widgets.status import Scrubber, StatusLine
+from ..widgets.timeline import TimelineTree
+
+Mode = Literal["live", "replay"]
+
+
+class RunScreen(Screen[None]):
+    CSS_PATH = "run.tcss"
+    BINDINGS = [
+        Binding("slash", "ask", "Ask", id="run.ask", tooltip="Ask an entity a question"),
+        Binding("p", "toggle_pause", "Pause/resume", id="run.pause",
+                tooltip="Pause or resume the live run between timepoints"),
+        Binding("s", "step", "Step", id="run.step",
+                tooltip="Run one more timepoint, then pause"),
+        Binding("plus,equals_sign", "pace(1.5)", "Faster", id="run.faster", show=False,
+                tooltip="Stream the live dialog faster"),
+        Binding("minus", "pace(0.6667)", "Slower", id="run.slower", show=False,
+                tooltip="Stream the live dialog slower"),
+        Binding("left_square_bracket", "scrub(-1)", "Back", id="run.back",
+                tooltip="Go to the previous timepoint"),
+        Binding("right_square_bracket", "scrub(1)", "Forward", id="run.forward",
+                tooltip="Go to the next timepoint"),
+        Binding("left_curly_bracket", "scrub_to('start')", "Start", id="run.start", show=False,
+                tooltip="Go to the first timepoint"),
+        Binding("right_curly_bracket", "scrub_to('end')", "End", id="run.end", show=False,
+                tooltip="Go to the latest timepoint"),
+        Binding("f", "follow", "Follow", id="run.follow", show=False,
+                tooltip="Follow the live run to its newest moment"),
+        Binding("1", "focus_pane('timeline')", "Timeline", id="run.focus_timeline", show=False,
+                tooltip="Focus the timeline"),
+        Binding("2", "focus_pane('dialog')", "Dialog", id="run.focus_dialog", show=False,
+                tooltip="Focus the dialog"),
+        Binding("3", "focus_pane('inspector')", "Entities", id="run.focus_inspector",
+                show=False, tooltip="Focus the entity inspector"),
+        Binding("escape", "home", "Runs", id="run.home", tooltip="Back to the list of runs"),
+    ]
+
+    def __init__(self, mode: Mode, *, run_id: str | None = None, scenario: str | None = None,
+                 seed: int | None = None, source: Any = None) -> None:
+        super().__init__()
+        self.mode = mode
+        self.run_id = run_id
+        self.scenario = scenario
+        self.seed = seed
+        self.source = source
+        self.view: RunView | None = None
+        self.selected_tp: str | None = None
+        self.selected_entity: str | None = None
+        self.follow = mode == "live"
+        self.started: float | None = None
+        self.finished = mode == "replay"
+        self.dialog_shown: tuple[str, ...] = ()  # the timepoints the dialog pane last drew
+        self.batches_seen = 0  # live: engine batches received
+        self.chunks_shown = 0  # live: streamed chunks written into the dialog pane
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield StatusLine("", id="status")
+        with Horizontal(id="panes"):
+            yield TimelineTree(id="timeline")
+            yield DialogPane(id="dialog")
+            yield EntityInspector(id="inspector")
+        yield Scrubber("", id="scrubber")
+        yield QueryBar(id="query")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#timeline").border_title = "timeline"
+        self.query_one("#dialog").border_title = "dialog"
+        self.query_one("#inspector").border_title = "entities"
+        bridge = self.app.bridge  # type: ignore[attr-defined]
+        if self.mode == "live":
+            self.started = self.app.clock()  # type: ignore[attr-defined]
+            bridge.start_run(self, self.scenario or "", seed=self.seed, source=self.source)
+            self.set_interval(1.0, self._refresh_status, name="status-clock")
+        else:
+            bridge.open_run(self, self.run_id or "")
+        self.query_one(TimelineTree).focus()
+
+    # ------------------------------------------------------------------ helpers
+    def name_of(self, entity_id: str | None) -> str:
+        if entity_id is None or self.view is None:
+            return ""
+        entity = self.view.entities.get(entity_id)
+        return entity.name if entity else entity_id
+
+    def colour_of(self, entity_id: str) -> str:
+        return speaker_colour(self.app.current_theme, entity_id)
+
+    def _index(self) -> int:
+        if self.view is None or self.selected_tp is None:
+            return INITIAL
+        return self.view.index_of(self.selected_tp)
+
+    def _refresh_status(self) -> None:
+        if self.view is None:
+            return
+        elapsed = None
+        if self.mode == "live" and self.started is not None and not self.finished:
+            elapsed = self.app.clock() - self.started  # type: ignore[attr-defined]
+        elif self.view.run.wall_seconds is not None:
+            elapsed = self.view.run.wall_seconds
+        ids = [t.timepoint_id for t in self.view.timepoints]
+        position = ids.index(self.selected_tp) + 1 if self.selected_tp in ids else 0
+        self.query_one(StatusLine).show(
+            self.view.run, position, self.view.run.planned_timepoints or len(ids), elapsed,
+            paused=self.mode == "live" and self.app.bridge.paused and not self.finished,  # type: ignore[attr-defined]
+            live=self.mode == "live",
+        )
+
+    def _adopt(self, view: RunView) -> None:
+        self.view = view
+        self.query_one(TimelineTree).rebuild(view)
+        self.query_one(QueryBar).entities = {k: e.name for k, e in view.entities.items()}
+        if view.run.warnings:
+            self.notify(f"{len(view.run.warnings)} scenario settings are not supported yet and "
+                        "were not used", severity="warning", timeout=4)
+
+    # ------------------------------------------------------------------ replay
+    def on_run_opened(self, message: RunOpened) -> None:
+        self._adopt(message.view)
+        if message.view.timepoints:
+            self.select(message.view.timepoints[-1].timepoint_id)
+        else:
+            self._refresh_status()
+            self._show_inspector()
+
+    def on_turns_loaded(self, message: TurnsLoaded) -> None:
+        if self.selected_tp in message.timepoint_ids:
+            self._render_dialog()
+
+    def on_knowledge_loaded(self, message: KnowledgeLoaded) -> None:
+        if message.entity_id == self.selected_entity:
+            self._show_entity()
+
+    def on_bridge_error(self, message: BridgeError) -> None:
+        self.app.show_error(message.text, fatal=message.fatal)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ live
+    async def on_engine_events(self, message: EngineEvents) -> None:
+        self.batches_seen += 1
+        pane = self.query_one(DialogPane)
+        changed: set[str] = set()
+        for event in message.events:
+            if isinstance(event, ev.RunStarted):
+                self._adopt(RunView.starting(event))
+                changed.add("run")
+                continue
+            if self.view is None:
+                continue
+            changed |= self.view.apply(event)
+            if isinstance(event, ev.EntityCreated):
+                self.query_one(QueryBar).entities[event.profile.entity_id] = event.profile.name
+            if not self.follow:
+                continue
+            if isinstance(event, ev.TimepointCreated):
+                await self._follow_to(event.timepoint.timepoint_id)
+            elif isinstance(event, ev.DialogTurnStarted | ev.DialogTurnFailed):
+                turn = self._turn(event.dialog_id, event.turn_index)
+                if turn is not None and turn.timepoint_id in pane.window:
+                    await pane.add_turn(turn, self.name_of, self.colour_of)
+                    if isinstance(event, ev.DialogTurnFailed):
+                        await pane.turn_views[(turn.dialog_id, turn.turn_index)].finish(turn)
+            elif isinstance(event, ev.DialogTokens):
+                self.chunks_shown += 1
+                widget = pane.turn_views.get((event.dialog_id, event.turn_index))
+                if widget is not None:
+                    await widget.write(event.text)
+            elif isinstance(event, ev.DialogTurnFinished):
+                widget = pane.turn_views.get((event.turn.dialog_id, event.turn.turn_index))
+                turn = self._turn(event.turn.dialog_id, event.turn.turn_index)
+                if widget is not None and turn is not None:
+                    await widget.finish(turn)
+        if self.view is None:
+            return
+        if "timeline" in changed or "entities" in changed:
+            self.query_one(TimelineTree).sync(self.view)
+        if changed & {"entities", "knowledge", "relations", "timeline"}:
+            self._show_inspector()
+        self.query_one(Scrubber).show(self.view, self.selected_tp)
+        self._refresh_status()
+
+    def _turn(self, dialog_id: str, turn_index: int) -> TurnInfo | None:
+        assert self.view is not None
+        for tp in reversed(self.view.timepoints):
+            for turn in self.view.turns(tp.timepoint_id):
+                if turn.dialog_id == dialog_id and turn.turn_index == turn_index:
+                    return turn
+        return None
+
+    async def _follow_to(self, timepoint_id: str) -> None:
+        """While following a live run, a new timepoint joins the dialog without a redraw."""
+        assert self.view is not None
+        pane = self.query_one(DialogPane)
+        tp = self.view.timepoint(timepoint_id)
+        self.selected_tp = timepoint_id
+        self.query_one(TimelineTree).sync(self.view)
+        self.query_one(TimelineTree).focus_timepoint(timepoint_id)
+        if tp is not None and (not pane.window or tp.parent == pane.window[-1]):
+            await pane.add_timepoint(tp)
+            pane.anchor()
+        else:
+            self._render_dialog()
+
+    def on_live_run_ended(self, message: LiveRunEnded) -> None:
+        self.finished = True
+        self._refresh_status()
+        if message.run_id:
+            self.notify(f"run {message.run_id} {message.status}", timeout=3,
+                        severity="information" if message.status == "completed" else "warning")
+
+    # ------------------------------------------------------------------ selecting a moment
+    def select(self, timepoint_id: str, *, from_tree: bool = False) -> None:
+        if self.view is None or self.view.timepoint(timepoint_id) is None:
+            return
+        self.selected_tp = timepoint_id
+        if self.mode == "live":
+            self.follow = timepoint_id == self.view.timepoints[-1].timepoint_id
+        if not from_tree:
+            self.query_one(TimelineTree).focus_timepoint(timepoint_id)
+        self.query_one(Scrubber).show(self.view, timepoint_id)
+        self._refresh_status()
+        self._render_dialog()
+        self._show_inspector()
+
+    @on(Tree.NodeHighlighted, "#timeline")
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        data = event.node.data
+        if not data or self.query_one(TimelineTree).was_programmatic(data):
+            return
+        if data != self.selected_tp:
+            self.select(data, from_tree=True)
+
+    @on(Tree.NodeSelected, "#timeline")
+    def _selected(self, event: Tree.NodeSelected) -> None:
+        if event.node.data:
+            self.select(event.node.data, from_tree=True)
+
+    def _render_dialog(self, start: int | None = None) -> None:
+        if self.view is None or self.selected_tp is None:
+            return
+        pane = self.query_one(DialogPane)
+        window = pane.window_for(self.view, self.selected_tp, start)
+        missing = [t for t in window if not self.view.turns_loaded(t)]
+        if missing:
+            self.app.bridge.load_turns(self, self.view, window)  # type: ignore[attr-defined]
+            return
+        self.run_worker(self._show_window(window), group="render-dialog", exclusive=True,
+                        exit_on_error=False)
+
+    async def _show_window(self, window: list[str]) -> None:
+        assert self.view is not None
+        pane = self.query_one(DialogPane)
+        await pane.show(self.view, window, self.name_of, self.colour_of)
+        if self.follow:
+            pane.anchor()
+        else:
+            pane.release_anchor()
+        self.dialog_shown = tuple(window)
+
+    @on(DialogPane.EarlierRequested)
+    def _earlier(self) -> None:
+        """Extend the window up to a few more timepoints (about WINDOW_TURNS more turns)."""
+        if self.view is None or self.selected_tp is None:
+            return
+        pane = self.query_one(DialogPane)
+        ids = [t.timepoint_id for t in self.view.timepoints]
+        first = ids.index(pane.window[0]) if pane.window else 0
+        if first == 0:
+            return
+        start, total = first - 1, 0
+        while start > 0:
+            turns = self.view.turns(ids[start]) if self.view.turns_loaded(ids[start]) else ()
+            total += max(len(turns), 8)
+            if total >= WINDOW_TURNS:
+                break
+            start -= 1
+        self.follow = False
+        self._render_dialog(start=start)
+
+    # ------------------------------------------------------------------ inspector
+    def _show_inspector(self) -> None:
+        if self.view is None:
+            return
+        index = self._index()
+        tp = self.view.timepoint(self.selected_tp) if self.selected_tp else None
+        present = tp.present if tp else tuple(self.view.entities)
+        if self.selected_entity not in present and present:
+            self.selected_entity = present[0]
+        moment = (f"present at {tp.timepoint_id} · {tp.timestamp:%H:%M}" if tp
+                  else "the cast before the first timepoint")
+        self.query_one(EntityInspector).show_cast(self.view, index, present, self.selected_entity,
+                                                  moment)
+        self._show_entity()
+
+    def _show_entity(self) -> None:
+        if self.view is None:
+            return
+        if self.selected_entity and not self.view.knowledge_loaded(self.selected_entity):
+            self.app.bridge.load_knowledge(self, self.view, self.selected_entity)  # type: ignore[attr-defined]
+        self.query_one(EntityInspector).show_entity(self.view, self.selected_entity,
+                                                    self._index(), self.name_of)
+
+    @on(EntityInspector.EntityChosen)
+    def _entity_chosen(self, event: EntityInspector.EntityChosen) -> None:
+        if event.entity_id != self.selected_entity:
+            self.selected_entity = event.entity_id
+            self._show_entity()
+
+    # ------------------------------------------------------------------ queries
+    def action_ask(self) -> None:
+        bar = self.query_one(QueryBar)
+        bar.focus()
+        if not bar.value and self.selected_entity:
+            bar.value = f"@{self.selected_entity} "
+            bar.cursor_position = len(bar.value)
+
+    @on(Input.Submitted, "#query")
+    def _submitted(self, event: Input.Submitted) -> None:
+        bar = self.query_one(QueryBar)
+        text = event.value
+        if self.view is None:
+            return
+        try:
+            ask = parse_query(text)
+            entity_id = resolve_entity(ask.entity, {k: e.name for k, e in self.view.entities.items()})
+        except QueryError as exc:
+            self.notify(str(exc), title="Query", severity="warning")
+            return
+        bar.remember(text)
+        bar.value = ""
+        self.app.bridge.ask(self, self.view, entity_id, self.selected_tp, ask.question)  # type: ignore[attr-defined]
+
+    async def on_query_done(self, message: QueryDone) -> None:
+        pane = self.query_one(DialogPane)
+        await pane.add_query(QueryView(self.name_of(message.entity_id),
+                                       self.colour_of(message.entity_id), message.question,
+                                       message.answer, message.references))
+
+    # ------------------------------------------------------------------ actions
+    def action_toggle_pause(self) -> None:
+        if self.mode != "live" or self.finished:
+            self.notify("only a live run can be paused", severity="warning", timeout=2)
+            return
+        control = self.app.bridge.control  # type: ignore[attr-defined]
+        if control is None:
+            return
+        if control.paused:
+            control.resume()
+        else:
+            control.pause()
+        self._refresh_status()
+
+    def action_step(self) -> None:
+        if self.mode != "live" or self.finished:
+            self.notify("only a live run can be stepped", severity="warning", timeout=2)
+            return
+        control = self.app.bridge.control  # type: ignore[attr-defined]
+        if control is None:
+            return
+        control.step()
+        self.follow = True
+        self._refresh_status()
+
+    def action_pace(self, factor: float) -> None:
+        pace = self.app.bridge.set_pace(factor)  # type: ignore[attr-defined]
+        if pace is None:
+            self.notify("this run streams at full speed", severity="warning", timeout=2)
+        else:
+            self.notify(f"dialog pace {pace:.0f} characters a second", timeout=2)
+
+    def action_scrub(self, step: int) -> None:
+        if self.view is None or not self.view.timepoints:
+            return
+        ids = [t.timepoint_id for t in self.view.timepoints]
+        current = ids.index(self.selected_tp) if self.selected_tp in ids else len(ids) - 1
+        self.select(ids[max(0, min(len(ids) - 1, current + step))])
+
+    def action_scrub_to(self, where: str) -> None:
+        if self.view is None or not self.view.timepoints:
+            return
+        target = self.view.timepoints[0 if where == "start" else -1]
+        self.select(target.timepoint_id)
+
+    def action_follow(self) -> None:
+        if self.mode == "live" and self.view and self.view.timepoints:
+            self.follow = True
+            self.select(self.view.timepoints[-1].timepoint_id)
+
+    def action_focus_pane(self, pane: str) -> None:
+        target = {"timeline": "#timeline", "dialog": "#dialog", "inspector": "#entities"}[pane]
+        self.query_one(target).focus()
+
+    def action_home(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,1 @@
+"""Widgets of the explorer. They render immutable data handed to them by their screen."""

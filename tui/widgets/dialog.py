@@ -1,0 +1,279 @@
+"""The dialog pane: one widget per turn, streamed as it is generated, in windows.
+
+Live turns stream through ``Markdown.get_stream`` and the pane stays anchored to the bottom
+until the user scrolls up. The pane shows the transcript up to the selected moment, a window of
+timepoints at a time; "earlier" loads the window before it. Engine text is never markup: it is
+rendered as literal content or as Markdown, never interpreted as Rich or Textual markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Button, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from engine.runview import RunView, TimepointInfo, TurnInfo
+
+WINDOW_TURNS = 60
+MAX_MOUNTED = 160  # a live transcript keeps at most this many widgets; older ones are unmounted
+
+Namer = Callable[[str], str]
+
+
+class TimepointHeader(Static):
+    DEFAULT_CSS = """
+    TimepointHeader { margin: 1 0 0 0; padding: 0 1; background: $panel; color: $text; }
+    """
+
+    def __init__(self, tp: TimepointInfo) -> None:
+        text = Content.assemble(
+            (f"{tp.timepoint_id} ", "bold $accent"),
+            (f"{tp.timestamp:%Y-%m-%d %H:%M}  ", "dim"),
+            (tp.title, "bold"),
+            ("\n", ""),
+            (tp.event_description, "italic"),
+        )
+        super().__init__(text, id=f"tp-{tp.timepoint_id}")
+        self.timepoint_id = tp.timepoint_id
+
+
+def render_turn(turn: TurnInfo, name: str, colour: str, addressee: str | None) -> Content:
+    """A turn's header (who, to whom, tone and stance, problems) and its refs, as one block."""
+    parts: list[tuple[str, str]] = [(name, f"bold {colour}")]
+    if addressee:
+        parts.append((f" → {addressee}", "dim"))
+    quiet = ", ".join(x for x in (turn.emotional_tone, turn.stance) if x)
+    if quiet:
+        parts.append((f"  ({quiet})", "dim italic"))
+    if turn.streaming:
+        parts.append(("  …", "dim"))
+    if turn.status == "degraded":
+        parts.append(("  ⚠ " + "; ".join(turn.issues), "$warning"))
+    return Content.assemble(*parts)
+
+
+def render_refs(turn: TurnInfo) -> Content:
+    if not turn.knowledge_references:
+        return Content("")
+    return Content.assemble(("draws on: ", "dim bold"),
+                            ("; ".join(turn.knowledge_references), "dim"))
+
+
+class TurnView(Static):
+    """One finished dialog turn, drawn as a single widget: who speaks (in their colour), what
+    they say, and, quietly, the tone and the knowledge it draws on."""
+
+    DEFAULT_CSS = """
+    TurnView { height: auto; padding: 0 1; margin: 1 0 0 0; }
+    TurnView.-failed { color: $error; }
+    """
+
+    def __init__(self, turn: TurnInfo, name: str, colour: str, addressee: str | None) -> None:
+        self.turn = turn
+        self.speaker_name = name
+        self.colour = colour
+        self.addressee = addressee
+        super().__init__(self._content(), classes="-failed" if turn.status == "failed" else "")
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.turn.dialog_id, self.turn.turn_index)
+
+    def _content(self) -> Content:
+        t = self.turn
+        header = render_turn(t, self.speaker_name, self.colour, self.addressee)
+        if t.status == "failed":
+            body = Content("✗ this turn could not be generated: " + "; ".join(t.issues))
+        else:
+            body = Content(t.content)
+        lines = [header, Content("  ") + body]
+        refs = render_refs(t)
+        if refs:
+            lines.append(Content("  ") + refs)
+        return Content("\n").join(lines)
+
+    async def write(self, text: str) -> None:
+        """Finished turns do not stream."""
+
+    async def finish(self, turn: TurnInfo) -> None:
+        self.turn = turn
+        self.set_class(turn.status == "failed", "-failed")
+        self.update(self._content())
+
+
+class LiveTurnView(Vertical):
+    """A turn being generated: its text streams into a Markdown body."""
+
+    DEFAULT_CSS = """
+    LiveTurnView { height: auto; padding: 0 1; margin: 1 0 0 0; }
+    LiveTurnView .turn-header { height: 1; }
+    LiveTurnView Markdown { margin: 0 0 0 2; padding: 0; }
+    LiveTurnView Markdown MarkdownParagraph { margin: 0; }
+    LiveTurnView .turn-refs { color: $text-muted; margin: 0 0 0 2; height: auto; }
+    LiveTurnView.-failed .turn-header { color: $error; }
+    """
+
+    def __init__(self, turn: TurnInfo, name: str, colour: str, addressee: str | None) -> None:
+        super().__init__()
+        self.turn = turn
+        self.speaker_name = name
+        self.colour = colour
+        self.addressee = addressee
+        self._stream: MarkdownStream | None = None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.turn.dialog_id, self.turn.turn_index)
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(render_turn(self.turn, self.speaker_name, self.colour, self.addressee),
+                     classes="turn-header")
+        yield Markdown(self.turn.content)
+        yield Static(render_refs(self.turn), classes="turn-refs")
+
+    async def write(self, text: str) -> None:
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.query_one(Markdown))
+        await self._stream.write(text)
+
+    async def finish(self, turn: TurnInfo) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self.turn = turn
+        body = self.query_one(Markdown)
+        if turn.status == "failed":
+            await body.update("✗ this turn could not be generated: " + "; ".join(turn.issues))
+            self.add_class("-failed")
+        else:
+            await body.update(turn.content)
+        self.query_one(".turn-header", Static).update(
+            render_turn(turn, self.speaker_name, self.colour, self.addressee))
+        self.query_one(".turn-refs", Static).update(render_refs(turn))
+
+
+class QueryView(Static):
+    """A question put to an entity and its answer, marked as a query."""
+
+    DEFAULT_CSS = """
+    QueryView { margin: 1 0 0 0; padding: 0 1; border-left: thick $accent; height: auto; }
+    """
+
+    def __init__(self, name: str, colour: str, question: str, answer: str,
+                 references: tuple[str, ...]) -> None:
+        parts = [("query ", "bold $accent"), (f"to {name}: ", "bold"), (question, "italic"),
+                 ("\n", ""), (name, f"bold {colour}"), (": ", ""), (answer, "")]
+        if references:
+            parts += [("\n", ""), ("draws on: ", "dim bold"), ("; ".join(references), "dim")]
+        super().__init__(Content.assemble(*parts))
+
+
+class DialogPane(VerticalScroll, can_focus=True):
+    """The transcript up to the selected moment."""
+
+    BINDINGS = [
+        Binding("u", "earlier", "Earlier dialog", id="dialog.earlier",
+                tooltip="Load the window of dialog before the one shown"),
+        Binding("end", "follow", "Follow", id="dialog.follow",
+                tooltip="Jump to the newest line and keep following it"),
+    ]
+
+    class EarlierRequested(Message):
+        pass
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.turn_views: dict[tuple[str, int], TurnView | LiveTurnView] = {}
+        self.window: list[str] = []
+        self.has_earlier = False
+
+    def window_for(self, view: RunView, timepoint_id: str, start: int | None = None) -> list[str]:
+        """The timepoints to show, ending at ``timepoint_id``: that timepoint alone, or from
+        ``start`` (an index into the run's timepoints) when earlier dialog was asked for."""
+        ids = [t.timepoint_id for t in view.timepoints]
+        end = ids.index(timepoint_id)
+        begin = end if start is None else min(start, end)
+        return ids[begin : end + 1]
+
+    async def show(self, view: RunView, window: list[str], names: Namer, colours: Namer) -> None:
+        """Mount the given window of timepoints (their turns must be loaded)."""
+        self.window = window
+        self.turn_views.clear()
+        first = view.timepoint(window[0]) if window else None
+        self.has_earlier = bool(first and first.index > 0)
+        self.scroll_home(animate=False, immediate=True)
+        await self.remove_children()
+        widgets: list[object] = []
+        if self.has_earlier:
+            widgets.append(Button("▲ earlier dialog (u)", id="earlier", compact=True))
+        for tp_id in window:
+            tp = view.timepoint(tp_id)
+            if tp is None:
+                continue
+            widgets.append(TimepointHeader(tp))
+            for turn in view.turns(tp_id):
+                widget = self._turn_widget(turn, names, colours)
+                widgets.append(widget)
+        await self.mount_all(widgets)  # type: ignore[arg-type]
+
+    def _turn_widget(self, turn: TurnInfo, names: Namer, colours: Namer
+                     ) -> TurnView | LiveTurnView:
+        kind = LiveTurnView if turn.streaming else TurnView
+        widget = kind(turn, names(turn.speaker), colours(turn.speaker),
+                      names(turn.addressed_to) if turn.addressed_to else None)
+        self.turn_views[(turn.dialog_id, turn.turn_index)] = widget
+        return widget
+
+    async def add_timepoint(self, tp: TimepointInfo) -> None:
+        self.window.append(tp.timepoint_id)
+        await self.mount(TimepointHeader(tp))
+        await self._prune()
+
+    async def add_turn(self, turn: TurnInfo, names: Namer, colours: Namer) -> None:
+        if (turn.dialog_id, turn.turn_index) in self.turn_views:
+            return
+        await self.mount(self._turn_widget(turn, names, colours))
+        await self._prune()
+
+    async def _prune(self) -> None:
+        """Bound what is mounted while a live run grows: unmount whole timepoints from the top
+        (they come back with "earlier")."""
+        children = [c for c in self.children if not isinstance(c, Button)]
+        if len(children) <= MAX_MOUNTED:
+            return
+        headers = [c for c in children if isinstance(c, TimepointHeader)]
+        if len(headers) < 2:
+            return
+        cut = children.index(headers[1])
+        doomed = children[:cut]
+        for widget in doomed:
+            if isinstance(widget, TurnView | LiveTurnView):
+                self.turn_views.pop(widget.key, None)
+        if isinstance(headers[0], TimepointHeader) and headers[0].timepoint_id in self.window:
+            self.window.remove(headers[0].timepoint_id)
+        await self.remove_children(doomed)
+        if not self.has_earlier:
+            self.has_earlier = True
+            await self.mount(Button("▲ earlier dialog (u)", id="earlier", compact=True),
+                             before=0)
+
+    async def add_query(self, widget: QueryView) -> None:
+        await self.mount(widget)
+        self.scroll_end(animate=False)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "earlier":
+            event.stop()
+            self.post_message(self.EarlierRequested())
+
+    def action_earlier(self) -> None:
+        if self.has_earlier:
+            self.post_message(self.EarlierRequested())
+
+    def action_follow(self) -> None:
+        self.anchor()

@@ -1,0 +1,176 @@
+"""The entity inspector: who is present at the selected moment and, for one of them, their
+resolution, tensors as bars, valence/arousal/energy over time, what they know and from where,
+and their relationships."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from engine.model.tensors import BEHAVIOR_DIMS, BIOLOGY_DIMS, CONTEXT_DIMS
+from engine.runview import KnowledgeInfo, RelationInfo, RunView, StateInfo
+
+BAR = 14
+BADGE = {"tensor_only": "TENSOR", "scene": "SCENE", "graph": "GRAPH", "dialog": "DIALOG",
+         "trained": "TRAINED"}
+
+
+def bar(label: str, value: float, style: str) -> Content:
+    filled = max(0, min(BAR, round(value * BAR)))
+    return Content.assemble(
+        (f"{label:<20}", "dim"), ("█" * filled, style), ("░" * (BAR - filled), "dim"),
+        (f" {value:4.2f}", ""),
+    )
+
+
+def tensor_bars(state: StateInfo) -> Content:
+    lines: list[Content] = [Content.styled("context", "bold")]
+    for name, value in zip(CONTEXT_DIMS, state.context, strict=True):
+        style = "$tensor-neutral"
+        if name == "valence":
+            style = "$tensor-positive" if value >= 0.5 else "$tensor-negative"
+        lines.append(bar(name, value, style))
+    lines.append(Content.styled("biology", "bold"))
+    for name, value in zip(BIOLOGY_DIMS, state.biology, strict=True):
+        style = "$tensor-negative" if name in ("pain", "fatigue") and value > 0.5 else "$tensor-neutral"
+        lines.append(bar(name, value, style))
+    lines.append(Content.styled("behavior", "bold"))
+    for name, value in zip(BEHAVIOR_DIMS, state.behavior, strict=True):
+        lines.append(bar(name, value, "$tensor-neutral"))
+    return Content("\n").join(lines)
+
+
+def knowledge_lines(items: list[KnowledgeInfo], names: Callable[[str], str]) -> Content:
+    if not items:
+        return Content.styled("nothing recorded yet", "dim")
+    lines = []
+    for k in reversed(items):
+        source = names(k.source) if k.source else None
+        where = k.timepoint_id or "the start"
+        how = f"{k.kind}" + (f" by {source}" if source else "") + f" at {where}"
+        lines.append(Content.assemble(
+            ("• ", "$accent"), (k.information, ""),
+            (f"\n  {how}, confidence {k.confidence:.2f}, {k.category}", "dim"),
+        ))
+    return Content("\n").join(lines)
+
+
+def relation_lines(relations: list[RelationInfo], names: Callable[[str], str]) -> Content:
+    if not relations:
+        return Content.styled("no relationships yet", "dim")
+    lines = []
+    for r in relations:
+        trust_style = "$tensor-positive" if r.trust >= 0 else "$tensor-negative"
+        lines.append(Content.assemble(
+            (f"{names(r.other)}", "bold"),
+            ("  trust ", "dim"), (f"{r.trust:+.2f}", trust_style),
+            ("  alignment ", "dim"), (f"{r.alignment:+.2f}", ""),
+            (f"  · {r.interaction_count} exchanges · {len(r.shared)} shared items", "dim"),
+        ))
+    return Content("\n").join(lines)
+
+
+class EntityInspector(Vertical):
+    BINDINGS = [
+        Binding("k", "tab('knowledge')", "Knowledge", id="inspector.knowledge",
+                tooltip="Show what the selected entity knows and where it came from"),
+        Binding("t", "tab('state')", "Tensors", id="inspector.tensors",
+                tooltip="Show the selected entity's tensors and their history"),
+        Binding("r", "tab('relations')", "Relations", id="inspector.relations",
+                tooltip="Show the selected entity's relationships"),
+    ]
+
+    DEFAULT_CSS = """
+    EntityInspector { height: 1fr; }
+    EntityInspector #moment { height: 1; color: $text-muted; }
+    EntityInspector #entities { height: auto; max-height: 8; border: none; }
+    EntityInspector #profile { height: auto; padding: 0 1; background: $panel; }
+    EntityInspector .spark-row { height: 1; }
+    EntityInspector .spark-label { width: 10; color: $text-muted; }
+    EntityInspector Sparkline { width: 1fr; }
+    EntityInspector #bars { height: auto; }
+    """
+
+    class EntityChosen(Message):
+        def __init__(self, entity_id: str) -> None:
+            super().__init__()
+            self.entity_id = entity_id
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static("", id="moment")
+        yield OptionList(id="entities")
+        yield Static("", id="profile")
+        with TabbedContent(id="tabs", initial="state"):
+            with TabPane("Tensors", id="state"), VerticalScroll():
+                for label in ("valence", "arousal", "energy"):
+                    with Horizontal(classes="spark-row"):
+                        yield Static(label, classes="spark-label")
+                        yield Sparkline((), id=f"spark-{label}")
+                yield Static("", id="bars")
+            with TabPane("Knowledge", id="knowledge"), VerticalScroll():
+                yield Static("", id="knowledge-list")
+            with TabPane("Relations", id="relations"), VerticalScroll():
+                yield Static("", id="relation-list")
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def show_cast(self, view: RunView, index: int, present: tuple[str, ...], selected: str | None,
+                  moment: str) -> None:
+        """List the entities present at the moment (everyone, before the first timepoint)."""
+        self.query_one("#moment", Static).update(Content(moment))
+        options = []
+        ids = list(present) or list(view.entities)
+        for entity_id in ids:
+            entity = view.entities.get(entity_id)
+            if entity is None:
+                continue
+            state = view.state_at(entity_id, index)
+            badge = BADGE.get(state.resolution, "?") if state else "?"
+            options.append(Option(Content.assemble(
+                (f"{badge:<8}", "bold $accent"), (entity.name, "bold"),
+            ), id=entity_id))
+        listing = self.query_one("#entities", OptionList)
+        listing.clear_options()
+        listing.add_options(options)
+        if selected in ids:
+            listing.highlighted = ids.index(selected)
+
+    def show_entity(self, view: RunView, entity_id: str | None, index: int,
+                    names: Callable[[str], str]) -> None:
+        if entity_id is None or entity_id not in view.entities:
+            self.query_one("#profile", Static).update(Content.styled("no entity selected", "dim"))
+            return
+        e = view.entities[entity_id]
+        state = view.state_at(entity_id, index)
+        mood = ""
+        if state is not None:
+            mood = (f"valence {state.valence:+.2f} · arousal {state.arousal:.2f} · energy "
+                    f"{state.energy:.0f} · {BADGE.get(state.resolution, '?')}")
+        self.query_one("#profile", Static).update(Content.assemble(
+            (e.name, "bold"), (f"  {e.role}", ""), (f"  [{e.entity_type}]", "dim"), ("\n", ""),
+            (mood, "$text-muted"),
+        ))
+        valence, arousal, energy = view.series(entity_id, index)
+        for label, data in (("valence", valence), ("arousal", arousal), ("energy", energy)):
+            self.query_one(f"#spark-{label}", Sparkline).data = data
+        self.query_one("#bars", Static).update(
+            tensor_bars(state) if state else Content.styled("no state recorded", "dim"))
+        if view.knowledge_loaded(entity_id):
+            text = knowledge_lines(view.knowledge_at(entity_id, index), names)
+        else:
+            text = Content.styled("loading…", "dim")
+        self.query_one("#knowledge-list", Static).update(text)
+        self.query_one("#relation-list", Static).update(
+            relation_lines(view.relations_at(entity_id, index), names))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.EntityChosen(event.option.id))

@@ -1,0 +1,70 @@
+"""The status line and the scrubber."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from engine.runview import RunInfo, RunView
+
+STATUS_STYLE = {"running": "$accent", "completed": "$success", "failed": "$error",
+                "stopped": "$warning"}
+
+
+def fmt_seconds(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else (
+        f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}")
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = """
+    StatusLine { height: 1; background: $panel; padding: 0 1; }
+    """
+
+    def show(self, run: RunInfo, position: int, total: int, elapsed: float | None,
+             paused: bool = False, live: bool = False) -> None:
+        status = "paused" if paused else run.status
+        parts: list[tuple[str, str]] = [
+            (run.title or run.scenario, "bold"),
+            ("  ", ""),
+            (status, f"bold {STATUS_STYLE.get(run.status, '')}"),
+            (f"  timepoint {position}/{total}", ""),
+            (f"  {run.tokens:,} tokens", "dim"),
+            (f"  ${run.cost_usd:.4f}", "dim"),
+            (f"  {run.llm_calls} LLM calls", "dim"),
+        ]
+        if elapsed is not None:
+            parts.append((f"  {fmt_seconds(elapsed)}", "dim"))
+        parts.append(("  live" if live else "  replay", "italic $secondary"))
+        self.update(Content.assemble(*parts))
+
+
+class Scrubber(Static):
+    """A strip of the run's timepoints with the selected one marked."""
+
+    DEFAULT_CSS = """
+    Scrubber { height: 1; padding: 0 1; }
+    """
+
+    def show(self, view: RunView, selected: str | None) -> None:
+        tps = view.timepoints
+        if not tps:
+            self.update(Content.styled("no timepoints yet", "dim"))
+            return
+        width = max(10, (self.size.width or 60) - 24)
+        ids = [t.timepoint_id for t in tps]
+        current = ids.index(selected) if selected in ids else len(ids) - 1
+        cells = min(width, len(ids))
+        marks: list[tuple[str, str]] = [("[ ◀ ", "dim")]
+        for cell in range(cells):
+            start = cell * len(ids) // cells
+            end = max(start + 1, (cell + 1) * len(ids) // cells)
+            here = start <= current < end
+            status = {t.status for t in tps[start:end]}
+            glyph = "●" if here else ("▪" if status <= {"ok"} else "▴")
+            style = "bold $accent" if here else ("$warning" if "degraded" in status or "failed" in status else "dim")
+            marks.append((glyph, style))
+        marks.append((" ▶ ]", "dim"))
+        marks.append((f"  {current + 1}/{len(ids)}  {tps[current].title}", ""))
+        self.update(Content.assemble(*marks))

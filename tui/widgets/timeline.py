@@ -1,0 +1,98 @@
+"""The timeline/branch tree: timepoints in causal order under their branch (M7, M12).
+
+Branches are the tree's first level, so PORTAL paths and counterfactual branches will slot in
+beside ``main``. Each node shows its simulated time, title, status and a resolution marker: the
+richest resolution any entity present reached at that moment (M1).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from engine.runview import RunView, TimepointInfo
+
+RESOLUTION_MARK = {"tensor_only": "T", "scene": "S", "graph": "G", "dialog": "D", "trained": "★"}
+STATUS_MARK = {"ok": "", "degraded": " ⚠", "failed": " ✗", "running": " …"}
+
+
+def resolution_marker(view: RunView, tp: TimepointInfo) -> str:
+    order = list(RESOLUTION_MARK)
+    best = -1
+    for entity_id in tp.present:
+        state = view.state_at(entity_id, tp.index)
+        if state is not None and state.resolution in order:
+            best = max(best, order.index(state.resolution))
+    return RESOLUTION_MARK[order[best]] if best >= 0 else "·"
+
+
+def node_label(view: RunView, tp: TimepointInfo, accent: str, warning: str) -> Text:
+    """Tree labels are Rich text (the Tree widget's label type), never markup."""
+    when = tp.timestamp.strftime("%d %b %H:%M")
+    return Text.assemble(
+        (f"{resolution_marker(view, tp)} ", f"bold {accent}"),
+        (f"{when}  ", "dim"),
+        (tp.title, ""),
+        (STATUS_MARK.get(tp.status, ""), warning),
+    )
+
+
+class TimelineTree(Tree[str]):
+    """Timepoints under their branch; highlighting a node selects that moment."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Go to moment", id="timeline.select",
+                tooltip="Move the whole screen to the highlighted timepoint"),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("run", **kwargs)  # type: ignore[arg-type]
+        self.show_root = False
+        self.guide_depth = 2
+        self._branch_nodes: dict[str, TreeNode[str]] = {}
+        self.programmatic: list[str] = []
+        self._tp_nodes: dict[str, TreeNode[str]] = {}
+
+    def rebuild(self, view: RunView) -> None:
+        self.clear()
+        self._branch_nodes.clear()
+        self._tp_nodes.clear()
+        self.root.set_label(Text(view.run.title or view.run.scenario))
+        self.sync(view)
+
+    def sync(self, view: RunView) -> None:
+        """Add nodes for new timepoints and refresh the labels of existing ones."""
+        theme = self.app.current_theme
+        accent, warning = theme.accent or theme.primary, theme.warning or theme.primary
+        for tp in view.timepoints:
+            branch = self._branch_nodes.get(tp.branch_id)
+            if branch is None:
+                branch = self.root.add(Text(f"branch {tp.branch_id}", style="bold"),
+                                       data="", expand=True)
+                self._branch_nodes[tp.branch_id] = branch
+            node = self._tp_nodes.get(tp.timepoint_id)
+            if node is None:
+                self._tp_nodes[tp.timepoint_id] = branch.add_leaf(node_label(view, tp, accent, warning),
+                                                               data=tp.timepoint_id)
+            else:
+                node.set_label(node_label(view, tp, accent, warning))
+
+    def focus_timepoint(self, timepoint_id: str) -> None:
+        """Move the cursor to a timepoint for the screen (not for the user): the highlight this
+        causes is marked as programmatic so that it is not taken for a user's choice."""
+        def move() -> None:
+            node = self._tp_nodes.get(timepoint_id)
+            if node is not None and self.cursor_node is not node:
+                self.programmatic.append(timepoint_id)
+                self.move_cursor(node)
+
+        # New nodes get their line only when the tree next lays out.
+        self.call_after_refresh(move)
+
+    def was_programmatic(self, timepoint_id: str) -> bool:
+        if timepoint_id in self.programmatic:
+            self.programmatic.remove(timepoint_id)
+            return True
+        return False
