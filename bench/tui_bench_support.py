@@ -20,10 +20,12 @@ LARGE_RUN = "bench-large"
 
 def large_scenario(timepoints: int = 500, turns: int = 40) -> LoadedScenario:
     base = load_scenario("vintners_council").scenario
-    scenario = base.model_copy(update={
-        "timeline": base.timeline.model_copy(update={"count": timepoints}),
-        "dialog": base.dialog.model_copy(update={"turns": turns, "max_speakers": 6}),
-    })
+    scenario = base.model_copy(
+        update={
+            "timeline": base.timeline.model_copy(update={"count": timepoints}),
+            "dialog": base.dialog.model_copy(update={"turns": turns, "max_speakers": 6}),
+        }
+    )
     return LoadedScenario(scenario=scenario, source="bench:large")
 
 
@@ -36,12 +38,16 @@ async def ensure_large_run(db: Path) -> None:
             return
         print(f"generating the large run in {db} (a few minutes, once)...", file=sys.stderr)
         start = time.perf_counter()
-        sim = Simulation(large_scenario(), provider=OfflineProvider(1), store=store, seed=1,
-                         run_id=LARGE_RUN)
+        sim = Simulation(
+            large_scenario(), provider=OfflineProvider(1), store=store, seed=1, run_id=LARGE_RUN
+        )
         summary = await sim.run()
-        print(f"  {summary.counts.timepoints} timepoints, {summary.counts.dialog_turns} turns, "
-              f"{summary.counts.exposure_events} exposure events in "
-              f"{time.perf_counter() - start:.0f} s", file=sys.stderr)
+        print(
+            f"  {summary.counts.timepoints} timepoints, {summary.counts.dialog_turns} turns, "
+            f"{summary.counts.exposure_events} exposure events in "
+            f"{time.perf_counter() - start:.0f} s",
+            file=sys.stderr,
+        )
     finally:
         await store.close()
 

@@ -44,20 +44,36 @@ def main() -> None:
     root = str(Path(__file__).resolve().parent.parent)
     if not db.exists():
         db.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "tui.cli", "run", "harbor_strike", "--headless",
-                        "--db", str(db)], cwd=root, check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tui.cli",
+                "run",
+                "harbor_strike",
+                "--headless",
+                "--db",
+                str(db),
+            ],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
     walls, frames, imports = [], [], []
     for _ in range(7):
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", CHILD, str(db), root], capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(db), root], capture_output=True, text=True, check=True
+        )
         walls.append(time.perf_counter() - t0)
         data = json.loads(out.stdout.strip().splitlines()[0])
         frames.append(data["frame_s"])
         imports.append(data["import_s"])
-    print(f"first frame of the home screen: median {statistics.median(frames):.2f} s after the "
-          f"script started (imports {statistics.median(imports):.2f} s); whole process incl. "
-          f"interpreter start and exit: median {statistics.median(walls):.2f} s; goal < 1 s")
+    print(
+        f"first frame of the home screen: median {statistics.median(frames):.2f} s after the "
+        f"script started (imports {statistics.median(imports):.2f} s); whole process incl. "
+        f"interpreter start and exit: median {statistics.median(walls):.2f} s; goal < 1 s"
+    )
 
 
 if __name__ == "__main__":

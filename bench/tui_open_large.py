@@ -33,8 +33,12 @@ async def child(db: Path) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         while True:
             screen = app.screen
-            if (isinstance(screen, RunScreen) and screen.view is not None
-                    and screen.selected_tp and screen.query(TurnView)):
+            if (
+                isinstance(screen, RunScreen)
+                and screen.view is not None
+                and screen.selected_tp
+                and screen.query(TurnView)
+            ):
                 break
             await asyncio.sleep(0.005)
         await pilot.pause()
@@ -42,8 +46,17 @@ async def child(db: Path) -> None:
         turns = len(screen.query(TurnView))
         nodes = len(screen.view.timepoints)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"import_s": imported - start, "interactive_s": ready - start,
-                      "rss_mb": rss_mb, "turn_widgets": turns, "timepoints": nodes}))
+    print(
+        json.dumps(
+            {
+                "import_s": imported - start,
+                "interactive_s": ready - start,
+                "rss_mb": rss_mb,
+                "turn_widgets": turns,
+                "timepoints": nodes,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -55,18 +68,26 @@ def main() -> None:
     results = []
     for _ in range(5):
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, __file__, "--child", str(db)], capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(db)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         wall = time.perf_counter() - t0
         data = json.loads(out.stdout.strip().splitlines()[-1])
         data["process_s"] = wall
         results.append(data)
     results.sort(key=lambda r: r["interactive_s"])
     median = results[len(results) // 2]
-    print(f"run with {median['timepoints']} timepoints and 20,000 turns; "
-          f"{median['turn_widgets']} turn widgets mounted (windowed)")
-    print(f"interactive {median['interactive_s']:.2f} s after the process started its work "
-          f"(imports {median['import_s']:.2f} s), goal < 1.5 s")
+    print(
+        f"run with {median['timepoints']} timepoints and 20,000 turns; "
+        f"{median['turn_widgets']} turn widgets mounted (windowed)"
+    )
+    print(
+        f"interactive {median['interactive_s']:.2f} s after the process started its work "
+        f"(imports {median['import_s']:.2f} s), goal < 1.5 s"
+    )
     print(f"peak resident memory {max(r['rss_mb'] for r in results):.0f} MB, goal < 300 MB")
 
 

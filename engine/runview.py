@@ -194,11 +194,18 @@ class RunView:
     def turns(self, timepoint_id: str) -> list[TurnInfo]:
         return list(self._turns.get(timepoint_id, []))
 
+    def turn(self, dialog_id: str, turn_index: int) -> TurnInfo | None:
+        """One turn of a live run, by its dialog and index."""
+        turns, i = self._turn_slot(dialog_id, turn_index)
+        return turns[i] if i is not None else None
+
     def knowledge_loaded(self, entity_id: str) -> bool:
         return self.live or entity_id in self._knowledge
 
     def knowledge_at(self, entity_id: str, timepoint_index: int) -> list[KnowledgeInfo]:
-        return [k for k in self._knowledge.get(entity_id, []) if k.timepoint_index <= timepoint_index]
+        return [
+            k for k in self._knowledge.get(entity_id, []) if k.timepoint_index <= timepoint_index
+        ]
 
     @property
     def latest_index(self) -> int:
@@ -219,18 +226,40 @@ class RunView:
     def _on_entity_created(self, e: ev.EntityCreated) -> frozenset[str]:
         p = e.profile
         self.entities[p.entity_id] = EntityInfo(
-            p.entity_id, p.name, p.entity_type, p.role, p.description, p.personality,
-            p.archetype, p.source,
+            p.entity_id,
+            p.name,
+            p.entity_type,
+            p.role,
+            p.description,
+            p.personality,
+            p.archetype,
+            p.source,
         )
         self._add_state(p.entity_id, INITIAL, e.resolution.value, e.tensor, e.cognitive, "created")
         return frozenset({"entities"})
 
-    def _add_state(self, entity_id: str, index: int, resolution: str, tensor: ev.TensorSnapshot,
-                   cognitive: Any, cause: str) -> None:
+    def _add_state(
+        self,
+        entity_id: str,
+        index: int,
+        resolution: str,
+        tensor: ev.TensorSnapshot,
+        cognitive: Any,
+        cause: str,
+    ) -> None:
         states = self._states.setdefault(entity_id, [])
         self._state_keys.pop(entity_id, None)
-        state = StateInfo(index, resolution, tensor.context, tensor.biology, tensor.behavior,
-                          cognitive.valence, cognitive.arousal, cognitive.energy, cause)
+        state = StateInfo(
+            index,
+            resolution,
+            tensor.context,
+            tensor.biology,
+            tensor.behavior,
+            cognitive.valence,
+            cognitive.arousal,
+            cognitive.energy,
+            cause,
+        )
         if states and states[-1].timepoint_index == index:
             states[-1] = state
         else:
@@ -238,8 +267,14 @@ class RunView:
             states.sort(key=lambda s: s.timepoint_index)
 
     def _on_tensor_updated(self, e: ev.TensorUpdated) -> frozenset[str]:
-        self._add_state(e.entity_id, self.index_of(e.timepoint_id), e.resolution.value, e.tensor,
-                        e.cognitive, e.cause)
+        self._add_state(
+            e.entity_id,
+            self.index_of(e.timepoint_id),
+            e.resolution.value,
+            e.tensor,
+            e.cognitive,
+            e.cause,
+        )
         return frozenset({"entities"})
 
     def _on_entity_elevated(self, e: ev.EntityElevated) -> frozenset[str]:
@@ -247,8 +282,12 @@ class RunView:
         current = self.state_at(e.entity_id, index)
         if current is not None:
             states = self._states[e.entity_id]
-            raised = replace(current, timepoint_index=index, resolution=e.resolution.value,
-                             cause=f"elevated: {e.reason}")
+            raised = replace(
+                current,
+                timepoint_index=index,
+                resolution=e.resolution.value,
+                cause=f"elevated: {e.reason}",
+            )
             self._state_keys.pop(e.entity_id, None)
             if states[-1].timepoint_index == index:
                 states[-1] = raised
@@ -259,9 +298,18 @@ class RunView:
     def _on_timepoint_created(self, e: ev.TimepointCreated) -> frozenset[str]:
         tp = e.timepoint
         info = TimepointInfo(
-            tp.timepoint_id, tp.branch_id, tp.index, tp.timestamp, tp.title,
-            tp.event_description, tp.entities_present, tp.importance, tp.tension,
-            "running", e.issues, tp.causal_parent,
+            tp.timepoint_id,
+            tp.branch_id,
+            tp.index,
+            tp.timestamp,
+            tp.title,
+            tp.event_description,
+            tp.entities_present,
+            tp.importance,
+            tp.tension,
+            "running",
+            e.issues,
+            tp.causal_parent,
         )
         self._tp_index[tp.timepoint_id] = len(self.timepoints)
         self.timepoints.append(info)
@@ -271,8 +319,7 @@ class RunView:
     def _on_timepoint_completed(self, e: ev.TimepointCompleted) -> frozenset[str]:
         i = self._tp_index.get(e.timepoint_id)
         if i is not None:
-            self.timepoints[i] = replace(self.timepoints[i], status=e.status.value,
-                                         issues=e.issues)
+            self.timepoints[i] = replace(self.timepoints[i], status=e.status.value, issues=e.issues)
         return frozenset({"timeline", "run"}) | self._run(timepoints=self.run.timepoints + 1)
 
     def _on_timepoint_failed(self, e: ev.TimepointFailed) -> frozenset[str]:
@@ -294,8 +341,15 @@ class RunView:
 
     def _on_dialog_turn_started(self, e: ev.DialogTurnStarted) -> frozenset[str]:
         turns, i = self._turn_slot(e.dialog_id, e.turn_index)
-        turn = TurnInfo(e.dialog_id, e.turn_index, self._dialog_tp.get(e.dialog_id, ""),
-                        e.speaker, "", addressed_to=e.addressed_to, streaming=True)
+        turn = TurnInfo(
+            e.dialog_id,
+            e.turn_index,
+            self._dialog_tp.get(e.dialog_id, ""),
+            e.speaker,
+            "",
+            addressed_to=e.addressed_to,
+            streaming=True,
+        )
         if i is None:
             turns.append(turn)
         else:
@@ -311,9 +365,19 @@ class RunView:
     def _on_dialog_turn_finished(self, e: ev.DialogTurnFinished) -> frozenset[str]:
         t = e.turn
         turns, i = self._turn_slot(t.dialog_id, t.turn_index)
-        info = TurnInfo(t.dialog_id, t.turn_index, self._dialog_tp.get(t.dialog_id, ""),
-                        t.speaker, t.content, t.emotional_tone, t.stance,
-                        t.knowledge_references, t.addressed_to, t.status.value, t.issues)
+        info = TurnInfo(
+            t.dialog_id,
+            t.turn_index,
+            self._dialog_tp.get(t.dialog_id, ""),
+            t.speaker,
+            t.content,
+            t.emotional_tone,
+            t.stance,
+            t.knowledge_references,
+            t.addressed_to,
+            t.status.value,
+            t.issues,
+        )
         if i is None:
             turns.append(info)
         else:
@@ -322,8 +386,15 @@ class RunView:
 
     def _on_dialog_turn_failed(self, e: ev.DialogTurnFailed) -> frozenset[str]:
         turns, i = self._turn_slot(e.dialog_id, e.turn_index)
-        failed = TurnInfo(e.dialog_id, e.turn_index, self._dialog_tp.get(e.dialog_id, ""),
-                          e.speaker, "", status="failed", issues=(e.error,))
+        failed = TurnInfo(
+            e.dialog_id,
+            e.turn_index,
+            self._dialog_tp.get(e.dialog_id, ""),
+            e.speaker,
+            "",
+            status="failed",
+            issues=(e.error,),
+        )
         if i is None:
             turns.append(failed)
         else:
@@ -332,18 +403,29 @@ class RunView:
 
     def _on_exposure_recorded(self, e: ev.ExposureRecorded) -> frozenset[str]:
         x = e.exposure
-        self._knowledge.setdefault(x.entity_id, []).append(KnowledgeInfo(
-            x.information, x.kind.value, x.source, x.timepoint_id, self.index_of(x.timepoint_id),
-            x.confidence, x.category, e.seq,
-        ))
+        self._knowledge.setdefault(x.entity_id, []).append(
+            KnowledgeInfo(
+                x.information,
+                x.kind.value,
+                x.source,
+                x.timepoint_id,
+                self.index_of(x.timepoint_id),
+                x.confidence,
+                x.category,
+                e.seq,
+            )
+        )
         return frozenset({"knowledge"}) | self._run(exposure_events=self.run.exposure_events + 1)
 
     def _on_relationship_updated(self, e: ev.RelationshipUpdated) -> frozenset[str]:
         r = e.relationship
         index = self.index_of(e.timepoint_id)
         for me, other in ((r.a, r.b), (r.b, r.a)):
-            self._relations.setdefault(me, []).append(RelationInfo(
-                other, r.trust, r.alignment, r.interaction_count, r.shared_knowledge, index))
+            self._relations.setdefault(me, []).append(
+                RelationInfo(
+                    other, r.trust, r.alignment, r.interaction_count, r.shared_knowledge, index
+                )
+            )
         return frozenset({"relations"})
 
     def _on_llm_call_finished(self, e: ev.LLMCallFinished) -> frozenset[str]:
@@ -361,9 +443,20 @@ class RunView:
     def starting(cls, e: ev.RunStarted) -> RunView:
         """An empty live view for a run that has just started."""
         return cls(
-            run=RunInfo(e.run_id, e.scenario, e.title, e.mode.value, e.seed, e.provider, e.model,
-                        "running", None, e.planned_timepoints, e.started_at,
-                        warnings=e.warnings),
+            run=RunInfo(
+                e.run_id,
+                e.scenario,
+                e.title,
+                e.mode.value,
+                e.seed,
+                e.provider,
+                e.model,
+                "running",
+                None,
+                e.planned_timepoints,
+                e.started_at,
+                warnings=e.warnings,
+            ),
             live=True,
         )
 
@@ -378,11 +471,27 @@ class RunView:
         c = summary.counts
         view = cls(
             run=RunInfo(
-                run_id, summary.scenario, summary.title, summary.mode.value, summary.seed,
-                summary.provider, summary.model, summary.status.value, summary.status_reason,
-                summary.planned_timepoints, summary.started_at, summary.wall_seconds,
-                c.timepoints, c.dialog_turns, c.exposure_events, c.llm_calls, c.failed_steps,
-                summary.tokens_in, summary.tokens_out, summary.cost_usd, tuple(warnings),
+                run_id,
+                summary.scenario,
+                summary.title,
+                summary.mode.value,
+                summary.seed,
+                summary.provider,
+                summary.model,
+                summary.status.value,
+                summary.status_reason,
+                summary.planned_timepoints,
+                summary.started_at,
+                summary.wall_seconds,
+                c.timepoints,
+                c.dialog_turns,
+                c.exposure_events,
+                c.llm_calls,
+                c.failed_steps,
+                summary.tokens_in,
+                summary.tokens_out,
+                summary.cost_usd,
+                tuple(warnings),
             ),
             _store=store,
         )
@@ -392,44 +501,75 @@ class RunView:
         ):
             p = json.loads(row["profile_json"])
             view.entities[row["entity_id"]] = EntityInfo(
-                p["entity_id"], p["name"], p["entity_type"], p["role"], p["description"],
-                tuple(p["personality"]), p["archetype"], p["source"],
+                p["entity_id"],
+                p["name"],
+                p["entity_type"],
+                p["role"],
+                p["description"],
+                tuple(p["personality"]),
+                p["archetype"],
+                p["source"],
             )
         for row in await store._all(
             "SELECT * FROM timepoints WHERE run_id = ? ORDER BY branch_id, idx", (run_id,)
         ):
             view._tp_index[row["timepoint_id"]] = len(view.timepoints)
-            view.timepoints.append(TimepointInfo(
-                row["timepoint_id"], row["branch_id"], row["idx"],
-                datetime.fromisoformat(row["timestamp"]), row["title"],
-                row["event_description"], tuple(json.loads(row["entities_present_json"])),
-                row["importance"], row["tension"], row["status"],
-                tuple(json.loads(row["issues_json"])), row["causal_parent"],
-            ))
+            view.timepoints.append(
+                TimepointInfo(
+                    row["timepoint_id"],
+                    row["branch_id"],
+                    row["idx"],
+                    datetime.fromisoformat(row["timestamp"]),
+                    row["title"],
+                    row["event_description"],
+                    tuple(json.loads(row["entities_present_json"])),
+                    row["importance"],
+                    row["tension"],
+                    row["status"],
+                    tuple(json.loads(row["issues_json"])),
+                    row["causal_parent"],
+                )
+            )
         for row in await store._all(
             "SELECT entity_id, timepoint_id, resolution, context_json, biology_json, "
             "behavior_json, cognitive_json, cause FROM entity_states WHERE run_id = ? "
-            "ORDER BY seq", (run_id,),
+            "ORDER BY seq",
+            (run_id,),
         ):
             cog = json.loads(row["cognitive_json"])
-            view._states.setdefault(row["entity_id"], []).append(StateInfo(
-                view.index_of(row["timepoint_id"]), row["resolution"],
-                tuple(json.loads(row["context_json"])), tuple(json.loads(row["biology_json"])),
-                tuple(json.loads(row["behavior_json"])), cog["valence"], cog["arousal"],
-                cog["energy"], row["cause"],
-            ))
+            view._states.setdefault(row["entity_id"], []).append(
+                StateInfo(
+                    view.index_of(row["timepoint_id"]),
+                    row["resolution"],
+                    tuple(json.loads(row["context_json"])),
+                    tuple(json.loads(row["biology_json"])),
+                    tuple(json.loads(row["behavior_json"])),
+                    cog["valence"],
+                    cog["arousal"],
+                    cog["energy"],
+                    row["cause"],
+                )
+            )
         for states in view._states.values():
             states.sort(key=lambda s: s.timepoint_index)
         for row in await store._all(
             "SELECT a, b, timepoint_id, trust, alignment, shared_json, interaction_count "
-            "FROM relationships WHERE run_id = ? ORDER BY seq", (run_id,),
+            "FROM relationships WHERE run_id = ? ORDER BY seq",
+            (run_id,),
         ):
             index = view.index_of(row["timepoint_id"])
             shared = tuple(json.loads(row["shared_json"]))
             for me, other in ((row["a"], row["b"]), (row["b"], row["a"])):
-                view._relations.setdefault(me, []).append(RelationInfo(
-                    other, row["trust"], row["alignment"], row["interaction_count"], shared,
-                    index))
+                view._relations.setdefault(me, []).append(
+                    RelationInfo(
+                        other,
+                        row["trust"],
+                        row["alignment"],
+                        row["interaction_count"],
+                        shared,
+                        index,
+                    )
+                )
         return view
 
     async def load_turns(self, timepoint_ids: list[str]) -> None:
@@ -440,17 +580,27 @@ class RunView:
         marks = ",".join("?" * len(missing))
         rows = await self._store._all(
             "SELECT * FROM dialog_turns WHERE run_id = ? AND timepoint_id IN "
-            f"({marks}) ORDER BY seq", (self.run.run_id, *missing),
+            f"({marks}) ORDER BY seq",
+            (self.run.run_id, *missing),
         )
         for tp in missing:
             self._turns[tp] = []
         for row in rows:
-            self._turns[row["timepoint_id"]].append(TurnInfo(
-                row["dialog_id"], row["turn_index"], row["timepoint_id"], row["speaker"],
-                row["content"], row["emotional_tone"], row["stance"],
-                tuple(json.loads(row["knowledge_refs_json"])), row["addressed_to"],
-                row["status"], tuple(json.loads(row["issues_json"])),
-            ))
+            self._turns[row["timepoint_id"]].append(
+                TurnInfo(
+                    row["dialog_id"],
+                    row["turn_index"],
+                    row["timepoint_id"],
+                    row["speaker"],
+                    row["content"],
+                    row["emotional_tone"],
+                    row["stance"],
+                    tuple(json.loads(row["knowledge_refs_json"])),
+                    row["addressed_to"],
+                    row["status"],
+                    tuple(json.loads(row["issues_json"])),
+                )
+            )
 
     async def load_knowledge(self, entity_id: str) -> None:
         """Fetch one entity's exposure events from the store (replay only)."""
@@ -462,8 +612,15 @@ class RunView:
             (self.run.run_id, entity_id),
         )
         self._knowledge[entity_id] = [
-            KnowledgeInfo(r["information"], r["kind"], r["source"], r["timepoint_id"],
-                          self.index_of(r["timepoint_id"]), r["confidence"], r["category"],
-                          r["seq"])
+            KnowledgeInfo(
+                r["information"],
+                r["kind"],
+                r["source"],
+                r["timepoint_id"],
+                self.index_of(r["timepoint_id"]),
+                r["confidence"],
+                r["category"],
+                r["seq"],
+            )
             for r in rows
         ]

@@ -70,7 +70,9 @@ async def test_opening_a_run_rebuilds_every_pane_from_the_store(db: Path) -> Non
         await settle(pilot)
         app.screen.query_one("#runs", DataTable).focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None
+        )
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, RunScreen) and screen.mode == "replay"
@@ -88,7 +90,9 @@ async def test_opening_a_run_rebuilds_every_pane_from_the_store(db: Path) -> Non
 async def test_scrubbing_moves_the_whole_screen(db: Path) -> None:
     app = make_app(db, start=StartReplay("run-vintners"))
     async with app.run_test(size=(160, 44)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp is not None)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp is not None
+        )
         await settle(pilot)
         screen = app.screen
         last = screen.selected_tp
@@ -112,7 +116,9 @@ async def test_scrubbing_moves_the_whole_screen(db: Path) -> None:
 async def test_selecting_a_timepoint_in_the_tree(db: Path) -> None:
     app = make_app(db, start=StartReplay("run-vintners"))
     async with app.run_test(size=(160, 44)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp is not None)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp is not None
+        )
         screen = app.screen
         tree = screen.query_one(TimelineTree)
         tree.focus()
@@ -125,7 +131,9 @@ async def test_choosing_an_entity_fills_the_inspector(db: Path) -> None:
     seen: list = []
     app = make_app(db, start=StartReplay("run-vintners"))
     async with app.run_test(size=(160, 44), message_hook=seen.append) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp is not None)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp is not None
+        )
         await settle(pilot)
         screen = app.screen
         listing = screen.query_one("#entities", OptionList)
@@ -143,7 +151,7 @@ async def test_choosing_an_entity_fills_the_inspector(db: Path) -> None:
 
 async def test_live_run_streams_and_follows(tmp_path: Path) -> None:
     seen: list = []
-    app = make_app(tmp_path / "live.db", start=StartLive("lighthouse_night", seed=3))
+    app = make_app(tmp_path / "live.db", start=StartLive("lighthouse_night", seed=3), pace=1500.0)
     async with app.run_test(size=(160, 44), message_hook=seen.append) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.finished)
         await settle(pilot)
@@ -165,7 +173,9 @@ async def test_live_run_streams_and_follows(tmp_path: Path) -> None:
 async def test_pause_step_and_resume(tmp_path: Path) -> None:
     app = make_app(tmp_path / "live.db", start=StartLive("orbital_audit", seed=1), pace=400.0)
     async with app.run_test(size=(160, 44)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None
+        )
         screen = app.screen
         await pilot.press("p")
         assert app.bridge.control.paused
@@ -216,7 +226,9 @@ async def test_an_invalid_theme_falls_back_with_a_notification(tmp_path: Path, d
 async def test_help_shows_the_keys_of_the_focused_pane(db: Path) -> None:
     app = make_app(db, start=StartReplay("run-vintners"))
     async with app.run_test(size=(160, 44)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None
+        )
         app.screen.query_one(TimelineTree).focus()
         await pilot.press("f1")
         await pilot.pause()
@@ -232,7 +244,9 @@ async def test_help_shows_the_keys_of_the_focused_pane(db: Path) -> None:
 async def test_bindings_can_be_remapped_by_id(db: Path) -> None:
     app = make_app(db, start=StartReplay("run-vintners"), keymap={"run.back": "b"})
     async with app.run_test(size=(160, 44)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp == "tp04")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.selected_tp == "tp04"
+        )
         await pilot.press("b")
         await settle(pilot)
         assert app.screen.selected_tp == "tp03"
@@ -243,7 +257,9 @@ async def test_the_palette_offers_what_the_screen_can_do(db: Path) -> None:
 
     app = make_app(db, start=StartReplay("run-vintners"))
     async with app.run_test(size=(160, 44)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None
+        )
         provider = ScreenActions(app.screen)
         found = [hit.text async for hit in provider.search("step")]
         assert found

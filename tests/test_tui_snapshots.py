@@ -23,8 +23,11 @@ SIZE = (150, 44)
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("snap") / "snap.db"
-    asyncio.run(seed_runs(path, [("run-harbor", "harbor_strike", 1),
-                                 ("run-vintners", "vintners_council", 2)]))
+    asyncio.run(
+        seed_runs(
+            path, [("run-harbor", "harbor_strike", 1), ("run-vintners", "vintners_council", 2)]
+        )
+    )
     return path
 
 
@@ -34,8 +37,13 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> list[ev.EventBase]:
 
     async def record() -> list[ev.EventBase]:
         store = await Store.open(tmp_path_factory.mktemp("rec") / "rec.db")
-        sim = Simulation(load_scenario("lighthouse_night"), provider=OfflineProvider(5),
-                         store=store, seed=5, run_id="run-live")
+        sim = Simulation(
+            load_scenario("lighthouse_night"),
+            provider=OfflineProvider(5),
+            store=store,
+            seed=5,
+            run_id="run-live",
+        )
         events: list[ev.EventBase] = []
         await sim.run(events.append)
         await store.close()
@@ -53,12 +61,22 @@ async def _ready(pilot) -> None:  # type: ignore[no-untyped-def]
         runs.focus()
         await settle(pilot)
         # DataTables size their columns when idle: wait until both have.
-        await wait_until(pilot, lambda: not runs._require_update_dimensions
-                         and not scenarios._require_update_dimensions)
+        await wait_until(
+            pilot,
+            lambda: (
+                not runs._require_update_dimensions and not scenarios._require_update_dimensions
+            ),
+        )
         await pilot.pause()
     if isinstance(screen, RunScreen):
-        await wait_until(pilot, lambda: screen.view is not None and screen.selected_tp is not None
-                         and screen.dialog_shown[-1:] == (screen.selected_tp,))
+        await wait_until(
+            pilot,
+            lambda: (
+                screen.view is not None
+                and screen.selected_tp is not None
+                and screen.dialog_shown[-1:] == (screen.selected_tp,)
+            ),
+        )
         await settle(pilot)
     steady_inputs(pilot.app)
     await pilot.pause()
@@ -75,8 +93,9 @@ def test_replayed_run_at_a_chosen_timepoint(snap_compare, db: Path) -> None:
         await pilot.press("left_square_bracket", "left_square_bracket")
         await _ready(pilot)
 
-    assert snap_compare(make_app(db, start=StartReplay("run-vintners")), terminal_size=SIZE,
-                        run_before=before)
+    assert snap_compare(
+        make_app(db, start=StartReplay("run-vintners")), terminal_size=SIZE, run_before=before
+    )
 
 
 def test_entity_inspector_knowledge(snap_compare, db: Path) -> None:
@@ -85,8 +104,9 @@ def test_entity_inspector_knowledge(snap_compare, db: Path) -> None:
         await pilot.press("3", "down", "k")
         await _ready(pilot)
 
-    assert snap_compare(make_app(db, start=StartReplay("run-harbor")), terminal_size=SIZE,
-                        run_before=before)
+    assert snap_compare(
+        make_app(db, start=StartReplay("run-harbor")), terminal_size=SIZE, run_before=before
+    )
 
 
 def test_command_palette(snap_compare, db: Path) -> None:
@@ -100,8 +120,9 @@ def test_command_palette(snap_compare, db: Path) -> None:
         steady_inputs(pilot.app)
         await pilot.pause()
 
-    assert snap_compare(make_app(db, start=StartReplay("run-harbor")), terminal_size=SIZE,
-                        run_before=before)
+    assert snap_compare(
+        make_app(db, start=StartReplay("run-harbor")), terminal_size=SIZE, run_before=before
+    )
 
 
 def test_live_run_mid_stream(snap_compare, tmp_path: Path, recorded: list[ev.EventBase]) -> None:
@@ -124,10 +145,15 @@ def test_live_run_mid_stream(snap_compare, tmp_path: Path, recorded: list[ev.Eve
 
     async def before(pilot) -> None:  # type: ignore[no-untyped-def]
         screen = pilot.app.screen
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RunScreen)
-                         and pilot.app.screen.view is not None
-                         and pilot.app.screen.view.run.llm_calls >= sum(
-                             1 for e in script if isinstance(e, ev.LLMCallFinished)))
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, RunScreen)
+                and pilot.app.screen.view is not None
+                and pilot.app.screen.view.run.llm_calls
+                >= sum(1 for e in script if isinstance(e, ev.LLMCallFinished))
+            ),
+        )
         await pilot.pause(0.3)
         steady_inputs(pilot.app)
         assert screen is pilot.app.screen

@@ -22,23 +22,37 @@ async def seed_runs(db: Path, runs: list[tuple[str, str, int]]) -> None:
     store = await Store.open(db)
     try:
         for run_id, scenario, seed in runs:
-            sim = Simulation(load_scenario(scenario), provider=OfflineProvider(seed), store=store,
-                             seed=seed, run_id=run_id)
+            sim = Simulation(
+                load_scenario(scenario),
+                provider=OfflineProvider(seed),
+                store=store,
+                seed=seed,
+                run_id=run_id,
+            )
             await sim.run()
     finally:
         await store.close()
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE runs SET started_at = ?, finished_at = ?, wall_seconds = 1.25",
-                     (FIXED_START, FIXED_START))
+        conn.execute(
+            "UPDATE runs SET started_at = ?, finished_at = ?, wall_seconds = 1.25",
+            (FIXED_START, FIXED_START),
+        )
 
 
-def make_app(db: Path, *, start: StartLive | StartReplay | None = None,
-             theme: str = "timeloom-dark", keymap: dict[str, str] | None = None,
-             pace: float | None = None, user_theme_dir: Path | None = None) -> TimeloomApp:
+def make_app(
+    db: Path,
+    *,
+    start: StartLive | StartReplay | None = None,
+    theme: str = "timeloom-dark",
+    keymap: dict[str, str] | None = None,
+    pace: float | None = None,
+    user_theme_dir: Path | None = None,
+) -> TimeloomApp:
     """The one factory for test apps: fixed clock, no animation, explicit theme."""
     app = TimeloomApp(
-        UISettings(db_path=db, theme=theme, keymap=keymap or {}, pace=pace,
-                   user_theme_dir=user_theme_dir),
+        UISettings(
+            db_path=db, theme=theme, keymap=keymap or {}, pace=pace, user_theme_dir=user_theme_dir
+        ),
         start=start,
         clock=lambda: 0.0,
     )

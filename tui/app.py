@@ -47,8 +47,13 @@ class TimeloomApp(App[None]):
     TITLE = "timeloom"
     COMMANDS = App.COMMANDS | {ScreenActions, RunsAndScenarios, Themes}
     BINDINGS = [
-        Binding("f1,question_mark", "help", "Keys", id="app.help",
-                tooltip="Show the keys of the focused pane"),
+        Binding(
+            "f1,question_mark",
+            "help",
+            "Keys",
+            id="app.help",
+            tooltip="Show the keys of the focused pane",
+        ),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False, tooltip="Leave timeloom"),
     ]
 
@@ -80,8 +85,14 @@ class TimeloomApp(App[None]):
             self.set_keymap(dict(self.settings.keymap))
         self.push_screen(HomeScreen())
         if isinstance(self.start, StartLive):
-            self.push_screen(RunScreen("live", scenario=self.start.scenario, seed=self.start.seed,
-                                       source=self.start.source))
+            self.push_screen(
+                RunScreen(
+                    "live",
+                    scenario=self.start.scenario,
+                    seed=self.start.seed,
+                    source=self.start.source,
+                )
+            )
         elif isinstance(self.start, StartReplay):
             self.push_screen(RunScreen("replay", run_id=self.start.run_id))
 
@@ -97,8 +108,11 @@ class TimeloomApp(App[None]):
             return
         fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = fallback
-        self.notify(f"there is no valid theme called {name!r}; using {fallback}",
-                    title="Theme", severity="warning")
+        self.notify(
+            f"there is no valid theme called {name!r}; using {fallback}",
+            title="Theme",
+            severity="warning",
+        )
 
     # ------------------------------------------------------------------ navigation
     def open_run(self, run_id: str) -> None:
@@ -160,7 +174,9 @@ class TimeloomApp(App[None]):
             error = event.worker.error
             self.notify(
                 f"{event.worker.name} failed: {error.__class__.__name__}: {error}",
-                title="Something went wrong", severity="error", timeout=8,
+                title="Something went wrong",
+                severity="error",
+                timeout=8,
             )
 
 

@@ -86,13 +86,28 @@ class EngineBridge:
             except StoreError as exc:
                 target.post_message(BridgeError(str(exc), fatal=True))
                 return
-            target.post_message(RunsLoaded(tuple(
-                RunRow(r.run_id, r.scenario, r.title, r.mode.value, r.status.value,
-                       r.counts.entities, r.counts.timepoints, r.planned_timepoints,
-                       r.counts.dialog_turns, r.tokens, r.cost_usd, r.started_at,
-                       r.wall_seconds)
-                for r in runs
-            )))
+            target.post_message(
+                RunsLoaded(
+                    tuple(
+                        RunRow(
+                            r.run_id,
+                            r.scenario,
+                            r.title,
+                            r.mode.value,
+                            r.status.value,
+                            r.counts.entities,
+                            r.counts.timepoints,
+                            r.planned_timepoints,
+                            r.counts.dialog_turns,
+                            r.tokens,
+                            r.cost_usd,
+                            r.started_at,
+                            r.wall_seconds,
+                        )
+                        for r in runs
+                    )
+                )
+            )
 
         self._work(work(), "refresh-runs")
 
@@ -105,8 +120,9 @@ class EngineBridge:
                 templates, errors = (), [str(exc)]
             target.post_message(TemplatesLoaded(templates, tuple(errors)))
 
-        self.app.run_worker(work, name="load-templates", group="bridge", thread=True,
-                            exit_on_error=False)
+        self.app.run_worker(
+            work, name="load-templates", group="bridge", thread=True, exit_on_error=False
+        )
 
     # ------------------------------------------------------------------ replay
     def open_run(self, target: MessagePump, run_id: str) -> None:
@@ -144,8 +160,14 @@ class EngineBridge:
         self._work(work(), f"load-knowledge-{entity_id}")
 
     # ------------------------------------------------------------------ live
-    def start_run(self, target: MessagePump, scenario: str, *, seed: int | None = None,
-                  source: EventSource | None = None) -> None:
+    def start_run(
+        self,
+        target: MessagePump,
+        scenario: str,
+        *,
+        seed: int | None = None,
+        source: EventSource | None = None,
+    ) -> None:
         """Run a scenario live (or replay a scripted event source, for tests and demos)."""
         # The simulation machinery is imported on first use: browsing stored runs never needs it.
         from engine.simulation import RunControl, UnsupportedScenario
@@ -182,8 +204,9 @@ class EngineBridge:
         store = await self._store()
         seed = loaded.scenario.seed if seed is None else seed
         self.provider = OfflineProvider(seed, chars_per_second=self.pace)
-        sim = Simulation(loaded, provider=self.provider, store=store, seed=seed,
-                         control=self.control)
+        sim = Simulation(
+            loaded, provider=self.provider, store=store, seed=seed, control=self.control
+        )
         return sim.events()
 
     def _flush(self) -> None:
@@ -195,7 +218,9 @@ class EngineBridge:
         """Make offline text arrive faster (factor > 1) or slower; return the new pace."""
         if self.provider is None or not self.provider.chars_per_second:
             return None
-        self.provider.chars_per_second = max(5.0, min(2000.0, self.provider.chars_per_second * factor))
+        self.provider.chars_per_second = max(
+            5.0, min(2000.0, self.provider.chars_per_second * factor)
+        )
         return self.provider.chars_per_second
 
 

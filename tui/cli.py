@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a scenario: a bundled name or a path to a scenario "
         "file (timeloom or timepoint-pro format).",
     )
-    run.add_argument("scenario", metavar="SCENARIO")
+    run.add_argument(
+        "scenario", metavar="SCENARIO", nargs="?", help="a bundled name or a scenario file"
+    )
     run.add_argument("--seed", type=int, help="random seed (default: the scenario's own)")
     run.add_argument(
         "--headless",
@@ -55,6 +57,50 @@ def _parser() -> argparse.ArgumentParser:
         help="run without the interface (the only mode in this version)",
     )
     run.add_argument("--json", action="store_true", help="print one JSON object when done")
+    _provider_flags(run)
+    run.add_argument(
+        "--replay",
+        metavar="RUN_ID",
+        help="re-run a recorded run from its cassette: no network, no cost (SCENARIO optional)",
+    )
+    _budget_flags(run)
+    run.add_argument(
+        "--estimate", action="store_true", help="print what the run would cost, then exit"
+    )
+    run.add_argument(
+        "--training-safe",
+        action="store_true",
+        help="use only MIT or Apache-2.0 licensed models (outputs may train any model)",
+    )
+    run.add_argument(
+        "--prefer", choices=("quality", "speed", "cost"), help="how the registry picks models"
+    )
+    run.add_argument(
+        "--no-cache", action="store_true", help="ask the model even for calls already recorded"
+    )
+
+    resume = sub.add_parser(
+        "resume",
+        parents=[db],
+        help="continue a stopped or failed run",
+        description="Continue a run that stopped (a budget, the user) or failed, from its last "
+        "committed timepoint. Budgets count what the whole run has spent.",
+    )
+    resume.add_argument("run_id", metavar="RUN_ID", help="a run id or a unique prefix of one")
+    resume.add_argument("--json", action="store_true", help="print one JSON object when done")
+    _provider_flags(resume)
+    _budget_flags(resume)
+
+    cassette = sub.add_parser("cassette", help="export or import recorded model answers")
+    csub = cassette.add_subparsers(dest="cassette_command", parser_class=_Parser, metavar="ACTION")
+    cassette.set_defaults(cassette_parser=cassette)
+    export = csub.add_parser(
+        "export", parents=[db], help="write the answers a run used to a cassette file"
+    )
+    export.add_argument("run_id", metavar="RUN_ID")
+    export.add_argument("file", metavar="FILE")
+    imp = csub.add_parser("import", parents=[db], help="add a cassette file to the database")
+    imp.add_argument("file", metavar="FILE")
 
     runs = sub.add_parser("runs", parents=[db], help="list the runs in the database")
     runs.add_argument("--json", action="store_true", help="print JSON")
@@ -68,6 +114,48 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
     return parser
+
+
+def _provider_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--provider",
+        choices=("offline", "openai", "openrouter", "ollama", "vllm", "llamacpp", "lmstudio"),
+        help="who answers the model calls (default: the config file's, else offline)",
+    )
+    parser.add_argument("--base-url", metavar="URL", help="the server's address (…/v1)")
+    parser.add_argument("--model", metavar="ID", help="the model for every call")
+
+
+def _budget_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--budget-tokens", type=_positive_int, metavar="N", help="stop before N tokens are spent"
+    )
+    parser.add_argument(
+        "--budget-usd", type=_positive_float, metavar="X", help="stop before $X is spent"
+    )
+    parser.add_argument(
+        "--no-budget", action="store_true", help="ignore the scenario's and the config's budget"
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive amount, got {text!r}")
+    return value
 
 
 # --------------------------------------------------------------------------- helpers
@@ -84,10 +172,29 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    from engine.paths import resolve_db_path
+_CONFIG: Any = None
 
-    return resolve_db_path(getattr(args, "db", None))
+
+def _config() -> Any:
+    """The configuration, loaded once (a bad file is bad input: exit 2)."""
+    global _CONFIG
+    if _CONFIG is None:
+        from engine.config import ConfigError, load_config
+
+        try:
+            _CONFIG = load_config()
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from exc
+    return _CONFIG
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    from engine.paths import DB_ENV, resolve_db_path
+
+    explicit = getattr(args, "db", None)
+    if not explicit and not os.environ.get(DB_ENV):
+        explicit = _config().ui.db
+    return resolve_db_path(explicit)
 
 
 async def _open_store(args: argparse.Namespace) -> Any:
@@ -142,22 +249,54 @@ def _summary_line(summary: Any) -> str:
 
 # --------------------------------------------------------------------------- commands
 async def _cmd_run(args: argparse.Namespace) -> int:
-    from engine.llm.offline import OfflineProvider
-    from engine.scenario import ScenarioError, load_scenario
+    from engine.llm.budget import Budget
     from engine.simulation import Simulation, UnsupportedScenario
 
-    try:
-        loaded = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        raise UsageError(str(exc)) from exc
+    config = _config()
+    if args.replay:
+        return await _cmd_replay(args)
+    if not args.scenario:
+        raise UsageError("name a scenario to run (or give --replay RUN_ID)")
+    loaded = _load(args.scenario)
     seed = args.seed if args.seed is not None else loaded.scenario.seed
-    store = await _open_store(args)
+    settings = _settings(args)
+    registry = _registry()
+    prefer = args.prefer or config.models.prefer
+    training_safe = args.training_safe or config.models.training_safe
+    budget = _budget(args, config, Budget, loaded.scenario.budget)
+    if args.estimate:
+        router = _router_for_estimate(settings, registry, prefer, training_safe)
+        estimate = await _estimate(loaded, seed, router, settings)
+        if args.json:
+            _print_json({"scenario": loaded.scenario.name, "estimate": estimate.to_json()})
+        else:
+            print(f"estimate for {loaded.scenario.name}: {estimate.text()}")
+        return EXIT_OK
+    opened = await _open_provider(settings, registry, seed, prefer, training_safe)
+    err = _console(stderr=True)
+    store = None
     try:
+        store = await _open_store(args)
         try:
-            sim = Simulation(loaded, provider=OfflineProvider(seed), store=store, seed=seed)
+            sim = Simulation(
+                loaded,
+                provider=opened.provider,
+                store=store,
+                seed=seed,
+                budget=budget,
+                router=opened.router,
+                cache=config.provider.cache and not args.no_cache,
+                retry=_retry(settings),
+            )
         except UnsupportedScenario as exc:
             raise UsageError(str(exc)) from exc
-        err = _console(stderr=True)
+        estimate = None
+        if settings is not None or sim.budget is not None:
+            local = settings is None or settings.preset.local
+            estimate = await _estimate(loaded, seed, opened.router, settings, local=local)
+            if not args.json:
+                err.print(f"estimate: {estimate.text()}", markup=False)
+                _warn_over_budget(err, estimate, sim.budget)
         if loaded.warnings and not args.json:
             err.print(
                 f"[yellow]{loaded.source}: {len(loaded.warnings)} setting(s) are not "
@@ -165,15 +304,334 @@ async def _cmd_run(args: argparse.Namespace) -> int:
             )
             for warning in loaded.warnings:
                 err.print(f"  - {warning}", markup=False)
-        show_progress = sys.stderr.isatty() and not args.json
-        summary = await (_run_with_progress(sim, err) if show_progress else sim.run())
+        summary = await _execute(sim, err, args.json)
+        db = store_path(store)
     finally:
-        await store.close()
-    if args.json:
-        _print_json(_summary_json(summary, loaded.warnings, store_path(store)))
+        if store is not None:
+            await store.close()
+        await opened.aclose()
+    return _report(summary, loaded.warnings, db, args.json, estimate)
+
+
+def _load(name: str) -> Any:
+    from engine.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(name)
+    except ScenarioError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _settings(args: argparse.Namespace, default_provider: str | None = None) -> Any:
+    from engine.config import ConfigError, resolve_provider
+
+    try:
+        return resolve_provider(
+            _config(),
+            name=args.provider or default_provider,
+            base_url=args.base_url,
+            model=args.model,
+            require_key=not getattr(args, "estimate", False),
+        )
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _registry() -> Any:
+    from engine.llm.registry import RegistryError, load_registry
+
+    try:
+        return load_registry(_config().models.registry)
+    except RegistryError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _budget(args: argparse.Namespace, config: Any, budget_cls: Any, scenario_budget: Any) -> Any:
+    """Flags first, then the scenario's own budget (None lets the engine use it), then the
+    config file's; ``--no-budget`` means none at all."""
+    if args.no_budget:
+        return budget_cls()
+    b = config.budget
+    if args.budget_tokens is not None or args.budget_usd is not None:
+        return budget_cls(
+            tokens=args.budget_tokens, usd=args.budget_usd, warn_fraction=b.warn_fraction
+        )
+    if scenario_budget is not None and (scenario_budget.tokens or scenario_budget.usd):
+        return None
+    if b.tokens is not None or b.usd is not None:
+        return budget_cls(tokens=b.tokens, usd=b.usd, warn_fraction=b.warn_fraction)
+    return None
+
+
+def _retry(settings: Any) -> dict[str, Any]:
+    if settings is None:
+        return {}
+    return {
+        "max_attempts": settings.max_attempts,
+        "backoff": settings.backoff,
+        "max_backoff": settings.max_backoff,
+    }
+
+
+def _router_for_estimate(settings: Any, registry: Any, prefer: Any, training_safe: bool) -> Any:
+    """The router an estimate prices with; it never touches the network."""
+    from engine.llm.factory import ProviderSetupError, plan_router
+
+    if settings is None:
+        return None
+    try:
+        return plan_router(settings, registry, prefer=prefer, training_safe=training_safe)
+    except ProviderSetupError as exc:
+        if settings.preset.local and settings.model is None:
+            return None  # a local server's model is free whichever it is
+        raise UsageError(str(exc)) from exc
+
+
+async def _estimate(
+    loaded: Any, seed: int, router: Any, settings: Any, *, local: bool | None = None
+) -> Any:
+    from engine.llm.estimate import estimate_run
+
+    if local is None:
+        local = settings is None or settings.preset.local
+    return await estimate_run(loaded, seed=seed, router=router, local=local)
+
+
+def _warn_over_budget(console: Any, estimate: Any, budget: Any) -> None:
+    if budget is None:
+        return
+    over = (budget.tokens is not None and estimate.tokens > budget.tokens) or (
+        budget.usd is not None and estimate.usd > budget.usd
+    )
+    if over:
+        what = "stop when it is spent (resume it with a larger budget)" if budget.hard else "warn"
+        console.print(
+            f"[yellow]the estimate is over the budget ({budget.text()}); the run will {what}[/]"
+        )
+
+
+async def _open_provider(
+    settings: Any, registry: Any, seed: int, prefer: Any, training_safe: bool
+) -> Any:
+    from engine.llm.factory import ProviderSetupError, open_provider
+
+    try:
+        return await open_provider(
+            settings, registry, seed=seed, prefer=prefer, training_safe=training_safe
+        )
+    except ProviderSetupError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
+    from engine.model import events as ev
+
+    show_progress = sys.stderr.isatty() and not as_json
+    if show_progress:
+        return await _run_with_progress(sim, console)
+
+    def on_event(event: Any) -> None:
+        if isinstance(event, ev.BudgetWarning) and not as_json:
+            console.print(f"budget: {event.message}", markup=False)
+
+    return await sim.run(on_event)
+
+
+def _report(summary: Any, warnings: Sequence[str], db: Path, as_json: bool, estimate: Any) -> int:
+    if as_json:
+        data = _summary_json(summary, warnings, db)
+        if estimate is not None:
+            data["estimate"] = estimate.to_json()
+        _print_json(data)
     else:
         print(_summary_line(summary))
     return EXIT_OK if summary.status.value == "completed" else EXIT_FAILED
+
+
+class _Spec:
+    """A recorded scenario's budget object, read like the schema's."""
+
+    def __init__(self, data: Any) -> None:
+        data = data if isinstance(data, dict) else {}
+        self.tokens = data.get("tokens")
+        self.usd = data.get("usd")
+
+
+async def _cmd_replay(args: argparse.Namespace) -> int:
+    from engine.llm.cassette import ReplayProvider
+    from engine.llm.offline import OfflineProvider
+    from engine.llm.registry import Router
+    from engine.scenario import LoadedScenario, Scenario
+    from engine.simulation import Simulation, UnsupportedScenario
+    from engine.store import StoreError
+
+    store = await _open_store(args)
+    try:
+        try:
+            recorded = await store.run_descriptor(args.replay)
+        except StoreError as exc:
+            raise UsageError(str(exc)) from exc
+        if args.scenario:
+            loaded = _load(args.scenario)
+        else:
+            try:
+                scenario = Scenario.model_validate(recorded["scenario_data"])
+            except ValueError as exc:
+                raise UsageError(
+                    f"the scenario recorded with run {recorded['run_id']} no longer loads"
+                ) from exc
+            loaded = LoadedScenario(
+                scenario=scenario,
+                source=recorded.get("source", ""),
+                warnings=tuple(recorded.get("warnings", ())),
+            )
+        seed = args.seed if args.seed is not None else int(recorded["seed"])
+        name, model = recorded["provider"], recorded["model"]
+        routing = recorded.get("routing") or {}
+        router = None
+        if name == "offline":
+            provider: Any = OfflineProvider(seed)
+        else:
+            provider = ReplayProvider(name, model)
+            router = Router(
+                provider=name,
+                default_model=model,
+                registry=_registry() if routing.get("routed") else None,
+                fixed_model=routing.get("fixed_model"),
+                prefer=routing.get("prefer"),
+                training_safe=bool(routing.get("training_safe")),
+            )
+        from engine.llm.budget import Budget
+
+        try:
+            sim = Simulation(
+                loaded,
+                provider=provider,
+                store=store,
+                seed=seed,
+                budget=Budget(),
+                router=router,
+                replay=True,
+            )
+        except UnsupportedScenario as exc:
+            raise UsageError(str(exc)) from exc
+        err = _console(stderr=True)
+        if not args.json:
+            err.print(f"replaying run {recorded['run_id']} ({name}/{model})", markup=False)
+        summary = await _execute(sim, err, args.json)
+        db = store_path(store)
+    finally:
+        await store.close()
+    return _report(summary, loaded.warnings, db, args.json, None)
+
+
+async def _cmd_resume(args: argparse.Namespace) -> int:
+    from engine.llm.budget import Budget
+    from engine.llm.offline import OfflineProvider
+    from engine.simulation import ResumeError, Simulation, UnsupportedScenario
+    from engine.store import StoreError
+
+    config = _config()
+    store = await _open_store(args)
+    opened = None
+    try:
+        try:
+            recorded = await store.run_descriptor(args.run_id)
+            summary = await store.get_run(recorded["run_id"])
+        except StoreError as exc:
+            raise UsageError(str(exc)) from exc
+        name = args.provider or recorded["provider"]
+        seed = int(recorded["seed"])
+        routing = recorded.get("routing") or {}
+        if name == "offline":
+            from engine.llm.factory import Opened
+
+            opened = Opened(OfflineProvider(seed), None)
+        else:
+            if args.model is None and routing.get("fixed_model") and name == recorded["provider"]:
+                args.model = routing["fixed_model"]
+            settings = _settings(args, default_provider=name)
+            opened = await _open_provider(
+                settings,
+                _registry(),
+                seed,
+                routing.get("prefer") or config.models.prefer,
+                bool(routing.get("training_safe")),
+            )
+        scenario_budget = (recorded.get("scenario_data") or {}).get("budget")
+        budget = _budget(args, config, Budget, _Spec(scenario_budget))
+        try:
+            sim = await Simulation.resume(
+                store,
+                summary.run_id,
+                provider=opened.provider,
+                budget=budget,
+                router=opened.router,
+                cache=config.provider.cache,
+            )
+        except (ResumeError, UnsupportedScenario) as exc:
+            raise UsageError(str(exc)) from exc
+        err = _console(stderr=True)
+        if not args.json:
+            done = sim.timepoints
+            err.print(
+                f"resuming run {summary.run_id} after {len(done)} of "
+                f"{sim.scenario.timeline.count} timepoints"
+                + (f" (budget: {sim.budget.text()})" if sim.budget else ""),
+                markup=False,
+            )
+        result = await _execute(sim, err, args.json)
+        db = store_path(store)
+        warnings = await store.run_warnings(summary.run_id)
+    finally:
+        await store.close()
+        if opened is not None:
+            await opened.aclose()
+    return _report(result, warnings, db, args.json, None)
+
+
+async def _cmd_cassette(args: argparse.Namespace) -> int:
+    from engine.llm.cassette import CassetteFileError, read_file, write_file
+    from engine.store import StoreError
+
+    if args.cassette_command is None:
+        args.cassette_parser.print_help()
+        return EXIT_OK
+    store = await _open_store(args)
+    try:
+        if args.cassette_command == "export":
+            try:
+                recorded = await store.run_descriptor(args.run_id)
+            except StoreError as exc:
+                raise UsageError(str(exc)) from exc
+            entries = await store.cassette_for_run(recorded["run_id"])
+            try:
+                write_file(Path(args.file), [recorded], entries)
+            except CassetteFileError as exc:
+                raise UsageError(str(exc)) from exc
+            note = (
+                " (an offline run: a replay re-runs it offline)"
+                if recorded["provider"] == "offline"
+                else ""
+            )
+            print(
+                f"wrote {len(entries)} recorded answers of run {recorded['run_id']} to "
+                f"{args.file}{note}"
+            )
+            return EXIT_OK
+        try:
+            runs, entries = read_file(Path(args.file))
+        except CassetteFileError as exc:
+            raise UsageError(str(exc)) from exc
+        added = await store.import_cassette(runs, entries)
+        ids = ", ".join(r.get("run_id", "?") for r in runs) or "none"
+        print(
+            f"imported {added} new answers ({len(entries) - added} already present) and the "
+            f"description of run(s) {ids}; replay with: timeloom run --replay RUN_ID"
+        )
+        return EXIT_OK
+    finally:
+        await store.close()
 
 
 def store_path(store: Any) -> Path:
@@ -217,6 +675,8 @@ async def _run_with_progress(sim: Any, console: Any) -> Any:
                 )
             elif isinstance(event, ev.TimepointCompleted):
                 progress.advance(task)
+            elif isinstance(event, ev.BudgetWarning):
+                progress.console.print(f"[yellow]budget:[/] {event.message}", highlight=False)
 
         return await sim.run(on_event)
 
@@ -424,12 +884,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     try:
+        _config()  # a broken config file is reported whatever the command
         if args.command == "run":
             code = asyncio.run(_cmd_run(args))
         elif args.command == "runs":
             code = asyncio.run(_cmd_runs(args))
         elif args.command == "show":
             code = asyncio.run(_cmd_show(args))
+        elif args.command == "resume":
+            code = asyncio.run(_cmd_resume(args))
+        elif args.command == "cassette":
+            code = asyncio.run(_cmd_cassette(args))
         elif args.command == "templates":
             code = _cmd_templates(args)
         else:

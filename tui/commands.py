@@ -30,8 +30,13 @@ class ScreenActions(Provider):
                 if binding.id:
                     seen.add(binding.id)
                 help_text = binding.tooltip or binding.description
-                out.append((binding.description, help_text,
-                            partial(app.run_palette_action, node, binding.action)))
+                out.append(
+                    (
+                        binding.description,
+                        help_text,
+                        partial(app.run_palette_action, node, binding.action),
+                    )
+                )
         return out
 
     async def discover(self) -> Hits:
@@ -74,5 +79,9 @@ class Themes(Provider):
             label = f"Theme: {name}"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(app.use_theme, name),
-                          help="switch to this theme")
+                yield Hit(
+                    score,
+                    matcher.highlight(label),
+                    partial(app.use_theme, name),
+                    help="switch to this theme",
+                )

@@ -81,8 +81,14 @@ class KnowledgeLoaded(Message):
 class QueryDone(Message):
     """An answer to a query: the question as asked and the entity's reply."""
 
-    def __init__(self, entity_id: str, question: str, answer: str, timepoint_id: str | None,
-                 references: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        entity_id: str,
+        question: str,
+        answer: str,
+        timepoint_id: str | None,
+        references: tuple[str, ...],
+    ) -> None:
         super().__init__()
         self.entity_id = entity_id
         self.question = question

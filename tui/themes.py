@@ -43,8 +43,18 @@ class ThemeFile(BaseModel):
     speakers: list[str] = Field(min_length=4)
     variables: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("primary", "secondary", "accent", "warning", "error", "success",
-                     "foreground", "background", "surface", "panel")
+    @field_validator(
+        "primary",
+        "secondary",
+        "accent",
+        "warning",
+        "error",
+        "success",
+        "foreground",
+        "background",
+        "surface",
+        "panel",
+    )
     @classmethod
     def _is_colour(cls, value: str) -> str:
         return _colour(value)
@@ -68,10 +78,19 @@ class ThemeFile(BaseModel):
             variables[f"speaker-{i}"] = colour
         variables["speaker-count"] = str(len(self.speakers))
         return Theme(
-            name=self.name, dark=self.dark, primary=self.primary, secondary=self.secondary,
-            accent=self.accent, warning=self.warning, error=self.error, success=self.success,
-            foreground=self.foreground, background=self.background, surface=self.surface,
-            panel=self.panel, variables=variables,
+            name=self.name,
+            dark=self.dark,
+            primary=self.primary,
+            secondary=self.secondary,
+            accent=self.accent,
+            warning=self.warning,
+            error=self.error,
+            success=self.success,
+            foreground=self.foreground,
+            background=self.background,
+            surface=self.surface,
+            panel=self.panel,
+            variables=variables,
         )
 
 

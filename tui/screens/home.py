@@ -17,19 +17,43 @@ from engine.scenario import TemplateInfo
 from ..messages import BridgeError, RunRow, RunsLoaded, TemplatesLoaded
 from ..widgets.status import fmt_seconds
 
-RUN_COLUMNS = ("run id", "scenario", "mode", "status", "entities", "timepoints", "turns",
-               "tokens", "cost", "started", "duration")
+RUN_COLUMNS = (
+    "run id",
+    "scenario",
+    "mode",
+    "status",
+    "entities",
+    "timepoints",
+    "turns",
+    "tokens",
+    "cost",
+    "started",
+    "duration",
+)
 # Fixed column widths: the tables look the same however fast their rows arrive.
 RUN_WIDTHS = (22, 20, 11, 10, 8, 10, 6, 10, 9, 16, 8)
-SCENARIO_COLUMNS = (("name", 20), ("mode", 11), ("entities", 8), ("timepoints", 10),
-                    ("description", 90))
+SCENARIO_COLUMNS = (
+    ("name", 20),
+    ("mode", 11),
+    ("entities", 8),
+    ("timepoints", 10),
+    ("description", 90),
+)
 
 
 def _cells(run: RunRow) -> tuple[Any, ...]:
     """The values of a row, as sorted."""
     return (
-        run.run_id, run.scenario, run.mode, run.status, run.entities, run.timepoints,
-        run.dialog_turns, run.tokens, run.cost_usd, run.started_at.isoformat(),
+        run.run_id,
+        run.scenario,
+        run.mode,
+        run.status,
+        run.entities,
+        run.timepoints,
+        run.dialog_turns,
+        run.tokens,
+        run.cost_usd,
+        run.started_at.isoformat(),
         run.wall_seconds if run.wall_seconds is not None else -1.0,
     )
 
@@ -37,9 +61,16 @@ def _cells(run: RunRow) -> tuple[Any, ...]:
 def _display(run: RunRow) -> tuple[str, ...]:
     """The values of a row, as shown."""
     return (
-        run.run_id, run.scenario, run.mode, run.status, str(run.entities),
-        f"{run.timepoints}/{run.planned}", str(run.dialog_turns), f"{run.tokens:,}",
-        f"${run.cost_usd:.4f}", run.started_at.strftime("%Y-%m-%d %H:%M"),
+        run.run_id,
+        run.scenario,
+        run.mode,
+        run.status,
+        str(run.entities),
+        f"{run.timepoints}/{run.planned}",
+        str(run.dialog_turns),
+        f"{run.tokens:,}",
+        f"${run.cost_usd:.4f}",
+        run.started_at.strftime("%Y-%m-%d %H:%M"),
         fmt_seconds(run.wall_seconds) if run.wall_seconds is not None else "-",
     )
 
@@ -47,8 +78,9 @@ def _display(run: RunRow) -> tuple[str, ...]:
 class HomeScreen(Screen[None]):
     CSS_PATH = "home.tcss"
     BINDINGS = [
-        Binding("n", "launch", "New run", id="home.launch",
-                tooltip="Run the highlighted scenario live"),
+        Binding(
+            "n", "launch", "New run", id="home.launch", tooltip="Run the highlighted scenario live"
+        ),
         Binding("slash", "filter", "Filter", id="home.filter", tooltip="Filter the runs"),
         Binding("o", "sort", "Sort", id="home.sort", tooltip="Sort the runs by the next column"),
         Binding("ctrl+r", "refresh", "Refresh", id="home.refresh", tooltip="Reload the runs"),
@@ -63,11 +95,18 @@ class HomeScreen(Screen[None]):
         self.sort_reverse = True
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.assemble(("timeloom", "bold $accent"),
-                                      ("  temporal social simulations", "dim")), id="intro")
+        yield Static(
+            Content.assemble(
+                ("timeloom", "bold $accent"), ("  temporal social simulations", "dim")
+            ),
+            id="intro",
+        )
         yield Static("Runs", classes="section")
-        yield Input(placeholder="type to filter runs (scenario, status, mode, id)", id="filter",
-                    select_on_focus=False)
+        yield Input(
+            placeholder="type to filter runs (scenario, status, mode, id)",
+            id="filter",
+            select_on_focus=False,
+        )
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Static("Scenarios", classes="section")
         yield DataTable(id="scenarios", cursor_type="row")
@@ -98,8 +137,9 @@ class HomeScreen(Screen[None]):
         table.clear()
         for t in self.templates:
             summary = t.summary if len(t.summary) <= 90 else t.summary[:89].rstrip() + "…"
-            table.add_row(Text(t.name), t.mode, str(t.entities), str(t.timepoints),
-                          Text(summary), key=t.name)
+            table.add_row(
+                Text(t.name), t.mode, str(t.entities), str(t.timepoints), Text(summary), key=t.name
+            )
         for error in message.errors:
             self.notify(error, title="A scenario could not be loaded", severity="error")
 
@@ -109,8 +149,15 @@ class HomeScreen(Screen[None]):
     # ------------------------------------------------------------------ the table
     def _visible(self) -> list[RunRow]:
         text = self.query_one("#filter", Input).value.strip().lower()
-        rows = [r for r in self.runs if not text or any(
-            text in str(cell).lower() for cell in (r.run_id, r.scenario, r.title, r.status, r.mode))]
+        rows = [
+            r
+            for r in self.runs
+            if not text
+            or any(
+                text in str(cell).lower()
+                for cell in (r.run_id, r.scenario, r.title, r.status, r.mode)
+            )
+        ]
         key = self.sort_column
         rows.sort(key=lambda r: _sort_key(_cells(r)[key], r), reverse=self.sort_reverse)
         return rows
@@ -135,7 +182,11 @@ class HomeScreen(Screen[None]):
     def on_key(self, event: Any) -> None:
         # Typing while the runs table has focus goes to the filter.
         runs = self.query_one("#runs", DataTable)
-        if self.focused is runs and event.is_printable and event.character not in ("/", "n", "o", "q"):
+        if (
+            self.focused is runs
+            and event.is_printable
+            and event.character not in ("/", "n", "o", "q")
+        ):
             field = self.query_one("#filter", Input)
             field.focus()
             field.insert_text_at_cursor(event.character)

@@ -34,11 +34,17 @@ class HelpScreen(ModalScreen[None]):
             lines.append(Content(""))
             lines.append(Content.styled(heading, "bold"))
             for key, description, binding_id in rows:
-                lines.append(Content.assemble((f"  {key:<14}", "bold $secondary"),
-                                              (description, ""), (f"   {binding_id}", "dim")))
+                lines.append(
+                    Content.assemble(
+                        (f"  {key:<14}", "bold $secondary"),
+                        (description, ""),
+                        (f"   {binding_id}", "dim"),
+                    )
+                )
         lines.append(Content(""))
-        lines.append(Content.styled("Keys can be remapped by id in the config file ([ui.keymap]).",
-                                    "dim"))
+        lines.append(
+            Content.styled("Keys can be remapped by id in the config file ([ui.keymap]).", "dim")
+        )
         with Vertical():
             with VerticalScroll():
                 yield Static(Content("\n").join(lines))

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Input, Tree
 
 from engine.model import events as ev
 from engine.query import QueryError, parse_query, resolve_entity
-from engine.runview import INITIAL, RunView, TurnInfo
+from engine.runview import INITIAL, RunView
 
 from ..messages import (
     BridgeError,
@@ -43,35 +43,104 @@ class RunScreen(Screen[None]):
     CSS_PATH = "run.tcss"
     BINDINGS = [
         Binding("slash", "ask", "Ask", id="run.ask", tooltip="Ask an entity a question"),
-        Binding("p", "toggle_pause", "Pause/resume", id="run.pause",
-                tooltip="Pause or resume the live run between timepoints"),
-        Binding("s", "step", "Step", id="run.step",
-                tooltip="Run one more timepoint, then pause"),
-        Binding("plus,equals_sign", "pace(1.5)", "Faster", id="run.faster", show=False,
-                tooltip="Stream the live dialog faster"),
-        Binding("minus", "pace(0.6667)", "Slower", id="run.slower", show=False,
-                tooltip="Stream the live dialog slower"),
-        Binding("left_square_bracket", "scrub(-1)", "Back", id="run.back",
-                tooltip="Go to the previous timepoint"),
-        Binding("right_square_bracket", "scrub(1)", "Forward", id="run.forward",
-                tooltip="Go to the next timepoint"),
-        Binding("left_curly_bracket", "scrub_to('start')", "Start", id="run.start", show=False,
-                tooltip="Go to the first timepoint"),
-        Binding("right_curly_bracket", "scrub_to('end')", "End", id="run.end", show=False,
-                tooltip="Go to the latest timepoint"),
-        Binding("f", "follow", "Follow", id="run.follow", show=False,
-                tooltip="Follow the live run to its newest moment"),
-        Binding("1", "focus_pane('timeline')", "Timeline", id="run.focus_timeline", show=False,
-                tooltip="Focus the timeline"),
-        Binding("2", "focus_pane('dialog')", "Dialog", id="run.focus_dialog", show=False,
-                tooltip="Focus the dialog"),
-        Binding("3", "focus_pane('inspector')", "Entities", id="run.focus_inspector",
-                show=False, tooltip="Focus the entity inspector"),
+        Binding(
+            "p",
+            "toggle_pause",
+            "Pause/resume",
+            id="run.pause",
+            tooltip="Pause or resume the live run between timepoints",
+        ),
+        Binding("s", "step", "Step", id="run.step", tooltip="Run one more timepoint, then pause"),
+        Binding(
+            "plus,equals_sign",
+            "pace(1.5)",
+            "Faster",
+            id="run.faster",
+            show=False,
+            tooltip="Stream the live dialog faster",
+        ),
+        Binding(
+            "minus",
+            "pace(0.6667)",
+            "Slower",
+            id="run.slower",
+            show=False,
+            tooltip="Stream the live dialog slower",
+        ),
+        Binding(
+            "left_square_bracket",
+            "scrub(-1)",
+            "Back",
+            id="run.back",
+            tooltip="Go to the previous timepoint",
+        ),
+        Binding(
+            "right_square_bracket",
+            "scrub(1)",
+            "Forward",
+            id="run.forward",
+            tooltip="Go to the next timepoint",
+        ),
+        Binding(
+            "left_curly_bracket",
+            "scrub_to('start')",
+            "Start",
+            id="run.start",
+            show=False,
+            tooltip="Go to the first timepoint",
+        ),
+        Binding(
+            "right_curly_bracket",
+            "scrub_to('end')",
+            "End",
+            id="run.end",
+            show=False,
+            tooltip="Go to the latest timepoint",
+        ),
+        Binding(
+            "f",
+            "follow",
+            "Follow",
+            id="run.follow",
+            show=False,
+            tooltip="Follow the live run to its newest moment",
+        ),
+        Binding(
+            "1",
+            "focus_pane('timeline')",
+            "Timeline",
+            id="run.focus_timeline",
+            show=False,
+            tooltip="Focus the timeline",
+        ),
+        Binding(
+            "2",
+            "focus_pane('dialog')",
+            "Dialog",
+            id="run.focus_dialog",
+            show=False,
+            tooltip="Focus the dialog",
+        ),
+        Binding(
+            "3",
+            "focus_pane('inspector')",
+            "Entities",
+            id="run.focus_inspector",
+            show=False,
+            tooltip="Focus the entity inspector",
+        ),
         Binding("escape", "home", "Runs", id="run.home", tooltip="Back to the list of runs"),
     ]
 
-    def __init__(self, mode: Mode, *, run_id: str | None = None, scenario: str | None = None,
-                 seed: int | None = None, source: Any = None) -> None:
+    def __init__(
+        self,
+        mode: Mode,
+        *,
+        run_id: str | None = None,
+        scenario: str | None = None,
+        seed: int | None = None,
+        source: Any = None,
+    ) -> None:
         super().__init__()
         self.mode = mode
         self.run_id = run_id
@@ -85,6 +154,7 @@ class RunScreen(Screen[None]):
         self.started: float | None = None
         self.finished = mode == "replay"
         self.dialog_shown: tuple[str, ...] = ()  # the timepoints the dialog pane last drew
+        self._inspector_stale = False
         self.batches_seen = 0  # live: engine batches received
         self.chunks_shown = 0  # live: streamed chunks written into the dialog pane
 
@@ -108,6 +178,7 @@ class RunScreen(Screen[None]):
             self.started = self.app.clock()  # type: ignore[attr-defined]
             bridge.start_run(self, self.scenario or "", seed=self.seed, source=self.source)
             self.set_interval(1.0, self._refresh_status, name="status-clock")
+            self.set_interval(0.3, self._refresh_inspector_if_stale, name="inspector-refresh")
         else:
             bridge.open_run(self, self.run_id or "")
         self.query_one(TimelineTree).focus()
@@ -138,7 +209,10 @@ class RunScreen(Screen[None]):
         ids = [t.timepoint_id for t in self.view.timepoints]
         position = ids.index(self.selected_tp) + 1 if self.selected_tp in ids else 0
         self.query_one(StatusLine).show(
-            self.view.run, position, self.view.run.planned_timepoints or len(ids), elapsed,
+            self.view.run,
+            position,
+            self.view.run.planned_timepoints or len(ids),
+            elapsed,
             paused=self.mode == "live" and self.app.bridge.paused and not self.finished,  # type: ignore[attr-defined]
             live=self.mode == "live",
         )
@@ -148,8 +222,12 @@ class RunScreen(Screen[None]):
         self.query_one(TimelineTree).rebuild(view)
         self.query_one(QueryBar).entities = {k: e.name for k, e in view.entities.items()}
         if view.run.warnings:
-            self.notify(f"{len(view.run.warnings)} scenario settings are not supported yet and "
-                        "were not used", severity="warning", timeout=4)
+            self.notify(
+                f"{len(view.run.warnings)} scenario settings are not supported yet and "
+                "were not used",
+                severity="warning",
+                timeout=4,
+            )
 
     # ------------------------------------------------------------------ replay
     def on_run_opened(self, message: RunOpened) -> None:
@@ -175,8 +253,16 @@ class RunScreen(Screen[None]):
     async def on_engine_events(self, message: EngineEvents) -> None:
         self.batches_seen += 1
         pane = self.query_one(DialogPane)
+        events = message.events
+        # A turn that starts and finishes within one batch is drawn once, finished: there is
+        # nothing to watch arrive, and it saves redrawing a streaming widget.
+        finished_here = {
+            (e.turn.dialog_id, e.turn.turn_index)
+            for e in events
+            if isinstance(e, ev.DialogTurnFinished)
+        }
         changed: set[str] = set()
-        for event in message.events:
+        for event in events:
             if isinstance(event, ev.RunStarted):
                 self._adopt(RunView.starting(event))
                 changed.add("run")
@@ -190,38 +276,50 @@ class RunScreen(Screen[None]):
                 continue
             if isinstance(event, ev.TimepointCreated):
                 await self._follow_to(event.timepoint.timepoint_id)
-            elif isinstance(event, ev.DialogTurnStarted | ev.DialogTurnFailed):
-                turn = self._turn(event.dialog_id, event.turn_index)
-                if turn is not None and turn.timepoint_id in pane.window:
+            elif isinstance(event, ev.DialogTurnStarted):
+                key = (event.dialog_id, event.turn_index)
+                turn = self.view.turn(*key)
+                if (
+                    key not in finished_here
+                    and turn is not None
+                    and turn.timepoint_id in pane.window
+                ):
                     await pane.add_turn(turn, self.name_of, self.colour_of)
-                    if isinstance(event, ev.DialogTurnFailed):
-                        await pane.turn_views[(turn.dialog_id, turn.turn_index)].finish(turn)
             elif isinstance(event, ev.DialogTokens):
-                self.chunks_shown += 1
                 widget = pane.turn_views.get((event.dialog_id, event.turn_index))
                 if widget is not None:
-                    await widget.write(event.text)
-            elif isinstance(event, ev.DialogTurnFinished):
-                widget = pane.turn_views.get((event.turn.dialog_id, event.turn.turn_index))
-                turn = self._turn(event.turn.dialog_id, event.turn.turn_index)
-                if widget is not None and turn is not None:
-                    await widget.finish(turn)
+                    self.chunks_shown += 1
+                    widget.write(event.text)
+            elif isinstance(event, ev.DialogTurnFinished | ev.DialogTurnFailed):
+                key = (
+                    (event.turn.dialog_id, event.turn.turn_index)
+                    if isinstance(event, ev.DialogTurnFinished)
+                    else (event.dialog_id, event.turn_index)
+                )
+                turn = self.view.turn(*key)
+                if turn is None:
+                    continue
+                widget = pane.turn_views.get(key)
+                if widget is not None:
+                    widget.finish(turn)
+                elif turn.timepoint_id in pane.window:
+                    await pane.add_turn(turn, self.name_of, self.colour_of)
+        pane.flush_streams()
         if self.view is None:
             return
         if "timeline" in changed or "entities" in changed:
             self.query_one(TimelineTree).sync(self.view)
         if changed & {"entities", "knowledge", "relations", "timeline"}:
-            self._show_inspector()
+            self._inspector_stale = True
         self.query_one(Scrubber).show(self.view, self.selected_tp)
         self._refresh_status()
 
-    def _turn(self, dialog_id: str, turn_index: int) -> TurnInfo | None:
-        assert self.view is not None
-        for tp in reversed(self.view.timepoints):
-            for turn in self.view.turns(tp.timepoint_id):
-                if turn.dialog_id == dialog_id and turn.turn_index == turn_index:
-                    return turn
-        return None
+    def _refresh_inspector_if_stale(self) -> None:
+        """Live runs change the inspector many times a second; it is redrawn a few times a
+        second at most."""
+        if self._inspector_stale:
+            self._inspector_stale = False
+            self._show_inspector()
 
     async def _follow_to(self, timepoint_id: str) -> None:
         """While following a live run, a new timepoint joins the dialog without a redraw."""
@@ -239,10 +337,14 @@ class RunScreen(Screen[None]):
 
     def on_live_run_ended(self, message: LiveRunEnded) -> None:
         self.finished = True
+        self._refresh_inspector_if_stale()
         self._refresh_status()
         if message.run_id:
-            self.notify(f"run {message.run_id} {message.status}", timeout=3,
-                        severity="information" if message.status == "completed" else "warning")
+            self.notify(
+                f"run {message.run_id} {message.status}",
+                timeout=3,
+                severity="information" if message.status == "completed" else "warning",
+            )
 
     # ------------------------------------------------------------------ selecting a moment
     def select(self, timepoint_id: str, *, from_tree: bool = False) -> None:
@@ -280,8 +382,9 @@ class RunScreen(Screen[None]):
         if missing:
             self.app.bridge.load_turns(self, self.view, window)  # type: ignore[attr-defined]
             return
-        self.run_worker(self._show_window(window), group="render-dialog", exclusive=True,
-                        exit_on_error=False)
+        self.run_worker(
+            self._show_window(window), group="render-dialog", exclusive=True, exit_on_error=False
+        )
 
     async def _show_window(self, window: list[str]) -> None:
         assert self.view is not None
@@ -322,10 +425,14 @@ class RunScreen(Screen[None]):
         present = tp.present if tp else tuple(self.view.entities)
         if self.selected_entity not in present and present:
             self.selected_entity = present[0]
-        moment = (f"present at {tp.timepoint_id} · {tp.timestamp:%H:%M}" if tp
-                  else "the cast before the first timepoint")
-        self.query_one(EntityInspector).show_cast(self.view, index, present, self.selected_entity,
-                                                  moment)
+        moment = (
+            f"present at {tp.timepoint_id} · {tp.timestamp:%H:%M}"
+            if tp
+            else "the cast before the first timepoint"
+        )
+        self.query_one(EntityInspector).show_cast(
+            self.view, index, present, self.selected_entity, moment
+        )
         self._show_entity()
 
     def _show_entity(self) -> None:
@@ -333,8 +440,9 @@ class RunScreen(Screen[None]):
             return
         if self.selected_entity and not self.view.knowledge_loaded(self.selected_entity):
             self.app.bridge.load_knowledge(self, self.view, self.selected_entity)  # type: ignore[attr-defined]
-        self.query_one(EntityInspector).show_entity(self.view, self.selected_entity,
-                                                    self._index(), self.name_of)
+        self.query_one(EntityInspector).show_entity(
+            self.view, self.selected_entity, self._index(), self.name_of
+        )
 
     @on(EntityInspector.EntityChosen)
     def _entity_chosen(self, event: EntityInspector.EntityChosen) -> None:
@@ -358,7 +466,9 @@ class RunScreen(Screen[None]):
             return
         try:
             ask = parse_query(text)
-            entity_id = resolve_entity(ask.entity, {k: e.name for k, e in self.view.entities.items()})
+            entity_id = resolve_entity(
+                ask.entity, {k: e.name for k, e in self.view.entities.items()}
+            )
         except QueryError as exc:
             self.notify(str(exc), title="Query", severity="warning")
             return
@@ -368,9 +478,15 @@ class RunScreen(Screen[None]):
 
     async def on_query_done(self, message: QueryDone) -> None:
         pane = self.query_one(DialogPane)
-        await pane.add_query(QueryView(self.name_of(message.entity_id),
-                                       self.colour_of(message.entity_id), message.question,
-                                       message.answer, message.references))
+        await pane.add_query(
+            QueryView(
+                self.name_of(message.entity_id),
+                self.colour_of(message.entity_id),
+                message.question,
+                message.answer,
+                message.references,
+            )
+        )
 
     # ------------------------------------------------------------------ actions
     def action_toggle_pause(self) -> None:

@@ -1,21 +1,22 @@
 """The dialog pane: one widget per turn, streamed as it is generated, in windows.
 
-Live turns stream through ``Markdown.get_stream`` and the pane stays anchored to the bottom
-until the user scrolls up. The pane shows the transcript up to the selected moment, a window of
+Live turns stream in as their chunks arrive, redrawn at most once per batch of engine events
+(the bridge coalesces them at 15 a second), and the pane stays anchored to the bottom until
+the user scrolls up. The pane shows the transcript up to the selected moment, a window of
 timepoints at a time; "earlier" loads the window before it. Engine text is never markup: it is
-rendered as literal content or as Markdown, never interpreted as Rich or Textual markup.
+rendered as literal content, never interpreted as Rich or Textual markup.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Button, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Button, Static
 
 from engine.runview import RunView, TimepointInfo, TurnInfo
 
@@ -60,17 +61,24 @@ def render_turn(turn: TurnInfo, name: str, colour: str, addressee: str | None) -
 def render_refs(turn: TurnInfo) -> Content:
     if not turn.knowledge_references:
         return Content("")
-    return Content.assemble(("draws on: ", "dim bold"),
-                            ("; ".join(turn.knowledge_references), "dim"))
+    return Content.assemble(
+        ("draws on: ", "dim bold"), ("; ".join(turn.knowledge_references), "dim")
+    )
 
 
 class TurnView(Static):
-    """One finished dialog turn, drawn as a single widget: who speaks (in their colour), what
-    they say, and, quietly, the tone and the knowledge it draws on."""
+    """One dialog turn, drawn as a single widget: who speaks (in their colour), what they say,
+    and, quietly, the tone and the knowledge it draws on.
+
+    A turn being generated streams: chunks are collected with :meth:`write` and drawn by
+    :meth:`flush`, at most once per batch of engine events, so that fast streams cost a few
+    redraws a second rather than one per chunk.
+    """
 
     DEFAULT_CSS = """
     TurnView { height: auto; padding: 0 1; margin: 1 0 0 0; }
     TurnView.-failed { color: $error; }
+    TurnView.-streaming { color: $text; }
     """
 
     def __init__(self, turn: TurnInfo, name: str, colour: str, addressee: str | None) -> None:
@@ -78,7 +86,9 @@ class TurnView(Static):
         self.speaker_name = name
         self.colour = colour
         self.addressee = addressee
-        super().__init__(self._content(), classes="-failed" if turn.status == "failed" else "")
+        self.dirty = False
+        classes = "-failed" if turn.status == "failed" else ("-streaming" if turn.streaming else "")
+        super().__init__(self._content(), classes=classes)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -91,70 +101,27 @@ class TurnView(Static):
             body = Content("✗ this turn could not be generated: " + "; ".join(t.issues))
         else:
             body = Content(t.content)
-        lines = [header, Content("  ") + body]
+        lines = [header, body]
         refs = render_refs(t)
         if refs:
-            lines.append(Content("  ") + refs)
+            lines.append(refs)
         return Content("\n").join(lines)
 
-    async def write(self, text: str) -> None:
-        """Finished turns do not stream."""
+    def write(self, text: str) -> None:
+        self.turn = replace(self.turn, content=self.turn.content + text)
+        self.dirty = True
 
-    async def finish(self, turn: TurnInfo) -> None:
+    def flush(self) -> None:
+        if self.dirty:
+            self.dirty = False
+            self.update(self._content())
+
+    def finish(self, turn: TurnInfo) -> None:
         self.turn = turn
+        self.dirty = False
         self.set_class(turn.status == "failed", "-failed")
+        self.remove_class("-streaming")
         self.update(self._content())
-
-
-class LiveTurnView(Vertical):
-    """A turn being generated: its text streams into a Markdown body."""
-
-    DEFAULT_CSS = """
-    LiveTurnView { height: auto; padding: 0 1; margin: 1 0 0 0; }
-    LiveTurnView .turn-header { height: 1; }
-    LiveTurnView Markdown { margin: 0 0 0 2; padding: 0; }
-    LiveTurnView Markdown MarkdownParagraph { margin: 0; }
-    LiveTurnView .turn-refs { color: $text-muted; margin: 0 0 0 2; height: auto; }
-    LiveTurnView.-failed .turn-header { color: $error; }
-    """
-
-    def __init__(self, turn: TurnInfo, name: str, colour: str, addressee: str | None) -> None:
-        super().__init__()
-        self.turn = turn
-        self.speaker_name = name
-        self.colour = colour
-        self.addressee = addressee
-        self._stream: MarkdownStream | None = None
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.turn.dialog_id, self.turn.turn_index)
-
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(render_turn(self.turn, self.speaker_name, self.colour, self.addressee),
-                     classes="turn-header")
-        yield Markdown(self.turn.content)
-        yield Static(render_refs(self.turn), classes="turn-refs")
-
-    async def write(self, text: str) -> None:
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self.query_one(Markdown))
-        await self._stream.write(text)
-
-    async def finish(self, turn: TurnInfo) -> None:
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-        self.turn = turn
-        body = self.query_one(Markdown)
-        if turn.status == "failed":
-            await body.update("✗ this turn could not be generated: " + "; ".join(turn.issues))
-            self.add_class("-failed")
-        else:
-            await body.update(turn.content)
-        self.query_one(".turn-header", Static).update(
-            render_turn(turn, self.speaker_name, self.colour, self.addressee))
-        self.query_one(".turn-refs", Static).update(render_refs(turn))
 
 
 class QueryView(Static):
@@ -164,10 +131,18 @@ class QueryView(Static):
     QueryView { margin: 1 0 0 0; padding: 0 1; border-left: thick $accent; height: auto; }
     """
 
-    def __init__(self, name: str, colour: str, question: str, answer: str,
-                 references: tuple[str, ...]) -> None:
-        parts = [("query ", "bold $accent"), (f"to {name}: ", "bold"), (question, "italic"),
-                 ("\n", ""), (name, f"bold {colour}"), (": ", ""), (answer, "")]
+    def __init__(
+        self, name: str, colour: str, question: str, answer: str, references: tuple[str, ...]
+    ) -> None:
+        parts = [
+            ("query ", "bold $accent"),
+            (f"to {name}: ", "bold"),
+            (question, "italic"),
+            ("\n", ""),
+            (name, f"bold {colour}"),
+            (": ", ""),
+            (answer, ""),
+        ]
         if references:
             parts += [("\n", ""), ("draws on: ", "dim bold"), ("; ".join(references), "dim")]
         super().__init__(Content.assemble(*parts))
@@ -177,10 +152,20 @@ class DialogPane(VerticalScroll, can_focus=True):
     """The transcript up to the selected moment."""
 
     BINDINGS = [
-        Binding("u", "earlier", "Earlier dialog", id="dialog.earlier",
-                tooltip="Load the window of dialog before the one shown"),
-        Binding("end", "follow", "Follow", id="dialog.follow",
-                tooltip="Jump to the newest line and keep following it"),
+        Binding(
+            "u",
+            "earlier",
+            "Earlier dialog",
+            id="dialog.earlier",
+            tooltip="Load the window of dialog before the one shown",
+        ),
+        Binding(
+            "end",
+            "follow",
+            "Follow",
+            id="dialog.follow",
+            tooltip="Jump to the newest line and keep following it",
+        ),
     ]
 
     class EarlierRequested(Message):
@@ -188,7 +173,7 @@ class DialogPane(VerticalScroll, can_focus=True):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.turn_views: dict[tuple[str, int], TurnView | LiveTurnView] = {}
+        self.turn_views: dict[tuple[str, int], TurnView] = {}
         self.window: list[str] = []
         self.has_earlier = False
 
@@ -221,11 +206,13 @@ class DialogPane(VerticalScroll, can_focus=True):
                 widgets.append(widget)
         await self.mount_all(widgets)  # type: ignore[arg-type]
 
-    def _turn_widget(self, turn: TurnInfo, names: Namer, colours: Namer
-                     ) -> TurnView | LiveTurnView:
-        kind = LiveTurnView if turn.streaming else TurnView
-        widget = kind(turn, names(turn.speaker), colours(turn.speaker),
-                      names(turn.addressed_to) if turn.addressed_to else None)
+    def _turn_widget(self, turn: TurnInfo, names: Namer, colours: Namer) -> TurnView:
+        widget = TurnView(
+            turn,
+            names(turn.speaker),
+            colours(turn.speaker),
+            names(turn.addressed_to) if turn.addressed_to else None,
+        )
         self.turn_views[(turn.dialog_id, turn.turn_index)] = widget
         return widget
 
@@ -252,15 +239,18 @@ class DialogPane(VerticalScroll, can_focus=True):
         cut = children.index(headers[1])
         doomed = children[:cut]
         for widget in doomed:
-            if isinstance(widget, TurnView | LiveTurnView):
+            if isinstance(widget, TurnView):
                 self.turn_views.pop(widget.key, None)
         if isinstance(headers[0], TimepointHeader) and headers[0].timepoint_id in self.window:
             self.window.remove(headers[0].timepoint_id)
         await self.remove_children(doomed)
         if not self.has_earlier:
             self.has_earlier = True
-            await self.mount(Button("▲ earlier dialog (u)", id="earlier", compact=True),
-                             before=0)
+            await self.mount(Button("▲ earlier dialog (u)", id="earlier", compact=True), before=0)
+
+    def flush_streams(self) -> None:
+        for widget in self.turn_views.values():
+            widget.flush()
 
     async def add_query(self, widget: QueryView) -> None:
         await self.mount(widget)

@@ -17,14 +17,21 @@ from engine.model.tensors import BEHAVIOR_DIMS, BIOLOGY_DIMS, CONTEXT_DIMS
 from engine.runview import KnowledgeInfo, RelationInfo, RunView, StateInfo
 
 BAR = 14
-BADGE = {"tensor_only": "TENSOR", "scene": "SCENE", "graph": "GRAPH", "dialog": "DIALOG",
-         "trained": "TRAINED"}
+BADGE = {
+    "tensor_only": "TENSOR",
+    "scene": "SCENE",
+    "graph": "GRAPH",
+    "dialog": "DIALOG",
+    "trained": "TRAINED",
+}
 
 
 def bar(label: str, value: float, style: str) -> Content:
     filled = max(0, min(BAR, round(value * BAR)))
     return Content.assemble(
-        (f"{label:<20}", "dim"), ("█" * filled, style), ("░" * (BAR - filled), "dim"),
+        (f"{label:<20}", "dim"),
+        ("█" * filled, style),
+        ("░" * (BAR - filled), "dim"),
         (f" {value:4.2f}", ""),
     )
 
@@ -38,7 +45,9 @@ def tensor_bars(state: StateInfo) -> Content:
         lines.append(bar(name, value, style))
     lines.append(Content.styled("biology", "bold"))
     for name, value in zip(BIOLOGY_DIMS, state.biology, strict=True):
-        style = "$tensor-negative" if name in ("pain", "fatigue") and value > 0.5 else "$tensor-neutral"
+        style = (
+            "$tensor-negative" if name in ("pain", "fatigue") and value > 0.5 else "$tensor-neutral"
+        )
         lines.append(bar(name, value, style))
     lines.append(Content.styled("behavior", "bold"))
     for name, value in zip(BEHAVIOR_DIMS, state.behavior, strict=True):
@@ -54,10 +63,13 @@ def knowledge_lines(items: list[KnowledgeInfo], names: Callable[[str], str]) -> 
         source = names(k.source) if k.source else None
         where = k.timepoint_id or "the start"
         how = f"{k.kind}" + (f" by {source}" if source else "") + f" at {where}"
-        lines.append(Content.assemble(
-            ("• ", "$accent"), (k.information, ""),
-            (f"\n  {how}, confidence {k.confidence:.2f}, {k.category}", "dim"),
-        ))
+        lines.append(
+            Content.assemble(
+                ("• ", "$accent"),
+                (k.information, ""),
+                (f"\n  {how}, confidence {k.confidence:.2f}, {k.category}", "dim"),
+            )
+        )
     return Content("\n").join(lines)
 
 
@@ -67,23 +79,42 @@ def relation_lines(relations: list[RelationInfo], names: Callable[[str], str]) -
     lines = []
     for r in relations:
         trust_style = "$tensor-positive" if r.trust >= 0 else "$tensor-negative"
-        lines.append(Content.assemble(
-            (f"{names(r.other)}", "bold"),
-            ("  trust ", "dim"), (f"{r.trust:+.2f}", trust_style),
-            ("  alignment ", "dim"), (f"{r.alignment:+.2f}", ""),
-            (f"  · {r.interaction_count} exchanges · {len(r.shared)} shared items", "dim"),
-        ))
+        lines.append(
+            Content.assemble(
+                (f"{names(r.other)}", "bold"),
+                ("  trust ", "dim"),
+                (f"{r.trust:+.2f}", trust_style),
+                ("  alignment ", "dim"),
+                (f"{r.alignment:+.2f}", ""),
+                (f"  · {r.interaction_count} exchanges · {len(r.shared)} shared items", "dim"),
+            )
+        )
     return Content("\n").join(lines)
 
 
 class EntityInspector(Vertical):
     BINDINGS = [
-        Binding("k", "tab('knowledge')", "Knowledge", id="inspector.knowledge",
-                tooltip="Show what the selected entity knows and where it came from"),
-        Binding("t", "tab('state')", "Tensors", id="inspector.tensors",
-                tooltip="Show the selected entity's tensors and their history"),
-        Binding("r", "tab('relations')", "Relations", id="inspector.relations",
-                tooltip="Show the selected entity's relationships"),
+        Binding(
+            "k",
+            "tab('knowledge')",
+            "Knowledge",
+            id="inspector.knowledge",
+            tooltip="Show what the selected entity knows and where it came from",
+        ),
+        Binding(
+            "t",
+            "tab('state')",
+            "Tensors",
+            id="inspector.tensors",
+            tooltip="Show the selected entity's tensors and their history",
+        ),
+        Binding(
+            "r",
+            "tab('relations')",
+            "Relations",
+            id="inspector.relations",
+            tooltip="Show the selected entity's relationships",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -121,8 +152,9 @@ class EntityInspector(Vertical):
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
-    def show_cast(self, view: RunView, index: int, present: tuple[str, ...], selected: str | None,
-                  moment: str) -> None:
+    def show_cast(
+        self, view: RunView, index: int, present: tuple[str, ...], selected: str | None, moment: str
+    ) -> None:
         """List the entities present at the moment (everyone, before the first timepoint)."""
         self.query_one("#moment", Static).update(Content(moment))
         options = []
@@ -133,17 +165,24 @@ class EntityInspector(Vertical):
                 continue
             state = view.state_at(entity_id, index)
             badge = BADGE.get(state.resolution, "?") if state else "?"
-            options.append(Option(Content.assemble(
-                (f"{badge:<8}", "bold $accent"), (entity.name, "bold"),
-            ), id=entity_id))
+            options.append(
+                Option(
+                    Content.assemble(
+                        (f"{badge:<8}", "bold $accent"),
+                        (entity.name, "bold"),
+                    ),
+                    id=entity_id,
+                )
+            )
         listing = self.query_one("#entities", OptionList)
         listing.clear_options()
         listing.add_options(options)
         if selected in ids:
             listing.highlighted = ids.index(selected)
 
-    def show_entity(self, view: RunView, entity_id: str | None, index: int,
-                    names: Callable[[str], str]) -> None:
+    def show_entity(
+        self, view: RunView, entity_id: str | None, index: int, names: Callable[[str], str]
+    ) -> None:
         if entity_id is None or entity_id not in view.entities:
             self.query_one("#profile", Static).update(Content.styled("no entity selected", "dim"))
             return
@@ -151,24 +190,33 @@ class EntityInspector(Vertical):
         state = view.state_at(entity_id, index)
         mood = ""
         if state is not None:
-            mood = (f"valence {state.valence:+.2f} · arousal {state.arousal:.2f} · energy "
-                    f"{state.energy:.0f} · {BADGE.get(state.resolution, '?')}")
-        self.query_one("#profile", Static).update(Content.assemble(
-            (e.name, "bold"), (f"  {e.role}", ""), (f"  [{e.entity_type}]", "dim"), ("\n", ""),
-            (mood, "$text-muted"),
-        ))
+            mood = (
+                f"valence {state.valence:+.2f} · arousal {state.arousal:.2f} · energy "
+                f"{state.energy:.0f} · {BADGE.get(state.resolution, '?')}"
+            )
+        self.query_one("#profile", Static).update(
+            Content.assemble(
+                (e.name, "bold"),
+                (f"  {e.role}", ""),
+                (f"  [{e.entity_type}]", "dim"),
+                ("\n", ""),
+                (mood, "$text-muted"),
+            )
+        )
         valence, arousal, energy = view.series(entity_id, index)
         for label, data in (("valence", valence), ("arousal", arousal), ("energy", energy)):
             self.query_one(f"#spark-{label}", Sparkline).data = data
         self.query_one("#bars", Static).update(
-            tensor_bars(state) if state else Content.styled("no state recorded", "dim"))
+            tensor_bars(state) if state else Content.styled("no state recorded", "dim")
+        )
         if view.knowledge_loaded(entity_id):
             text = knowledge_lines(view.knowledge_at(entity_id, index), names)
         else:
             text = Content.styled("loading…", "dim")
         self.query_one("#knowledge-list", Static).update(text)
         self.query_one("#relation-list", Static).update(
-            relation_lines(view.relations_at(entity_id, index), names))
+            relation_lines(view.relations_at(entity_id, index), names)
+        )
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

@@ -22,12 +22,29 @@ class QuerySuggester(Suggester):
 
 class QueryBar(Input):
     BINDINGS = [
-        Binding("up", "history(-1)", "Previous query", id="query.previous", show=False,
-                tooltip="Recall the previous query"),
-        Binding("down", "history(1)", "Next query", id="query.next", show=False,
-                tooltip="Recall the next query"),
-        Binding("escape", "leave", "Leave the query bar", id="query.leave",
-                tooltip="Return to the panes without asking"),
+        Binding(
+            "up",
+            "history(-1)",
+            "Previous query",
+            id="query.previous",
+            show=False,
+            tooltip="Recall the previous query",
+        ),
+        Binding(
+            "down",
+            "history(1)",
+            "Next query",
+            id="query.next",
+            show=False,
+            tooltip="Recall the next query",
+        ),
+        Binding(
+            "escape",
+            "leave",
+            "Leave the query bar",
+            id="query.leave",
+            tooltip="Return to the panes without asking",
+        ),
     ]
 
     def __init__(self, **kwargs: object) -> None:

@@ -7,14 +7,21 @@ from textual.widgets import Static
 
 from engine.runview import RunInfo, RunView
 
-STATUS_STYLE = {"running": "$accent", "completed": "$success", "failed": "$error",
-                "stopped": "$warning"}
+STATUS_STYLE = {
+    "running": "$accent",
+    "completed": "$success",
+    "failed": "$error",
+    "stopped": "$warning",
+}
 
 
 def fmt_seconds(seconds: float) -> str:
     seconds = int(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else (
-        f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}")
+    return (
+        f"{seconds // 60}:{seconds % 60:02d}"
+        if seconds < 3600
+        else (f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}")
+    )
 
 
 class StatusLine(Static):
@@ -22,8 +29,15 @@ class StatusLine(Static):
     StatusLine { height: 1; background: $panel; padding: 0 1; }
     """
 
-    def show(self, run: RunInfo, position: int, total: int, elapsed: float | None,
-             paused: bool = False, live: bool = False) -> None:
+    def show(
+        self,
+        run: RunInfo,
+        position: int,
+        total: int,
+        elapsed: float | None,
+        paused: bool = False,
+        live: bool = False,
+    ) -> None:
         status = "paused" if paused else run.status
         parts: list[tuple[str, str]] = [
             (run.title or run.scenario, "bold"),
@@ -63,7 +77,11 @@ class Scrubber(Static):
             here = start <= current < end
             status = {t.status for t in tps[start:end]}
             glyph = "●" if here else ("▪" if status <= {"ok"} else "▴")
-            style = "bold $accent" if here else ("$warning" if "degraded" in status or "failed" in status else "dim")
+            style = (
+                "bold $accent"
+                if here
+                else ("$warning" if "degraded" in status or "failed" in status else "dim")
+            )
             marks.append((glyph, style))
         marks.append((" ▶ ]", "dim"))
         marks.append((f"  {current + 1}/{len(ids)}  {tps[current].title}", ""))

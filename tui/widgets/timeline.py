@@ -43,8 +43,13 @@ class TimelineTree(Tree[str]):
     """Timepoints under their branch; highlighting a node selects that moment."""
 
     BINDINGS = [
-        Binding("enter", "select_cursor", "Go to moment", id="timeline.select",
-                tooltip="Move the whole screen to the highlighted timepoint"),
+        Binding(
+            "enter",
+            "select_cursor",
+            "Go to moment",
+            id="timeline.select",
+            tooltip="Move the whole screen to the highlighted timepoint",
+        ),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -53,35 +58,45 @@ class TimelineTree(Tree[str]):
         self.guide_depth = 2
         self._branch_nodes: dict[str, TreeNode[str]] = {}
         self.programmatic: list[str] = []
+        self._synced = 0
         self._tp_nodes: dict[str, TreeNode[str]] = {}
 
     def rebuild(self, view: RunView) -> None:
         self.clear()
         self._branch_nodes.clear()
         self._tp_nodes.clear()
+        self._synced = 0
         self.root.set_label(Text(view.run.title or view.run.scenario))
         self.sync(view)
 
     def sync(self, view: RunView) -> None:
-        """Add nodes for new timepoints and refresh the labels of existing ones."""
+        """Add nodes for new timepoints and relabel the ones that can still change.
+
+        A timepoint changes only while it is the newest one (its status, its resolution
+        marker), so only the last synced node and the new ones are visited: a live run with
+        thousands of timepoints costs the same per update as a short one.
+        """
         theme = self.app.current_theme
         accent, warning = theme.accent or theme.primary, theme.warning or theme.primary
-        for tp in view.timepoints:
+        for tp in view.timepoints[max(0, self._synced - 1) :]:
             branch = self._branch_nodes.get(tp.branch_id)
             if branch is None:
-                branch = self.root.add(Text(f"branch {tp.branch_id}", style="bold"),
-                                       data="", expand=True)
+                branch = self.root.add(
+                    Text(f"branch {tp.branch_id}", style="bold"), data="", expand=True
+                )
                 self._branch_nodes[tp.branch_id] = branch
             node = self._tp_nodes.get(tp.timepoint_id)
+            label = node_label(view, tp, accent, warning)
             if node is None:
-                self._tp_nodes[tp.timepoint_id] = branch.add_leaf(node_label(view, tp, accent, warning),
-                                                               data=tp.timepoint_id)
-            else:
-                node.set_label(node_label(view, tp, accent, warning))
+                self._tp_nodes[tp.timepoint_id] = branch.add_leaf(label, data=tp.timepoint_id)
+            elif node.label != label:
+                node.set_label(label)
+        self._synced = len(view.timepoints)
 
     def focus_timepoint(self, timepoint_id: str) -> None:
         """Move the cursor to a timepoint for the screen (not for the user): the highlight this
         causes is marked as programmatic so that it is not taken for a user's choice."""
+
         def move() -> None:
             node = self._tp_nodes.get(timepoint_id)
             if node is not None and self.cursor_node is not node:
