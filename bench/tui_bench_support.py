@@ -9,11 +9,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.llm.offline import OfflineProvider  # noqa: E402
-from engine.scenario import load_scenario  # noqa: E402
-from engine.scenario.loader import LoadedScenario  # noqa: E402
-from engine.simulation import Simulation  # noqa: E402
-from engine.store import Store  # noqa: E402
+from engine.llm.offline import OfflineProvider
+from engine.scenario import load_scenario
+from engine.scenario.loader import LoadedScenario
+from engine.simulation import Simulation
+from engine.store import Store
 
 LARGE_RUN = "bench-large"
 

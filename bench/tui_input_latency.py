@@ -19,16 +19,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from textual import events  # noqa: E402
-from textual.binding import Binding  # noqa: E402
+from textual import events
+from textual.binding import Binding
 
-from engine.model import PersonaParams, Timepoint  # noqa: E402
-from engine.model import events as ev  # noqa: E402
-from engine.model.entity import EntityProfile  # noqa: E402
-from engine.model.events import TensorSnapshot  # noqa: E402
-from engine.model.tensors import CognitiveState, TTMTensor  # noqa: E402
-from tui.app import StartLive, TimeloomApp, UISettings  # noqa: E402
-from tui.screens.run import RunScreen  # noqa: E402
+from engine.model import PersonaParams, Timepoint
+from engine.model import events as ev
+from engine.model.entity import EntityProfile
+from engine.model.events import TensorSnapshot
+from engine.model.tensors import CognitiveState, TTMTensor
+from tui.app import StartLive, TimeloomApp, UISettings
+from tui.screens.run import RunScreen
 
 TURNS_PER_SECOND = 50
 SECONDS = 12

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, OptionList
+from tui_support import make_app, seed_runs, settle, wait_until
 
 from tui.app import StartLive, StartReplay
 from tui.messages import RunOpened, TurnsLoaded
@@ -15,7 +16,6 @@ from tui.screens.run import RunScreen
 from tui.widgets.dialog import DialogPane, TurnView
 from tui.widgets.inspector import EntityInspector
 from tui.widgets.timeline import TimelineTree
-from tui_support import make_app, seed_runs, settle, wait_until
 
 RUNS = [("run-harbor", "harbor_strike", 1), ("run-vintners", "vintners_council", 2)]
 

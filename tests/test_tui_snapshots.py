@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from tui_support import make_app, seed_runs, settle, steady_inputs, wait_until
 
 from engine.llm.offline import OfflineProvider
 from engine.model import events as ev
@@ -15,7 +16,6 @@ from engine.store import Store
 from tui.app import StartLive, StartReplay
 from tui.screens.home import HomeScreen
 from tui.screens.run import RunScreen
-from tui_support import make_app, seed_runs, settle, steady_inputs, wait_until
 
 SIZE = (150, 44)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Static
