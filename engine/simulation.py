@@ -5,6 +5,13 @@ the same and returns the run's summary. Events are written to the store in one t
 timepoint (setup and the end of the run are their own transactions). Independent calls run
 concurrently; the order of persisted events depends only on the scenario, the seed and the
 provider's answers, never on which call happened to finish first.
+
+Every call goes through one :class:`~engine.llm.gateway.Gateway`, which also consults the
+cassette (answers recorded earlier are re-used for free), the model router (M18) and the budget.
+A hard budget stops the run cleanly before a call could overspend: the run is marked ``stopped``
+with a reason starting "budget", the calls already made stay recorded, and
+:meth:`Simulation.resume` continues it later from its last committed timepoint, rebuilding the
+world from the stored events.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from .agents.cast import initial_entity, profile_from_draft, profile_from_spec, 
 from .fidelity.resolution import resolution_for
 from .knowledge import validators
 from .knowledge.exposure import KnowledgeLedger, initial_exposures, told_exposures
+from .llm.budget import Budget, BudgetExceeded, BudgetNotice, BudgetTracker
+from .llm.cassette import Cassette
 from .llm.contexts import (
     CastMember,
     DialogTurnContext,
@@ -45,6 +54,7 @@ from .llm.contexts import (
 from .llm.gateway import CallRecord, Gateway, LLMCallFailed
 from .llm.offline.events import time_of_day
 from .llm.protocol import ActionType, Provider, SamplingParams
+from .llm.registry import Router
 from .llm.responses import (
     DialogTurnResponse,
     ExtractionResponse,
@@ -61,6 +71,7 @@ from .model.relationship import Relationship, pair_key
 from .model.run import RunCounts, RunSummary
 from .model.timepoint import Timepoint
 from .scenario.loader import LoadedScenario
+from .scenario.schema import Scenario
 from .store import Store, StoreError
 from .temporal import forward
 from .temporal.causal import CausalGraph
@@ -82,6 +93,10 @@ class _Stop(Exception):
 
 class _TimepointFailure(Exception):
     pass
+
+
+class ResumeError(Exception):
+    """A run that cannot be resumed, explained in one sentence."""
 
 
 class RunControl:
@@ -155,6 +170,20 @@ class _Tally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    spent_tokens: int = 0
+    spent_usd: float = 0.0
+    cached_calls: int = 0
+
+    def copy(self) -> _Tally:
+        return _Tally(
+            dict(self.counts),
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.cost_usd,
+            self.spent_tokens,
+            self.spent_usd,
+            self.cached_calls,
+        )
 
     def add(self, event: ev.EventBase) -> None:
         c = self.counts
@@ -173,18 +202,40 @@ class _Tally:
             self.prompt_tokens += event.prompt_tokens
             self.completion_tokens += event.completion_tokens
             self.cost_usd += event.cost_usd
+            if event.cached:
+                self.cached_calls += 1
+            else:
+                self.spent_tokens += event.prompt_tokens + event.completion_tokens
+                self.spent_usd += event.cost_usd
         elif isinstance(event, ev.TimepointFailed):
             c["llm_calls"] += event.llm_calls
             c["failed_steps"] += 1
             self.prompt_tokens += event.prompt_tokens
             self.completion_tokens += event.completion_tokens
             self.cost_usd += event.cost_usd
+            self.spent_tokens += event.prompt_tokens + event.completion_tokens
+            self.spent_usd += event.cost_usd
 
     def run_counts(self) -> RunCounts:
         return RunCounts(**self.counts)
 
 
 _END = object()
+
+
+def scenario_budget(scenario: Scenario, warn_fraction: float = 0.8) -> Budget | None:
+    """The budget a scenario file asks for, if any."""
+    spec = scenario.budget
+    if spec is None or (spec.tokens is None and spec.usd is None):
+        return None
+    return Budget(
+        tokens=spec.tokens, usd=spec.usd, hard=spec.mode == "hard", warn_fraction=warn_fraction
+    )
+
+
+def _call_number(call_id: str) -> int:
+    head = call_id.split(".", 1)[0].lstrip("c")
+    return int(head) if head.isdigit() else 0
 
 
 class Simulation:
@@ -198,7 +249,16 @@ class Simulation:
         run_id: str | None = None,
         control: RunControl | None = None,
         gateway: Gateway | None = None,
+        budget: Budget | None = None,
+        router: Router | None = None,
+        cache: bool = True,
+        replay: bool = False,
+        retry: dict[str, Any] | None = None,
     ) -> None:
+        """``budget`` overrides the scenario's own (``Budget()`` means none at all); ``router``
+        picks models per action (M18);
+        ``cache`` answers repeated calls from the cassette; ``replay`` only reads it (a replay
+        records nothing new); ``retry`` holds the gateway's retry settings."""
         scenario = loaded.scenario
         if scenario.mode not in SUPPORTED_MODES:
             raise UnsupportedScenario(
@@ -212,7 +272,28 @@ class Simulation:
         self.store = store
         self.run_id = run_id or new_run_id()
         self.control = control or RunControl()
-        self.gateway = gateway or Gateway(provider)
+        self.router = router
+        if budget is None:
+            self.budget = scenario_budget(scenario)
+        else:  # an inactive Budget() means: no budget, not even the scenario's
+            self.budget = budget if budget.active else None
+        tracker = (
+            BudgetTracker(self.budget, on_notice=self._on_budget_notice) if self.budget else None
+        )
+        cassette = (
+            Cassette(store.cassette_get, record=not replay)
+            if cache and getattr(provider, "cacheable", False)
+            else None
+        )
+        if gateway is None:
+            gateway = Gateway(
+                provider, router=router, cassette=cassette, budget=tracker, **(retry or {})
+            )
+        else:
+            gateway.router = gateway.router or router
+            gateway.cassette = gateway.cassette or cassette
+            gateway.budget = gateway.budget or tracker
+        self.gateway = gateway
         self.scenario_data = scenario.model_dump(mode="json")
         self.config_hash = config_hash(self.scenario_data, self.seed, provider.name, provider.model)
         self.brief = ScenarioBrief(
@@ -240,6 +321,9 @@ class Simulation:
         self._sim_time: datetime | None = scenario.timeline.start
         self._started = 0.0
         self._summary: RunSummary | None = None
+        self._emitted_calls: set[str] = set()
+        self._resume_index: int | None = None
+        self._extractions: set[asyncio.Future[Any]] = set()
 
     # ------------------------------------------------------------------ plumbing
     def _emit(self, cls: type[ev.EventBase], **fields: Any) -> ev.EventBase:
@@ -255,6 +339,9 @@ class Simulation:
 
     def _emit_calls(self, records: list[CallRecord]) -> None:
         for r in records:
+            if r.call_id in self._emitted_calls:
+                continue
+            self._emitted_calls.add(r.call_id)
             self._emit(
                 ev.LLMCallFinished,
                 call_id=r.call_id,
@@ -269,13 +356,43 @@ class Simulation:
                 request_hash=r.request_hash,
                 timepoint_id=r.timepoint_id,
                 error=r.error,
+                cached=r.cached,
             )
+
+    def _on_budget_notice(self, notice: BudgetNotice) -> None:
+        self._emit(
+            ev.BudgetWarning,
+            dimension=notice.dimension,
+            spent=round(notice.spent, 6),
+            limit=notice.limit,
+            exceeded=notice.exceeded,
+            hard=notice.hard,
+            message=notice.text(),
+        )
 
     async def _commit(self) -> None:
         batch, self._pending = self._pending, []
-        await self.store.append(batch)
+        cassette = self.gateway.cassette
+        await self.store.append(batch, cassette.drain() if cassette is not None else ())
         for event in batch:
             self._tally.add(event)
+
+    def _abandon(self) -> None:
+        """Drop the uncommitted part of a timepoint but keep what was spent on it: the calls
+        already made (including those still unreported) and budget warnings stay in the log."""
+        self._pending = [
+            e for e in self._pending if isinstance(e, ev.LLMCallFinished | ev.BudgetWarning)
+        ]
+        self._emit_calls([r for r in self.gateway.records if r.call_id not in self._emitted_calls])
+
+    async def _cancel_extractions(self) -> None:
+        tasks = list(self._extractions)
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        if tasks:  # also collects the exceptions of those that ended on their own
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._extractions.clear()
 
     def _next_exposure_id(self) -> str:
         self._exposure_counter += 1
@@ -317,9 +434,171 @@ class Simulation:
     def summary(self) -> RunSummary | None:
         return self._summary
 
+    # ------------------------------------------------------------------ resume
+    @classmethod
+    async def resume(
+        cls, store: Store, run_id: str, *, provider: Provider, **options: Any
+    ) -> Simulation:
+        """A simulation that continues a stopped, failed or interrupted run from its last
+        committed timepoint, with the world rebuilt from the stored events. ``options`` are
+        those of the constructor (budget, router, control, cache, retry)."""
+        summary = await store.get_run(run_id)
+        if summary.status is RunStatus.COMPLETED:
+            raise ResumeError(f"the run {summary.run_id} is complete; there is nothing to resume")
+        events = await store.events(summary.run_id)
+        start = events[0] if events else None
+        if not isinstance(start, ev.RunStarted):
+            raise ResumeError(f"the run {summary.run_id} has no recorded start; it cannot resume")
+        try:
+            scenario = Scenario.model_validate(start.scenario_data)
+        except ValueError as exc:
+            raise ResumeError(
+                f"the scenario recorded with run {summary.run_id} no longer loads: {exc}"
+            ) from exc
+        loaded = LoadedScenario(scenario=scenario, source=start.source, warnings=start.warnings)
+        sim = cls(
+            loaded,
+            provider=provider,
+            store=store,
+            seed=start.seed,
+            run_id=summary.run_id,
+            **options,
+        )
+        sim._restore(events)
+        return sim
+
+    def _restore(self, events: list[ev.EventBase]) -> None:
+        """Rebuild the world state from a run's stored events (what the live run held in memory
+        when it committed its last timepoint)."""
+        for spec in self.scenario.relationships:
+            if spec.note:
+                self.notes[pair_key(*spec.between)] = spec.note
+        dialog_turns: dict[str, list[DialogTurn]] = {}
+        completed = 0
+        calls = 0
+        for event in events:
+            self._tally.add(event)
+            self._seq = max(self._seq, event.seq)
+            if isinstance(event, ev.EntityCreated):
+                p = event.profile
+                self.entities[p.entity_id] = Entity(
+                    entity_id=p.entity_id,
+                    profile=p,
+                    tensor=event.tensor.to_tensor(),
+                    cognitive=event.cognitive,
+                    resolution=event.resolution,
+                )
+            elif isinstance(event, ev.EntityElevated):
+                entity = self.entities[event.entity_id]
+                self.entities[event.entity_id] = entity.model_copy(
+                    update={"resolution": event.resolution}
+                )
+            elif isinstance(event, ev.TensorUpdated):
+                entity = self.entities[event.entity_id]
+                self.entities[event.entity_id] = entity.model_copy(
+                    update={
+                        "tensor": event.tensor.to_tensor(),
+                        "cognitive": event.cognitive,
+                        "resolution": event.resolution,
+                    }
+                )
+            elif isinstance(event, ev.ExposureRecorded):
+                self.ledger.record(event.exposure)
+                number = event.exposure.exposure_id.lstrip("x")
+                if number.isdigit():
+                    self._exposure_counter = max(self._exposure_counter, int(number))
+            elif isinstance(event, ev.RelationshipUpdated):
+                rel = event.relationship
+                self.relations[(rel.a, rel.b)] = rel
+            elif isinstance(event, ev.TimepointCreated):
+                self.timepoints.append(event.timepoint)
+                self.graph.add(event.timepoint)
+                self._sim_time = event.timepoint.timestamp
+            elif isinstance(event, ev.TimepointCompleted):
+                completed += 1
+            elif isinstance(event, ev.DialogTurnFinished):
+                dialog_turns.setdefault(event.turn.dialog_id, []).append(event.turn)
+            elif isinstance(event, ev.DialogFinished):
+                for turn in dialog_turns.pop(event.dialog_id, []):
+                    self.prior_beats.append(
+                        f"{self.entities[turn.speaker].name}: {turn.content.split('. ')[0][:120]}"
+                    )
+                self.prior_beats = self.prior_beats[-PRIOR_BEATS:]
+            elif isinstance(event, ev.LLMCallFinished):
+                self._emitted_calls.add(event.call_id)
+                calls = max(calls, _call_number(event.call_id))
+        self.gateway.resume_numbering(calls)
+        if self.gateway.budget is not None:
+            # A resumed run's budget counts what the whole run has spent.
+            self.gateway.budget.spent_tokens = self._tally.spent_tokens
+            self.gateway.budget.spent_usd = self._tally.spent_usd
+        if completed != len(self.timepoints):
+            raise ResumeError(
+                f"the run {self.run_id} has {len(self.timepoints)} timepoints but "
+                f"{completed} completed; its log is inconsistent"
+            )
+        self._resume_index = completed
+
     # ------------------------------------------------------------------ the run
     async def _drive(self) -> None:
         self._started = time.perf_counter()
+        try:
+            first = await self._open()
+        except StoreError:
+            raise
+        status, reason = RunStatus.COMPLETED, None
+        try:
+            if not self.entities:
+                await self._setup()
+                await self._commit()
+            for index in range(first, self.scenario.timeline.count):
+                await self.control.gate()
+                mark = self._seq
+                try:
+                    await self._timepoint(index)
+                except (LLMCallFailed, _TimepointFailure) as exc:
+                    await self._cancel_extractions()
+                    self._fail_timepoint(index, mark, exc)
+                    status, reason = RunStatus.FAILED, f"timepoint {index + 1}: {exc}"
+                    break
+                await self._commit()
+        except _Stop as stop:
+            self._pending.clear()
+            status, reason = RunStatus.STOPPED, stop.reason
+        except BudgetExceeded as exc:
+            await self._cancel_extractions()
+            self._abandon()
+            status, reason = RunStatus.STOPPED, str(exc)
+        except LLMCallFailed as exc:  # during setup
+            self._emit_calls(exc.records)
+            status, reason = RunStatus.FAILED, f"setup: {exc}"
+        except asyncio.CancelledError:
+            await self._cancel_extractions()
+            self._abandon()
+            await self._finish(RunStatus.STOPPED, self.control.stop_reason or "cancelled")
+            raise
+        except StoreError:
+            raise
+        except Exception as exc:
+            await self._cancel_extractions()
+            self._pending.clear()
+            await self._finish(RunStatus.FAILED, f"internal error: {exc.__class__.__name__}: {exc}")
+            raise
+        await self._finish(status, reason)
+
+    async def _open(self) -> int:
+        """Record the start (or the resumption) of the run; return the first timepoint to run."""
+        if self._resume_index is not None:
+            self._emit(
+                ev.RunResumed,
+                from_index=self._resume_index,
+                provider=self.provider.name,
+                model=self.provider.model,
+                budget=self.budget.describe() if self.budget else None,
+                resumed_at=datetime.now(UTC),
+            )
+            await self._commit()
+            return self._resume_index
         started_at = datetime.now(UTC)
         self._emit(
             ev.RunStarted,
@@ -335,39 +614,11 @@ class Simulation:
             planned_timepoints=self.scenario.timeline.count,
             warnings=self.loaded.warnings,
             started_at=started_at,
+            budget=self.budget.describe() if self.budget else None,
+            routing=self.router.describe() if self.router else {},
         )
         await self._commit()
-        status, reason = RunStatus.COMPLETED, None
-        try:
-            await self._setup()
-            await self._commit()
-            for index in range(self.scenario.timeline.count):
-                await self.control.gate()
-                mark = self._seq
-                try:
-                    await self._timepoint(index)
-                except (LLMCallFailed, _TimepointFailure) as exc:
-                    self._fail_timepoint(index, mark, exc)
-                    status, reason = RunStatus.FAILED, f"timepoint {index + 1}: {exc}"
-                    break
-                await self._commit()
-        except _Stop as stop:
-            self._pending.clear()
-            status, reason = RunStatus.STOPPED, stop.reason
-        except LLMCallFailed as exc:  # during setup
-            self._emit_calls(exc.records)
-            status, reason = RunStatus.FAILED, f"setup: {exc}"
-        except asyncio.CancelledError:
-            self._pending.clear()
-            await self._finish(RunStatus.STOPPED, self.control.stop_reason or "cancelled")
-            raise
-        except StoreError:
-            raise
-        except Exception as exc:
-            self._pending.clear()
-            await self._finish(RunStatus.FAILED, f"internal error: {exc.__class__.__name__}: {exc}")
-            raise
-        await self._finish(status, reason)
+        return 0
 
     def _fail_timepoint(self, index: int, mark: int, exc: Exception) -> None:
         discarded = self._pending
@@ -392,12 +643,7 @@ class Simulation:
     async def _finish(self, status: RunStatus, reason: str | None) -> None:
         wall = time.perf_counter() - self._started
         # the tally of what is committed, plus the final event itself
-        pending_tally = _Tally(
-            dict(self._tally.counts),
-            self._tally.prompt_tokens,
-            self._tally.completion_tokens,
-            self._tally.cost_usd,
-        )
+        pending_tally = self._tally.copy()
         for event in self._pending:
             pending_tally.add(event)
         finished_at = datetime.now(UTC)
@@ -411,6 +657,9 @@ class Simulation:
             cost_usd=round(pending_tally.cost_usd, 6),
             wall_seconds=round(wall, 4),
             finished_at=finished_at,
+            spent_tokens=pending_tally.spent_tokens,
+            spent_usd=round(pending_tally.spent_usd, 6),
+            cached_calls=pending_tally.cached_calls,
         )
         await self._commit()
         self._summary = await self.store.get_run(self.run_id)
@@ -818,9 +1067,9 @@ class Simulation:
                 turns.append(turn)
                 spoken[plan.speaker] = spoken.get(plan.speaker, 0) + 1
                 last_speaker = plan.speaker
-                extraction_tasks.append(
-                    (turn, asyncio.ensure_future(self._extract(tp, turn, present)))
-                )
+                task = asyncio.ensure_future(self._extract(tp, turn, present))
+                self._extractions.add(task)
+                extraction_tasks.append((turn, task))
         for turn, task in extraction_tasks:
             try:
                 answer, records = await task
@@ -836,6 +1085,7 @@ class Simulation:
                 continue
             self._emit_calls(records)
             self._apply_extraction(tp, turn, answer, present, new_knowledge)
+        self._extractions.clear()
         if failed:
             issues.append(f"{failed} of {planned} dialog turns failed")
         status = (
@@ -914,6 +1164,9 @@ class Simulation:
         def chunk(text: str) -> None:
             self._emit(ev.DialogTokens, dialog_id=dialog_id, turn_index=turn_index, text=text)
 
+        def reset() -> None:
+            self._emit(ev.DialogStreamReset, dialog_id=dialog_id, turn_index=turn_index)
+
         p = ctx.persona
         answer, records = await self.gateway.call(
             ActionType.DIALOG_TURN,
@@ -929,6 +1182,7 @@ class Simulation:
             ),
             timepoint_id=tp_id,
             on_chunk=chunk,
+            on_reset=reset,
         )
         assert isinstance(answer, DialogTurnResponse)
         return answer, records

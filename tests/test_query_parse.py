@@ -12,7 +12,10 @@ CAST = {"mara_quell": "Mara Quell", "magnus_ro": "Magnus Ro", "owen_bright": "Ow
     ("text", "expected"),
     [
         ("@mara why did you sign?", Ask("mara", "why did you sign?")),
-        ('@"Mara Quell"   what happened at berth 4?', Ask("Mara Quell", "what happened at berth 4?")),
+        (
+            '@"Mara Quell"   what happened at berth 4?',
+            Ask("Mara Quell", "what happened at berth 4?"),
+        ),
         ("/ask @owen_bright who knew?", Ask("owen_bright", "who knew?")),
         ("  @owen line one\nline two ", Ask("owen", "line one\nline two")),
     ],

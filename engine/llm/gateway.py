@@ -1,9 +1,15 @@
 """The gateway: the single path from the engine to a provider.
 
-It renders prompts, sends the request (streaming when asked), validates the answer against the
-response model, estimates tokens where the provider gives none, retries what can be retried, and
-produces one :class:`CallRecord` per call. It never invents an answer: a call that cannot be
-answered raises :class:`LLMCallFailed` after its failure is recorded.
+It renders prompts, picks the model (M18 routing, with its fallback chain), answers from the
+cassette when it can, checks the budget before spending, sends the request (streaming when
+asked), validates the answer against the response model (with one repair request that tells the
+model what was wrong), estimates tokens where the provider gives none, prices the call, retries
+what can be retried (exponential backoff with jitter, honouring Retry-After) and produces one
+:class:`CallRecord` per attempt. It never invents an answer: a call that cannot be answered
+raises :class:`LLMCallFailed` after every attempt is recorded.
+
+Call ids are deterministic: ``c00012`` is the twelfth call the gateway was asked to make, in the
+order the engine asked; its later attempts are ``c00012.2``, ``c00012.3``, ...
 """
 
 from __future__ import annotations
@@ -12,18 +18,24 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_random_exponential
 
 from ..model.common import StepStatus
+from .budget import BudgetTracker
+from .cassette import Cassette, CassetteEntry
 from .jsonparse import JSONExtractionError, extract_json
 from .prompts import render
 from .protocol import (
     ActionType,
     LLMRequest,
     LLMResponse,
+    Message,
     Provider,
     ProviderError,
     SamplingParams,
@@ -31,12 +43,13 @@ from .protocol import (
     StreamEnd,
     Usage,
 )
+from .registry import Router
 from .tokens import estimate_prompt_tokens, estimate_tokens
 
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
-    """What one call cost and how it ended; becomes an ``LLMCallFinished`` event."""
+    """What one attempt cost and how it ended; becomes an ``LLMCallFinished`` event."""
 
     call_id: str
     action: str
@@ -50,12 +63,17 @@ class CallRecord:
     request_hash: str
     timepoint_id: str | None
     error: str | None = None
+    cached: bool = False
 
 
 class LLMCallFailed(Exception):
     def __init__(self, message: str, records: list[CallRecord]) -> None:
         super().__init__(message)
         self.records = records
+
+
+class _ModelFailed(Exception):
+    """Every attempt with one model failed; the next model of the chain may be tried."""
 
 
 def request_hash(provider: str, model: str, request: LLMRequest) -> str:
@@ -70,18 +88,55 @@ def request_hash(provider: str, model: str, request: LLMRequest) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class Gateway:
-    """Sends requests to one provider and accounts for every call."""
+def display_text(parsed: BaseModel) -> str | None:
+    """The text a reader watches arrive for this answer (a dialog turn's ``content``)."""
+    value = getattr(parsed, "content", None)
+    return value if isinstance(value, str) else None
 
-    def __init__(self, provider: Provider, *, max_attempts: int = 3, backoff: float = 0.5) -> None:
+
+REPAIR = (
+    "Your previous reply could not be used: {problem}. Reply again with only the JSON object "
+    "described above, complete and valid, with no text before or after it."
+)
+
+
+class Gateway:
+    """Sends requests to one provider and accounts for every attempt."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        *,
+        max_attempts: int = 3,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        router: Router | None = None,
+        cassette: Cassette | None = None,
+        budget: BudgetTracker | None = None,
+        first_call: int = 0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.provider = provider
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self._counter = 0
+        self.max_backoff = max_backoff
+        self.router = router
+        self.cassette = cassette
+        self.budget = budget
+        self._sleep = sleep
+        self._counter = first_call
+        self.records: list[CallRecord] = []  # every attempt, in the order each ended
 
-    def _next_call_id(self) -> str:
-        self._counter += 1
-        return f"c{self._counter:05d}"
+    @property
+    def calls_made(self) -> int:
+        return self._counter
+
+    def resume_numbering(self, calls_made: int) -> None:
+        """Continue call ids after those of a resumed run."""
+        self._counter = max(self._counter, calls_made)
+
+    def _chain(self, action: ActionType) -> tuple[str, ...]:
+        return self.router.chain(action) if self.router else (self.provider.model,)
 
     async def call(
         self,
@@ -92,139 +147,329 @@ class Gateway:
         sampling: SamplingParams | None = None,
         timepoint_id: str | None = None,
         on_chunk: Callable[[str], None] | None = None,
+        on_reset: Callable[[], None] | None = None,
     ) -> tuple[BaseModel, list[CallRecord]]:
         """Make one call; return the validated answer and the records of every attempt."""
-        messages = render(action, context, response_model)
-        request = LLMRequest(
+        self._counter += 1
+        call = _Call(
+            gateway=self,
+            base_id=f"c{self._counter:05d}",
             action=action,
-            messages=messages,
             context=context,
             response_model=response_model,
             sampling=sampling or SamplingParams(),
+            timepoint_id=timepoint_id,
+            on_chunk=on_chunk,
+            on_reset=on_reset,
+            messages=render(action, context, response_model),
         )
-        provider, model = self.provider.name, self.provider.model
-        rhash = request_hash(provider, model, request)
-        prompt_tokens = estimate_prompt_tokens(messages)
-        records: list[CallRecord] = []
-        last_error = "no attempt was made"
-        for attempt in range(1, self.max_attempts + 1):
-            call_id = self._next_call_id()
-            started = time.perf_counter()
-            try:
-                response = await self._send(request, on_chunk)
-                parsed = self._validate(response, response_model)
-            except ProviderError as exc:
-                last_error = str(exc)
-                records.append(
-                    self._record(
-                        call_id,
-                        request,
-                        rhash,
-                        started,
-                        timepoint_id,
-                        None,
-                        prompt_tokens,
-                        0,
-                        StepStatus.FAILED,
-                        last_error,
-                    )
-                )
-                if exc.retryable and attempt < self.max_attempts:
-                    await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
-                    continue
-                break
-            except (ValidationError, JSONExtractionError) as exc:
-                last_error = f"the answer did not match {response_model.__name__}: {_brief(exc)}"
-                records.append(
-                    self._record(
-                        call_id,
-                        request,
-                        rhash,
-                        started,
-                        timepoint_id,
-                        None,
-                        prompt_tokens,
-                        0,
-                        StepStatus.FAILED,
-                        last_error,
-                    )
-                )
-                if attempt < self.max_attempts:
-                    continue
-                break
-            usage = response.usage or Usage(
-                prompt_tokens=prompt_tokens, completion_tokens=estimate_tokens(response.text)
-            )
-            records.append(
-                self._record(
-                    call_id,
-                    request,
-                    rhash,
-                    started,
-                    timepoint_id,
-                    usage,
-                    usage.prompt_tokens,
-                    usage.completion_tokens,
-                    StepStatus.OK,
-                    None,
-                    model=response.model,
-                )
-            )
-            return parsed, records
-        raise LLMCallFailed(f"{action.value} call failed: {last_error}", records)
+        return await call.run()
 
-    async def _send(
-        self, request: LLMRequest, on_chunk: Callable[[str], None] | None
+    # ------------------------------------------------------------------ accounting
+    def cost(self, model: str, usage: Usage) -> float:
+        if getattr(self.provider, "local", False):
+            return 0.0
+        if usage.cost_usd > 0:
+            return usage.cost_usd
+        profile = self.router.price(model) if self.router else None
+        return profile.cost_usd(usage.prompt_tokens, usage.completion_tokens) if profile else 0.0
+
+    def worst_case(self, model: str, prompt_tokens: int, max_tokens: int) -> float:
+        if getattr(self.provider, "local", False):
+            return 0.0
+        profile = self.router.price(model) if self.router else None
+        return profile.cost_usd(prompt_tokens, max_tokens) if profile else 0.0
+
+    def wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, ProviderError) and exc.retry_after is not None:
+            return min(exc.retry_after, self.max_backoff)
+        if self.backoff <= 0:
+            return 0.0
+        return wait_random_exponential(multiplier=self.backoff, max=self.max_backoff)(state)
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, ProviderError) and exc.retryable
+
+
+@dataclass
+class _Call:
+    gateway: Gateway
+    base_id: str
+    action: ActionType
+    context: BaseModel
+    response_model: type[BaseModel]
+    sampling: SamplingParams
+    timepoint_id: str | None
+    on_chunk: Callable[[str], None] | None
+    on_reset: Callable[[], None] | None
+    messages: tuple[Message, ...]
+
+    def __post_init__(self) -> None:
+        self.records: list[CallRecord] = []
+        self.attempt = 0
+        self.shown: list[str] = []  # display text streamed so far in this attempt
+
+    # ------------------------------------------------------------------ the chain
+    async def run(self) -> tuple[BaseModel, list[CallRecord]]:
+        g = self.gateway
+        last_error = "no attempt was made"
+        for model in g._chain(self.action):
+            request = LLMRequest(
+                action=self.action,
+                messages=self.messages,
+                context=self.context,
+                response_model=self.response_model,
+                sampling=self.sampling,
+                model=model,
+            )
+            rhash = request_hash(g.provider.name, model, request)
+            cached = await self._from_cassette(model, rhash)
+            if cached is not None:
+                return cached, self.records
+            try:
+                parsed = await self._with_model(model, request, rhash)
+            except _ModelFailed as exc:
+                last_error = str(exc)
+                continue
+            return parsed, self.records
+        raise LLMCallFailed(f"{self.action.value} call failed: {last_error}", self.records)
+
+    async def _from_cassette(self, model: str, rhash: str) -> BaseModel | None:
+        cassette = self.gateway.cassette
+        if cassette is None:
+            return None
+        started = time.perf_counter()
+        entry = await cassette.get(rhash)
+        if entry is None:
+            return None
+        try:
+            source = json.loads(entry.parsed_json) if entry.parsed_json else None
+            parsed = (
+                self.response_model.model_validate(source)
+                if source is not None
+                else self.response_model.model_validate(extract_json(entry.response_text))
+            )
+        except (ValidationError, JSONExtractionError, ValueError):
+            return None  # a stale entry (the response model changed): ask the provider
+        self._record(
+            model,
+            rhash,
+            started,
+            StepStatus.OK,
+            entry.prompt_tokens,
+            entry.completion_tokens,
+            entry.cost_usd,
+            cached=True,
+        )
+        text = display_text(parsed)
+        if self.on_chunk is not None and text:
+            self.on_chunk(text)
+        return parsed
+
+    # ------------------------------------------------------------------ one model
+    async def _with_model(self, model: str, request: LLMRequest, rhash: str) -> BaseModel:
+        response = await self._retrying(model, request, rhash, stream=self.on_chunk is not None)
+        try:
+            parsed = self._validate(response)
+        except (ValidationError, JSONExtractionError) as exc:
+            problem = _brief(exc)
+            self._mark_failed(f"the answer did not match {self.response_model.__name__}: {problem}")
+            self._reset()
+            repair = request.model_copy(
+                update={
+                    "messages": (
+                        *request.messages,
+                        Message(role="assistant", content=response.text[:4000]),
+                        Message(role="user", content=REPAIR.format(problem=problem)),
+                    )
+                }
+            )
+            repair_hash = request_hash(self.gateway.provider.name, model, repair)
+            response = await self._retrying(model, repair, repair_hash, stream=False)
+            try:
+                parsed = self._validate(response)
+            except (ValidationError, JSONExtractionError) as exc2:
+                message = (
+                    f"the answer did not match {self.response_model.__name__} even after a "
+                    f"repair request: {_brief(exc2)}"
+                )
+                self._mark_failed(message)
+                raise _ModelFailed(message) from None
+        self._show_final(parsed)
+        cassette = self.gateway.cassette
+        if cassette is not None:
+            last = self.records[-1]
+            cassette.put(
+                CassetteEntry(
+                    request_hash=rhash,
+                    provider=self.gateway.provider.name,
+                    model=model,
+                    action=self.action.value,
+                    response_text=response.text,
+                    parsed_json=parsed.model_dump_json(),
+                    prompt_tokens=last.prompt_tokens,
+                    completion_tokens=last.completion_tokens,
+                    cost_usd=last.cost_usd,
+                    latency_ms=round(last.latency_ms, 3),
+                )
+            )
+        return parsed
+
+    async def _retrying(
+        self, model: str, request: LLMRequest, rhash: str, *, stream: bool
     ) -> LLMResponse:
-        if on_chunk is None:
-            return await self.provider.complete(request)
+        g = self.gateway
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(g.max_attempts),
+            wait=g.wait,
+            retry=retry_if_exception(_retryable),
+            reraise=True,
+            sleep=g._sleep,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._attempt(model, request, rhash, stream=stream)
+        except ProviderError as exc:
+            raise _ModelFailed(str(exc)) from None
+        raise _ModelFailed("no attempt was made")  # pragma: no cover
+
+    async def _attempt(
+        self, model: str, request: LLMRequest, rhash: str, *, stream: bool
+    ) -> LLMResponse:
+        g = self.gateway
+        prompt_tokens = estimate_prompt_tokens(request.messages)
+        reservation = None
+        if g.budget is not None:
+            reservation = g.budget.reserve(
+                prompt_tokens + request.sampling.max_tokens,
+                g.worst_case(model, prompt_tokens, request.sampling.max_tokens),
+            )
+        started = time.perf_counter()
+        try:
+            response = await self._send(request, stream)
+        except ProviderError as exc:
+            self._reset()
+            self._settle(reservation, 0, 0.0)
+            self._record(model, rhash, started, StepStatus.FAILED, prompt_tokens, 0, 0.0, str(exc))
+            raise
+        except asyncio.CancelledError:
+            self._settle(reservation, 0, 0.0)
+            self._record(
+                model, rhash, started, StepStatus.FAILED, prompt_tokens, 0, 0.0, "cancelled"
+            )
+            raise
+        except BaseException:
+            self._settle(reservation, 0, 0.0)
+            raise
+        usage = response.usage or Usage(
+            prompt_tokens=prompt_tokens, completion_tokens=estimate_tokens(response.text)
+        )
+        cost = g.cost(model, usage)
+        self._settle(reservation, usage.prompt_tokens + usage.completion_tokens, cost)
+        self._record(
+            model,
+            rhash,
+            started,
+            StepStatus.OK,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            cost,
+        )
+        return response
+
+    async def _send(self, request: LLMRequest, stream: bool) -> LLMResponse:
+        provider = self.gateway.provider
+        if not stream or self.on_chunk is None:
+            return await provider.complete(request)
         final: LLMResponse | None = None
-        async for piece in self.provider.stream(request):
+        self.shown = []
+        async for piece in provider.stream(request):
             if isinstance(piece, StreamChunk):
-                on_chunk(piece.text)
+                if piece.text:
+                    self.shown.append(piece.text)
+                    self.on_chunk(piece.text)
             elif isinstance(piece, StreamEnd):
                 final = piece.response
         if final is None:
             raise ProviderError("the stream ended without a final answer", retryable=True)
         return final
 
-    @staticmethod
-    def _validate(response: LLMResponse, model: type[BaseModel]) -> BaseModel:
+    # ------------------------------------------------------------------ helpers
+    def _validate(self, response: LLMResponse) -> BaseModel:
+        model = self.response_model
         if isinstance(response.parsed, model):
             return response.parsed
         if response.parsed is not None:
             return model.model_validate(response.parsed.model_dump())
         return model.model_validate(extract_json(response.text))
 
+    def _show_final(self, parsed: BaseModel) -> None:
+        """Make what the reader saw add up to the accepted answer."""
+        if self.on_chunk is None:
+            return
+        text = display_text(parsed)
+        if text is None:
+            return
+        if "".join(self.shown).strip() != text.strip():
+            self._reset()
+            self.on_chunk(text)
+            self.shown = [text]
+
+    def _reset(self) -> None:
+        if self.shown and self.on_reset is not None:
+            self.on_reset()
+        self.shown = []
+
+    def _settle(self, reservation: Any, tokens: int, usd: float) -> None:
+        if self.gateway.budget is not None:
+            self.gateway.budget.settle(reservation, tokens, usd)
+
     def _record(
         self,
-        call_id: str,
-        request: LLMRequest,
+        model: str,
         rhash: str,
         started: float,
-        timepoint_id: str | None,
-        usage: Usage | None,
+        status: StepStatus,
         prompt_tokens: int,
         completion_tokens: int,
-        status: StepStatus,
-        error: str | None,
+        cost_usd: float,
+        error: str | None = None,
         *,
-        model: str | None = None,
-    ) -> CallRecord:
-        return CallRecord(
+        cached: bool = False,
+    ) -> None:
+        self.attempt += 1
+        call_id = self.base_id if self.attempt == 1 else f"{self.base_id}.{self.attempt}"
+        record = CallRecord(
             call_id=call_id,
-            action=request.action.value,
-            provider=self.provider.name,
-            model=model or self.provider.model,
+            action=self.action.value,
+            provider=self.gateway.provider.name,
+            model=model,
             status=status,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
-            cost_usd=usage.cost_usd if usage else 0.0,
+            cost_usd=cost_usd,
             latency_ms=(time.perf_counter() - started) * 1000.0,
             request_hash=rhash,
-            timepoint_id=timepoint_id,
+            timepoint_id=self.timepoint_id,
             error=error,
+            cached=cached,
         )
+        self.records.append(record)
+        self.gateway.records.append(record)
+
+    def _mark_failed(self, error: str) -> None:
+        """The last attempt was answered but the answer could not be used."""
+        last = self.records[-1]
+        changed = replace(last, status=StepStatus.FAILED, error=error)
+        self.records[-1] = changed
+        all_records = self.gateway.records
+        for i in range(len(all_records) - 1, -1, -1):
+            if all_records[i] is last:
+                all_records[i] = changed
+                break
 
 
 def _brief(exc: Exception) -> str:

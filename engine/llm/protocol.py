@@ -17,13 +17,33 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ActionType(StrEnum):
-    """What a call is for. Model routing (M18) and the offline generator key on it."""
+    """What a call is for. Model routing (M18) and the offline generator key on it.
+
+    The first five are the calls the FORWARD engine makes today; the rest complete the sixteen
+    action categories of M18 so that routing requirements (``engine/data/actions.toml``) can be
+    written for every mechanism before it lands.
+    """
 
     ENTITY_POPULATION = "entity_population"
     TIMEPOINT_EVENT = "timepoint_event"
     ENTITY_PRESENCE = "entity_presence"
     DIALOG_TURN = "dialog_turn"
     KNOWLEDGE_EXTRACTION = "knowledge_extraction"
+    DIALOG_SYNTHESIS = "dialog_synthesis"
+    TEMPORAL_REASONING = "temporal_reasoning"
+    COUNTERFACTUAL_PREDICTION = "counterfactual_prediction"
+    KNOWLEDGE_VALIDATION = "knowledge_validation"
+    SCENE_GENERATION = "scene_generation"
+    RELATIONSHIP_ANALYSIS = "relationship_analysis"
+    PROSPECTION = "prospection"
+    ANIMISTIC_BEHAVIOR = "animistic_behavior"
+    PORTAL_BACKWARD_REASONING = "portal_backward_reasoning"
+    PORTAL_PATH_SCORING = "portal_path_scoring"
+    CONFIG_GENERATION = "config_generation"
+    TENSOR_COMPRESSION = "tensor_compression"
+    VALIDATION = "validation"
+    SUMMARIZATION = "summarization"
+    GENERAL = "general"
 
 
 class Message(BaseModel):
@@ -52,6 +72,8 @@ class LLMRequest(BaseModel):
     context: BaseModel
     response_model: type[BaseModel] | None = None
     sampling: SamplingParams = SamplingParams()
+    # The model chosen for this call (M18 routing); None means the provider's default.
+    model: str | None = None
 
 
 class Usage(BaseModel):
@@ -86,15 +108,23 @@ class StreamEnd:
 
 
 class ProviderError(Exception):
-    """A call that could not be answered. ``retryable`` tells the gateway whether to try again."""
+    """A call that could not be answered. ``retryable`` tells the gateway whether to try again;
+    ``retry_after`` (seconds) is the server's own request to wait, when it made one."""
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 @runtime_checkable
 class Provider(Protocol):
+    """What every provider implements. Providers may also set ``cacheable = True`` (answers are
+    worth recording in the cassette; the offline provider is not, it is free and deterministic)
+    and ``local = True`` (a server on this machine: calls cost nothing)."""
+
     name: str
     model: str
 

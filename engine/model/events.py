@@ -5,8 +5,10 @@ subscribers (the store, the TUI bridge, the headless printer, tests) can keep th
 
 ``seq`` increases monotonically within a run. Events marked ``PERSIST = False`` (streamed
 dialog chunks) are delivered to subscribers but not stored; they repeat the ``seq`` of the event
-that precedes them. Fields named in ``WALL_FIELDS`` hold wall-clock measurements; everything else
-is a deterministic function of the scenario, the seed and the provider's answers.
+that precedes them. Fields named in ``WALL_FIELDS`` hold wall-clock measurements and fields named
+in ``EXECUTION_FIELDS`` describe how this execution obtained its answers (from the cassette or
+from a provider, what it spent); everything else is a deterministic function of the scenario,
+the seed and the provider's answers, so a replay from a cassette reproduces it exactly.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class EventBase(BaseModel):
 
     PERSIST: ClassVar[bool] = True
     WALL_FIELDS: ClassVar[frozenset[str]] = frozenset()
+    EXECUTION_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
     run_id: str
     branch_id: str = MAIN_BRANCH
@@ -56,8 +59,10 @@ class EventBase(BaseModel):
     sim_time: datetime | None = None
 
     def deterministic_dump(self) -> dict[str, Any]:
-        """The event as JSON data without the run id and wall-clock fields."""
-        return self.model_dump(mode="json", exclude={"run_id", *self.WALL_FIELDS})
+        """The event as JSON data without the run id, wall-clock and execution fields."""
+        return self.model_dump(
+            mode="json", exclude={"run_id", *self.WALL_FIELDS, *self.EXECUTION_FIELDS}
+        )
 
 
 class RunStarted(EventBase):
@@ -76,6 +81,23 @@ class RunStarted(EventBase):
     planned_timepoints: int
     warnings: tuple[str, ...] = ()
     started_at: datetime
+    # The budget the run started with ({"tokens", "usd", "mode", "warn_fraction"}) or None.
+    budget: dict[str, Any] | None = None
+    # How models were chosen (see engine.llm.registry.Router.describe); empty for offline runs.
+    routing: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunResumed(EventBase):
+    """A stopped, failed or interrupted run continues from its last committed timepoint."""
+
+    type: Literal["run_resumed"] = "run_resumed"
+    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"resumed_at"})
+
+    from_index: int
+    provider: str
+    model: str
+    budget: dict[str, Any] | None = None
+    resumed_at: datetime
 
 
 class EntityCreated(EventBase):
@@ -148,6 +170,18 @@ class DialogTokens(EventBase):
     text: str
 
 
+class DialogStreamReset(EventBase):
+    """The text streamed so far for a turn is void (the attempt failed and is being retried,
+    or the accepted answer differs from what was shown); chunks that follow start over.
+    Delivered live, never stored."""
+
+    type: Literal["dialog_stream_reset"] = "dialog_stream_reset"
+    PERSIST: ClassVar[bool] = False
+
+    dialog_id: str
+    turn_index: int
+
+
 class DialogTurnFinished(EventBase):
     type: Literal["dialog_turn_finished"] = "dialog_turn_finished"
 
@@ -215,8 +249,12 @@ class RelationshipUpdated(EventBase):
 
 
 class LLMCallFinished(EventBase):
+    """One attempt at one call. ``cached`` attempts were answered from the cassette: they cost
+    nothing now, and ``cost_usd`` and the tokens are those of the recorded answer."""
+
     type: Literal["llm_call_finished"] = "llm_call_finished"
     WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"latency_ms"})
+    EXECUTION_FIELDS: ClassVar[frozenset[str]] = frozenset({"cached"})
 
     call_id: str
     action: str
@@ -230,6 +268,20 @@ class LLMCallFinished(EventBase):
     request_hash: str
     timepoint_id: str | None = None
     error: str | None = None
+    cached: bool = False
+
+
+class BudgetWarning(EventBase):
+    """The run has spent ``warn_fraction`` of a budget, or (soft budgets) gone past it."""
+
+    type: Literal["budget_warning"] = "budget_warning"
+
+    dimension: Literal["tokens", "usd"]
+    spent: float
+    limit: float
+    exceeded: bool = False
+    hard: bool = True
+    message: str
 
 
 class TimepointCompleted(EventBase):
@@ -256,8 +308,14 @@ class TimepointFailed(EventBase):
 
 
 class RunFinished(EventBase):
+    """The end of a run (or of one resumed stretch of it). The token and cost totals cover
+    every call of the run; ``spent_*`` leave out answers that came from the cassette."""
+
     type: Literal["run_finished"] = "run_finished"
     WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"wall_seconds", "finished_at"})
+    EXECUTION_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"spent_tokens", "spent_usd", "cached_calls"}
+    )
 
     status: RunStatus
     reason: str | None = None
@@ -267,10 +325,14 @@ class RunFinished(EventBase):
     cost_usd: float
     wall_seconds: float
     finished_at: datetime
+    spent_tokens: int = 0
+    spent_usd: float = 0.0
+    cached_calls: int = 0
 
 
 Event = Annotated[
     RunStarted
+    | RunResumed
     | EntityCreated
     | EntityElevated
     | ExposureRecorded
@@ -279,6 +341,7 @@ Event = Annotated[
     | DialogSkipped
     | DialogTurnStarted
     | DialogTokens
+    | DialogStreamReset
     | DialogTurnFinished
     | DialogTurnFailed
     | DialogFinished
@@ -287,6 +350,7 @@ Event = Annotated[
     | TensorUpdated
     | RelationshipUpdated
     | LLMCallFinished
+    | BudgetWarning
     | TimepointCompleted
     | TimepointFailed
     | RunFinished,

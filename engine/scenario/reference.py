@@ -88,6 +88,10 @@ BUDGET_TEMPORAL = frozenset(
         "custom_fidelity_schedule",
     }
 )
+# Honoured as the scenario's budget; the rest of BUDGET_TEMPORAL is reported as not enforced.
+HONOURED_BUDGET = frozenset({"token_budget", "token_budget_mode"})
+SOFT_BUDGET_MODES = frozenset({"soft", "soft_guidance", "max_quality"})
+HARD_BUDGET_MODES = frozenset({"hard", "hard_constraint"})
 
 
 def _slug(text: str) -> str:
@@ -206,6 +210,9 @@ class _Converter:
         if tension is not None:
             out["tension"] = max(0.0, min(1.0, tension))
         self._temporal_warnings(temporal, mode)
+        budget = self._budget(temporal)
+        if budget:
+            out["budget"] = budget
         entities, count = self._entities(description)
         out["entities"] = entities
         if count is not None and count > len(entities):
@@ -254,12 +261,43 @@ class _Converter:
                 f"{len(other_mode)} settings of the {mode} strategy are not "
                 f"used by this version ({', '.join(other_mode)})",
             )
-        budget = sorted(k for k in BUDGET_TEMPORAL if temporal.get(k) is not None)
-        if budget:
+        fidelity = sorted(
+            k for k in BUDGET_TEMPORAL - HONOURED_BUDGET if temporal.get(k) is not None
+        )
+        if fidelity:
             self.warn(
                 "temporal",
-                f"token budgets and fidelity templates are not enforced yet ({', '.join(budget)})",
+                f"fidelity templates and planning are not enforced yet ({', '.join(fidelity)})",
             )
+
+    def _budget(self, temporal: dict[str, Any]) -> dict[str, Any]:
+        """``temporal.token_budget`` (with its mode) and ``max_cost_usd`` become the budget."""
+        budget: dict[str, Any] = {}
+        tokens = self.number("temporal.token_budget", temporal.get("token_budget"))
+        if tokens is not None:
+            if tokens < 1:
+                raise self.fail("temporal.token_budget", "a positive number of tokens", tokens)
+            budget["tokens"] = int(tokens)
+        usd = self.number("max_cost_usd", self.data.get("max_cost_usd"))
+        if usd is not None:
+            if usd <= 0:
+                raise self.fail("max_cost_usd", "a positive amount", usd)
+            budget["usd"] = usd
+        raw_mode = temporal.get("token_budget_mode")
+        if raw_mode is not None:
+            mode = str(raw_mode).lower()
+            if mode not in SOFT_BUDGET_MODES | HARD_BUDGET_MODES:
+                raise self.fail(
+                    "temporal.token_budget_mode", "one of hard, soft, hard_constraint", raw_mode
+                )
+            if mode in SOFT_BUDGET_MODES and budget:
+                budget["mode"] = "soft"
+                if usd is not None:
+                    self.warn(
+                        "max_cost_usd",
+                        "enforced as a soft limit (a warning) because token_budget_mode is soft",
+                    )
+        return budget
 
     def _roster(self, description: str) -> list[dict[str, Any]]:
         meta = self.section("metadata")
@@ -496,8 +534,6 @@ class _Converter:
         for key in ("economic_scenario", "founder_profiles"):
             if d.get(key) is not None:
                 self.warn(key, "not supported yet")
-        if d.get("max_cost_usd") is not None:
-            self.warn("max_cost_usd", "cost budgets are not enforced yet")
         known = {
             "scenario_description",
             "world_id",

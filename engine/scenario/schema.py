@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..model.common import ENTITY_TYPES, ExposureType, ResolutionLevel, TemporalMode
-from ..model.entity import VoiceGuide
-from ..model.tensors import BEHAVIOR_DIMS
+from ..model.dims import BEHAVIOR_DIMS
+from ..model.voice import VoiceGuide
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=64)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -152,6 +152,15 @@ class SettingSpec(_Strict):
     atmosphere: str = ""
 
 
+class BudgetSpec(_Strict):
+    """What a run of this scenario may spend. A hard budget stops the run (resumably) before a
+    call could go past a cap; a soft one only warns."""
+
+    tokens: Annotated[int, Field(ge=1)] | None = Field(None, description="Token cap for a run.")
+    usd: Annotated[float, Field(gt=0)] | None = Field(None, description="Cost cap, US dollars.")
+    mode: Literal["hard", "soft"] = "hard"
+
+
 class Scenario(_Strict):
     """A timeloom scenario file."""
 
@@ -176,6 +185,9 @@ class Scenario(_Strict):
     relationships: list[RelationshipSpec] = Field(default_factory=list)
     timeline: TimelineSpec
     dialog: DialogSpec = DialogSpec()
+    budget: BudgetSpec | None = Field(
+        None, description="What a run may spend; --budget-tokens and --budget-usd override it."
+    )
 
     @field_validator("generated_types")
     @classmethod

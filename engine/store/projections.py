@@ -27,8 +27,8 @@ def _run_started(e: ev.RunStarted) -> list[Row]:
     return [
         (
             "INSERT INTO runs (run_id, scenario, title, mode, seed, config_hash, provider, model, "
-            "source, status, planned_timepoints, started_at, warnings_json, scenario_json) "
-            "VALUES (?,?,?,?,?,?,?,?,?,'running',?,?,?,?)",
+            "source, status, planned_timepoints, started_at, warnings_json, scenario_json, "
+            "budget_json) VALUES (?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?)",
             (
                 e.run_id,
                 e.scenario,
@@ -43,6 +43,7 @@ def _run_started(e: ev.RunStarted) -> list[Row]:
                 _t(e.started_at),
                 _j(list(e.warnings)),
                 _j(e.scenario_data),
+                _j(e.budget) if e.budget is not None else None,
             ),
         ),
         (
@@ -287,7 +288,7 @@ def _llm_call(e: ev.LLMCallFinished) -> list[Row]:
         (
             "INSERT INTO llm_calls (run_id, call_id, seq, action, provider, model, status, "
             "prompt_tokens, completion_tokens, cost_usd, latency_ms, request_hash, timepoint_id, "
-            "error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "error, cached) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 e.run_id,
                 e.call_id,
@@ -303,6 +304,7 @@ def _llm_call(e: ev.LLMCallFinished) -> list[Row]:
                 e.request_hash,
                 e.timepoint_id,
                 e.error,
+                int(e.cached),
             ),
         )
     ]
@@ -329,10 +331,21 @@ def _validation(e: ev.ValidationReported) -> list[Row]:
     ]
 
 
+def _run_resumed(e: ev.RunResumed) -> list[Row]:
+    return [
+        (
+            "UPDATE runs SET status='running', status_reason=NULL, finished_at=NULL, "
+            "budget_json=? WHERE run_id=?",
+            (_j(e.budget) if e.budget is not None else None, e.run_id),
+        )
+    ]
+
+
 def _run_finished(e: ev.RunFinished) -> list[Row]:
     return [
         (
-            "UPDATE runs SET status=?, status_reason=?, finished_at=?, wall_seconds=? WHERE run_id=?",
+            "UPDATE runs SET status=?, status_reason=?, finished_at=?, "
+            "wall_seconds=COALESCE(wall_seconds, 0) + ? WHERE run_id=?",
             (e.status.value, e.reason, _t(e.finished_at), e.wall_seconds, e.run_id),
         )
     ]
@@ -340,6 +353,7 @@ def _run_finished(e: ev.RunFinished) -> list[Row]:
 
 PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
     ev.RunStarted: _run_started,
+    ev.RunResumed: _run_resumed,
     ev.EntityCreated: _entity_created,
     ev.TensorUpdated: _tensor_updated,
     ev.ExposureRecorded: _exposure,
@@ -356,7 +370,8 @@ PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
 
 
 def run_deltas(event: ev.EventBase, deltas: dict[str, float]) -> None:
-    """Accumulate the run counters an event changes."""
+    """Accumulate the run counters an event changes. The token and cost counters hold what the
+    run spent: answers taken from the cassette are counted as calls but cost nothing."""
     if isinstance(event, ev.EntityCreated):
         deltas["entities"] += 1
     elif isinstance(event, ev.TimepointCompleted):
@@ -369,9 +384,12 @@ def run_deltas(event: ev.EventBase, deltas: dict[str, float]) -> None:
         deltas["exposure_events"] += 1
     elif isinstance(event, ev.LLMCallFinished):
         deltas["llm_calls"] += 1
-        deltas["tokens_in"] += event.prompt_tokens
-        deltas["tokens_out"] += event.completion_tokens
-        deltas["cost_usd"] += event.cost_usd
+        if event.cached:  # answered from the cassette: nothing was spent
+            deltas["cached_calls"] += 1
+        else:
+            deltas["tokens_in"] += event.prompt_tokens
+            deltas["tokens_out"] += event.completion_tokens
+            deltas["cost_usd"] += event.cost_usd
     elif isinstance(event, ev.TimepointFailed):
         deltas["llm_calls"] += event.llm_calls
         deltas["tokens_in"] += event.prompt_tokens

@@ -195,6 +195,31 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, seq)
     );
     """,
+    # 2: real models: cassettes (content-addressed answers), cached calls, budgets
+    """
+    ALTER TABLE llm_calls ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN cached_calls INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN budget_json TEXT;
+    CREATE INDEX llm_calls_by_hash ON llm_calls (request_hash);
+    CREATE TABLE cassette (
+        request_hash TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        action TEXT NOT NULL,
+        response_text TEXT NOT NULL,
+        parsed_json TEXT,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        latency_ms REAL NOT NULL,
+        created_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE cassette_runs (
+        run_id TEXT PRIMARY KEY,
+        descriptor_json TEXT NOT NULL,
+        imported_at TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,12 +13,13 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from ..llm.cassette import CassetteEntry
 from ..model import events as ev
 from ..model.common import RunStatus, TemporalMode
 from ..model.run import RunCounts, RunSummary
@@ -36,6 +37,11 @@ COUNTERS = (
     "tokens_in",
     "tokens_out",
     "cost_usd",
+    "cached_calls",
+)
+_CASSETTE_COLUMNS = (
+    "request_hash, provider, model, action, response_text, parsed_json, prompt_tokens, "
+    "completion_tokens, cost_usd, latency_ms"
 )
 
 
@@ -144,13 +150,16 @@ class Store:
         return int(row[0]) if row else 0
 
     # ------------------------------------------------------------------ writing
-    async def append(self, events: Sequence[ev.EventBase]) -> None:
-        """Append events and update the tables they change, all in one transaction.
+    async def append(
+        self, events: Sequence[ev.EventBase], cassette: Sequence[CassetteEntry] = ()
+    ) -> None:
+        """Append events and update the tables they change, all in one transaction; cassette
+        entries recorded while making those events are written in the same transaction.
 
         Events that are not persisted (streamed chunks) are skipped.
         """
         persisted = [e for e in events if e.PERSIST]
-        if not persisted:
+        if not persisted and not cassette:
             return
         run_rows: list[tuple[str, tuple[Any, ...]]] = []
         groups: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
@@ -184,6 +193,12 @@ class Store:
             try:
                 for sql, params in run_rows:
                     await conn.execute(sql, params)
+                if cassette:
+                    await conn.executemany(
+                        f"INSERT OR IGNORE INTO cassette ({_CASSETTE_COLUMNS}, created_at) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        [_cassette_row(c) for c in cassette],
+                    )
                 await conn.executemany(
                     "INSERT INTO events (run_id, seq, type, branch_id, sim_time, payload) "
                     "VALUES (?,?,?,?,?,?)",
@@ -204,6 +219,80 @@ class Store:
                 raise
         except sqlite3.Error as exc:
             raise _explain(exc, self.path) from exc
+
+    async def import_cassette(
+        self, runs: Sequence[dict[str, Any]], entries: Sequence[CassetteEntry]
+    ) -> int:
+        """Add a cassette file's entries and run descriptions; return how many entries were new."""
+        now = datetime.now(UTC).isoformat()
+        conn = self._conn
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                async with conn.execute("SELECT COUNT(*) FROM cassette") as cursor:
+                    before = (await cursor.fetchone() or (0,))[0]
+                await conn.executemany(
+                    f"INSERT OR IGNORE INTO cassette ({_CASSETTE_COLUMNS}, created_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [_cassette_row(c) for c in entries],
+                )
+                await conn.executemany(
+                    "INSERT OR REPLACE INTO cassette_runs (run_id, descriptor_json, imported_at) "
+                    "VALUES (?,?,?)",
+                    [(r["run_id"], json.dumps(r, separators=(",", ":")), now) for r in runs],
+                )
+                async with conn.execute("SELECT COUNT(*) FROM cassette") as cursor:
+                    after = (await cursor.fetchone() or (0,))[0]
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _explain(exc, self.path) from exc
+        return int(after) - int(before)
+
+    # ------------------------------------------------------------------ cassettes
+    async def cassette_get(self, request_hash: str) -> CassetteEntry | None:
+        rows = await self._all(
+            f"SELECT {_CASSETTE_COLUMNS} FROM cassette WHERE request_hash = ?", (request_hash,)
+        )
+        return _cassette_entry(rows[0]) if rows else None
+
+    async def cassette_for_run(self, run_id: str) -> list[CassetteEntry]:
+        """The recorded answers a run used (in the order it first asked for them)."""
+        rows = await self._all(
+            f"SELECT {', '.join('c.' + c.strip() for c in _CASSETTE_COLUMNS.split(','))} "
+            "FROM cassette c JOIN (SELECT request_hash, MIN(seq) AS first FROM llm_calls "
+            "WHERE run_id = ? GROUP BY request_hash) l ON l.request_hash = c.request_hash "
+            "ORDER BY l.first",
+            (run_id,),
+        )
+        return [_cassette_entry(r) for r in rows]
+
+    async def cassette_count(self) -> int:
+        rows = await self._all("SELECT COUNT(*) AS n FROM cassette")
+        return int(rows[0]["n"])
+
+    async def run_descriptor(self, run_id: str) -> dict[str, Any]:
+        """What a replay needs to know about a recorded run: its ``RunStarted`` event, from this
+        database's runs or from an imported cassette. ``run_id`` may be a unique prefix."""
+        try:
+            full = await self.resolve_run_id(run_id)
+        except UnknownRunError:
+            rows = await self._all(
+                "SELECT descriptor_json FROM cassette_runs WHERE substr(run_id, 1, ?) = ? "
+                "ORDER BY run_id LIMIT 2",
+                (len(run_id), run_id),
+            )
+            if len(rows) == 1:
+                return json.loads(rows[0]["descriptor_json"])
+            raise
+        rows = await self._all(
+            "SELECT payload FROM events WHERE run_id = ? AND type = 'run_started'", (full,)
+        )
+        if not rows:
+            raise UnknownRunError(f"the run {full} has no recorded start in {self.path}")
+        return json.loads(rows[0]["payload"])
 
     # ------------------------------------------------------------------ reading
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
@@ -300,6 +389,37 @@ class Store:
             raise ValueError(f"unknown table {name}")
         rows = await self._all(f"SELECT COUNT(*) AS n FROM {name} WHERE run_id = ?", (run_id,))
         return int(rows[0]["n"])
+
+
+def _cassette_row(c: CassetteEntry) -> tuple[Any, ...]:
+    return (
+        c.request_hash,
+        c.provider,
+        c.model,
+        c.action,
+        c.response_text,
+        c.parsed_json,
+        c.prompt_tokens,
+        c.completion_tokens,
+        c.cost_usd,
+        c.latency_ms,
+        datetime.now(UTC).isoformat(),
+    )
+
+
+def _cassette_entry(row: sqlite3.Row) -> CassetteEntry:
+    return CassetteEntry(
+        request_hash=row["request_hash"],
+        provider=row["provider"],
+        model=row["model"],
+        action=row["action"],
+        response_text=row["response_text"],
+        parsed_json=row["parsed_json"],
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        cost_usd=row["cost_usd"],
+        latency_ms=row["latency_ms"],
+    )
 
 
 _TABLES = frozenset(

@@ -1,0 +1,169 @@
+"""Cassettes: every answered call, recorded content-addressed.
+
+The key is the request hash (provider, model, action, rendered messages, sampling parameters);
+the entry is the answer (raw text and the validated JSON), its usage, cost and latency. The
+gateway asks the cassette before it calls a provider, so a run that shares a prefix with a
+recorded one re-uses those answers for free, and ``--replay`` re-renders a recorded run with no
+network at all (:class:`ReplayProvider` refuses every call the cassette cannot answer).
+
+New entries are buffered here and written by the store, in the transaction that commits the
+events of the same timepoint (the store is the only writer). A cassette file is JSON: the
+recorded runs' descriptions (what a replay needs) and the entries; it holds no API key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .protocol import LLMRequest, LLMResponse, ProviderError, StreamChunk, StreamEnd
+
+FORMAT = "timeloom-cassette"
+VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CassetteEntry:
+    request_hash: str
+    provider: str
+    model: str
+    action: str
+    response_text: str
+    parsed_json: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_ms: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CassetteEntry:
+        return cls(
+            request_hash=str(data["request_hash"]),
+            provider=str(data["provider"]),
+            model=str(data["model"]),
+            action=str(data["action"]),
+            response_text=str(data["response_text"]),
+            parsed_json=None if data.get("parsed_json") is None else str(data["parsed_json"]),
+            prompt_tokens=int(data["prompt_tokens"]),
+            completion_tokens=int(data["completion_tokens"]),
+            cost_usd=float(data["cost_usd"]),
+            latency_ms=float(data["latency_ms"]),
+        )
+
+
+Loader = Callable[[str], Awaitable[CassetteEntry | None]]
+
+
+class Cassette:
+    """Lookups go to ``loader`` (the store); new entries wait in memory until drained."""
+
+    def __init__(self, loader: Loader | None = None, *, record: bool = True) -> None:
+        self._loader = loader
+        self.record = record
+        self._new: dict[str, CassetteEntry] = {}
+        self._pending: list[CassetteEntry] = []
+        self.hits = 0
+
+    async def get(self, request_hash: str) -> CassetteEntry | None:
+        entry = self._new.get(request_hash)
+        if entry is None and self._loader is not None:
+            entry = await self._loader(request_hash)
+        if entry is not None:
+            self.hits += 1
+        return entry
+
+    def put(self, entry: CassetteEntry) -> None:
+        if not self.record or entry.request_hash in self._new:
+            return
+        self._new[entry.request_hash] = entry
+        self._pending.append(entry)
+
+    def drain(self) -> list[CassetteEntry]:
+        """The entries not yet written; the caller writes them."""
+        out, self._pending = self._pending, []
+        return out
+
+
+class ReplayProvider:
+    """Stands in for a recorded run's provider: same name and model (so request hashes match),
+    no network. Anything the cassette cannot answer fails, and the failure is recorded."""
+
+    cacheable = True
+    local = True  # nothing it does costs anything
+
+    def __init__(self, name: str, model: str) -> None:
+        self.name = name
+        self.model = model
+
+    def _missing(self, request: LLMRequest) -> ProviderError:
+        return ProviderError(
+            f"replay: the cassette has no answer for this {request.action.value} call "
+            "(the run asked for something the recorded run did not)",
+            retryable=False,
+        )
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        raise self._missing(request)
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[StreamChunk | StreamEnd]:
+        raise self._missing(request)
+        yield  # pragma: no cover - makes this an async generator
+
+
+class CassetteFileError(Exception):
+    """A cassette file that cannot be read or written, in one sentence."""
+
+
+def write_file(path: Path, runs: list[dict[str, Any]], entries: list[CassetteEntry]) -> None:
+    """Write a cassette file atomically; never over an existing file."""
+    if path.exists():
+        raise CassetteFileError(f"{path} already exists; choose another name or remove it first")
+    data = {
+        "format": FORMAT,
+        "version": VERSION,
+        "runs": runs,
+        "entries": [e.to_json() for e in entries],
+    }
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise CassetteFileError(f"the folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CassetteFileError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def read_file(path: Path) -> tuple[list[dict[str, Any]], list[CassetteEntry]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CassetteFileError(f"there is no file {path}") from None
+    except OSError as exc:
+        raise CassetteFileError(f"cannot read {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise CassetteFileError(f"{path} is not a cassette file (not valid JSON)") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CassetteFileError(f"{path} is not a timeloom cassette file")
+    if data.get("version") != VERSION:
+        raise CassetteFileError(
+            f"{path} is a cassette of version {data.get('version')!r}; this timeloom reads "
+            f"version {VERSION}"
+        )
+    try:
+        entries = [CassetteEntry.from_json(e) for e in data.get("entries", [])]
+        runs = [dict(r) for r in data.get("runs", [])]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CassetteFileError(f"{path} has a damaged entry ({exc})") from exc
+    return runs, entries
