@@ -113,6 +113,17 @@ class TurnInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryInfo:
+    query_id: str
+    entity_id: str
+    timepoint_id: str | None
+    question: str
+    answer: str
+    references: tuple[str, ...]
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class KnowledgeInfo:
     information: str
     kind: str
@@ -146,6 +157,7 @@ class RunView:
     _turns: dict[str, list[TurnInfo]] = field(default_factory=dict)
     _knowledge: dict[str, list[KnowledgeInfo]] = field(default_factory=dict)
     _relations: dict[str, list[RelationInfo]] = field(default_factory=dict)
+    _queries: dict[str, list[QueryInfo]] = field(default_factory=dict)
     _dialog_tp: dict[str, str] = field(default_factory=dict)
     _store: Store | None = None
 
@@ -193,6 +205,13 @@ class RunView:
 
     def turns(self, timepoint_id: str) -> list[TurnInfo]:
         return list(self._turns.get(timepoint_id, []))
+
+    def queries(self, timepoint_id: str | None) -> list[QueryInfo]:
+        """The questions put to entities about this moment, in the order they were asked."""
+        return list(self._queries.get(timepoint_id or "", []))
+
+    def add_query(self, query: QueryInfo) -> None:
+        self._queries.setdefault(query.timepoint_id or "", []).append(query)
 
     def turn(self, dialog_id: str, turn_index: int) -> TurnInfo | None:
         """One turn of a live run, by its dialog and index."""
@@ -362,6 +381,13 @@ class RunView:
             turns[i] = replace(turns[i], content=turns[i].content + e.text)
         return frozenset({"turns"})
 
+    def _on_dialog_stream_reset(self, e: ev.DialogStreamReset) -> frozenset[str]:
+        """A retried call: what was streamed for the turn so far is void."""
+        turns, i = self._turn_slot(e.dialog_id, e.turn_index)
+        if i is not None:
+            turns[i] = replace(turns[i], content="")
+        return frozenset({"turns"})
+
     def _on_dialog_turn_finished(self, e: ev.DialogTurnFinished) -> frozenset[str]:
         t = e.turn
         turns, i = self._turn_slot(t.dialog_id, t.turn_index)
@@ -495,7 +521,7 @@ class RunView:
             ),
             _store=store,
         )
-        for row in await store._all(
+        for row in await store.rows(
             "SELECT entity_id, profile_json FROM entities WHERE run_id = ? ORDER BY rowid",
             (run_id,),
         ):
@@ -510,7 +536,7 @@ class RunView:
                 p["archetype"],
                 p["source"],
             )
-        for row in await store._all(
+        for row in await store.rows(
             "SELECT * FROM timepoints WHERE run_id = ? ORDER BY branch_id, idx", (run_id,)
         ):
             view._tp_index[row["timepoint_id"]] = len(view.timepoints)
@@ -530,7 +556,7 @@ class RunView:
                     row["causal_parent"],
                 )
             )
-        for row in await store._all(
+        for row in await store.rows(
             "SELECT entity_id, timepoint_id, resolution, context_json, biology_json, "
             "behavior_json, cognitive_json, cause FROM entity_states WHERE run_id = ? "
             "ORDER BY seq",
@@ -552,7 +578,7 @@ class RunView:
             )
         for states in view._states.values():
             states.sort(key=lambda s: s.timepoint_index)
-        for row in await store._all(
+        for row in await store.rows(
             "SELECT a, b, timepoint_id, trust, alignment, shared_json, interaction_count "
             "FROM relationships WHERE run_id = ? ORDER BY seq",
             (run_id,),
@@ -578,13 +604,29 @@ class RunView:
         if not missing or self._store is None:
             return
         marks = ",".join("?" * len(missing))
-        rows = await self._store._all(
+        rows = await self._store.rows(
             "SELECT * FROM dialog_turns WHERE run_id = ? AND timepoint_id IN "
             f"({marks}) ORDER BY seq",
             (self.run.run_id, *missing),
         )
         for tp in missing:
             self._turns[tp] = []
+        for row in await self._store.rows(
+            "SELECT * FROM queries WHERE run_id = ? AND timepoint_id IN "
+            f"({marks}) ORDER BY asked_at, query_id",
+            (self.run.run_id, *missing),
+        ):
+            self.add_query(
+                QueryInfo(
+                    row["query_id"],
+                    row["entity_id"],
+                    row["timepoint_id"],
+                    row["question"],
+                    row["answer"],
+                    tuple(json.loads(row["knowledge_refs_json"])),
+                    row["status"],
+                )
+            )
         for row in rows:
             self._turns[row["timepoint_id"]].append(
                 TurnInfo(
@@ -606,7 +648,7 @@ class RunView:
         """Fetch one entity's exposure events from the store (replay only)."""
         if entity_id in self._knowledge or self._store is None:
             return
-        rows = await self._store._all(
+        rows = await self._store.rows(
             "SELECT information, kind, source, timepoint_id, confidence, category, seq FROM "
             "exposure_events WHERE run_id = ? AND entity_id = ? ORDER BY seq",
             (self.run.run_id, entity_id),

@@ -145,3 +145,16 @@ def test_a_failed_run_exits_1(tmp_path: Path, monkeypatch, capsys) -> None:
 def test_no_arguments_prints_help(capsys) -> None:
     assert main([]) == 0
     assert "run" in capsys.readouterr().out
+
+
+def test_explorer_commands_reject_bad_input_before_opening(tmp_path: Path) -> None:
+    out = cli("open", "nope", "--db", str(tmp_path / "o.db"))
+    assert out.returncode == 2 and "there is no run 'nope'" in out.stderr
+    out = cli("demo", "no_such_scenario", "--db", str(tmp_path / "o.db"))
+    assert out.returncode == 2 and "no bundled scenario is called" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_without_a_terminal_run_stays_headless(tmp_path: Path) -> None:
+    out = cli("run", "lighthouse_night", "--db", str(tmp_path / "h.db"))
+    assert out.returncode == 0 and out.stdout.startswith("run ")

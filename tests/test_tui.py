@@ -266,3 +266,48 @@ async def test_the_palette_offers_what_the_screen_can_do(db: Path) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "CommandPalette"
+
+
+async def test_asking_an_entity_round_trips_and_is_stored(db: Path) -> None:
+    from tui.widgets.dialog import QueryView
+    from tui.widgets.querybar import QueryBar
+
+    seen: list = []
+    app = make_app(db, start=StartReplay("run-harbor"))
+    async with app.run_test(size=(160, 44), message_hook=seen.append) as pilot:
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, RunScreen)
+                and app.screen.dialog_shown[-1:] == (app.screen.selected_tp,)
+            ),
+        )
+        screen = app.screen
+        await pilot.press("slash")
+        bar = screen.query_one(QueryBar)
+        assert app.focused is bar and bar.value.startswith("@")
+        bar.value = "no at sign here"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("start with @" in n.message for n in app._notifications)
+        bar.value = "@ruth what do you know about the arbitration deadline?"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "QueryDone" in names(seen))
+        await pilot.pause()
+        views = screen.query(QueryView)
+        assert len(views) == 1
+        assert bar.history[-1].startswith("@ruth") and bar.value == ""
+        await pilot.press("up")
+        assert bar.value.startswith("@ruth what do you know")
+    # The query is stored with the run and shown again when the run is reopened.
+    again = make_app(db, start=StartReplay("run-harbor"))
+    async with again.run_test(size=(160, 44)) as pilot:
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(again.screen, RunScreen)
+                and again.screen.dialog_shown[-1:] == (again.screen.selected_tp,)
+            ),
+        )
+        await settle(pilot)
+        assert len(again.screen.query(QueryView)) == 1

@@ -12,7 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from .bridge import EngineBridge, EventSource
+from .bridge import EngineBridge, EventSource, OfflineRun, SimulationFactory
 from .commands import RunsAndScenarios, ScreenActions, Themes
 from .screens.home import HomeScreen
 from .screens.modals import ErrorScreen, HelpScreen
@@ -36,6 +36,7 @@ class StartLive:
     scenario: str
     seed: int | None = None
     source: EventSource | None = None
+    factory: SimulationFactory | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class TimeloomApp(App[None]):
         self.settings = settings
         self.start = start
         self.clock = clock
-        self.bridge = EngineBridge(self, settings.db_path, pace=settings.pace)
+        self.bridge = EngineBridge(self, settings.db_path)
         self.timeloom_themes: list[str] = []
         self.known_scenarios: list[str] = []
         self.known_runs: list[tuple[str, str]] = []
@@ -85,13 +86,12 @@ class TimeloomApp(App[None]):
             self.set_keymap(dict(self.settings.keymap))
         self.push_screen(HomeScreen())
         if isinstance(self.start, StartLive):
+            start = self.start
+            factory = start.factory
+            if factory is None and start.source is None:
+                factory = OfflineRun(start.scenario, start.seed, self.settings.pace)
             self.push_screen(
-                RunScreen(
-                    "live",
-                    scenario=self.start.scenario,
-                    seed=self.start.seed,
-                    source=self.start.source,
-                )
+                RunScreen("live", scenario=start.scenario, factory=factory, source=start.source)
             )
         elif isinstance(self.start, StartReplay):
             self.push_screen(RunScreen("replay", run_id=self.start.run_id))
@@ -123,7 +123,11 @@ class TimeloomApp(App[None]):
             if self.bridge.control is not None:
                 self.bridge.control.stop("another run was launched")
             self.pop_screen()
-        self.push_screen(RunScreen("live", scenario=scenario, seed=seed))
+        self.push_screen(
+            RunScreen(
+                "live", scenario=scenario, factory=OfflineRun(scenario, seed, self.settings.pace)
+            )
+        )
 
     def show_error(self, text: str, *, fatal: bool = False) -> None:
         if fatal:

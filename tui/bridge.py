@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.message_pump import MessagePump
 
 from engine.model import events as ev
-from engine.runview import RunView
+from engine.runview import QueryInfo, RunView
 from engine.scenario import ScenarioError, bundled_templates, load_scenario
 from engine.store import Store, StoreError
 
@@ -25,6 +26,7 @@ from .messages import (
     EngineEvents,
     KnowledgeLoaded,
     LiveRunEnded,
+    QueryDone,
     RunOpened,
     RunRow,
     RunsLoaded,
@@ -36,20 +38,49 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from engine.llm.offline import OfflineProvider
-    from engine.simulation import RunControl
+    from engine.simulation import RunControl, Simulation
 
 FLUSH_SECONDS = 1 / 15
 EventSource = Callable[[], AsyncIterator[ev.EventBase]]
 
 
+class SimulationFactory(Protocol):
+    """Builds the simulation a live screen watches, and releases what it opened afterwards."""
+
+    async def __call__(self, store: Store, control: RunControl) -> Simulation: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass
+class OfflineRun:
+    """A bundled scenario or scenario file on the offline provider, at a readable pace."""
+
+    scenario: str
+    seed: int | None = None
+    pace: float | None = None
+    provider: OfflineProvider | None = None
+
+    async def __call__(self, store: Store, control: RunControl) -> Simulation:
+        from engine.llm.offline import OfflineProvider
+        from engine.simulation import Simulation
+
+        loaded = load_scenario(self.scenario)
+        seed = loaded.scenario.seed if self.seed is None else self.seed
+        self.provider = OfflineProvider(seed, chars_per_second=self.pace)
+        return Simulation(loaded, provider=self.provider, store=store, seed=seed, control=control)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the offline provider holds no connection."""
+
+
 class EngineBridge:
-    def __init__(self, app: App[Any], db_path: Path, *, pace: float | None = None) -> None:
+    def __init__(self, app: App[Any], db_path: Path) -> None:
         self.app = app
         self.db_path = db_path
-        self.pace = pace
         self.store: Store | None = None
         self.control: RunControl | None = None  # the live run's, once one starts
-        self.provider: OfflineProvider | None = None
+        self.factory: SimulationFactory | None = None
         self._pending: list[ev.EventBase] = []
         self._target: MessagePump | None = None
         self._timer: Any = None
@@ -159,55 +190,96 @@ class EngineBridge:
 
         self._work(work(), f"load-knowledge-{entity_id}")
 
+    # ------------------------------------------------------------------ queries
+    def ask(
+        self,
+        target: MessagePump,
+        view: RunView,
+        entity_id: str,
+        timepoint_id: str | None,
+        question: str,
+    ) -> None:
+        """Ask an entity about a moment; the answer comes back as :class:`QueryDone`."""
+
+        async def work() -> None:
+            from engine.llm.offline import OfflineProvider
+            from engine.query.answer import QueryFailed, answer_query
+
+            try:
+                store = await self._store()
+                result = await answer_query(
+                    store,
+                    OfflineProvider(view.run.seed),
+                    view.run.run_id,
+                    entity_id,
+                    timepoint_id,
+                    question,
+                )
+            except (QueryFailed, StoreError) as exc:
+                target.post_message(BridgeError(str(exc)))
+                return
+            view.add_query(
+                QueryInfo(
+                    result.query_id,
+                    result.entity_id,
+                    result.timepoint_id,
+                    result.question,
+                    result.answer,
+                    result.references,
+                    result.status,
+                )
+            )
+            target.post_message(
+                QueryDone(entity_id, question, result.answer, timepoint_id, result.references)
+            )
+
+        self._work(work(), f"query-{entity_id}")
+
     # ------------------------------------------------------------------ live
     def start_run(
         self,
         target: MessagePump,
-        scenario: str,
+        factory: SimulationFactory | None = None,
         *,
-        seed: int | None = None,
         source: EventSource | None = None,
+        name: str = "run",
     ) -> None:
-        """Run a scenario live (or replay a scripted event source, for tests and demos)."""
+        """Run a simulation live (or replay a scripted event source, for tests and demos)."""
         # The simulation machinery is imported on first use: browsing stored runs never needs it.
+        from engine.llm.factory import ProviderSetupError
         from engine.simulation import RunControl, UnsupportedScenario
 
         self.control = RunControl()
+        self.factory = factory
         self._target = target
         self._timer = self.app.set_interval(FLUSH_SECONDS, self._flush, name="bridge-flush")
 
         async def work() -> None:
             status, run_id = "failed", None
             try:
-                events = source() if source is not None else await self._simulation(scenario, seed)
+                if source is not None:
+                    events = source()
+                else:
+                    assert factory is not None and self.control is not None
+                    sim = await factory(await self._store(), self.control)
+                    events = sim.events()
                 async for event in events:
                     if isinstance(event, ev.RunStarted):
                         run_id = self.live_run_id = event.run_id
                     elif isinstance(event, ev.RunFinished):
                         status = event.status.value
                     self._pending.append(event)
-            except (ScenarioError, UnsupportedScenario, StoreError) as exc:
+            except (ScenarioError, UnsupportedScenario, StoreError, ProviderSetupError) as exc:
                 target.post_message(BridgeError(str(exc)))
             finally:
                 self._flush()
                 if self._timer is not None:
                     self._timer.stop()
+                if factory is not None:
+                    await factory.aclose()
                 target.post_message(LiveRunEnded(run_id, status))
 
-        self._work(work(), f"live-{scenario}", group="engine")
-
-    async def _simulation(self, scenario: str, seed: int | None) -> AsyncIterator[ev.EventBase]:
-        from engine.llm.offline import OfflineProvider
-        from engine.simulation import Simulation
-
-        loaded = load_scenario(scenario)
-        store = await self._store()
-        seed = loaded.scenario.seed if seed is None else seed
-        self.provider = OfflineProvider(seed, chars_per_second=self.pace)
-        sim = Simulation(
-            loaded, provider=self.provider, store=store, seed=seed, control=self.control
-        )
-        return sim.events()
+        self._work(work(), f"live-{name}", group="engine")
 
     def _flush(self) -> None:
         if self._pending and self._target is not None:
@@ -215,13 +287,13 @@ class EngineBridge:
             self._target.post_message(EngineEvents(batch))
 
     def set_pace(self, factor: float) -> float | None:
-        """Make offline text arrive faster (factor > 1) or slower; return the new pace."""
-        if self.provider is None or not self.provider.chars_per_second:
+        """Make offline text arrive faster (factor > 1) or slower; return the new pace, or None
+        when the run is not paced (a real model, or full speed)."""
+        provider = getattr(self.factory, "provider", None)
+        if provider is None or not getattr(provider, "chars_per_second", None):
             return None
-        self.provider.chars_per_second = max(
-            5.0, min(2000.0, self.provider.chars_per_second * factor)
-        )
-        return self.provider.chars_per_second
+        provider.chars_per_second = max(5.0, min(5000.0, provider.chars_per_second * factor))
+        return provider.chars_per_second
 
 
 def monotonic() -> float:

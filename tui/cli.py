@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEMO_SCENARIO = "vintners_council"
 
 
 class UsageError(Exception):
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--headless",
         action="store_true",
-        help="run without the interface (the only mode in this version)",
+        help="run without the explorer (the default when not on a terminal, or with --json)",
     )
     run.add_argument("--json", action="store_true", help="print one JSON object when done")
     _provider_flags(run)
@@ -113,6 +114,31 @@ def _parser() -> argparse.ArgumentParser:
     templates.add_argument("--json", action="store_true", help="print JSON")
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
+
+    demo = sub.add_parser(
+        "demo",
+        parents=[db],
+        help="open the explorer on a bundled scenario playing live (offline, no key)",
+        description="Open the explorer and play a scenario live on the offline provider, at a "
+        "readable pace (+ and - change it).",
+    )
+    demo.add_argument(
+        "scenario",
+        metavar="SCENARIO",
+        nargs="?",
+        default=DEMO_SCENARIO,
+        help=f"a bundled name or a scenario file (default: {DEMO_SCENARIO})",
+    )
+    demo.add_argument("--seed", type=int, help="random seed (default: the scenario's own)")
+    demo.add_argument(
+        "--pace",
+        type=_positive_float,
+        metavar="CPS",
+        help="dialog characters a second (default: the config's, 40)",
+    )
+
+    open_ = sub.add_parser("open", parents=[db], help="open a stored run in the explorer")
+    open_.add_argument("run_id", metavar="RUN_ID", help="a run id or a unique prefix of one")
     return parser
 
 
@@ -272,6 +298,17 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         else:
             print(f"estimate for {loaded.scenario.name}: {estimate.text()}")
         return EXIT_OK
+    if _interactive(args):
+        from engine.simulation import SUPPORTED_MODES
+
+        if loaded.scenario.mode not in SUPPORTED_MODES:
+            raise UsageError(
+                f"{loaded.scenario.name} uses {loaded.scenario.mode.value} mode, "
+                "which this version cannot run yet (it runs forward scenarios)"
+            )
+        return EXIT_TUI, _ConfiguredRun(
+            loaded, seed, settings, registry, prefer, training_safe, budget, config, args.no_cache
+        )
     opened = await _open_provider(settings, registry, seed, prefer, training_safe)
     err = _console(stderr=True)
     store = None
@@ -311,6 +348,106 @@ async def _cmd_run(args: argparse.Namespace) -> int:
             await store.close()
         await opened.aclose()
     return _report(summary, loaded.warnings, db, args.json, estimate)
+
+
+EXIT_TUI = -1  # a command that hands over to the explorer returns (EXIT_TUI, what to open)
+
+
+def _interactive(args: argparse.Namespace) -> bool:
+    """Open the explorer for a run when a person is at a terminal and did not ask otherwise."""
+    if getattr(args, "headless", False) or getattr(args, "json", False):
+        return False
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+class _ConfiguredRun:
+    """A simulation built from the command line and the config, for the explorer to watch."""
+
+    def __init__(
+        self,
+        loaded: Any,
+        seed: int,
+        settings: Any,
+        registry: Any,
+        prefer: Any,
+        training_safe: bool,
+        budget: Any,
+        config: Any,
+        no_cache: bool,
+    ) -> None:
+        self.loaded, self.seed, self.settings = loaded, seed, settings
+        self.registry, self.prefer, self.training_safe = registry, prefer, training_safe
+        self.budget, self.config, self.no_cache = budget, config, no_cache
+        self.provider: Any = None
+        self._opened: Any = None
+
+    async def __call__(self, store: Any, control: Any) -> Any:
+        from engine.llm.factory import open_provider
+        from engine.llm.offline import OfflineProvider
+        from engine.simulation import Simulation
+
+        if self.settings is None:  # offline: paced for reading, like the demo
+            self.provider = OfflineProvider(self.seed, chars_per_second=self.config.ui.pace)
+            router = None
+        else:
+            self._opened = await open_provider(
+                self.settings,
+                self.registry,
+                seed=self.seed,
+                prefer=self.prefer,
+                training_safe=self.training_safe,
+            )
+            self.provider, router = self._opened.provider, self._opened.router
+        return Simulation(
+            self.loaded,
+            provider=self.provider,
+            store=store,
+            seed=self.seed,
+            control=control,
+            budget=self.budget,
+            router=router,
+            cache=self.config.provider.cache and not self.no_cache,
+            retry=_retry(self.settings),
+        )
+
+    async def aclose(self) -> None:
+        if self._opened is not None:
+            await self._opened.aclose()
+
+
+def _ui_settings(args: argparse.Namespace) -> Any:
+    from engine.config import config_path
+    from tui.app import UISettings
+
+    ui = _config().ui
+    return UISettings(
+        db_path=_db_path(args),
+        theme=ui.theme,
+        keymap=dict(ui.keymap),
+        pace=getattr(args, "pace", None) or ui.pace,
+        user_theme_dir=config_path().parent / "themes",
+    )
+
+
+def _explore(args: argparse.Namespace, start: Any = None) -> int:
+    """Open the explorer (Textual is imported only here)."""
+    from tui.app import TimeloomApp
+
+    app = TimeloomApp(_ui_settings(args), start=start)
+    app.run()
+    return app.return_code or EXIT_OK
+
+
+async def _check_run(args: argparse.Namespace) -> str:
+    from engine.store import StoreError
+
+    store = await _open_store(args)
+    try:
+        return (await store.get_run(args.run_id)).run_id
+    except StoreError as exc:
+        raise UsageError(str(exc)) from exc
+    finally:
+        await store.close()
 
 
 def _load(name: str) -> Any:
@@ -880,13 +1017,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"timeloom {__version__}")
         return EXIT_OK
-    if args.command is None:
+    if args.command is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
         parser.print_help()
         return EXIT_OK
     try:
         _config()  # a broken config file is reported whatever the command
-        if args.command == "run":
-            code = asyncio.run(_cmd_run(args))
+        if args.command is None:
+            code = _explore(args)
+        elif args.command == "demo":
+            from tui.app import StartLive
+
+            _load(args.scenario)  # a bad scenario is one sentence here, not in the explorer
+            code = _explore(args, StartLive(args.scenario, seed=args.seed))
+        elif args.command == "open":
+            from tui.app import StartReplay
+
+            code = _explore(args, StartReplay(asyncio.run(_check_run(args))))
+        elif args.command == "run":
+            result = asyncio.run(_cmd_run(args))
+            if isinstance(result, tuple):
+                from tui.app import StartLive
+
+                _, factory = result
+                code = _explore(args, StartLive(args.scenario, factory=factory))
+            else:
+                code = result
         elif args.command == "runs":
             code = asyncio.run(_cmd_runs(args))
         elif args.command == "show":

@@ -152,3 +152,21 @@ class ExtractionContext(_Ctx):
     speaker: EntityBrief
     listeners: tuple[EntityBrief, ...]
     known_by_listeners: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class EntityQueryContext(_Ctx):
+    """A question put to one entity about one moment; it answers from what it knew then."""
+
+    scenario: ScenarioBrief
+    timepoint_id: str | None
+    moment: str
+    event_description: str = ""
+    speaker: EntityBrief
+    speaker_description: str = ""
+    personality: tuple[str, ...] = ()
+    voice: VoiceGuide
+    style: SpeakingStyle
+    mood: MoodBrief
+    speaking_mode: SpeakingMode = "speech"
+    knowledge: tuple[KnowledgeRef, ...] = ()
+    question: str = Field(min_length=1)

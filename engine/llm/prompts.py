@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from .contexts import (
     DialogTurnContext,
+    EntityQueryContext,
     ExtractionContext,
     PopulationContext,
     PresenceContext,
@@ -175,12 +176,43 @@ def _extraction(ctx: ExtractionContext) -> tuple[str, str]:
     return system, user
 
 
+def _query(ctx: EntityQueryContext) -> tuple[str, str]:
+    v = ctx.voice
+    voice = f"Sentence length: {v.sentence_length}; formality: {v.formality}."
+    if v.verbal_tics:
+        voice += " Verbal tics: " + "; ".join(v.verbal_tics) + "."
+    if v.never_says:
+        voice += " Never says: " + "; ".join(v.never_says) + "."
+    who = f" {ctx.speaker_description}" if ctx.speaker_description else ""
+    system = (
+        f"You are {ctx.speaker.name}, {ctx.speaker.role}.{who} Someone asks you a question "
+        f"about {ctx.moment}. Answer in character ({', '.join(ctx.personality) or 'plainly'}; "
+        f"{voice}) and only from what you knew at that moment: if you do not know, say so in "
+        f"your own words. Your mood then: {ctx.mood.label}."
+    )
+    knowledge = (
+        "\n".join(
+            f"- {k.information} ({k.kind}{', from ' + k.source if k.source else ''})"
+            for k in ctx.knowledge
+        )
+        or "- nothing specific"
+    )
+    user = (
+        f"{_scenario(ctx.scenario)}\n\nThe moment: {ctx.event_description or ctx.moment}\n\n"
+        f"What you knew then:\n{knowledge}\n\nQuestion: {ctx.question}\n\nGive your answer, "
+        "the knowledge items you drew on (verbatim from the list), your emotional tone and how "
+        "confident you are in [0, 1]."
+    )
+    return system, user
+
+
 _RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
     ActionType.ENTITY_POPULATION: _population,
     ActionType.TIMEPOINT_EVENT: _timepoint,
     ActionType.ENTITY_PRESENCE: _presence,
     ActionType.DIALOG_TURN: _dialog,
     ActionType.KNOWLEDGE_EXTRACTION: _extraction,
+    ActionType.ENTITY_QUERY: _query,
 }
 
 

@@ -29,6 +29,7 @@ class ActionType(StrEnum):
     ENTITY_PRESENCE = "entity_presence"
     DIALOG_TURN = "dialog_turn"
     KNOWLEDGE_EXTRACTION = "knowledge_extraction"
+    ENTITY_QUERY = "entity_query"
     DIALOG_SYNTHESIS = "dialog_synthesis"
     TEMPORAL_REASONING = "temporal_reasoning"
     COUNTERFACTUAL_PREDICTION = "counterfactual_prediction"

@@ -55,10 +55,18 @@ class ExtractionResponse(_Resp):
     items: tuple[KnowledgeItem, ...] = ()
 
 
+class QueryResponse(_Resp):
+    answer: str = Field(min_length=1)
+    knowledge_references: tuple[str, ...] = ()
+    emotional_tone: str = "neutral"
+    confidence: float = Field(0.5, ge=0.0, le=1.0)
+
+
 RESPONSE_MODELS: dict[ActionType, type[BaseModel]] = {
     ActionType.ENTITY_POPULATION: PopulationResponse,
     ActionType.TIMEPOINT_EVENT: TimepointEventResponse,
     ActionType.ENTITY_PRESENCE: PresenceResponse,
     ActionType.DIALOG_TURN: DialogTurnResponse,
     ActionType.KNOWLEDGE_EXTRACTION: ExtractionResponse,
+    ActionType.ENTITY_QUERY: QueryResponse,
 }

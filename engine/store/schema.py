@@ -220,6 +220,30 @@ MIGRATIONS: tuple[str, ...] = (
         imported_at TEXT NOT NULL
     );
     """,
+    # 3: questions people put to entities about a moment of a run, and the answers
+    """
+    CREATE TABLE queries (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        query_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        timepoint_id TEXT,
+        question TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        knowledge_refs_json TEXT NOT NULL,
+        violations_json TEXT NOT NULL,
+        emotional_tone TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        status TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        asked_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, query_id)
+    );
+    CREATE INDEX queries_by_timepoint ON queries (run_id, timepoint_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

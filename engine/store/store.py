@@ -295,6 +295,28 @@ class Store:
         return json.loads(rows[0]["payload"])
 
     # ------------------------------------------------------------------ reading
+    async def record_query(self, row: dict[str, Any]) -> None:
+        """Store one answered query (its own small transaction: queries are not events of the
+        simulation and take no place in its sequence)."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        try:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.execute(
+                    f"INSERT INTO queries ({columns}) VALUES ({marks})", tuple(row.values())
+                )
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _explain(exc, self.path) from exc
+
+    async def rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only query (for read models such as :mod:`engine.runview`)."""
+        return await self._all(sql, params)
+
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         try:
             self._conn.row_factory = sqlite3.Row
@@ -436,5 +458,6 @@ _TABLES = frozenset(
         "relationships",
         "llm_calls",
         "validations",
+        "queries",
     }
 )

@@ -62,11 +62,14 @@ class ErrorScreen(ModalScreen[None]):
     ErrorScreen > Vertical { width: 72; height: auto; border: round $error; background: $surface;
                              padding: 1 2; }
     """
-    BINDINGS = [Binding("q,escape,enter", "app.quit", "Quit", id="error.quit")]
+    BINDINGS = [Binding("q,escape,enter", "leave", "Quit", id="error.quit")]
 
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+    def action_leave(self) -> None:
+        self.app.exit(return_code=2)  # the explorer could not do what it was asked
 
     def compose(self) -> ComposeResult:
         with Vertical():

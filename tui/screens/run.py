@@ -138,14 +138,14 @@ class RunScreen(Screen[None]):
         *,
         run_id: str | None = None,
         scenario: str | None = None,
-        seed: int | None = None,
+        factory: Any = None,
         source: Any = None,
     ) -> None:
         super().__init__()
         self.mode = mode
         self.run_id = run_id
         self.scenario = scenario
-        self.seed = seed
+        self.factory = factory
         self.source = source
         self.view: RunView | None = None
         self.selected_tp: str | None = None
@@ -176,7 +176,7 @@ class RunScreen(Screen[None]):
         bridge = self.app.bridge  # type: ignore[attr-defined]
         if self.mode == "live":
             self.started = self.app.clock()  # type: ignore[attr-defined]
-            bridge.start_run(self, self.scenario or "", seed=self.seed, source=self.source)
+            bridge.start_run(self, self.factory, source=self.source, name=self.scenario or "run")
             self.set_interval(1.0, self._refresh_status, name="status-clock")
             self.set_interval(0.3, self._refresh_inspector_if_stale, name="inspector-refresh")
         else:
@@ -272,6 +272,8 @@ class RunScreen(Screen[None]):
             changed |= self.view.apply(event)
             if isinstance(event, ev.EntityCreated):
                 self.query_one(QueryBar).entities[event.profile.entity_id] = event.profile.name
+            elif isinstance(event, ev.BudgetWarning):
+                self.notify(event.message, title="Budget", severity="warning", timeout=6)
             if not self.follow:
                 continue
             if isinstance(event, ev.TimepointCreated):
@@ -285,6 +287,10 @@ class RunScreen(Screen[None]):
                     and turn.timepoint_id in pane.window
                 ):
                     await pane.add_turn(turn, self.name_of, self.colour_of)
+            elif isinstance(event, ev.DialogStreamReset):
+                widget = pane.turn_views.get((event.dialog_id, event.turn_index))
+                if widget is not None:
+                    widget.reset()
             elif isinstance(event, ev.DialogTokens):
                 widget = pane.turn_views.get((event.dialog_id, event.turn_index))
                 if widget is not None:
@@ -516,7 +522,11 @@ class RunScreen(Screen[None]):
     def action_pace(self, factor: float) -> None:
         pace = self.app.bridge.set_pace(factor)  # type: ignore[attr-defined]
         if pace is None:
-            self.notify("this run streams at full speed", severity="warning", timeout=2)
+            self.notify(
+                "only offline runs are paced; this one streams as fast as its answers arrive",
+                severity="warning",
+                timeout=3,
+            )
         else:
             self.notify(f"dialog pace {pace:.0f} characters a second", timeout=2)
 

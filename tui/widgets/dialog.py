@@ -111,6 +111,11 @@ class TurnView(Static):
         self.turn = replace(self.turn, content=self.turn.content + text)
         self.dirty = True
 
+    def reset(self) -> None:
+        """Forget the streamed text (the call is being retried)."""
+        self.turn = replace(self.turn, content="")
+        self.dirty = True
+
     def flush(self) -> None:
         if self.dirty:
             self.dirty = False
@@ -204,6 +209,16 @@ class DialogPane(VerticalScroll, can_focus=True):
             for turn in view.turns(tp_id):
                 widget = self._turn_widget(turn, names, colours)
                 widgets.append(widget)
+            for query in view.queries(tp_id):
+                widgets.append(
+                    QueryView(
+                        names(query.entity_id),
+                        colours(query.entity_id),
+                        query.question,
+                        query.answer,
+                        query.references,
+                    )
+                )
         await self.mount_all(widgets)  # type: ignore[arg-type]
 
     def _turn_widget(self, turn: TurnInfo, names: Namer, colours: Namer) -> TurnView:

@@ -40,6 +40,7 @@ class DialogBank(_Data):
     behavior: tuple[str, ...]
     environment: tuple[str, ...]
     collective: tuple[str, ...]
+    answer: dict[Literal["known", "also", "unknown", "source"], tuple[str, ...]]
 
 
 class EventBank(_Data):

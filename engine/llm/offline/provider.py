@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from ..protocol import ActionType, LLMRequest, LLMResponse, ProviderError, StreamChunk, StreamEnd
 from ..responses import DialogTurnResponse
+from .answers import generate_answer
 from .dialog import generate_turn
 from .events import generate_event
 from .extraction import generate_extraction
@@ -30,6 +31,7 @@ GENERATORS: dict[ActionType, Generator] = {
     ActionType.ENTITY_PRESENCE: generate_presence,  # type: ignore[dict-item]
     ActionType.DIALOG_TURN: generate_turn,  # type: ignore[dict-item]
     ActionType.KNOWLEDGE_EXTRACTION: generate_extraction,  # type: ignore[dict-item]
+    ActionType.ENTITY_QUERY: generate_answer,  # type: ignore[dict-item]
 }
 
 MODEL_NAME = "offline-composer-1"

@@ -1,0 +1,70 @@
+"""Offline answers to queries: an entity says what it knew at that moment, in its own voice,
+and says plainly when it knew nothing (information conservation, M4)."""
+
+from __future__ import annotations
+
+from random import Random
+
+from ..contexts import EntityQueryContext, KnowledgeRef
+from ..responses import QueryResponse
+from . import text as tx
+from .dialog import _apply_tic, _pick, _shape
+from .library import dialog_bank
+
+TONES = {"known": "forthcoming", "unknown": "guarded"}
+
+
+def relevant_knowledge(ctx: EntityQueryContext) -> list[KnowledgeRef]:
+    """Knowledge items that share words with the question, most relevant first."""
+    asked = set(tx.content_words(ctx.question))
+    scored = []
+    for i, ref in enumerate(ctx.knowledge):
+        words = set(tx.content_words(tx.humanize(ref.information)))
+        if ref.source:
+            words |= set(tx.content_words(ref.source))
+        overlap = len(words & asked)
+        if overlap:
+            scored.append((overlap + ref.confidence * 0.1, -i, ref))
+    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    return [ref for _, _, ref in scored]
+
+
+def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
+    bank = dialog_bank()
+    ban = ctx.voice.never_says
+    used: set[str] = set()
+    found = relevant_knowledge(ctx)[:2]
+    speaker = (ctx.speaker.name, tx.first_name(ctx.speaker.name))
+    parts: list[str] = []
+    refs: list[str] = []
+    for i, ref in enumerate(found):
+        clause = tx.lower_first(
+            tx.strip_end(tx.perspective(tx.humanize(ref.information), speaker, ()))
+        )
+        slots = {
+            "knowledge": clause,
+            "Knowledge": tx.upper_first(clause),
+            "source": tx.first_name(ref.source) if ref.source else "",
+        }
+        sentence = _pick(bank.answer["known" if i == 0 else "also"], slots, rng, ban, used)
+        if sentence:
+            parts.append(_shape(sentence, ctx, 1000))  # type: ignore[arg-type]
+            used.add(sentence)
+            refs.append(ref.information)
+            if ref.source and i == 0 and rng.random() < 0.5:
+                told = _pick(bank.answer["source"], slots, rng, ban, used)
+                if told:
+                    parts.append(_shape(told, ctx, 40))  # type: ignore[arg-type]
+    if not parts:
+        slots = {"question_topic": tx.topic(ctx.question)}
+        sentence = _pick(bank.answer["unknown"], slots, rng, ban, used)
+        parts.append(_shape(sentence or "I didn't know that then.", ctx, 40))  # type: ignore[arg-type]
+    parts = [tx.capitalize_sentences(p) for p in parts]
+    parts = _apply_tic(parts, ctx.voice.verbal_tics, rng, "", {speaker[1]}, force=True)
+    confidence = (sum(r.confidence for r in found) / len(found)) if found else 0.2
+    return QueryResponse(
+        answer=" ".join(parts),
+        knowledge_references=tuple(refs),
+        emotional_tone=TONES["known" if refs else "unknown"],
+        confidence=round(min(1.0, confidence), 3),
+    )
