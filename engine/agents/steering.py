@@ -105,8 +105,8 @@ def plan_round(
         / (1.0 + spoken.get(e.entity_id, 0))
         for e in candidates
     ]
-    size = min(parallel, remaining - 1, len(candidates))
-    size = max(1, rng.randint(1, size)) if size > 1 else 1
+    # As many answers to the last turn as the scenario allows: they are independent calls.
+    size = max(1, min(parallel, remaining - 1, len(candidates)))
     chosen: list[Entity] = []
     pool, pool_weights = list(candidates), list(weights)
     for _ in range(size):
