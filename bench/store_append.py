@@ -32,9 +32,9 @@ async def main() -> None:
         batches: list[list] = []
         append = store.append
 
-        async def recording(events):
+        async def recording(events, cassette=()):
             batches.append([e for e in events if e.PERSIST])
-            await append(events)
+            await append(events, cassette)
 
         store.append = recording  # type: ignore[method-assign]
         await sim.run()
