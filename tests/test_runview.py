@@ -54,68 +54,8 @@ async def test_state_moves_over_time_and_knowledge_grows(store) -> None:
     )
 
 
-def test_streamed_chunks_build_the_turn_before_it_finishes() -> None:
-    from datetime import datetime
-
-    from engine.model import PersonaParams
-
-    start = ev.RunStarted(
-        run_id="r",
-        seq=1,
-        scenario="s",
-        mode="forward",
-        seed=0,
-        config_hash="h",
-        provider="p",
-        model="m",
-        source="x",
-        scenario_data={},
-        planned_timepoints=1,
-        started_at=datetime(2030, 1, 1),
-    )
-    view = RunView.starting(start)
-    from engine.model import Timepoint
-
-    view.apply(
-        ev.TimepointCreated(
-            run_id="r",
-            seq=2,
-            timepoint=Timepoint(
-                timepoint_id="tp01",
-                index=0,
-                timestamp=datetime(2030, 1, 1),
-                event_description="Something happens at the quay.",
-            ),
-        )
-    )
-    view.apply(
-        ev.DialogStarted(
-            run_id="r",
-            seq=3,
-            dialog_id="d",
-            timepoint_id="tp01",
-            participants=("a", "b"),
-            planned_turns=2,
-        )
-    )
-    params = PersonaParams(
-        temperature=0.5, top_p=0.9, max_tokens=50, frequency_penalty=0, presence_penalty=0
-    )
-    view.apply(
-        ev.DialogTurnStarted(
-            run_id="r", seq=4, dialog_id="d", turn_index=0, speaker="a", persona=params
-        )
-    )
-    for text in ("Hold ", "the ", "gate."):
-        changed = view.apply(
-            ev.DialogTokens(run_id="r", seq=4, dialog_id="d", turn_index=0, text=text)
-        )
-        assert "turns" in changed
-    turn = view.turns("tp01")[0]
-    assert turn.content == "Hold the gate." and turn.streaming
-
-
-def test_a_stream_reset_voids_what_was_streamed() -> None:
+def a_turn_started() -> RunView:
+    """A live view with one timepoint and the first turn of its dialog under way."""
     from datetime import datetime
 
     from engine.model import PersonaParams, Timepoint
@@ -165,6 +105,22 @@ def test_a_stream_reset_voids_what_was_streamed() -> None:
             run_id="r", seq=4, dialog_id="d", turn_index=0, speaker="a", persona=params
         )
     )
+    return view
+
+
+def test_streamed_chunks_build_the_turn_before_it_finishes() -> None:
+    view = a_turn_started()
+    for text in ("Hold ", "the ", "gate."):
+        changed = view.apply(
+            ev.DialogTokens(run_id="r", seq=4, dialog_id="d", turn_index=0, text=text)
+        )
+        assert "turns" in changed
+    turn = view.turns("tp01")[0]
+    assert turn.content == "Hold the gate." and turn.streaming
+
+
+def test_a_stream_reset_voids_what_was_streamed() -> None:
+    view = a_turn_started()
     view.apply(ev.DialogTokens(run_id="r", seq=4, dialog_id="d", turn_index=0, text="Wrong "))
     view.apply(ev.DialogStreamReset(run_id="r", seq=4, dialog_id="d", turn_index=0))
     view.apply(ev.DialogTokens(run_id="r", seq=4, dialog_id="d", turn_index=0, text="Right."))
