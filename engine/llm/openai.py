@@ -422,11 +422,9 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
+    if value.replace(".", "", 1).isdigit():  # a number of seconds
+        return float(value)
+    try:  # otherwise an HTTP date
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
