@@ -62,8 +62,23 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test writes to the user's real database."""
+    """No test reads or writes the user's real database, config or scenarios, and no
+    provider setting of the developer's environment leaks in."""
     monkeypatch.setenv("TIMELOOM_DB", str(tmp_path / "default.db"))
+    empty = tmp_path / "config.toml"
+    empty.write_text("")
+    monkeypatch.setenv("TIMELOOM_CONFIG", str(empty))
+    monkeypatch.setenv("TIMELOOM_SCENARIOS", str(tmp_path / "no-scenarios"))
+    for name in (
+        "TIMELOOM_PROVIDER",
+        "TIMELOOM_BASE_URL",
+        "TIMELOOM_MODEL",
+        "TIMELOOM_API_KEY",
+        "TIMELOOM_BUDGET_TOKENS",
+        "TIMELOOM_BUDGET_USD",
+        "OPENROUTER_API_KEY",
+    ):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -311,3 +311,32 @@ async def test_asking_an_entity_round_trips_and_is_stored(db: Path) -> None:
         )
         await settle(pilot)
         assert len(again.screen.query(QueryView)) == 1
+
+
+async def test_user_scenarios_are_listed_and_the_palette_launches_them(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from conftest import TEMPLATES
+
+    from tui.commands import RunsAndScenarios
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    data = json.loads((TEMPLATES / "lighthouse_night.json").read_text())
+    data["name"] = "my_lighthouse"
+    (mine / "my_lighthouse.json").write_text(json.dumps(data))
+    (mine / "broken.json").write_text("{not json")
+    monkeypatch.setenv("TIMELOOM_SCENARIOS", str(mine))
+    app = make_app(db)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        scenarios = app.screen.query_one("#scenarios", DataTable)
+        keys = [k.value for k in scenarios.rows]
+        assert str(mine / "my_lighthouse.json") in keys and "lighthouse_night" in keys
+        assert any("broken.json" in n.message for n in app._notifications)
+        labels = [hit.text async for hit in RunsAndScenarios(app.screen).search("launch my")]
+        assert labels
+        runs = [hit.text async for hit in RunsAndScenarios(app.screen).search("open run-vin")]
+        assert runs

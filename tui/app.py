@@ -71,7 +71,7 @@ class TimeloomApp(App[None]):
         self.clock = clock
         self.bridge = EngineBridge(self, settings.db_path)
         self.timeloom_themes: list[str] = []
-        self.known_scenarios: list[str] = []
+        self.known_scenarios: list[tuple[str, str]] = []  # (label, name or file)
         self.known_runs: list[tuple[str, str]] = []
 
     def on_mount(self) -> None:

@@ -18,7 +18,7 @@ from textual.message_pump import MessagePump
 
 from engine.model import events as ev
 from engine.runview import QueryInfo, RunView
-from engine.scenario import ScenarioError, bundled_templates, load_scenario
+from engine.scenario import ScenarioError, load_scenario, scenario_catalog
 from engine.store import Store, StoreError
 
 from .messages import (
@@ -144,12 +144,11 @@ class EngineBridge:
 
     def load_templates(self, target: MessagePump) -> None:
         def work() -> None:
-            errors: list[str] = []
             try:
-                templates = tuple(bundled_templates())
-            except ScenarioError as exc:
-                templates, errors = (), [str(exc)]
-            target.post_message(TemplatesLoaded(templates, tuple(errors)))
+                found, errors = scenario_catalog()
+            except ScenarioError as exc:  # a bundled file is broken: the install is damaged
+                found, errors = [], [str(exc)]
+            target.post_message(TemplatesLoaded(tuple(found), tuple(errors)))
 
         self.app.run_worker(
             work, name="load-templates", group="bridge", thread=True, exit_on_error=False

@@ -57,8 +57,8 @@ class RunsAndScenarios(Provider):
     def _commands(self) -> list[tuple[str, str, object]]:
         app: TimeloomApp = self.app  # type: ignore[assignment]
         out: list[tuple[str, str, object]] = []
-        for name in app.known_scenarios:
-            out.append((f"Launch {name}", "run this scenario live", partial(app.launch, name)))
+        for name, ref in app.known_scenarios:
+            out.append((f"Launch {name}", "run this scenario live", partial(app.launch, ref)))
         for run_id, label in app.known_runs:
             out.append((f"Open run {run_id}", label, partial(app.open_run, run_id)))
         return out

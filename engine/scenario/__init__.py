@@ -1,6 +1,13 @@
 """Scenarios: our strict format, the reference engine's template format, and loading."""
 
-from .loader import LoadedScenario, ScenarioError, TemplateInfo, bundled_templates, load_scenario
+from .loader import (
+    LoadedScenario,
+    ScenarioError,
+    TemplateInfo,
+    bundled_templates,
+    load_scenario,
+    scenario_catalog,
+)
 from .schema import Scenario, json_schema
 
 __all__ = [
@@ -11,4 +18,5 @@ __all__ = [
     "bundled_templates",
     "json_schema",
     "load_scenario",
+    "scenario_catalog",
 ]

@@ -35,6 +35,7 @@ class TemplateInfo:
     summary: str
     path: str
     tags: tuple[str, ...] = ()
+    origin: str = "bundled"
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -183,16 +184,52 @@ def bundled_paths() -> list[Path]:
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
 
+def user_paths() -> list[Path]:
+    from ..paths import user_scenarios_dir
+
+    folder = user_scenarios_dir()
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
 def load_scenario(ref: str) -> LoadedScenario:
     """Load a bundled scenario by name, or a scenario file (either format) by path."""
     path = Path(ref).expanduser()
     if path.suffix == ".json" or path.exists() or "/" in ref or "\\" in ref:
         return load_file(path)
-    for candidate in bundled_paths():
+    for candidate in [*bundled_paths(), *user_paths()]:
         if candidate.stem == ref:
             return load_file(candidate)
     names = ", ".join(p.stem for p in bundled_paths())
     raise ScenarioError(f"no bundled scenario is called {ref!r}; try one of: {names}")
+
+
+def _info(path: Path, origin: str) -> TemplateInfo:
+    s = load_file(path).scenario
+    summary = s.description.split(". ")[0].rstrip(".") + "."
+    return TemplateInfo(
+        s.name,
+        s.title,
+        s.mode.value,
+        s.total_entities,
+        s.timeline.count,
+        summary,
+        str(path),
+        tuple(s.tags),
+        origin,
+    )
+
+
+def scenario_catalog() -> tuple[list[TemplateInfo], list[str]]:
+    """The bundled scenarios and the user's own; a user file that does not load is reported
+    (one sentence each) and left out rather than hiding the others."""
+    out = [_info(path, "bundled") for path in bundled_paths()]
+    errors = []
+    for path in user_paths():
+        try:
+            out.append(_info(path, "yours"))
+        except ScenarioError as exc:
+            errors.append(str(exc))
+    return out, errors
 
 
 def bundled_templates() -> list[TemplateInfo]:

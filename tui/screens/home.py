@@ -129,6 +129,10 @@ class HomeScreen(Screen[None]):
     # ------------------------------------------------------------------ data in
     def on_runs_loaded(self, message: RunsLoaded) -> None:
         self.runs = message.runs
+        self.app.known_runs = [  # type: ignore[attr-defined]
+            (r.run_id, f"{r.scenario} · {r.status} · {r.timepoints}/{r.planned} timepoints")
+            for r in self.runs
+        ]
         self._fill_runs()
 
     def on_templates_loaded(self, message: TemplatesLoaded) -> None:
@@ -137,9 +141,19 @@ class HomeScreen(Screen[None]):
         table.clear()
         for t in self.templates:
             summary = t.summary if len(t.summary) <= 90 else t.summary[:89].rstrip() + "…"
+            name = t.name if t.origin == "bundled" else f"{t.name} (yours)"
+            # Bundled scenarios launch by name, the user's own by their file.
+            ref = t.name if t.origin == "bundled" else t.path
             table.add_row(
-                Text(t.name), t.mode, str(t.entities), str(t.timepoints), Text(summary), key=t.name
+                Text(name), t.mode, str(t.entities), str(t.timepoints), Text(summary), key=ref
             )
+        self.app.known_scenarios = [  # type: ignore[attr-defined]
+            (
+                t.name if t.origin == "bundled" else f"{t.name} (yours)",
+                t.name if t.origin == "bundled" else t.path,
+            )
+            for t in self.templates
+        ]
         for error in message.errors:
             self.notify(error, title="A scenario could not be loaded", severity="error")
 
