@@ -290,6 +290,12 @@ async def test_asking_an_entity_round_trips_and_is_stored(db: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert any("start with @" in n.message for n in app._notifications)
+        bar.value = ""
+        await pilot.press("escape", "slash")  # "/" fills in the selected entity: typing follows it
+        prefilled = bar.value
+        assert prefilled.startswith("@") and prefilled.endswith(" ")
+        await pilot.press(*"hi")
+        assert bar.value == prefilled + "hi"
         bar.value = "@ruth what do you know about the arbitration deadline?"
         await pilot.press("enter")
         await wait_until(pilot, lambda: "QueryDone" in names(seen))

@@ -48,7 +48,11 @@ class QueryBar(Input):
     ]
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(placeholder="@entity question — Enter to ask, Esc to leave", **kwargs)  # type: ignore[arg-type]
+        super().__init__(
+            placeholder="@entity question — Enter to ask, Esc to leave",
+            select_on_focus=False,  # "/" fills in "@entity ": typing goes after it
+            **kwargs,
+        )  # type: ignore[arg-type]
         self.suggester = QuerySuggester(self)
         self.entities: dict[str, str] = {}
         self.history: list[str] = []
