@@ -13,6 +13,7 @@ from engine.fidelity.resolution import resolution_for
 from engine.knowledge import validators
 from engine.knowledge.exposure import KNOWLEDGE_LIMITS, KnowledgeLedger, told_exposures
 from engine.model import (
+    BEHAVIOR_DIMS,
     CognitiveState,
     DialogTurn,
     EntityProfile,
@@ -307,19 +308,7 @@ def test_animism_level_decides_who_speaks() -> None:
                 entity_id=kind,
                 name=kind,
                 entity_type=kind,
-                traits={
-                    d: 0.5
-                    for d in (
-                        "assertiveness",
-                        "warmth",
-                        "deliberation",
-                        "openness",
-                        "volatility",
-                        "vocabulary_richness",
-                        "novelty_seeking",
-                        "formality",
-                    )
-                },
+                traits=dict.fromkeys(BEHAVIOR_DIMS, 0.5),
             ),
             None,
             ResolutionLevel.SCENE,
