@@ -28,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from random import Random
 from typing import Any
 
+from pydantic import BaseModel
+
 from . import __version__
 from .agents import emotion, persona, relationships, steering
 from .agents.cast import initial_entity, profile_from_draft, profile_from_spec, slug
@@ -69,6 +71,7 @@ from .model.entity import Entity
 from .model.knowledge import ExposureEvent
 from .model.relationship import Relationship, pair_key
 from .model.run import RunCounts, RunSummary
+from .model.tensors import CognitiveState, TTMTensor
 from .model.timepoint import Timepoint
 from .scenario.loader import LoadedScenario
 from .scenario.schema import Scenario
@@ -79,6 +82,19 @@ from .temporal.causal import CausalGraph
 SUPPORTED_MODES = frozenset({TemporalMode.FORWARD})
 PRIOR_BEATS = 8
 PREVIOUS_TURNS = 6
+_HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class _EventPlan:
+    """What the call that writes a timepoint's event is made from."""
+
+    index: int
+    tp_id: str
+    when: datetime
+    beat: Any
+    tension: float
+    context: TimepointEventContext
 
 
 class UnsupportedScenario(Exception):
@@ -111,6 +127,11 @@ class RunControl:
     @property
     def paused(self) -> bool:
         return not self._go.is_set()
+
+    @property
+    def holding(self) -> bool:
+        """Paused, single-stepping or stopping: nothing should be spent ahead of time."""
+        return self.paused or self._single_step or self.stop_reason is not None
 
     def pause(self) -> None:
         self._go.clear()
@@ -324,6 +345,8 @@ class Simulation:
         self._emitted_calls: set[str] = set()
         self._resume_index: int | None = None
         self._extractions: set[asyncio.Future[Any]] = set()
+        # The next timepoint's event call, started while the current timepoint finishes.
+        self._prefetched: tuple[_EventPlan, asyncio.Future[Any]] | None = None
 
     # ------------------------------------------------------------------ plumbing
     def _emit(self, cls: type[ev.EventBase], **fields: Any) -> ev.EventBase:
@@ -385,8 +408,12 @@ class Simulation:
         ]
         self._emit_calls([r for r in self.gateway.records if r.call_id not in self._emitted_calls])
 
-    async def _cancel_extractions(self) -> None:
+    async def _cancel_background(self) -> None:
+        """Cancel the calls running in the background (extractions, the prefetched event)."""
         tasks = list(self._extractions)
+        if self._prefetched is not None:
+            tasks.append(self._prefetched[1])
+            self._prefetched = None
         for task in tasks:
             if not task.done():
                 task.cancel()
@@ -557,30 +584,31 @@ class Simulation:
                 try:
                     await self._timepoint(index)
                 except (LLMCallFailed, _TimepointFailure) as exc:
-                    await self._cancel_extractions()
+                    await self._cancel_background()
                     self._fail_timepoint(index, mark, exc)
                     status, reason = RunStatus.FAILED, f"timepoint {index + 1}: {exc}"
                     break
                 await self._commit()
         except _Stop as stop:
+            await self._cancel_background()
             self._pending.clear()
             status, reason = RunStatus.STOPPED, stop.reason
         except BudgetExceeded as exc:
-            await self._cancel_extractions()
+            await self._cancel_background()
             self._abandon()
             status, reason = RunStatus.STOPPED, str(exc)
         except LLMCallFailed as exc:  # during setup
             self._emit_calls(exc.records)
             status, reason = RunStatus.FAILED, f"setup: {exc}"
         except asyncio.CancelledError:
-            await self._cancel_extractions()
+            await self._cancel_background()
             self._abandon()
             await self._finish(RunStatus.STOPPED, self.control.stop_reason or "cancelled")
             raise
         except StoreError:
             raise
         except Exception as exc:
-            await self._cancel_extractions()
+            await self._cancel_background()
             self._pending.clear()
             await self._finish(RunStatus.FAILED, f"internal error: {exc.__class__.__name__}: {exc}")
             raise
@@ -742,18 +770,26 @@ class Simulation:
             label=emotion.mood_label(c, t.bio("fatigue"), t.bio("pain")),
         )
 
-    def _private_knowledge(self, entity_id: str, limit: int = 3) -> tuple[str, ...]:
+    def _private_knowledge(
+        self, entity_id: str, limit: int = 3, *, before_dialog: str | None = None
+    ) -> tuple[str, ...]:
+        """What ``entity_id`` was given (initially or by a beat) that nobody else holds; with
+        ``before_dialog``, what others learned in that dialog does not count yet."""
         others = [e for e in self.entities if e != entity_id]
         own = [
             x
             for x in self.ledger.exposures(entity_id)
             if x.kind in (ExposureType.INITIAL, ExposureType.LEARNED)
         ]
-        private = [
-            x.information
-            for x in own
-            if not any(self.ledger.knows(o, x.information) for o in others)
-        ]
+
+        def held_by_another(information: str) -> bool:
+            for other in others:
+                held = self.ledger.exposure(other, information)
+                if held is not None and (before_dialog is None or held.dialog_id != before_dialog):
+                    return True
+            return False
+
+        private = [x.information for x in own if not held_by_another(x.information)]
         return tuple(private[:limit])
 
     def _relation(self, a: str, b: str) -> Relationship:
@@ -765,7 +801,14 @@ class Simulation:
         return f"tp{index + 1:0{width}d}"
 
     # ------------------------------------------------------------------ one timepoint
-    async def _timepoint(self, index: int) -> None:
+    def _plan_event(self, index: int, moods: dict[str, MoodBrief] | None = None) -> _EventPlan:
+        """The context of the call that writes timepoint ``index``'s event.
+
+        The cast's secrets are taken as they stood before the previous timepoint's dialog, and
+        ``moods`` (when given) are the moods that dialog leaves: the call can then start while
+        that dialog's last turns are still being digested, and its context is the same whether
+        it starts early or not (after a pause or a resume).
+        """
         s = self.scenario
         count = s.timeline.count
         beat = s.timeline.beats[index] if index < len(s.timeline.beats) else None
@@ -778,17 +821,13 @@ class Simulation:
             when = s.timeline.start
         if previous is not None and when <= previous.timestamp:
             when = previous.timestamp + s.timeline.step_delta
-        self._sim_time = when
-        tp_id = self._timepoint_id(index)
-        phase = forward.phase(index, count)
         tension = forward.tension(index, count, s.tension)
-        issues: list[str] = []
-
+        last_dialog = f"{previous.timepoint_id}-d1" if previous is not None else None
         context = TimepointEventContext(
             scenario=self.brief,
             index=index,
             count=count,
-            phase=phase,
+            phase=forward.phase(index, count),
             timestamp=when,
             time_of_day=time_of_day(when.hour),
             beat_title=beat.title if beat else None,
@@ -797,20 +836,59 @@ class Simulation:
             cast=tuple(
                 CastMember(
                     entity=self._brief(e),
-                    mood=self._mood(e),
-                    knowledge=self._private_knowledge(e.entity_id),
+                    mood=moods[e.entity_id] if moods else self._mood(e),
+                    knowledge=self._private_knowledge(e.entity_id, before_dialog=last_dialog),
                 )
                 for e in self.entities.values()
             ),
             tension=tension,
         )
-        answer, records = await self.gateway.call(
+        return _EventPlan(
+            index=index,
+            tp_id=self._timepoint_id(index),
+            when=when,
+            beat=beat,
+            tension=tension,
+            context=context,
+        )
+
+    async def _event_call(self, plan: _EventPlan) -> tuple[BaseModel, list[CallRecord]]:
+        return await self.gateway.call(
             ActionType.TIMEPOINT_EVENT,
-            context,
+            plan.context,
             TimepointEventResponse,
             sampling=SamplingParams(temperature=0.8, max_tokens=600, seed=self.seed),
-            timepoint_id=tp_id,
+            timepoint_id=plan.tp_id,
         )
+
+    def _prefetch_event(self, tp: Timepoint, present: list[str], turns: list[DialogTurn]) -> None:
+        """Start the next timepoint's event call as soon as this timepoint's dialog has been
+        spoken, unless the run is paused or stepping (then nothing is spent ahead of time)."""
+        index = tp.index + 1
+        if index >= self.scenario.timeline.count or self.control.holding:
+            return
+        moods = {}
+        for entity_id, entity in self.entities.items():
+            after = self._state_after(entity, present, turns, new_knowledge=0)
+            if after is not None:
+                entity = entity.model_copy(update={"tensor": after[0], "cognitive": after[1]})
+            moods[entity_id] = self._mood(entity)
+        plan = self._plan_event(index, moods)
+        self._prefetched = (plan, asyncio.ensure_future(self._event_call(plan)))
+
+    async def _timepoint(self, index: int) -> None:
+        s = self.scenario
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None:  # started by the previous timepoint, for this one
+            plan = prefetched[0]
+            answer, records = await prefetched[1]
+        else:
+            plan = self._plan_event(index)
+            answer, records = await self._event_call(plan)
+        beat, when, tp_id, tension = plan.beat, plan.when, plan.tp_id, plan.tension
+        self._sim_time = when
+        previous = self.timepoints[-1] if self.timepoints else None
+        issues: list[str] = []
         self._emit_calls(records)
         assert isinstance(answer, TimepointEventResponse)
         present = await self._presence(tp_id, answer.event_description, beat, issues)
@@ -1070,6 +1148,7 @@ class Simulation:
                 task = asyncio.ensure_future(self._extract(tp, turn, present))
                 self._extractions.add(task)
                 extraction_tasks.append((turn, task))
+        self._prefetch_event(tp, present, turns)
         for turn, task in extraction_tasks:
             try:
                 answer, records = await task
@@ -1302,6 +1381,33 @@ class Simulation:
                     new_knowledge[exposure.entity_id] = new_knowledge.get(exposure.entity_id, 0) + 1
 
     # ------------------------------------------------------------------ state after a timepoint
+    def _state_after(
+        self, entity: Entity, present: list[str], turns: list[DialogTurn], new_knowledge: int
+    ) -> tuple[TTMTensor, CognitiveState, str] | None:
+        """An entity's tensor and cognitive state after a timepoint: changed by the dialog it
+        took part in or witnessed, or rested when it was away. None when nothing changes.
+        ``new_knowledge`` only moves the knowledge dimension, never the mood."""
+        entity_id = entity.entity_id
+        if entity_id in present:
+            trust = {other: self._relation(entity_id, other).trust for other in present}
+            cognitive = emotion.dialog_impact(
+                entity_id,
+                emotion.ttm_to_cognitive(entity.tensor),
+                turns,
+                trust=trust,
+                new_knowledge=new_knowledge + 1,
+                vitality=entity.tensor.bio("vitality"),
+            )
+            tensor = emotion.cognitive_to_ttm(entity.tensor, cognitive)
+            cause = "dialog" if any(t.speaker == entity_id for t in turns) else "witnessed"
+            return tensor, cognitive, cause
+        if self.timepoints and len(self.timepoints) > 1:
+            tensor = emotion.rest(entity.tensor, self.scenario.timeline.step_delta / _HOUR)
+            if tensor.as_tuples() == entity.tensor.as_tuples():
+                return None
+            return tensor, emotion.ttm_to_cognitive(tensor), "rest"
+        return None
+
     def _update_state(
         self,
         tp: Timepoint,
@@ -1309,29 +1415,11 @@ class Simulation:
         turns: list[DialogTurn],
         new_knowledge: dict[str, int],
     ) -> None:
-        present_set = set(present)
-        hours = self.scenario.timeline.step_delta.total_seconds() / 3600.0
         for entity_id, entity in list(self.entities.items()):
-            if entity_id in present_set:
-                trust = {other: self._relation(entity_id, other).trust for other in present}
-                cognitive = emotion.dialog_impact(
-                    entity_id,
-                    emotion.ttm_to_cognitive(entity.tensor),
-                    turns,
-                    trust=trust,
-                    new_knowledge=new_knowledge.get(entity_id, 0) + 1,
-                    vitality=entity.tensor.bio("vitality"),
-                )
-                tensor = emotion.cognitive_to_ttm(entity.tensor, cognitive)
-                cause = "dialog" if any(t.speaker == entity_id for t in turns) else "witnessed"
-            elif self.timepoints and len(self.timepoints) > 1:
-                tensor = emotion.rest(entity.tensor, hours)
-                cognitive = emotion.ttm_to_cognitive(tensor)
-                cause = "rest"
-                if tensor.as_tuples() == entity.tensor.as_tuples():
-                    continue
-            else:
+            after = self._state_after(entity, present, turns, new_knowledge.get(entity_id, 0))
+            if after is None:
                 continue
+            tensor, cognitive, cause = after
             updated = entity.model_copy(update={"tensor": tensor, "cognitive": cognitive})
             self.entities[entity_id] = updated
             self._emit(

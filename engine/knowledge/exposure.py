@@ -36,6 +36,10 @@ class KnowledgeLedger:
     def knows(self, entity_id: str, information: str) -> bool:
         return information in self._by_entity.get(entity_id, {})
 
+    def exposure(self, entity_id: str, information: str) -> ExposureEvent | None:
+        """How ``entity_id`` came to hold ``information``, or None when it does not."""
+        return self._by_entity.get(entity_id, {}).get(information)
+
     def items(self, entity_id: str) -> list[str]:
         return list(self._by_entity.get(entity_id, {}))
 
