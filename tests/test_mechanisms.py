@@ -301,6 +301,33 @@ def test_steering_plans_rounds_within_limits_and_closes() -> None:
     assert any(len(r) > 1 for r in rounds), "some turns answer the same turn concurrently"
 
 
+def play_rounds(speakers, turns: int, parallel: int, seed: int = 2) -> list[list]:
+    rng, spoken, rounds = Random(seed), {}, []
+    index, last = 0, None
+    while plans := steering.plan_round(speakers, spoken, last, index, turns, parallel, rng):
+        rounds.append(plans)
+        for p in plans:
+            spoken[p.speaker] = spoken.get(p.speaker, 0) + 1
+        index, last = plans[-1].turn_index + 1, plans[-1].speaker
+    return rounds
+
+
+def test_the_closing_turn_joins_the_last_round_when_it_has_room() -> None:
+    speakers = [entity("a", assertiveness=0.9), entity("b"), entity("c"), entity("d")]
+    wide = play_rounds(speakers, 6, 3)
+    assert [len(r) for r in wide] == [1, 3, 2]
+    last = wide[-1]
+    assert last[-1].move == "close" and last[-1].turn_index == 5
+    assert len({p.speaker for p in last}) == len(last), "nobody speaks twice in one round"
+    assert all(p.addressed_to == wide[1][-1].speaker for p in last)
+    # Without room in the round the closer keeps its own round; one at a time stays one at a time.
+    assert [len(r) for r in play_rounds(speakers, 6, 2)] == [1, 2, 2, 1]
+    assert [len(r) for r in play_rounds(speakers, 6, 1)] == [1] * 6
+    for rounds in (wide, play_rounds(speakers, 6, 2), play_rounds(speakers, 9, 4)):
+        indices = [p.turn_index for r in rounds for p in r]
+        assert indices == list(range(len(indices))) and rounds[-1][-1].move == "close"
+
+
 def test_animism_level_decides_who_speaks() -> None:
     def typed(kind: str):
         return initial_entity(

@@ -89,10 +89,7 @@ def plan_round(
         )
         return [TurnPlan(0, opener.entity_id, None, "open")]
     if remaining == 1:
-        closer = min(
-            (e for e in speakers if e.entity_id != last_speaker),
-            key=lambda e: (spoken.get(e.entity_id, 0), -e.tensor.beh("assertiveness"), e.entity_id),
-        )
+        closer = _closer([e for e in speakers if e.entity_id != last_speaker], spoken)
         return [TurnPlan(next_index, closer.entity_id, last_speaker, "close")]
     candidates = [e for e in speakers if e.entity_id != last_speaker]
     weights = [
@@ -126,4 +123,19 @@ def plan_round(
         else:
             move = "respond"
         plans.append(TurnPlan(next_index + offset, entity.entity_id, last_speaker, move))
+    # When only the closing turn would be left and the round has room, the closer speaks in
+    # this round too: it answers the same turn as the others instead of waiting a round.
+    taken = {e.entity_id for e in chosen}
+    others = [e for e in candidates if e.entity_id not in taken]
+    if remaining - size == 1 and size < parallel and others:
+        closer = _closer(others, spoken)
+        plans.append(TurnPlan(next_index + size, closer.entity_id, last_speaker, "close"))
     return plans
+
+
+def _closer(candidates: list[Entity], spoken: dict[str, int]) -> Entity:
+    """Who closes a dialog: whoever has spoken least, the most assertive among equals."""
+    return min(
+        candidates,
+        key=lambda e: (spoken.get(e.entity_id, 0), -e.tensor.beh("assertiveness"), e.entity_id),
+    )
