@@ -26,6 +26,7 @@ import email.utils
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from aiolimiter import AsyncLimiter
@@ -369,7 +370,10 @@ class OpenAIProvider:
             return []
 
 
+@lru_cache(maxsize=64)
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A response model's JSON schema, built once per model (it costs milliseconds per call
+    otherwise). Shared between requests: it is only ever serialized, never changed."""
     return model.model_json_schema()
 
 
