@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..model.dialog import PersonaParams, Stance
 from ..model.entity import VoiceGuide
+from ..model.inner import Concern, Expectation
+from ..model.scene import Atmosphere
 
 Phase = Literal["setup", "complication", "escalation", "crisis", "aftermath"]
 Move = Literal["open", "respond", "reveal", "question", "propose", "close"]
@@ -143,6 +145,11 @@ class DialogTurnContext(_Ctx):
     speaker_turn_number: int = 0
     prior_beats: tuple[str, ...] = ()
     persona: PersonaParams
+    # The room as the dialog's first turn left it (M10), and what the speaker carries from its
+    # last conversation (M15): its memory of it and the concerns it keeps returning to.
+    atmosphere: Atmosphere | None = None
+    memory: str = ""
+    concerns: tuple[str, ...] = ()
 
 
 class ExtractionContext(_Ctx):
@@ -170,3 +177,41 @@ class EntityQueryContext(_Ctx):
     speaking_mode: SpeakingMode = "speech"
     knowledge: tuple[KnowledgeRef, ...] = ()
     question: str = Field(min_length=1)
+
+
+class ProspectionContext(_Ctx):
+    """One character looking back on a dialog it was part of and ahead to what comes next (M15).
+
+    ``withheld`` is what it knew privately and did not bring up; ``concerns`` and
+    ``expectations`` are its inner state from before this dialog; ``horizon`` names how far ahead
+    it looks (such as "the next 2 hours").
+    """
+
+    scenario: ScenarioBrief
+    timepoint_id: str
+    timepoint_title: str
+    event_description: str
+    entity: EntityBrief
+    personality: tuple[str, ...] = ()
+    voice: VoiceGuide
+    mood: MoodBrief
+    spoke: bool
+    turns: tuple[TurnBrief, ...]
+    withheld: tuple[str, ...] = ()
+    concerns: tuple[Concern, ...] = ()
+    expectations: tuple[Expectation, ...] = ()
+    horizon: str
+
+
+class SceneContext(_Ctx):
+    """The moment whose scene is read (M10): the event, who is present with their moods, the
+    timeline's tension, and the atmosphere the previous scene's dialog left behind."""
+
+    scenario: ScenarioBrief
+    timepoint_id: str
+    timepoint_title: str
+    event_description: str
+    time_of_day: str
+    tension: float
+    present: tuple[CastMember, ...]
+    previous: Atmosphere | None = None

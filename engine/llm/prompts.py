@@ -16,9 +16,12 @@ from .contexts import (
     DialogTurnContext,
     EntityQueryContext,
     ExtractionContext,
+    KnowledgeRef,
     PopulationContext,
     PresenceContext,
+    ProspectionContext,
     ScenarioBrief,
+    SceneContext,
     TimepointEventContext,
 )
 from .protocol import ActionType, Message
@@ -33,6 +36,14 @@ def _scenario(s: ScenarioBrief) -> str:
     if s.atmosphere:
         lines.append(f"Atmosphere: {s.atmosphere}.")
     return "\n".join(lines)
+
+
+def _known(k: KnowledgeRef) -> str:
+    """One line of what a character holds; an anticipated item is marked as a belief about the
+    future, not a fact (M15)."""
+    if k.kind == "anticipated":
+        return f"- {k.information} (what you expect will happen, not a known fact)"
+    return f"- {k.information} ({k.kind}{', from ' + k.source if k.source else ''})"
 
 
 @lru_cache(maxsize=64)
@@ -91,6 +102,22 @@ def _presence(ctx: PresenceContext) -> tuple[str, str]:
     return system, user
 
 
+def _inner_layer(ctx: DialogTurnContext) -> str:
+    """The room (M10) and what the speaker carries from its last conversation (M15)."""
+    lines = []
+    if ctx.atmosphere is not None:
+        a = ctx.atmosphere
+        lines.append(
+            f"The room: {a.description} (tension {a.tension:.2f}, formality {a.formality:.2f}, "
+            f"valence {a.valence:+.2f}, energy {a.energy:.2f})."
+        )
+    if ctx.memory:
+        lines.append(f"You remember from last time: {ctx.memory}")
+    if ctx.concerns:
+        lines.append("On your mind: " + "; ".join(ctx.concerns) + ".")
+    return "".join(f"{line}\n" for line in lines)
+
+
 def _dialog(ctx: DialogTurnContext) -> tuple[str, str]:
     v = ctx.voice
     voice = [
@@ -121,16 +148,11 @@ def _dialog(ctx: DialogTurnContext) -> tuple[str, str]:
         f"mood {ctx.mood.label}, valence {ctx.mood.valence:+.2f}, arousal "
         f"{ctx.mood.arousal:.2f}, energy {ctx.mood.energy:.0f}/100, fatigue "
         f"{ctx.mood.fatigue:.2f}, pain {ctx.mood.pain:.2f}.\n"
-        "Rules: say only what this character could know (the FRONT LAYER knowledge); refer to "
+        + _inner_layer(ctx)
+        + "Rules: say only what this character could know (the FRONT LAYER knowledge); refer to "
         "what was just said; one turn only; no stage directions unless the mode asks for them."
     )
-    knowledge = (
-        "\n".join(
-            f"- {k.information} ({k.kind}{', from ' + k.source if k.source else ''})"
-            for k in ctx.knowledge
-        )
-        or "- nothing specific"
-    )
+    knowledge = "\n".join(_known(k) for k in ctx.knowledge) or "- nothing specific"
     listeners = "\n".join(
         f"- {r.entity.name} ({r.entity.role}): trust {r.trust:+.2f}, alignment "
         f"{r.alignment:+.2f}{'; ' + r.note if r.note else ''}"
@@ -190,18 +212,105 @@ def _query(ctx: EntityQueryContext) -> tuple[str, str]:
         f"{voice}) and only from what you knew at that moment: if you do not know, say so in "
         f"your own words. Your mood then: {ctx.mood.label}."
     )
-    knowledge = (
-        "\n".join(
-            f"- {k.information} ({k.kind}{', from ' + k.source if k.source else ''})"
-            for k in ctx.knowledge
-        )
-        or "- nothing specific"
-    )
+    knowledge = "\n".join(_known(k) for k in ctx.knowledge) or "- nothing specific"
     user = (
         f"{_scenario(ctx.scenario)}\n\nThe moment: {ctx.event_description or ctx.moment}\n\n"
         f"What you knew then:\n{knowledge}\n\nQuestion: {ctx.question}\n\nGive your answer, "
         "the knowledge items you drew on (verbatim from the list), your emotional tone and how "
         "confident you are in [0, 1]."
+    )
+    return system, user
+
+
+def _prospection(ctx: ProspectionContext) -> tuple[str, str]:
+    v = ctx.voice
+    voice = [f"Sentence length: {v.sentence_length}; formality: {v.formality}."]
+    if v.verbal_tics:
+        voice.append("Verbal tics (use sparingly): " + "; ".join(v.verbal_tics) + ".")
+    if v.never_says:
+        voice.append("Never says: " + "; ".join(v.never_says) + ".")
+    if v.specificity_anchors:
+        voice.append("Keeps returning to: " + "; ".join(v.specificity_anchors) + ".")
+    system = (
+        f"You are {ctx.entity.name}, {ctx.entity.role}. The conversation is over and you are "
+        "alone with your thoughts.\n"
+        f"Personality: {', '.join(ctx.personality) or 'unremarkable'}.\n"
+        + "\n".join(voice)
+        + "\n\nBACK LAYER (colours what you notice and remember; never state it): "
+        f"mood {ctx.mood.label}, valence {ctx.mood.valence:+.2f}, arousal "
+        f"{ctx.mood.arousal:.2f}, energy {ctx.mood.energy:.0f}/100, fatigue "
+        f"{ctx.mood.fatigue:.2f}, pain {ctx.mood.pain:.2f}.\n"
+        "Rules: think in the first person, in your own voice; remember what mattered to you, "
+        "not a neutral summary; only what you saw, heard or already knew."
+    )
+    transcript = (
+        "\n".join(f"{t.speaker_name}: {t.content}" for t in ctx.turns) or "(nothing was said)"
+    )
+    part = (
+        "You took part in it." if ctx.spoke else "You did not speak; you only listened and watched."
+    )
+    withheld = "\n".join(f"- {w}" for w in ctx.withheld) or "- nothing"
+    concerns = (
+        "\n".join(f"- {c.topic} (intensity {c.intensity:.2f})" for c in ctx.concerns)
+        or "- none yet"
+    )
+    expectations = (
+        "\n".join(
+            f"- {e.about} (likelihood {e.likelihood:.2f}, hope {e.hope:+.2f})"
+            for e in ctx.expectations
+        )
+        or "- none yet"
+    )
+    user = (
+        f"{_scenario(ctx.scenario)}\n\n{ctx.timepoint_title}: {ctx.event_description}\n\n"
+        f"The conversation. {part}\n{transcript}\n\n"
+        f"What you knew and kept to yourself:\n{withheld}\n\n"
+        f"What was already on your mind:\n{concerns}\n\n"
+        f"What you expected before this:\n{expectations}\n\n"
+        "Now give: your memory of this conversation, two to four sentences in the first person "
+        "and in your own voice, dwelling on what struck you personally; up to 3 expectations "
+        f"for {ctx.horizon}, each a full sentence with its likelihood in [0, 1] and hope in "
+        "[-1, 1] (negative is dread); up to 3 new concerns as short topics with an intensity "
+        "in [0, 1]; one impulse you held back during the conversation, or an empty string; "
+        "and your anxiety in [0, 1]."
+    )
+    return system, user
+
+
+def _scene(ctx: SceneContext) -> tuple[str, str]:
+    system = (
+        "You read the scene of one moment of a simulation: the physical place, and its "
+        "atmosphere, the mood of the room that everyone in it feels and that shapes how they "
+        "behave. Be concrete and "
+        "specific to this scenario and this moment; never write filler such as 'the air is "
+        "thick with tension' without saying what makes it so."
+    )
+    present = (
+        "\n".join(
+            f"- {m.entity.name}, {m.entity.role}: {m.mood.label} (valence {m.mood.valence:+.2f}, "
+            f"arousal {m.mood.arousal:.2f}, energy {m.mood.energy:.0f}/100, fatigue "
+            f"{m.mood.fatigue:.2f}, pain {m.mood.pain:.2f})"
+            for m in ctx.present
+        )
+        or "- nobody yet"
+    )
+    previous = "(this is the first scene)"
+    if ctx.previous is not None:
+        p = ctx.previous
+        previous = (
+            f"tension {p.tension:.2f}, formality {p.formality:.2f}, valence {p.valence:+.2f}, "
+            f"energy {p.energy:.2f}. {p.description}"
+        )
+    user = (
+        f"{_scenario(ctx.scenario)}\n\n{ctx.timepoint_title} ({ctx.time_of_day}). Tension of "
+        f"the timeline: {ctx.tension:.2f}.\nEvent: {ctx.event_description}\n\n"
+        f"Who is here, and their moods:\n{present}\n\n"
+        f"The room as the previous conversation left it: {previous}\n\n"
+        "Give the environment: the location (where in the setting this happens), lighting, "
+        "sound, weather (empty if there is none to notice) and crowding (who is where, how "
+        "close). Then the atmosphere as the scene opens: tension, formality and energy in "
+        "[0, 1], valence in [-1, 1], and a description of one or two concrete sentences saying "
+        "what the room feels like to be in."
     )
     return system, user
 
@@ -213,6 +322,8 @@ _RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
     ActionType.DIALOG_TURN: _dialog,
     ActionType.KNOWLEDGE_EXTRACTION: _extraction,
     ActionType.ENTITY_QUERY: _query,
+    ActionType.PROSPECTION: _prospection,
+    ActionType.SCENE_GENERATION: _scene,
 }
 
 

@@ -6,7 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..model.dialog import Stance
 from ..model.entity import VoiceGuide
+from ..model.inner import Concern, Expectation
 from ..model.knowledge import KnowledgeItem
+from ..model.scene import Atmosphere, Environment
 from .protocol import ActionType
 
 
@@ -62,6 +64,24 @@ class QueryResponse(_Resp):
     confidence: float = Field(0.5, ge=0.0, le=1.0)
 
 
+class ProspectionResponse(_Resp):
+    """A character's inner life after a dialog: its memory of it, what it expects next, new
+    concerns, an impulse it held back and how anxious it is (M15)."""
+
+    memory: str = Field(min_length=1)
+    expectations: tuple[Expectation, ...] = Field(default=(), max_length=3)
+    new_concerns: tuple[Concern, ...] = Field(default=(), max_length=3)
+    suppressed_impulse: str = ""
+    anxiety: float = Field(0.3, ge=0.0, le=1.0)
+
+
+class SceneResponse(_Resp):
+    """The scene of a moment (M10): its physical environment and the atmosphere as it opens."""
+
+    environment: Environment
+    atmosphere: Atmosphere
+
+
 RESPONSE_MODELS: dict[ActionType, type[BaseModel]] = {
     ActionType.ENTITY_POPULATION: PopulationResponse,
     ActionType.TIMEPOINT_EVENT: TimepointEventResponse,
@@ -69,4 +89,6 @@ RESPONSE_MODELS: dict[ActionType, type[BaseModel]] = {
     ActionType.DIALOG_TURN: DialogTurnResponse,
     ActionType.KNOWLEDGE_EXTRACTION: ExtractionResponse,
     ActionType.ENTITY_QUERY: QueryResponse,
+    ActionType.PROSPECTION: ProspectionResponse,
+    ActionType.SCENE_GENERATION: SceneResponse,
 }

@@ -24,6 +24,9 @@ _WHERE = {
     "Entity": "entity",
     "EntityProfile": "entity",
     "VoiceGuide": "voice",
+    "Concern": "inner",
+    "Expectation": "inner",
+    "InnerLife": "inner",
     "ExposureEvent": "knowledge",
     "KnowledgeCategory": "knowledge",
     "KnowledgeItem": "knowledge",
@@ -36,6 +39,9 @@ _WHERE = {
     "CONTEXT_DIMS": "tensors",
     "CognitiveState": "tensors",
     "TTMTensor": "tensors",
+    "Atmosphere": "scene",
+    "Environment": "scene",
+    "Scene": "scene",
     "Timepoint": "timepoint",
 }
 
@@ -46,12 +52,17 @@ __all__ = [
     "CONTEXT_DIMS",
     "ENTITY_TYPES",
     "MAIN_BRANCH",
+    "Atmosphere",
     "CognitiveState",
+    "Concern",
     "DialogTurn",
     "Entity",
     "EntityProfile",
+    "Environment",
+    "Expectation",
     "ExposureEvent",
     "ExposureType",
+    "InnerLife",
     "KnowledgeCategory",
     "KnowledgeItem",
     "PersonaParams",
@@ -60,6 +71,7 @@ __all__ = [
     "RunCounts",
     "RunStatus",
     "RunSummary",
+    "Scene",
     "Stance",
     "StepStatus",
     "TTMTensor",
@@ -92,9 +104,11 @@ if TYPE_CHECKING:
     )
     from .dialog import DialogTurn, PersonaParams, Stance
     from .entity import Entity, EntityProfile
+    from .inner import Concern, Expectation, InnerLife
     from .knowledge import ExposureEvent, KnowledgeCategory, KnowledgeItem
     from .relationship import Relationship, pair_key
     from .run import RunCounts, RunSummary
+    from .scene import Atmosphere, Environment, Scene
     from .tensors import BEHAVIOR_DIMS, BIOLOGY_DIMS, CONTEXT_DIMS, CognitiveState, TTMTensor
     from .timepoint import Timepoint
     from .voice import VoiceGuide

@@ -43,6 +43,8 @@ class ExposureType(StrEnum):
     LEARNED = "learned"
     TOLD = "told"
     EXPERIENCED = "experienced"
+    # Held because the entity expects it to happen (M15): a belief about the future, not a fact.
+    ANTICIPATED = "anticipated"
 
 
 class RunStatus(StrEnum):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .common import ExposureType
 
 KnowledgeCategory = Literal[
-    "fact", "decision", "opinion", "plan", "revelation", "question", "agreement"
+    "fact", "decision", "opinion", "plan", "revelation", "question", "agreement", "expectation"
 ]
 
 

@@ -46,7 +46,9 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
             "Knowledge": tx.upper_first(clause),
             "source": tx.first_name(ref.source) if ref.source else "",
         }
-        sentence = _pick(bank.answer["known" if i == 0 else "also"], slots, rng, ban, used)
+        # An expectation the entity held (M15) is answered as a guess, never as a fact.
+        key = "expected" if ref.kind == "anticipated" else ("known" if i == 0 else "also")
+        sentence = _pick(bank.answer[key], slots, rng, ban, used)
         if sentence:
             parts.append(_shape(sentence, ctx, 1000))  # type: ignore[arg-type]
             used.add(sentence)

@@ -131,6 +131,8 @@ def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None
             score += 0.6  # fresh information is what people talk about
         elif ref.kind == "witnessed":
             score -= 1.0  # scenes people saw together are rarely worth retelling
+        elif ref.kind == "anticipated":
+            score -= 0.3  # a hunch is worth voicing, but facts come first
         if ref.category in ("opinion", "agreement", "question", "plan", "decision"):
             score -= 2.5  # hearsay about someone's stance is weaker than a fact
         if addressee is not None and ref.source == addressee:
@@ -142,7 +144,13 @@ def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None
 
 
 def _shape(sentence: str, ctx: DialogTurnContext, max_words: int) -> str:
-    register = ctx.voice.formality if ctx.voice.formality != "neutral" else ctx.style.formality
+    """Fit a sentence to the voice: contractions for a casual register, none for a formal one
+    (the voice guide first, then the speaking style when the context has one), and at most
+    ``max_words`` words."""
+    register = ctx.voice.formality
+    style = getattr(ctx, "style", None)
+    if register == "neutral" and style is not None:
+        register = style.formality
     if register == "casual":
         sentence = tx.contract(sentence)
     elif register == "formal":

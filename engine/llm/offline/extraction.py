@@ -15,7 +15,8 @@ from ...model.knowledge import KnowledgeItem
 from ..contexts import ExtractionContext
 from ..responses import ExtractionResponse
 from . import text as tx
-from .library import ExtractionRule, extraction_cues
+from .dialog import _skeleton
+from .library import ExtractionRule, dialog_bank, extraction_cues
 
 
 def _third_person(sentence: str, speaker: str, addressee: str) -> str:
@@ -40,6 +41,36 @@ def _rules() -> tuple[tuple[ExtractionRule, tuple[str, ...]], ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def _expectation_markers() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The fixed words of the phrases that voice an expectation, from the dialog bank that
+    speaks them: those that lead the item ("i'd wager", "mark my words") and those that follow
+    it as the next sentence ("that is my guess, anyway")."""
+    leading: list[str] = []
+    trailing: list[str] = []
+    for template in dialog_bank().share["anticipated"]:
+        marker = _skeleton(tx.expand(template))
+        if len(marker) >= 6:
+            (trailing if template.startswith("{Knowledge}.") else leading).append(marker)
+    return tuple(leading), tuple(trailing)
+
+
+def _voiced_as_expectation(content: str, reference: str) -> bool:
+    """Whether the turn offered a knowledge item as an expectation rather than a fact (M15)."""
+    leading, trailing = _expectation_markers()
+    wanted = {w for w in tx.content_words(reference) if len(w) >= 4}
+    said = [tx.expand(s).lower() for s in tx.sentences(content)]
+    for i, low in enumerate(said):
+        after = said[i + 1] if i + 1 < len(said) else ""
+        if not (any(m in low for m in leading) or any(after.startswith(m) for m in trailing)):
+            continue
+        # The sentence carries the item when most of its words are there (the speaker may
+        # have put names into the first or second person).
+        if wanted and len(wanted & set(tx.content_words(low))) * 5 >= len(wanted) * 3:
+            return True
+    return False
+
+
 def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionResponse:
     turn = ctx.turn
     listener_ids = [e.entity_id for e in ctx.listeners]
@@ -56,6 +87,21 @@ def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionRespon
         if not listeners or ref in seen:
             continue
         seen.add(ref)
+        if _voiced_as_expectation(turn.content, ref):
+            # Listeners learn that the speaker expects it, not that it is so.
+            clause = tx.lower_first(_third_person(ref, ctx.speaker.name, ""))
+            items.append(
+                KnowledgeItem(
+                    content=f"{ctx.speaker.name} expects that {clause}",
+                    speaker=ctx.speaker.entity_id,
+                    listeners=listeners,
+                    category="opinion",
+                    confidence=round(0.5 + 0.2 * rng.random(), 3),
+                    causal_relevance=round(0.3 + 0.3 * rng.random(), 3),
+                    context=f"{ctx.speaker.name} said it as a guess at {ctx.timepoint_id}",
+                )
+            )
+            continue
         items.append(
             KnowledgeItem(
                 content=ref,

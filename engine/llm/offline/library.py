@@ -40,7 +40,57 @@ class DialogBank(_Data):
     behavior: tuple[str, ...]
     environment: tuple[str, ...]
     collective: tuple[str, ...]
-    answer: dict[Literal["known", "also", "unknown", "source"], tuple[str, ...]]
+    answer: dict[Literal["known", "also", "unknown", "source", "expected"], tuple[str, ...]]
+
+
+Lens = Literal["threat", "people", "decision", "pride", "plain"]
+SalientKind = Literal["challenge", "question", "secret", "news", "support", "other"]
+
+
+class InnerMemoryBank(_Data):
+    spoke: tuple[str, ...]
+    spoke_plain: tuple[str, ...]
+    listened: tuple[str, ...]
+    alone: tuple[str, ...]
+    salient: dict[SalientKind, tuple[str, ...]]
+    lens: dict[Lens, tuple[str, ...]]
+    own: tuple[str, ...]
+    held_back: tuple[str, ...]
+    confirmed: tuple[str, ...]
+    close: dict[Lens, tuple[str, ...]]
+    anchor: tuple[str, ...]
+
+
+class InnerBank(_Data):
+    """Phrase banks for a character's inner life after a dialog (M15): memory, expectations and
+    held-back impulses, and the personality words that decide what it dwells on."""
+
+    version: Literal[1]
+    slots: dict[str, str] = Field(alias="_slots")
+    lenses: dict[Literal["threat", "people", "decision", "pride"], tuple[str, ...]]
+    fallback_topic: str
+    proposal_cues: tuple[str, ...]
+    calm: tuple[str, ...]
+    nervy: tuple[str, ...]
+    memory: InnerMemoryBank
+    expect: dict[
+        Literal[
+            "secret_out",
+            "pressed",
+            "open_question",
+            "proposal_good",
+            "proposal_bad",
+            "worse",
+            "better",
+            "person_worry",
+            "person_turn",
+            "concern",
+        ],
+        tuple[str, ...],
+    ]
+    suppressed: dict[
+        Literal["nearly_told", "snap", "speak_up", "comfort", "leave"], tuple[str, ...]
+    ]
 
 
 class EventBank(_Data):
@@ -100,6 +150,11 @@ def _load(model: type[BaseModel], *parts: str) -> BaseModel:
 @lru_cache(maxsize=1)
 def dialog_bank() -> DialogBank:
     return _load(DialogBank, "offline", "dialog.json")  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def inner_bank() -> InnerBank:
+    return _load(InnerBank, "offline", "inner.json")  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=1)

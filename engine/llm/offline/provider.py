@@ -22,6 +22,8 @@ from .events import generate_event
 from .extraction import generate_extraction
 from .population import generate_population
 from .presence import generate_presence
+from .prospection import generate_prospection
+from .scene import generate_scene
 
 Generator = Callable[[BaseModel, Random], BaseModel]
 
@@ -32,6 +34,8 @@ GENERATORS: dict[ActionType, Generator] = {
     ActionType.DIALOG_TURN: generate_turn,  # type: ignore[dict-item]
     ActionType.KNOWLEDGE_EXTRACTION: generate_extraction,  # type: ignore[dict-item]
     ActionType.ENTITY_QUERY: generate_answer,  # type: ignore[dict-item]
+    ActionType.PROSPECTION: generate_prospection,  # type: ignore[dict-item]
+    ActionType.SCENE_GENERATION: generate_scene,  # type: ignore[dict-item]
 }
 
 MODEL_NAME = "offline-composer-1"
