@@ -21,6 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from .model import events as ev
+from .model.inner import InnerLife
+from .model.scene import Atmosphere, Scene
 from .store import Store
 
 INITIAL = -1  # the timepoint index of an entity's state before the first timepoint
@@ -159,6 +161,8 @@ class RunView:
     _relations: dict[str, list[RelationInfo]] = field(default_factory=dict)
     _queries: dict[str, list[QueryInfo]] = field(default_factory=dict)
     _dialog_tp: dict[str, str] = field(default_factory=dict)
+    _scenes: dict[str, Scene] = field(default_factory=dict)
+    _inner: dict[str, list[tuple[int, InnerLife]]] = field(default_factory=dict)
     _store: Store | None = None
 
     # ------------------------------------------------------------------ questions
@@ -225,6 +229,19 @@ class RunView:
         return [
             k for k in self._knowledge.get(entity_id, []) if k.timepoint_index <= timepoint_index
         ]
+
+    def scene(self, timepoint_id: str) -> Scene | None:
+        """The place and atmosphere of a timepoint's dialog (with ``after`` once it is over)."""
+        return self._scenes.get(timepoint_id)
+
+    def inner_at(self, entity_id: str, timepoint_index: int) -> InnerLife | None:
+        """The entity's inner life as its latest dialog at or before ``timepoint_index`` left
+        it (loaded with its knowledge on replay)."""
+        latest = None
+        for index, inner in self._inner.get(entity_id, []):
+            if index <= timepoint_index:
+                latest = inner
+        return latest
 
     @property
     def latest_index(self) -> int:
@@ -454,6 +471,23 @@ class RunView:
             )
         return frozenset({"relations"})
 
+    def _on_scene_read(self, e: ev.SceneRead) -> frozenset[str]:
+        self._scenes[e.timepoint_id] = e.scene
+        return frozenset({"scene"})
+
+    def _on_atmosphere_shifted(self, e: ev.AtmosphereShifted) -> frozenset[str]:
+        scene = self._scenes.get(e.timepoint_id)
+        if scene is not None:
+            self._scenes[e.timepoint_id] = scene.model_copy(update={"after": e.atmosphere})
+        return frozenset({"scene"})
+
+    def _on_inner_life_updated(self, e: ev.InnerLifeUpdated) -> frozenset[str]:
+        self._inner.setdefault(e.entity_id, []).append((self.index_of(e.timepoint_id), e.inner))
+        return frozenset({"knowledge"})
+
+    def _on_mechanism_failed(self, e: ev.MechanismFailed) -> frozenset[str]:
+        return self._run(failed_steps=self.run.failed_steps + 1)
+
     def _on_llm_call_finished(self, e: ev.LLMCallFinished) -> frozenset[str]:
         return self._run(
             llm_calls=self.run.llm_calls + 1,
@@ -612,6 +646,16 @@ class RunView:
         for tp in missing:
             self._turns[tp] = []
         for row in await self._store.rows(
+            "SELECT timepoint_id, scene_json, after_json FROM scenes WHERE run_id = ? AND "
+            f"timepoint_id IN ({marks})",
+            (self.run.run_id, *missing),
+        ):
+            scene = Scene.model_validate_json(row["scene_json"])
+            if row["after_json"]:
+                after = Atmosphere.model_validate_json(row["after_json"])
+                scene = scene.model_copy(update={"after": after})
+            self._scenes[row["timepoint_id"]] = scene
+        for row in await self._store.rows(
             "SELECT * FROM queries WHERE run_id = ? AND timepoint_id IN "
             f"({marks}) ORDER BY asked_at, query_id",
             (self.run.run_id, *missing),
@@ -666,3 +710,12 @@ class RunView:
             )
             for r in rows
         ]
+        inner = [
+            (self.index_of(r["timepoint_id"]), InnerLife.model_validate_json(r["inner_json"]))
+            for r in await self._store.rows(
+                "SELECT timepoint_id, inner_json FROM inner_lives WHERE run_id = ? AND "
+                "entity_id = ? ORDER BY seq",
+                (self.run.run_id, entity_id),
+            )
+        ]
+        self._inner[entity_id] = sorted(inner, key=lambda item: item[0])

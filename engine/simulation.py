@@ -31,7 +31,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from . import __version__
-from .agents import emotion, persona, relationships, steering
+from .agents import emotion, persona, prospection, relationships, steering
+from .agents import scene as scene_agent
 from .agents.cast import initial_entity, profile_from_draft, profile_from_spec, slug
 from .fidelity.resolution import resolution_for
 from .knowledge import validators
@@ -47,8 +48,10 @@ from .llm.contexts import (
     MoodBrief,
     PopulationContext,
     PresenceContext,
+    ProspectionContext,
     RelationBrief,
     ScenarioBrief,
+    SceneContext,
     SpeakingStyle,
     TimepointEventContext,
     TurnBrief,
@@ -62,15 +65,19 @@ from .llm.responses import (
     ExtractionResponse,
     PopulationResponse,
     PresenceResponse,
+    ProspectionResponse,
+    SceneResponse,
     TimepointEventResponse,
 )
 from .model import events as ev
 from .model.common import MAIN_BRANCH, ExposureType, RunStatus, StepStatus, TemporalMode
 from .model.dialog import DialogTurn
 from .model.entity import Entity
+from .model.inner import InnerLife
 from .model.knowledge import ExposureEvent
 from .model.relationship import Relationship, pair_key
 from .model.run import RunCounts, RunSummary
+from .model.scene import Atmosphere, Scene
 from .model.tensors import CognitiveState, TTMTensor
 from .model.timepoint import Timepoint
 from .scenario.loader import LoadedScenario
@@ -216,7 +223,9 @@ class _Tally:
             c["dialog_turns"] += 1
         elif isinstance(event, ev.ExposureRecorded):
             c["exposure_events"] += 1
-        elif isinstance(event, ev.DialogTurnFailed | ev.KnowledgeExtractionFailed):
+        elif isinstance(
+            event, ev.DialogTurnFailed | ev.KnowledgeExtractionFailed | ev.MechanismFailed
+        ):
             c["failed_steps"] += 1
         elif isinstance(event, ev.LLMCallFinished):
             c["llm_calls"] += 1
@@ -252,6 +261,17 @@ def scenario_budget(scenario: Scenario, warn_fraction: float = 0.8) -> Budget | 
     return Budget(
         tokens=spec.tokens, usd=spec.usd, hard=spec.mode == "hard", warn_fraction=warn_fraction
     )
+
+
+def _horizon(step: timedelta) -> str:
+    """How far ahead a character looks: the time to the next timepoint, in words."""
+    minutes = round(step.total_seconds() / 60)
+    if minutes < 120:
+        return f"the next {minutes} minutes"
+    hours = round(minutes / 60)
+    if hours < 48:
+        return f"the next {hours} hours"
+    return f"the next {round(hours / 24)} days"
 
 
 def _call_number(call_id: str) -> int:
@@ -333,6 +353,8 @@ class Simulation:
         self.timepoints: list[Timepoint] = []
         self.graph = CausalGraph()
         self.prior_beats: list[str] = []
+        self.inner: dict[str, InnerLife] = {}
+        self._atmosphere: Atmosphere | None = None  # the room as the last dialog left it
         # event plumbing
         self._seq = 0
         self._pending: list[ev.EventBase] = []
@@ -534,6 +556,10 @@ class Simulation:
                 number = event.exposure.exposure_id.lstrip("x")
                 if number.isdigit():
                     self._exposure_counter = max(self._exposure_counter, int(number))
+            elif isinstance(event, ev.AtmosphereShifted):
+                self._atmosphere = event.atmosphere
+            elif isinstance(event, ev.InnerLifeUpdated):
+                self.inner[event.entity_id] = event.inner
             elif isinstance(event, ev.RelationshipUpdated):
                 rel = event.relationship
                 self.relations[(rel.a, rel.b)] = rel
@@ -861,18 +887,24 @@ class Simulation:
             timepoint_id=plan.tp_id,
         )
 
-    def _prefetch_event(self, tp: Timepoint, present: list[str], turns: list[DialogTurn]) -> None:
+    def _after_dialog(self, present: list[str], turns: list[DialogTurn]) -> dict[str, Entity]:
+        """Every entity as a dialog leaves its mood (the knowledge dimension aside, which waits
+        for the extraction): what the next event and the inner-life calls are written from."""
+        out = {}
+        for entity_id, entity in self.entities.items():
+            after = self._state_after(entity, present, turns, new_knowledge=0)
+            if after is not None:
+                entity = entity.model_copy(update={"tensor": after[0], "cognitive": after[1]})
+            out[entity_id] = entity
+        return out
+
+    def _prefetch_event(self, tp: Timepoint, after: dict[str, Entity]) -> None:
         """Start the next timepoint's event call as soon as this timepoint's dialog has been
         spoken, unless the run is paused or stepping (then nothing is spent ahead of time)."""
         index = tp.index + 1
         if index >= self.scenario.timeline.count or self.control.holding:
             return
-        moods = {}
-        for entity_id, entity in self.entities.items():
-            after = self._state_after(entity, present, turns, new_knowledge=0)
-            if after is not None:
-                entity = entity.model_copy(update={"tensor": after[0], "cognitive": after[1]})
-            moods[entity_id] = self._mood(entity)
+        moods = {entity_id: self._mood(entity) for entity_id, entity in after.items()}
         plan = self._plan_event(index, moods)
         self._prefetched = (plan, asyncio.ensure_future(self._event_call(plan)))
 
@@ -1090,6 +1122,8 @@ class Simulation:
         extraction_tasks: list[tuple[DialogTurn, asyncio.Task[Any]]] = []
         next_index = 0
         last_speaker: str | None = None
+        scene_call = self._start_scene(tp, present)
+        scene: Scene | None = None
         while True:
             plans = steering.plan_round(
                 speakers, spoken, last_speaker, next_index, planned, s.dialog.parallel, rng
@@ -1105,7 +1139,7 @@ class Simulation:
                 contexts.append(
                     self._turn_context(
                         tp, entity, styles[plan.speaker], plan, present, turns, spoken, params
-                    )
+                    ).model_copy(update={"atmosphere": scene.atmosphere if scene else None})
                 )
                 self._emit(
                     ev.DialogTurnStarted,
@@ -1148,7 +1182,11 @@ class Simulation:
                 task = asyncio.ensure_future(self._extract(tp, turn, present))
                 self._extractions.add(task)
                 extraction_tasks.append((turn, task))
-        self._prefetch_event(tp, present, turns)
+            if scene_call is not None:  # read alongside the opening turn, known by the rest
+                scene, scene_call = await self._finish_scene(tp, scene_call, issues), None
+        after = self._after_dialog(present, turns)
+        self._prefetch_event(tp, after)
+        inner_calls = self._start_inner_life(tp, dialog_id, turns, present, after)
         for turn, task in extraction_tasks:
             try:
                 answer, records = await task
@@ -1164,7 +1202,6 @@ class Simulation:
                 continue
             self._emit_calls(records)
             self._apply_extraction(tp, turn, answer, present, new_knowledge)
-        self._extractions.clear()
         if failed:
             issues.append(f"{failed} of {planned} dialog turns failed")
         status = (
@@ -1180,12 +1217,176 @@ class Simulation:
             failed_turns=failed,
             status=status,
         )
+        if scene is not None:
+            self._atmosphere = scene_agent.shift_after_dialog(scene.atmosphere, turns)
+            self._emit(
+                ev.AtmosphereShifted, timepoint_id=tp.timepoint_id, atmosphere=self._atmosphere
+            )
+        await self._finish_inner_life(tp, dialog_id, turns, inner_calls, issues)
+        self._extractions.clear()
         for turn in turns:
             self.prior_beats.append(
                 f"{self.entities[turn.speaker].name}: {turn.content.split('. ')[0][:120]}"
             )
         self.prior_beats = self.prior_beats[-PRIOR_BEATS:]
         return turns
+
+    # ------------------------------------------------------------------ the scene (M10)
+    def _start_scene(self, tp: Timepoint, present: list[str]) -> asyncio.Future[Any] | None:
+        if not self.scenario.mechanisms.atmosphere:
+            return None
+        context = SceneContext(
+            scenario=self.brief,
+            timepoint_id=tp.timepoint_id,
+            timepoint_title=tp.title,
+            event_description=tp.event_description,
+            time_of_day=time_of_day(tp.timestamp.hour),
+            tension=tp.tension,
+            present=tuple(
+                CastMember(entity=self._brief(e), mood=self._mood(e))
+                for e in (self.entities[x] for x in present)
+            ),
+            previous=self._atmosphere,
+        )
+        task = asyncio.ensure_future(
+            self.gateway.call(
+                ActionType.SCENE_GENERATION,
+                context,
+                SceneResponse,
+                sampling=SamplingParams(temperature=0.6, max_tokens=500, seed=self.seed),
+                timepoint_id=tp.timepoint_id,
+            )
+        )
+        self._extractions.add(task)
+        return task
+
+    async def _finish_scene(
+        self, tp: Timepoint, call: asyncio.Future[Any], issues: list[str]
+    ) -> Scene | None:
+        try:
+            answer, records = await call
+        except LLMCallFailed as exc:
+            self._emit_calls(exc.records)
+            self._emit(
+                ev.MechanismFailed, mechanism="scene", timepoint_id=tp.timepoint_id, error=str(exc)
+            )
+            issues.append("the scene's atmosphere was not read")
+            return None
+        self._emit_calls(records)
+        assert isinstance(answer, SceneResponse)
+        scene = Scene(
+            timepoint_id=tp.timepoint_id,
+            environment=answer.environment,
+            atmosphere=scene_agent.carry_over(self._atmosphere, answer.atmosphere),
+        )
+        self._emit(ev.SceneRead, timepoint_id=tp.timepoint_id, scene=scene)
+        return scene
+
+    # ------------------------------------------------------------------ inner life (M15)
+    def _start_inner_life(
+        self,
+        tp: Timepoint,
+        dialog_id: str,
+        turns: list[DialogTurn],
+        present: list[str],
+        after: dict[str, Entity],
+    ) -> list[tuple[str, ProspectionContext, asyncio.Future[Any]]]:
+        """One call per person present: how each remembers the dialog and what it expects next.
+        They run alongside the knowledge extraction and the next timepoint's event."""
+        if not self.scenario.mechanisms.inner_life or not turns:
+            return []
+        horizon = _horizon(self.scenario.timeline.step_delta)
+        briefs = tuple(self._turn_brief(t) for t in turns)
+        calls = []
+        for entity_id in present:
+            entity = after[entity_id]
+            if steering.speaking_mode(entity.profile.entity_type) != "speech":
+                continue
+            own_refs = [r for t in turns if t.speaker == entity_id for r in t.knowledge_references]
+            private = self._private_knowledge(entity_id, limit=12, before_dialog=dialog_id)
+            previous = self.inner.get(entity_id)
+            context = ProspectionContext(
+                scenario=self.brief,
+                timepoint_id=tp.timepoint_id,
+                timepoint_title=tp.title,
+                event_description=tp.event_description,
+                entity=self._brief(entity),
+                personality=entity.profile.personality,
+                voice=entity.profile.voice,
+                mood=self._mood(entity),
+                spoke=any(t.speaker == entity_id for t in turns),
+                turns=briefs,
+                withheld=prospection.withheld(private, own_refs),
+                concerns=previous.concerns if previous else (),
+                expectations=previous.expectations if previous else (),
+                horizon=horizon,
+            )
+            task = asyncio.ensure_future(
+                self.gateway.call(
+                    ActionType.PROSPECTION,
+                    context,
+                    ProspectionResponse,
+                    sampling=SamplingParams(temperature=0.7, max_tokens=700, seed=self.seed),
+                    timepoint_id=tp.timepoint_id,
+                )
+            )
+            self._extractions.add(task)
+            calls.append((entity_id, context, task))
+        return calls
+
+    async def _finish_inner_life(
+        self,
+        tp: Timepoint,
+        dialog_id: str,
+        turns: list[DialogTurn],
+        calls: list[tuple[str, ProspectionContext, asyncio.Future[Any]]],
+        issues: list[str],
+    ) -> None:
+        texts = [t.content for t in turns]
+        for entity_id, context, task in calls:
+            name = self.entities[entity_id].name
+            try:
+                answer, records = await task
+            except LLMCallFailed as exc:
+                self._emit_calls(exc.records)
+                self._emit(
+                    ev.MechanismFailed,
+                    mechanism="inner_life",
+                    timepoint_id=tp.timepoint_id,
+                    entity_id=entity_id,
+                    error=str(exc),
+                )
+                issues.append(f"the inner life of {name} was not updated")
+                continue
+            self._emit_calls(records)
+            assert isinstance(answer, ProspectionResponse)
+            inner = prospection.inner_life(
+                entity_id,
+                tp.timepoint_id,
+                answer,
+                self.inner.get(entity_id),
+                context.withheld,
+                texts,
+            )
+            self.inner[entity_id] = inner
+            self._emit(
+                ev.InnerLifeUpdated, entity_id=entity_id, timepoint_id=tp.timepoint_id, inner=inner
+            )
+            for information, confidence in prospection.anticipations(inner.expectations):
+                self._record_exposure(
+                    ExposureEvent(
+                        exposure_id=self._next_exposure_id(),
+                        entity_id=entity_id,
+                        kind=ExposureType.ANTICIPATED,
+                        information=information,
+                        source=None,
+                        timestamp=tp.timestamp,
+                        confidence=confidence,
+                        timepoint_id=tp.timepoint_id,
+                        dialog_id=dialog_id,
+                        category="expectation",
+                    )
+                )
 
     def _turn_context(
         self,
@@ -1198,6 +1399,7 @@ class Simulation:
         spoken: dict[str, int],
         params: Any,
     ) -> DialogTurnContext:
+        inner = self.inner.get(entity.entity_id)
         listeners = []
         for other in present:
             if other == entity.entity_id:
@@ -1235,6 +1437,8 @@ class Simulation:
             speaker_turn_number=spoken.get(entity.entity_id, 0),
             prior_beats=tuple(self.prior_beats),
             persona=params,
+            memory=inner.memory if inner else "",
+            concerns=tuple(c.topic for c in inner.concerns[:3]) if inner else (),
         )
 
     async def _speak(

@@ -49,6 +49,11 @@ Script = Callable[[Seen, int], Reply | None]
 
 def _kind(messages: list[dict[str, str]]) -> str:
     system = messages[0]["content"] if messages else ""
+    user = messages[1]["content"] if len(messages) > 1 else ""
+    if '"suppressed_impulse"' in user:  # the response schema of an inner-life call
+        return "inner"
+    if '"environment"' in user and '"atmosphere"' in user:  # ... and of a scene call
+        return "scene"
     if system.startswith("You advance a simulation"):
         return "event"
     if system.startswith("You decide which characters"):
@@ -80,6 +85,24 @@ def answer_for(body: dict[str, Any]) -> dict[str, Any]:
         return {"entities_present": ids[:3]}
     if kind == "extraction":
         return {"items": []}
+    if kind == "inner":
+        return {
+            "memory": f"I keep hearing the argument about shift {n % 13}.",
+            "expectations": [{"about": "The crew will walk out at dawn.", "likelihood": 0.7}],
+            "new_concerns": [{"topic": "the walkout", "intensity": 0.6}],
+            "anxiety": 0.4,
+        }
+    if kind == "scene":
+        return {
+            "environment": {"location": "the union hall", "lighting": "one bare bulb"},
+            "atmosphere": {
+                "tension": 0.6,
+                "formality": 0.3,
+                "valence": -0.2,
+                "energy": 0.7,
+                "description": "Smoke hangs under the low ceiling; nobody sits down.",
+            },
+        }
     if kind == "population":
         return {
             "entities": [

@@ -21,9 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from .common import MAIN_BRANCH, ResolutionLevel, RunStatus, StepStatus, TemporalMode
 from .dialog import DialogTurn, PersonaParams
 from .entity import EntityProfile
+from .inner import InnerLife
 from .knowledge import ExposureEvent
 from .relationship import Relationship
 from .run import RunCounts
+from .scene import Atmosphere, Scene
 from .tensors import CognitiveState, TTMTensor
 from .timepoint import Timepoint
 
@@ -230,6 +232,46 @@ class KnowledgeExtractionFailed(EventBase):
     error: str
 
 
+class SceneRead(EventBase):
+    """The place and the room's atmosphere as a timepoint's dialog opens (M10)."""
+
+    type: Literal["scene_read"] = "scene_read"
+
+    timepoint_id: str
+    scene: Scene
+
+
+class AtmosphereShifted(EventBase):
+    """The room's atmosphere after what was said in the timepoint's dialog (M10)."""
+
+    type: Literal["atmosphere_shifted"] = "atmosphere_shifted"
+
+    timepoint_id: str
+    atmosphere: Atmosphere
+
+
+class InnerLifeUpdated(EventBase):
+    """One character's memory, concerns and expectations after a dialog (M15)."""
+
+    type: Literal["inner_life_updated"] = "inner_life_updated"
+
+    entity_id: str
+    timepoint_id: str
+    inner: InnerLife
+
+
+class MechanismFailed(EventBase):
+    """A call that enriches a timepoint (the scene, a character's inner life) failed; the
+    timepoint goes on without it and is marked degraded."""
+
+    type: Literal["mechanism_failed"] = "mechanism_failed"
+
+    mechanism: Literal["scene", "inner_life"]
+    timepoint_id: str
+    entity_id: str | None = None
+    error: str
+
+
 class TensorUpdated(EventBase):
     type: Literal["tensor_updated"] = "tensor_updated"
 
@@ -254,7 +296,9 @@ class LLMCallFinished(EventBase):
 
     type: Literal["llm_call_finished"] = "llm_call_finished"
     WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"latency_ms"})
-    EXECUTION_FIELDS: ClassVar[frozenset[str]] = frozenset({"cached"})
+    # Call ids number calls in the order they started, which depends on whether the next
+    # timepoint's event call started early (it does not when the run is paused or stepped).
+    EXECUTION_FIELDS: ClassVar[frozenset[str]] = frozenset({"cached", "call_id"})
 
     call_id: str
     action: str
@@ -347,6 +391,10 @@ Event = Annotated[
     | DialogFinished
     | ValidationReported
     | KnowledgeExtractionFailed
+    | SceneRead
+    | AtmosphereShifted
+    | InnerLifeUpdated
+    | MechanismFailed
     | TensorUpdated
     | RelationshipUpdated
     | LLMCallFinished

@@ -147,6 +147,21 @@ class DialogSpec(_Strict):
     )
 
 
+class MechanismsSpec(_Strict):
+    """Optional mechanisms, each a few more calls per timepoint."""
+
+    inner_life: bool = Field(
+        True,
+        description="After each dialog, everyone present updates a memory of it, their "
+        "concerns and their expectations (one call per person).",
+    )
+    atmosphere: bool = Field(
+        True,
+        description="Read the room once per timepoint (one call, alongside the opening turn); "
+        "later turns know it, and what is said shifts it.",
+    )
+
+
 class SettingSpec(_Strict):
     location: str = Field(min_length=1)
     atmosphere: str = ""
@@ -185,6 +200,7 @@ class Scenario(_Strict):
     relationships: list[RelationshipSpec] = Field(default_factory=list)
     timeline: TimelineSpec
     dialog: DialogSpec = DialogSpec()
+    mechanisms: MechanismsSpec = MechanismsSpec()
     budget: BudgetSpec | None = Field(
         None, description="What a run may spend; --budget-tokens and --budget-usd override it."
     )

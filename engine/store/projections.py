@@ -283,6 +283,35 @@ def _relationship(e: ev.RelationshipUpdated) -> list[Row]:
     ]
 
 
+def _scene_read(e: ev.SceneRead) -> list[Row]:
+    return [
+        (
+            "INSERT OR REPLACE INTO scenes (run_id, timepoint_id, scene_json, after_json, seq) "
+            "VALUES (?,?,?,NULL,?)",
+            (e.run_id, e.timepoint_id, e.scene.model_dump_json(), e.seq),
+        )
+    ]
+
+
+def _atmosphere_shifted(e: ev.AtmosphereShifted) -> list[Row]:
+    return [
+        (
+            "UPDATE scenes SET after_json=? WHERE run_id=? AND timepoint_id=?",
+            (e.atmosphere.model_dump_json(), e.run_id, e.timepoint_id),
+        )
+    ]
+
+
+def _inner_life(e: ev.InnerLifeUpdated) -> list[Row]:
+    return [
+        (
+            "INSERT OR REPLACE INTO inner_lives (run_id, entity_id, timepoint_id, inner_json, seq) "
+            "VALUES (?,?,?,?,?)",
+            (e.run_id, e.entity_id, e.timepoint_id, e.inner.model_dump_json(), e.seq),
+        )
+    ]
+
+
 def _llm_call(e: ev.LLMCallFinished) -> list[Row]:
     return [
         (
@@ -363,6 +392,9 @@ PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
     ev.DialogTurnFinished: _turn_finished,
     ev.DialogFinished: _dialog_finished,
     ev.RelationshipUpdated: _relationship,
+    ev.SceneRead: _scene_read,
+    ev.AtmosphereShifted: _atmosphere_shifted,
+    ev.InnerLifeUpdated: _inner_life,
     ev.LLMCallFinished: _llm_call,
     ev.ValidationReported: _validation,
     ev.RunFinished: _run_finished,
@@ -378,7 +410,9 @@ def run_deltas(event: ev.EventBase, deltas: dict[str, float]) -> None:
         deltas["timepoints"] += 1
     elif isinstance(event, ev.DialogTurnFinished):
         deltas["dialog_turns"] += 1
-    elif isinstance(event, ev.DialogTurnFailed | ev.KnowledgeExtractionFailed):
+    elif isinstance(
+        event, ev.DialogTurnFailed | ev.KnowledgeExtractionFailed | ev.MechanismFailed
+    ):
         deltas["failed_steps"] += 1
     elif isinstance(event, ev.ExposureRecorded):
         deltas["exposure_events"] += 1

@@ -244,6 +244,25 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX queries_by_timepoint ON queries (run_id, timepoint_id);
     """,
+    # 4: the scene of each timepoint (M10) and each character's inner life after a dialog (M15)
+    """
+    CREATE TABLE scenes (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        timepoint_id TEXT NOT NULL,
+        scene_json TEXT NOT NULL,
+        after_json TEXT,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run_id, timepoint_id)
+    );
+    CREATE TABLE inner_lives (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        entity_id TEXT NOT NULL,
+        timepoint_id TEXT NOT NULL,
+        inner_json TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run_id, entity_id, timepoint_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
