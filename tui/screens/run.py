@@ -274,6 +274,8 @@ class RunScreen(Screen[None]):
                 self.query_one(QueryBar).entities[event.profile.entity_id] = event.profile.name
             elif isinstance(event, ev.BudgetWarning):
                 self.notify(event.message, title="Budget", severity="warning", timeout=6)
+            elif isinstance(event, ev.SceneRead | ev.AtmosphereShifted):
+                pane.show_scene(event.timepoint_id, self.view.scene(event.timepoint_id))
             if not self.follow:
                 continue
             if isinstance(event, ev.TimepointCreated):

@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Static
 
+from engine.model.scene import Scene
 from engine.runview import RunView, TimepointInfo, TurnInfo
 
 WINDOW_TURNS = 60
@@ -31,16 +32,41 @@ class TimepointHeader(Static):
     TimepointHeader { margin: 1 0 0 0; padding: 0 1; background: $panel; color: $text; }
     """
 
-    def __init__(self, tp: TimepointInfo) -> None:
-        text = Content.assemble(
+    def __init__(self, tp: TimepointInfo, scene: Scene | None = None) -> None:
+        self.tp = tp
+        super().__init__(self._content(scene), id=f"tp-{tp.timepoint_id}")
+        self.timepoint_id = tp.timepoint_id
+
+    def _content(self, scene: Scene | None) -> Content:
+        tp = self.tp
+        parts = [
             (f"{tp.timepoint_id} ", "bold $accent"),
             (f"{tp.timestamp:%Y-%m-%d %H:%M}  ", "dim"),
             (tp.title, "bold"),
             ("\n", ""),
             (tp.event_description, "italic"),
-        )
-        super().__init__(text, id=f"tp-{tp.timepoint_id}")
-        self.timepoint_id = tp.timepoint_id
+        ]
+        if scene is not None:
+            parts.extend(scene_line(scene))
+        return Content.assemble(*parts)
+
+    def show_scene(self, scene: Scene | None) -> None:
+        self.update(self._content(scene))
+
+
+def scene_line(scene: Scene) -> list[tuple[str, str]]:
+    """The room (M10): where, what it feels like, and how the dialog moved its tension."""
+    env = scene.environment
+    senses = ", ".join(x for x in (env.lighting, env.sound, env.weather) if x)
+    a = scene.atmosphere
+    tension = f"tension {a.tension:.2f}"
+    if scene.after is not None:
+        tension += f" → {scene.after.tension:.2f}"
+    line = [("\n◇ ", "$accent"), (a.description, "")]
+    if senses:
+        line.append((f"  {senses}", "dim"))
+    line.append((f"  · {tension} · formality {a.formality:.2f}", "dim"))
+    return line
 
 
 def render_turn(turn: TurnInfo, name: str, colour: str, addressee: str | None) -> Content:
@@ -205,7 +231,7 @@ class DialogPane(VerticalScroll, can_focus=True):
             tp = view.timepoint(tp_id)
             if tp is None:
                 continue
-            widgets.append(TimepointHeader(tp))
+            widgets.append(TimepointHeader(tp, view.scene(tp_id)))
             for turn in view.turns(tp_id):
                 widget = self._turn_widget(turn, names, colours)
                 widgets.append(widget)
@@ -230,6 +256,12 @@ class DialogPane(VerticalScroll, can_focus=True):
         )
         self.turn_views[(turn.dialog_id, turn.turn_index)] = widget
         return widget
+
+    def show_scene(self, timepoint_id: str, scene: Scene | None) -> None:
+        """A scene read (or moved by its dialog) while its header is on screen."""
+        for header in self.query(TimepointHeader):
+            if header.timepoint_id == timepoint_id:
+                header.show_scene(scene)
 
     async def add_timepoint(self, tp: TimepointInfo) -> None:
         self.window.append(tp.timepoint_id)

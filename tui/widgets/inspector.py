@@ -1,6 +1,6 @@
 """The entity inspector: who is present at the selected moment and, for one of them, their
 resolution, tensors as bars, valence/arousal/energy over time, what they know and from where,
-and their relationships."""
+their inner life after their last conversation, and their relationships."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Sparkline, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from engine.model.inner import InnerLife
 from engine.model.tensors import BEHAVIOR_DIMS, BIOLOGY_DIMS, CONTEXT_DIMS
 from engine.runview import KnowledgeInfo, RelationInfo, RunView, StateInfo
 
@@ -92,6 +93,45 @@ def relation_lines(relations: list[RelationInfo], names: Callable[[str], str]) -
     return Content("\n").join(lines)
 
 
+def inner_lines(inner: InnerLife | None) -> Content:
+    """A character's inner life (M15): how it remembers its last conversation, what it keeps
+    returning to, what it expects, what it kept back."""
+    if inner is None:
+        return Content.styled("no conversation to look back on yet", "dim")
+    lines: list[Content] = [
+        Content.assemble(("after ", "dim"), (inner.timepoint_id, "bold")),
+        Content.styled(inner.memory, "italic"),
+        bar("anxiety", inner.anxiety, "$tensor-negative" if inner.anxiety > 0.6 else ""),
+    ]
+    if inner.concerns:
+        lines.append(Content.styled("concerns", "bold"))
+        lines.extend(bar(c.topic[:19], c.intensity, "$tensor-neutral") for c in inner.concerns)
+    if inner.expectations:
+        lines.append(Content.styled("expects", "bold"))
+        for x in inner.expectations:
+            feeling = "hopes" if x.hope > 0.15 else "dreads" if x.hope < -0.15 else "expects"
+            style = (
+                "$tensor-positive"
+                if x.hope > 0.15
+                else "$tensor-negative"
+                if x.hope < -0.15
+                else "dim"
+            )
+            lines.append(
+                Content.assemble(
+                    ("• ", "$accent"),
+                    (x.about, ""),
+                    (f"\n  {feeling}, likelihood {x.likelihood:.2f}", style),
+                )
+            )
+    if inner.withheld:
+        lines.append(Content.styled("kept to itself", "bold"))
+        lines.extend(Content.assemble(("• ", "$accent"), (w, "")) for w in inner.withheld)
+    if inner.suppressed:
+        lines.append(Content.assemble(("held back: ", "bold"), (inner.suppressed, "")))
+    return Content("\n").join(lines)
+
+
 class EntityInspector(Vertical):
     BINDINGS = [
         Binding(
@@ -107,6 +147,13 @@ class EntityInspector(Vertical):
             "Tensors",
             id="inspector.tensors",
             tooltip="Show the selected entity's tensors and their history",
+        ),
+        Binding(
+            "i",
+            "tab('inner')",
+            "Inner life",
+            id="inspector.inner",
+            tooltip="Show how the selected entity remembers its last conversation and what it expects",
         ),
         Binding(
             "r",
@@ -146,6 +193,8 @@ class EntityInspector(Vertical):
                 yield Static("", id="bars")
             with TabPane("Knowledge", id="knowledge"), VerticalScroll():
                 yield Static("", id="knowledge-list")
+            with TabPane("Inner life", id="inner"), VerticalScroll():
+                yield Static("", id="inner-life")
             with TabPane("Relations", id="relations"), VerticalScroll():
                 yield Static("", id="relation-list")
 
@@ -214,6 +263,11 @@ class EntityInspector(Vertical):
         else:
             text = Content.styled("loading…", "dim")
         self.query_one("#knowledge-list", Static).update(text)
+        self.query_one("#inner-life", Static).update(
+            inner_lines(view.inner_at(entity_id, index))
+            if view.knowledge_loaded(entity_id)
+            else Content.styled("loading…", "dim")
+        )
         self.query_one("#relation-list", Static).update(
             relation_lines(view.relations_at(entity_id, index), names)
         )
