@@ -21,8 +21,16 @@ from engine.model import events as ev
 from engine.scenario import load_scenario
 from engine.simulation import ResumeError, Simulation
 
-WORLD = ("timepoints", "dialog_turns", "exposure_events", "entities", "relationships")
-ORDER = {"timepoints": "idx", "relationships": "seq", "entities": "entity_id"}
+WORLD = (
+    "timepoints",
+    "dialog_turns",
+    "exposure_events",
+    "entities",
+    "relationships",
+    "scenes",
+    "inner_lives",
+)
+ORDER = {"timepoints": "idx", "relationships": "seq", "entities": "entity_id", "scenes": "seq"}
 
 
 def cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:

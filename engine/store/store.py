@@ -479,6 +479,8 @@ _TABLES = frozenset(
         "dialog_turns",
         "exposure_events",
         "relationships",
+        "scenes",
+        "inner_lives",
         "llm_calls",
         "validations",
         "queries",
