@@ -111,7 +111,7 @@ import asyncio, sys
 from test_llm_fakeserver import FakeServer
 
 async def main():
-    async with FakeServer() as server:
+    async with FakeServer(keep_alive=True) as server:
         server.default_delay = float(sys.argv[1])
         print(server.url, flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)

@@ -118,9 +118,14 @@ def answer_for(body: dict[str, Any]) -> dict[str, Any]:
 
 
 class FakeServer:
-    def __init__(self, script: Script | None = None, *, chunk: int = 7) -> None:
+    def __init__(
+        self, script: Script | None = None, *, chunk: int = 7, keep_alive: bool = False
+    ) -> None:
+        """``keep_alive`` serves several requests per connection, as real servers do (the
+        benchmarks use it); by default every answer closes its connection."""
         self.script = script
         self.chunk = chunk
+        self.keep_alive = keep_alive
         self.requests: list[Seen] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -160,6 +165,12 @@ class FakeServer:
         self._tasks.add(task)
         try:
             await self._serve(reader, writer)
+            while self.keep_alive and not writer.is_closing() and not reader.at_eof():
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")  # the next request, or EOF
+                except asyncio.CancelledError:
+                    return  # the server is closing while this connection waits: it ends here
+                await self._serve(reader, writer, head)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -167,8 +178,10 @@ class FakeServer:
             with contextlib.suppress(Exception):
                 writer.close()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes = b""
+    ) -> None:
+        head = head or await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         method, path, _ = lines[0].split(" ", 2)
         headers = {}
@@ -224,6 +237,10 @@ class FakeServer:
         finally:
             self.in_flight -= 1
 
+    @property
+    def _connection(self) -> str:
+        return "keep-alive" if self.keep_alive else "close"
+
     async def _wait_or_disconnect(self, reader: asyncio.StreamReader, delay: float) -> bool:
         """Sleep ``delay`` seconds; True if the client hung up meanwhile."""
         try:
@@ -243,7 +260,7 @@ class FakeServer:
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         writer.write(
             f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\nConnection: close\r\n{extra}\r\n".encode()
+            f"Content-Length: {len(payload)}\r\nConnection: {self._connection}\r\n{extra}\r\n".encode()
             + payload
         )
         await writer.drain()
@@ -258,7 +275,7 @@ class FakeServer:
     ) -> None:
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-            b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            b"Transfer-Encoding: chunked\r\nConnection: " + self._connection.encode() + b"\r\n\r\n"
         )
 
         async def send(event: str) -> None:
