@@ -410,9 +410,7 @@ def run_deltas(event: ev.EventBase, deltas: dict[str, float]) -> None:
         deltas["timepoints"] += 1
     elif isinstance(event, ev.DialogTurnFinished):
         deltas["dialog_turns"] += 1
-    elif isinstance(
-        event, ev.DialogTurnFailed | ev.KnowledgeExtractionFailed | ev.MechanismFailed
-    ):
+    elif isinstance(event, ev.DialogTurnFailed | ev.KnowledgeExtractionFailed | ev.MechanismFailed):
         deltas["failed_steps"] += 1
     elif isinstance(event, ev.ExposureRecorded):
         deltas["exposure_events"] += 1
