@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, OptionList
+from textual.widgets import DataTable, OptionList, TabbedContent
 from tui_support import make_app, seed_runs, settle, wait_until
 
 from tui.app import StartLive, StartReplay
@@ -147,6 +147,19 @@ async def test_choosing_an_entity_fills_the_inspector(db: Path) -> None:
         assert screen.view.entities[screen.selected_entity].name in profile
         knowledge = str(screen.query_one("#knowledge-list").render())
         assert "•" in knowledge and ("initial" in knowledge or "told" in knowledge)
+        # i: how the entity remembers its last conversation, at the selected moment
+        await pilot.press("i")
+        await settle(pilot)
+        assert screen.query_one("#tabs", TabbedContent).active == "inner"
+        index = screen.view.index_of(screen.selected_tp)
+        inner = screen.view.inner_at(screen.selected_entity, index)
+        assert inner is not None and inner.timepoint_id == screen.selected_tp
+        shown = str(screen.query_one("#inner-life").render())
+        assert inner.memory[:40] in shown.replace("\n", " ") and "anxiety" in shown
+        # the room of the selected timepoint sits under its header in the dialog
+        header = str(screen.query_one(f"#tp-{screen.selected_tp}").render())
+        scene = screen.view.scene(screen.selected_tp)
+        assert scene is not None and "◇" in header and f"→ {scene.after.tension:.2f}" in header
 
 
 async def test_live_run_streams_and_follows(tmp_path: Path) -> None:
@@ -163,6 +176,11 @@ async def test_live_run_streams_and_follows(tmp_path: Path) -> None:
         pane = screen.query_one(DialogPane)
         finished = [w for w in pane.turn_views.values() if not w.turn.streaming]
         assert finished and all(w.turn.content for w in finished)
+        # the scene was read and then moved by the dialog while its header was on screen
+        last = screen.selected_tp
+        assert screen.view.scene(last) is not None
+        header = str(screen.query_one(f"#tp-{last}").render())
+        assert "◇" in header and "→" in header
         # the stored run is now on the home screen
         await pilot.press("escape")
         await settle(pilot)

@@ -109,6 +109,17 @@ def test_entity_inspector_knowledge(snap_compare, db: Path) -> None:
     )
 
 
+def test_entity_inspector_inner_life(snap_compare, db: Path) -> None:
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        await pilot.press("3", "down", "i")
+        await _ready(pilot)
+
+    assert snap_compare(
+        make_app(db, start=StartReplay("run-harbor")), terminal_size=SIZE, run_before=before
+    )
+
+
 def test_command_palette(snap_compare, db: Path) -> None:
     async def before(pilot) -> None:  # type: ignore[no-untyped-def]
         await _ready(pilot)

@@ -55,17 +55,17 @@ class TimepointHeader(Static):
 
 
 def scene_line(scene: Scene) -> list[tuple[str, str]]:
-    """The room (M10): where, what it feels like, and how the dialog moved its tension."""
+    """The room (M10): what it feels like, what you would see and hear there, and how the
+    dialog moved its tension."""
     env = scene.environment
-    senses = ", ".join(x for x in (env.lighting, env.sound, env.weather) if x)
+    senses = "; ".join(x.strip().rstrip(".") for x in (env.lighting, env.sound, env.weather) if x)
     a = scene.atmosphere
     tension = f"tension {a.tension:.2f}"
     if scene.after is not None:
         tension += f" → {scene.after.tension:.2f}"
     line = [("\n◇ ", "$accent"), (a.description, "")]
-    if senses:
-        line.append((f"  {senses}", "dim"))
-    line.append((f"  · {tension} · formality {a.formality:.2f}", "dim"))
+    details = [d for d in (senses, tension, f"formality {a.formality:.2f}") if d]
+    line.append(("\n  " + " · ".join(details), "dim"))
     return line
 
 
