@@ -282,6 +282,31 @@ async def test_the_concurrency_limit_holds(store, tmp_path) -> None:
     assert server.max_in_flight == 2  # the engine had more to send; the provider held it to 2
 
 
+async def test_the_requests_per_minute_limit_holds() -> None:
+    """Three calls under a limit of two a minute: two go out at once, the third waits."""
+    async with FakeServer() as server:
+        prov = provider(server, concurrency=8, requests_per_minute=2)
+        gateway = Gateway(prov)
+        calls = [
+            asyncio.create_task(
+                gateway.call(
+                    ActionType.DIALOG_TURN,
+                    dialog_context(),
+                    DialogTurnResponse,
+                    sampling=SamplingParams(seed=n),
+                )
+            )
+            for n in range(3)
+        ]
+        done, pending = await asyncio.wait(calls, timeout=1.0)
+        assert len(done) == 2 and len(pending) == 1
+        assert len(server.chat_bodies()) == 2  # the third was never sent
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await prov.aclose()
+
+
 async def test_cancelling_a_run_reaches_the_call_in_flight(store, tmp_path) -> None:
     async with FakeServer() as server:
         server.default_delay = 30  # never answers in time: only the cancellation ends it
