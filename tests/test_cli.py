@@ -73,9 +73,15 @@ def test_runs_show_and_templates(tmp_path: Path, capsys) -> None:
     shown = json.loads(capsys.readouterr().out)
     assert shown["run_id"] == run_id and len(shown["timepoints_detail"]) == 3
     assert any(t["dialog"] for t in shown["timepoints_detail"])
+    with_dialog = [t for t in shown["timepoints_detail"] if t["dialog"]]
+    assert all(t["scene"]["atmosphere"]["description"] for t in with_dialog)
+    assert all(t["scene"]["after"] is not None for t in with_dialog)
+    people = [t for t in with_dialog if t["inner_lives"]]
+    assert people and all(x["memory"] for t in people for x in t["inner_lives"])
     assert main(["show", run_id, "--db", db]) == 0
     text = capsys.readouterr().out
     assert "Entities" in text and "tp01" in text
+    assert "the room:" in text and "remembers:" in text
     assert main(["templates", "--json"]) == 0
     names = {t["name"] for t in json.loads(capsys.readouterr().out)}
     assert "vintners_council" in names

@@ -887,8 +887,13 @@ async def _cmd_show(args: argparse.Namespace) -> int:
         turns = await store.table("dialog_turns", run_id, order="seq")
         exposures = await store.table("exposure_events", run_id, order="seq")
         states = await store.table("entity_states", run_id, order="seq")
+        scenes = {r["timepoint_id"]: r for r in await store.table("scenes", run_id, order="seq")}
+        inner_rows = await store.table("inner_lives", run_id, order="seq")
     finally:
         await store.close()
+    inner_by_tp: dict[str, list[dict[str, Any]]] = {}
+    for row in inner_rows:
+        inner_by_tp.setdefault(row["timepoint_id"], []).append(json.loads(row["inner_json"]))
     names = {e["entity_id"]: e["name"] for e in entities}
     latest: dict[str, dict[str, Any]] = {}
     for state in states:
@@ -934,6 +939,8 @@ async def _cmd_show(args: argparse.Namespace) -> int:
                     }
                     for turn in by_tp.get(t["timepoint_id"], [])
                 ],
+                "scene": _scene_json(scenes.get(t["timepoint_id"])),
+                "inner_lives": inner_by_tp.get(t["timepoint_id"], []),
             }
             for t in timepoints
         ]
@@ -971,12 +978,30 @@ async def _cmd_show(args: argparse.Namespace) -> int:
             f"{'' if t['status'] == 'ok' else ' (' + t['status'] + ')'}[/]"
         )
         out.print(f"  {escape(t['event_description'])}")
+        scene = _scene_json(scenes.get(t["timepoint_id"]))
+        if scene is not None:
+            moved = f" → {scene['after']['tension']:.2f}" if scene["after"] else ""
+            out.print(
+                f"  [dim]the room: {escape(scene['atmosphere']['description'])} (tension "
+                f"{scene['atmosphere']['tension']:.2f}{moved})[/]"
+            )
         for turn in by_tp.get(t["timepoint_id"], []):
             out.print(
                 f"  [bold]{escape(names.get(turn['speaker'], turn['speaker']))}[/] "
                 f"[dim]({escape(turn['emotional_tone'])})[/]: {escape(turn['content'])}"
             )
+        for inner in inner_by_tp.get(t["timepoint_id"], []):
+            name = escape(names.get(inner["entity_id"], inner["entity_id"]))
+            out.print(f"  [italic]{name} remembers:[/] {escape(inner['memory'])}")
     return EXIT_OK
+
+
+def _scene_json(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    scene = json.loads(row["scene_json"])
+    scene["after"] = json.loads(row["after_json"]) if row["after_json"] else None
+    return scene
 
 
 def _cmd_templates(args: argparse.Namespace) -> int:
