@@ -52,6 +52,8 @@ def _kind(messages: list[dict[str, str]]) -> str:
     user = messages[1]["content"] if len(messages) > 1 else ""
     if '"suppressed_impulse"' in user:  # the response schema of an inner-life call
         return "inner"
+    if '"answer"' in user and '"confidence"' in user:  # ... of a question put to an entity
+        return "query"
     if '"environment"' in user and '"atmosphere"' in user:  # ... and of a scene call
         return "scene"
     if system.startswith("You advance a simulation"):
@@ -85,6 +87,8 @@ def answer_for(body: dict[str, Any]) -> dict[str, Any]:
         return {"entities_present": ids[:3]}
     if kind == "extraction":
         return {"items": []}
+    if kind == "query":
+        return {"answer": f"From the server: ask me again at shift {n % 13}.", "confidence": 0.6}
     if kind == "inner":
         return {
             "memory": f"I keep hearing the argument about shift {n % 13}.",

@@ -364,3 +364,72 @@ async def test_user_scenarios_are_listed_and_the_palette_launches_them(
         assert labels
         runs = [hit.text async for hit in RunsAndScenarios(app.screen).search("open run-vin")]
         assert runs
+
+
+async def test_a_question_goes_to_the_provider_the_run_was_made_with(tmp_path: Path) -> None:
+    """A run made with a real model is asked through that model; where that provider cannot be
+    set up here, the offline provider answers and the user is told why."""
+    from test_llm_fakeserver import FakeServer
+    from test_llm_openai import small_scenario
+
+    from engine.llm.openai import OpenAIProvider
+    from engine.scenario import load_scenario
+    from engine.simulation import Simulation
+    from engine.store import Store
+    from tui.bridge import ProviderUnavailable
+    from tui.widgets.querybar import QueryBar
+
+    db = tmp_path / "real.db"
+    async with FakeServer() as server:
+
+        def open_provider(local: bool = True) -> OpenAIProvider:
+            return OpenAIProvider(
+                name="llamacpp", base_url=server.url, model="fake-model", local=local
+            )
+
+        store = await Store.open(db)
+        made = open_provider()
+        sim = Simulation(load_scenario(small_scenario(tmp_path)), provider=made, store=store)
+        summary = await sim.run()
+        await made.aclose()
+        await store.close()
+        assert summary.status.value == "completed" and summary.provider == "llamacpp"
+        sent_by_run = len(server.chat_bodies())
+
+        async def providers(provider: str, model: str, seed: int):  # type: ignore[no-untyped-def]
+            assert (provider, model) == ("llamacpp", "fake-model")
+            opened = open_provider()
+            return opened, None, opened.aclose
+
+        async def unavailable(provider: str, model: str, seed: int):  # type: ignore[no-untyped-def]
+            raise ProviderUnavailable("the llamacpp provider needs the server's address")
+
+        for opener, expected in ((providers, "llamacpp"), (unavailable, "offline")):
+            seen: list = []
+            app = make_app(db, start=StartReplay(summary.run_id), query_providers=opener)
+            async with app.run_test(size=(160, 44), message_hook=seen.append) as pilot:
+                await wait_until(
+                    pilot,
+                    lambda app=app: isinstance(app.screen, RunScreen) and app.screen.dialog_shown,
+                )
+                screen = app.screen
+                await pilot.press("slash")
+                bar = screen.query_one(QueryBar)
+                entity = next(iter(screen.view.entities.values()))
+                bar.value = f"@{entity.entity_id} what happened on the quay?"
+                await pilot.press("enter")
+                await wait_until(pilot, lambda seen=seen: "QueryDone" in names(seen))
+                await pilot.pause()
+                done = next(m for m in seen if type(m).__name__ == "QueryDone")
+                notes = [n.message for n in app._notifications]
+            store = await Store.open(db)
+            rows = await store.table("queries", summary.run_id, order="asked_at")
+            await store.close()
+            assert rows[-1]["provider"] == expected
+            if expected == "llamacpp":
+                assert done.note is None and done.answer.startswith("From the server")
+                assert len(server.chat_bodies()) == sent_by_run + 1
+            else:
+                assert "offline provider" in done.note and "server's address" in done.note
+                assert any("server's address" in n for n in notes)
+                assert len(server.chat_bodies()) == sent_by_run + 1  # nothing more was sent

@@ -47,11 +47,17 @@ def make_app(
     keymap: dict[str, str] | None = None,
     pace: float | None = None,
     user_theme_dir: Path | None = None,
+    query_providers: Any = None,
 ) -> TimeloomApp:
     """The one factory for test apps: fixed clock, no animation, explicit theme."""
     app = TimeloomApp(
         UISettings(
-            db_path=db, theme=theme, keymap=keymap or {}, pace=pace, user_theme_dir=user_theme_dir
+            db_path=db,
+            theme=theme,
+            keymap=keymap or {},
+            pace=pace,
+            user_theme_dir=user_theme_dir,
+            query_providers=query_providers,
         ),
         start=start,
         clock=lambda: 0.0,

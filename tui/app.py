@@ -12,7 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from .bridge import EngineBridge, EventSource, OfflineRun, SimulationFactory
+from .bridge import EngineBridge, EventSource, OfflineRun, QueryProviders, SimulationFactory
 from .commands import RunsAndScenarios, ScreenActions, Themes
 from .screens.home import HomeScreen
 from .screens.modals import ErrorScreen, HelpScreen
@@ -29,6 +29,8 @@ class UISettings:
     keymap: Mapping[str, str] = field(default_factory=dict)
     pace: float | None = 40.0
     user_theme_dir: Path | None = None
+    # Opens the provider a stored run was made with, for questions to its entities.
+    query_providers: QueryProviders | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class TimeloomApp(App[None]):
         self.settings = settings
         self.start = start
         self.clock = clock
-        self.bridge = EngineBridge(self, settings.db_path)
+        self.bridge = EngineBridge(self, settings.db_path, settings.query_providers)
         self.timeloom_themes: list[str] = []
         self.known_scenarios: list[tuple[str, str]] = []  # (label, name or file)
         self.known_runs: list[tuple[str, str]] = []

@@ -74,10 +74,27 @@ class OfflineRun:
         """Nothing to release: the offline provider holds no connection."""
 
 
+class ProviderUnavailable(Exception):
+    """The provider a run was made with cannot be set up here (no key, a bad address)."""
+
+
+class QueryProviders(Protocol):
+    """Opens the provider a stored run was made with, to put questions to its entities.
+    Returns ``(provider, router, close)``; raises :class:`ProviderUnavailable` with one
+    sentence saying what is missing."""
+
+    async def __call__(
+        self, provider: str, model: str, seed: int
+    ) -> tuple[Any, Any, Callable[[], Any]]: ...
+
+
 class EngineBridge:
-    def __init__(self, app: App[Any], db_path: Path) -> None:
+    def __init__(
+        self, app: App[Any], db_path: Path, query_providers: QueryProviders | None = None
+    ) -> None:
         self.app = app
         self.db_path = db_path
+        self.query_providers = query_providers
         self.store: Store | None = None
         self.control: RunControl | None = None  # the live run's, once one starts
         self.factory: SimulationFactory | None = None
@@ -201,22 +218,26 @@ class EngineBridge:
         """Ask an entity about a moment; the answer comes back as :class:`QueryDone`."""
 
         async def work() -> None:
-            from engine.llm.offline import OfflineProvider
             from engine.query.answer import QueryFailed, answer_query
 
+            provider, router, close, note = await self._query_provider(view)
             try:
                 store = await self._store()
                 result = await answer_query(
                     store,
-                    OfflineProvider(view.run.seed),
+                    provider,
                     view.run.run_id,
                     entity_id,
                     timepoint_id,
                     question,
+                    router=router,
                 )
             except (QueryFailed, StoreError) as exc:
                 target.post_message(BridgeError(str(exc)))
                 return
+            finally:
+                if close is not None:
+                    await close()
             view.add_query(
                 QueryInfo(
                     result.query_id,
@@ -229,10 +250,31 @@ class EngineBridge:
                 )
             )
             target.post_message(
-                QueryDone(entity_id, question, result.answer, timepoint_id, result.references)
+                QueryDone(entity_id, question, result.answer, timepoint_id, result.references, note)
             )
 
         self._work(work(), f"query-{entity_id}")
+
+    async def _query_provider(self, view: RunView) -> tuple[Any, Any, Any, str | None]:
+        """The run's own provider (and router) for a question, and a note when the offline
+        provider answers in its place: ``(provider, router, close, note)``."""
+        from engine.llm.offline import OfflineProvider
+
+        run = view.run
+        if run.provider == "offline":
+            return OfflineProvider(run.seed), None, None, None
+        if self.query_providers is None:
+            reason = "no provider is configured here"
+        else:
+            try:
+                provider, router, close = await self.query_providers(
+                    run.provider, run.model, run.seed
+                )
+                return provider, router, close, None
+            except ProviderUnavailable as exc:
+                reason = str(exc)
+        note = f"answered by the offline provider, not {run.provider}: {reason}"
+        return OfflineProvider(run.seed), None, None, note
 
     # ------------------------------------------------------------------ live
     def start_run(

@@ -426,7 +426,25 @@ def _ui_settings(args: argparse.Namespace) -> Any:
         keymap=dict(ui.keymap),
         pace=getattr(args, "pace", None) or ui.pace,
         user_theme_dir=config_path().parent / "themes",
+        query_providers=_open_for_queries,
     )
+
+
+async def _open_for_queries(provider: str, model: str, seed: int) -> tuple[Any, Any, Any]:
+    """The provider a stored run was made with, set up from the config and the environment,
+    to put questions to its entities (the explorer's query bar)."""
+    from engine.config import ConfigError, resolve_provider
+    from engine.llm.factory import ROUTED, ProviderSetupError, open_provider
+    from tui.bridge import ProviderUnavailable
+
+    try:
+        settings = resolve_provider(
+            _config(), name=provider, model=None if model in ("", ROUTED) else model
+        )
+        opened = await open_provider(settings, _registry(), seed=seed, check=False)
+    except (ConfigError, ProviderSetupError, UsageError) as exc:
+        raise ProviderUnavailable(str(exc)) from None
+    return opened.provider, opened.router, opened.aclose
 
 
 def _explore(args: argparse.Namespace, start: Any = None) -> int:

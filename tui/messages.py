@@ -88,6 +88,7 @@ class QueryDone(Message):
         answer: str,
         timepoint_id: str | None,
         references: tuple[str, ...],
+        note: str | None = None,
     ) -> None:
         super().__init__()
         self.entity_id = entity_id
@@ -95,6 +96,7 @@ class QueryDone(Message):
         self.answer = answer
         self.timepoint_id = timepoint_id
         self.references = references
+        self.note = note  # set when another provider than the run's answered, and why
 
 
 class BridgeError(Message):

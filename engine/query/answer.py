@@ -23,6 +23,7 @@ from ..knowledge.validators import information_conservation
 from ..llm.contexts import EntityBrief, EntityQueryContext, KnowledgeRef, MoodBrief, ScenarioBrief
 from ..llm.gateway import Gateway, LLMCallFailed
 from ..llm.protocol import ActionType, Provider, SamplingParams
+from ..llm.registry import Router
 from ..llm.responses import QueryResponse
 from ..model.common import ResolutionLevel
 from ..model.entity import EntityProfile
@@ -193,13 +194,16 @@ async def answer_query(
     entity_id: str,
     timepoint_id: str | None,
     question: str,
+    *,
+    router: Router | None = None,
 ) -> QueryAnswer:
-    """Ask, validate, store and return the answer. Raises :class:`QueryFailed`."""
+    """Ask, validate, store and return the answer. Raises :class:`QueryFailed`. ``router``
+    picks the model (M18) when the provider serves several."""
     try:
         context = await build_context(store, run_id, entity_id, timepoint_id, question)
     except StoreError as exc:
         raise QueryFailed(str(exc)) from exc
-    gateway = Gateway(provider)
+    gateway = Gateway(provider, router=router)
     try:
         answer, records = await gateway.call(
             ActionType.ENTITY_QUERY,

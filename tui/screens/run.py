@@ -485,6 +485,8 @@ class RunScreen(Screen[None]):
         self.app.bridge.ask(self, self.view, entity_id, self.selected_tp, ask.question)  # type: ignore[attr-defined]
 
     async def on_query_done(self, message: QueryDone) -> None:
+        if message.note:
+            self.notify(message.note, title="Query", severity="warning", timeout=8)
         pane = self.query_one(DialogPane)
         await pane.add_query(
             QueryView(
