@@ -5,11 +5,18 @@ answers the same live and from the store."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pytest
 from conftest import ScriptedProvider, persisted, run_scenario
 
 from engine.llm.contexts import DialogTurnContext
+from engine.llm.offline import text as tx
+from engine.llm.offline.events import time_of_day
+from engine.llm.offline.library import inner_bank
+from engine.llm.offline.prospection import topic_kind
+from engine.llm.offline.scene import repeated_phrase, time_bucket
 from engine.llm.protocol import ActionType, LLMRequest
 from engine.model import events as ev
 from engine.model.common import ExposureType
@@ -137,3 +144,116 @@ async def test_failed_scene_and_inner_life_calls_degrade_the_timepoint(store) ->
     tp01_inner = [e for e in of(events, ev.InnerLifeUpdated) if e.timepoint_id == "tp01"]
     assert len(tp01_inner) == len(of(events, ev.TimepointCreated)[0].timepoint.entities_present) - 1
     assert summary.counts.failed_steps == 2
+
+
+# --------------------------------------------------------------------------- offline text quality
+SCENARIOS = (
+    "harbor_strike",
+    "snowbound_ward",
+    "vintners_council",
+    "orbital_audit",
+    "lighthouse_night",
+    "river_spirit",
+)
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """A template as a regular expression, each slot a named group (contractions expanded)."""
+    text = re.escape(tx.expand(template))
+    seen: set[str] = set()
+
+    def group(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in seen:
+            return f"(?P={name})"
+        seen.add(name)
+        return f"(?P<{name}>.+?)"
+
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", group, text) + "$", re.IGNORECASE)
+
+
+def _expect_patterns() -> list[tuple[re.Pattern[str], str, set[str]]]:
+    """(pattern, group, kinds it may take) for every kind-bound expectation template."""
+    kinds: dict[tuple[str, str], set[str]] = {}
+    for group, by_kind in inner_bank().expect.items():
+        for key, templates in by_kind.items():
+            for template in templates:
+                kinds.setdefault((group, template), set()).update(key.split())
+    return [(_template_pattern(t), g, k) for (g, t), k in kinds.items() if "any" not in k]
+
+
+def _outside_quotes(text: str) -> str:
+    return re.sub(r'"[^"]*"', "", text)
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+async def test_offline_inner_lives_and_scenes_read_well(store, name) -> None:
+    loaded = load_scenario(name).scenario
+    people: dict[str, str] = {}
+    for e in loaded.entities:
+        people[e.name] = people[tx.first_name(e.name)] = tx.first_name(e.name)
+    names = {e.id: e.name for e in loaded.entities}
+    patterns = _expect_patterns()
+    fallback = inner_bank().fallback_topic
+    matched = 0
+    for seed in (1, 2):
+        _, events = await run_scenario(name, store, seed=seed)
+        for update in of(events, ev.InnerLifeUpdated):
+            inner = update.inner
+            full = names[update.entity_id]
+            # 1. A template written for one kind of topic never takes another kind.
+            for e in inner.expectations:
+                sentence = tx.expand(e.about)
+                for pattern, group, allowed in patterns:
+                    found = pattern.match(sentence)
+                    if not found:
+                        continue
+                    matched += 1
+                    slot = next(
+                        s for s in ("event_topic", "concern", "topic") if s in found.re.groupindex
+                    )
+                    subject = found.group(slot)
+                    kind = (
+                        "condition" if subject.lower() == fallback else topic_kind(subject, people)
+                    )
+                    assert kind in allowed, (group, kind, e.about)
+            # 2. A character never speaks of itself by its own full name, nor names a person
+            # twice in one clause ("Walter wouldn't let Walter Ashby's furosemide go").
+            for text in (inner.memory, inner.suppressed, *(x.about for x in inner.expectations)):
+                plain = _outside_quotes(text)
+                assert full not in plain, (full, text)
+                for sentence in tx.sentences(plain):
+                    for first in {tx.first_name(n) for n in names.values()}:
+                        esc = re.escape(first)
+                        twice = rf"{esc}\b[^.,;:]*\b{esc}(?: [A-Z][\w-]+)?['’]s\b"
+                        assert not re.match(twice, sentence), sentence
+        # 3. No scene repeats a phrase of five words across its fields; the senses are
+        # lower-case fragments, and the lighting agrees with the hour.
+        hours = {
+            e.timepoint.timepoint_id: time_bucket(time_of_day(e.timepoint.timestamp.hour))
+            for e in of(events, ev.TimepointCreated)
+        }
+        for read in of(events, ev.SceneRead):
+            scene = read.scene
+            env = scene.environment
+            fields = [
+                env.lighting,
+                env.sound,
+                env.weather,
+                env.crowding,
+                scene.atmosphere.description,
+            ]
+            assert repeated_phrase([f for f in fields if f]) is None, fields
+            for sense in (env.lighting, env.sound, env.weather):
+                first = sense.split(" ", 1)[0]
+                assert (
+                    not sense or not first[:1].isupper() or first in loaded.setting.atmosphere[1:]
+                )
+                assert not sense.endswith(".")
+            bucket = hours[scene.timepoint_id]
+            senses = " ".join((env.lighting, env.weather)).lower()
+            if bucket == "night":
+                assert not re.search(r"\b(morning|daylight|afternoon)\b", senses), senses
+            if bucket in ("morning", "day"):
+                assert not re.search(r"\b(night|midnight|evening|dusk)\b", senses), senses
+    assert matched >= 3

@@ -3,7 +3,9 @@ and the anticipated knowledge they produce."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from datetime import datetime
 from functools import lru_cache
 from random import Random
@@ -216,23 +218,42 @@ def test_concerns_fade_when_addressed_and_grow_when_not() -> None:
     said = ["The day tank on the generator gives us seven hours."]
     after = {c.topic: c.intensity for c in update_concerns(before, [], said)}
     assert after["the generator's day tank"] == pytest.approx(0.35)
-    assert after["Irene"] == pytest.approx(0.6)
-    # Growth stops at 1.
+    assert after["Irene"] == pytest.approx(0.55)
+    # Growth slows as a concern fills the mind, and never passes 1.
     grown = update_concerns([Concern(topic="Irene", intensity=0.95)], [], said)
-    assert grown[0].intensity == pytest.approx(1.0)
+    assert grown[0].intensity == pytest.approx(0.955)
     # Custom relief and growth.
     custom = {
         c.topic: c.intensity for c in update_concerns(before, [], said, relief=0.4, growth=0.3)
     }
-    assert custom == {"the generator's day tank": pytest.approx(0.1), "Irene": pytest.approx(0.8)}
+    assert custom == {"the generator's day tank": pytest.approx(0.1), "Irene": pytest.approx(0.65)}
     assert addressed("the transfer pump", ["The pumps are fine, the transfer is not."])
     assert not addressed("the transfer pump", ["Nothing about it."])
+
+
+def test_unaddressed_concerns_grow_ever_more_slowly_and_stay_spread() -> None:
+    # The old rule (+0.1 a dialog) put all three at 0.8 to 1.0 after five dialogs.
+    concerns = [
+        Concern(topic="the fuel", intensity=0.3),
+        Concern(topic="the road", intensity=0.5),
+        Concern(topic="the chart", intensity=0.7),
+    ]
+    steps = []
+    for _ in range(5):
+        before = {c.topic: c.intensity for c in concerns}
+        concerns = list(update_concerns(concerns, [], ["Nothing about any of it."]))
+        steps.append({c.topic: c.intensity - before[c.topic] for c in concerns})
+    after = {c.topic: c.intensity for c in concerns}
+    assert after["the chart"] < 0.85 and after["the road"] < 0.75 and after["the fuel"] < 0.65
+    assert after["the chart"] - after["the fuel"] > 0.2  # still spread out
+    assert all(later[t] < earlier[t] for earlier, later in itertools.pairwise(steps) for t in later)
+    assert steps[0]["the fuel"] > steps[0]["the chart"]  # a mild worry grows faster
 
 
 def test_new_concerns_merge_by_topic_keeping_the_higher_intensity() -> None:
     before = [Concern(topic="Walter's chest", intensity=0.5)]
     weaker = update_concerns(before, [Concern(topic="WALTER'S CHEST", intensity=0.4)], [])
-    assert len(weaker) == 1 and weaker[0].intensity == pytest.approx(0.6)  # grew, and kept
+    assert len(weaker) == 1 and weaker[0].intensity == pytest.approx(0.55)  # grew, and kept
     stronger = update_concerns(before, [Concern(topic="walter's chest", intensity=0.9)], [])
     assert [(c.topic, c.intensity) for c in stronger] == [("walter's chest", 0.9)]
 
@@ -296,7 +317,7 @@ def test_inner_life_assembles_the_new_state_from_the_response_and_the_previous_o
     assert concerns == {
         "the chart": pytest.approx(0.7),
         "the furosemide": pytest.approx(0.35),
-        "bed 6": pytest.approx(0.4),
+        "bed 6": pytest.approx(0.37),
     }
     first = inner_life("bethan_rowe", "tp01", response, None, [], texts)
     assert [c.topic for c in first.concerns] == ["the chart"] and first.withheld == ()
@@ -622,3 +643,41 @@ def test_asked_later_a_character_answers_an_anticipated_item_as_a_guess() -> Non
 def test_prompts_mark_anticipated_knowledge_as_an_expectation() -> None:
     _, user = (m.content for m in render(ActionType.DIALOG_TURN, dialog_context()))
     assert f"- {HUNCH} (what you expect will happen, not a known fact)" in user
+
+
+def test_topics_have_a_kind_and_stray_phrases_have_none() -> None:
+    from engine.llm.offline.prospection import topic_kind
+
+    people = ("Walter Ashby", "Walter", "Tomas Vey", "Tomas")
+    assert topic_kind("the harbour pilot", people) == "person"
+    assert topic_kind("Walter", people) == "person"
+    assert topic_kind("Walter's chest", people) == "condition"
+    assert topic_kind("the mains power", people) == "condition"
+    assert topic_kind("the 161 votes", people) == "quantity"
+    assert topic_kind("the twelve months' severance", people) == "quantity"
+    assert topic_kind("the container cranes", people) == "thing"
+    assert topic_kind("Walter Ashby's furosemide", people) == "thing"
+    for stray in (
+        "Eleven's privately",
+        "Minister",
+        "the lamp room Tomas",
+        "the first",
+        "Wet's father",
+    ):
+        assert topic_kind(stray, people) == "", stray
+
+
+def test_a_character_remembers_facts_about_itself_in_the_first_person() -> None:
+    # Walter hears about his own furosemide and chest: they are "my furosemide", "my chest" to
+    # him, never "Walter Ashby's" (others may still say his name in a quoted line).
+    for seed in range(10):
+        r = generate_prospection(context("walter_ashby"), Random(seed))
+        for text in all_text(r):
+            plain = re.sub(r'"[^"]*"', "", text)
+            assert "Walter Ashby" not in plain and "Walter's" not in plain, text
+    # Nobody "wouldn't let Walter's furosemide go" with Walter as the one not letting go.
+    for who in ("bethan_rowe", "maeve_kilbride", "gareth_pengelly", "samir_qureshi"):
+        for seed in range(10):
+            r = generate_prospection(context(who), Random(seed))
+            for sentence in tx.sentences(r.memory):
+                assert not re.match(r"([A-Z]\w+)\b[^.,;:]*\b\1(?: [A-Z]\w+)?'s", sentence)

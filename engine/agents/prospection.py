@@ -86,7 +86,9 @@ def update_concerns(
     """Rumination: the concerns a character carries out of a dialog.
 
     A concern it brought in fades by ``relief`` when the dialog took its topic up (see
-    :func:`addressed`) and grows by ``growth`` (up to 1) when nobody did. New concerns merge with
+    :func:`addressed`) and grows when nobody did, by ``growth`` times what is left below 1: a
+    mild worry grows noticeably, one that already fills the mind hardly more, so intensities
+    stay spread out instead of all piling up near 1. New concerns merge with
     these by topic, case-insensitively, keeping the higher intensity (and the newer wording).
     Concerns that fall below ``floor`` are let go; the rest are sorted by intensity, strongest
     first, then by topic, and the first ``limit`` kept.
@@ -96,7 +98,7 @@ def update_concerns(
         if addressed(concern.topic, turn_texts):
             intensity = concern.intensity - relief
         else:
-            intensity = concern.intensity + growth
+            intensity = concern.intensity + growth * (1.0 - concern.intensity)
         intensity = round(min(1.0, max(0.0, intensity)), 6)
         key = concern.topic.strip().lower()
         kept = merged.get(key)

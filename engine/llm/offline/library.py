@@ -10,12 +10,14 @@ import json
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...model.entity import VoiceGuide
 from ...resources import data_path
 
 Stance = Literal["supports", "challenges", "questions", "informs", "deflects"]
+# What a topic of an inner life names: someone, an amount, a state of affairs, or a thing/plan.
+TOPIC_KINDS = ("person", "quantity", "condition", "thing")
 
 
 class _Data(BaseModel):
@@ -86,11 +88,36 @@ class InnerBank(_Data):
             "person_turn",
             "concern",
         ],
-        tuple[str, ...],
+        dict[str, tuple[str, ...]],
     ]
+    topic_kinds: str = Field(alias="_topic_kinds")
+    person_words: frozenset[str]
+    condition_words: frozenset[str]
     suppressed: dict[
         Literal["nearly_told", "snap", "speak_up", "comfort", "leave"], tuple[str, ...]
     ]
+
+    @field_validator("expect")
+    @classmethod
+    def _known_kinds(cls, expect: dict[str, dict[str, tuple[str, ...]]]) -> dict:
+        for group, by_kind in expect.items():
+            for key in by_kind:
+                unknown = set(key.split()) - set(TOPIC_KINDS) - {"any"}
+                if unknown:
+                    raise ValueError(f"expect.{group}: unknown topic kinds {sorted(unknown)}")
+        return expect
+
+    def expect_templates(self, group: str, kind: str) -> tuple[str, ...]:
+        """The templates of an expectation group that take a topic of this kind (none for a
+        topic of no kind)."""
+        if kind not in TOPIC_KINDS:
+            return ()
+        by_kind = self.expect[group]  # type: ignore[index]
+        out: list[str] = []
+        for key, templates in by_kind.items():
+            if "any" in key.split() or kind in key.split():
+                out.extend(t for t in templates if t not in out)
+        return tuple(out)
 
 
 class EventBank(_Data):

@@ -90,9 +90,14 @@ _MEASURES = frozenset(
 
 
 def _tidy(found: list[str]) -> list[str]:
-    while found and (
-        found[-1].lower().strip(",") in _LOOSE_END
-        or (found[-1].endswith("ly") and len(found[-1]) > 5 and found[-1][:1].islower())
+    while (
+        found
+        and (
+            found[-1].lower().strip(",") in _LOOSE_END
+            or (found[-1].endswith("ly") and len(found[-1]) > 5 and found[-1][:1].islower())
+            # "Harold Brisk's head office telephoned": a verb ends the clause, not the topic
+            or (found[-1].endswith("ed") and len(found[-1]) > 5 and found[-1][:1].islower())
+        )
     ):
         found.pop()
     if len(found) > 1 and found[0] == "the" and found[1].lower() == "already":
@@ -145,6 +150,112 @@ def _named_thing(sentence: str) -> str:
 
 def _names(ctx: ProspectionContext) -> tuple[str, ...]:
     return (ctx.entity.name, tx.first_name(ctx.entity.name))
+
+
+def _people(ctx: ProspectionContext) -> dict[str, str]:
+    """Everyone this character can name from the dialog itself (itself and whoever spoke), each
+    name (full, first, and any single word of it) mapped to the first name it goes by."""
+    out: dict[str, str] = {}
+    for name in (ctx.entity.name, *(t.speaker_name for t in ctx.turns)):
+        first = tx.first_name(name)
+        for known in (name, first, *(w for w in name.split() if len(w) > 2)):
+            out.setdefault(known, first)
+    return out
+
+
+_NUMBER_WORDS = frozenset(
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+    "hundred hundreds thousand thousands million millions dozen dozens half".split()
+)
+# Heads that name nothing on their own ("the first", "the rest").
+_EMPTY_HEADS = frozenset(
+    "first second third last other others rest same one ones way thing things lot part bit "
+    "kind sort side end start morning afternoon evening night midnight noon dawn dusk day "
+    "today tonight week".split()
+)
+_ARTICLES = ("the", "a", "an", "my")
+
+
+def _possessor(word: str) -> str:
+    return word[:-2] if word.endswith(("'s", "’s")) else word[:-1] if word.endswith("s'") else ""
+
+
+def topic_kind(topic: str, people: dict[str, str] | tuple[str, ...]) -> str:
+    """What a topic names: ``person``, ``quantity``, ``condition`` or ``thing`` (see
+    ``_topic_kinds`` in ``engine/data/offline/inner.json``), or "" when it names nothing a
+    template can take: a stray capitalised word that is nobody present ("Minister", "Marguerite
+    Ann"), a person's name tacked on to something else ("the lamp room Tomas"), a loose adverb
+    or verb at its end ("Eleven's privately", "the head office telephoned")."""
+    bank = inner_bank()
+    words = topic.split()
+    core = words[1:] if words and words[0].lower() in _ARTICLES else words
+    if not core:
+        return ""
+    if " ".join(core) in people:
+        return "person"
+    head = core[-1].strip('.,;:!?"')
+    low = head.lower()
+    if not head or low in _EMPTY_HEADS or low in tx.STOPWORDS or tx.expand(low) != low:
+        return ""  # also a contraction: "the didn't"
+    if " ".join(core[-2:]).lower() in ("first light", "last light"):
+        return ""  # a time of day, not a thing
+    if head[:1].isupper() or any(w in people for w in core[1:]):
+        return ""  # an unknown name, or a name stuck on the end of something
+    for i, word in enumerate(core[:-1]):
+        owner = _possessor(word)
+        full = i > 0 and core[i - 1][:1].isupper()  # "Walter Ashby's": a full name
+        if owner[:1].isupper() and owner not in people and not owner.isupper() and not full:
+            return ""  # "Wet's father", "Men's shrine": not a person's thing
+    singular = low[:-1] if low.endswith("s") and not low.endswith("ss") else low
+    if low in bank.person_words or singular in bank.person_words:
+        return "person"
+    if low in bank.condition_words or singular in bank.condition_words:
+        return "condition"
+    if (low.endswith("ly") and len(low) > 4) or (
+        low in tx.common_verbs() and not low.endswith("ing")
+    ):
+        return ""
+    if len(core) > 1 and core[-2].lower() in bank.person_words and singular != low:
+        return ""  # "the Mutuelle assessor inspects": a clause, cut at its verb
+    if low.endswith("ed") and len(low) > 5 and low not in tx.STOPWORDS:
+        return ""
+    if any(ch.isdigit() for ch in " ".join(core)) or any(
+        w.lower().strip("',’") in _NUMBER_WORDS for w in core
+    ):
+        return "quantity"
+    return "thing"
+
+
+def _subject(ctx: ProspectionContext, topic: str) -> str:
+    """A topic as this character would put it, or "" when it names nothing usable: its own
+    name becomes "my" ("Walter Ashby's furosemide" -> "my furosemide" in Walter's head),
+    another person's full name their first name, and a topic of no kind is dropped."""
+    topic = topic.strip()
+    if not topic:
+        return ""
+    for name in sorted(set(_names(ctx)), key=len, reverse=True):
+        topic = re.sub(rf"^(?:the )?{re.escape(name)}['’]s\b", "my", topic)
+    own = {ctx.entity.name, *(w for w in ctx.entity.name.split() if len(w) > 2)}
+    if any(re.search(rf"\b{re.escape(n)}\b", topic) for n in own):
+        return ""  # itself, in the third person
+    for name, first in _people(ctx).items():
+        if name != first and " " in name:
+            topic = re.sub(rf"\b{re.escape(name)}(?=['’]s\b)", first, topic)
+    return topic if topic_kind(topic, _people(ctx)) else ""
+
+
+def _unowned(topic: str, other: str) -> str:
+    """A topic next to the person it belongs to: "Walter wouldn't let Walter's furosemide go"
+    reads better as "... let the furosemide go"; a topic that is that person is no topic
+    ("When Genzo brought up Genzo Hata")."""
+    if not other:
+        return topic
+    if topic == other or topic.startswith(f"{other} "):
+        return ""
+    if topic.startswith((f"{other}'s ", f"{other}’s ")):
+        return "the " + topic.split(" ", 1)[1] if " " in topic else topic
+    return topic
 
 
 def _mine(ctx: ProspectionContext, text: str) -> str:
@@ -271,7 +382,7 @@ def read_turns(ctx: ProspectionContext, chosen_lens: str, rng: Random) -> list[R
         score += rng.random() * 0.5
         topic = _topic(secret) if secret else ""
         reaction = kind in ("challenge", "question", "support")
-        topic = topic or _turn_topic(ctx.turns, i, reaction=reaction)
+        topic = _subject(ctx, topic or _turn_topic(ctx.turns, i, reaction=reaction))
         out.append(Reading(t, kind, score, topic, secret))
     return out
 
@@ -311,6 +422,23 @@ def _answered_after(ctx: ProspectionContext, turn: TurnBrief) -> bool:
     )
 
 
+def _event_topic(ctx: ProspectionContext) -> str:
+    """What is happening, as a noun phrase: the first topic of the event's sentences and clauses
+    that is not a person ("Bethan will get worse" is no way to speak of it), else the bank's
+    fallback."""
+    people = _people(ctx)
+    text = ctx.event_description
+    parts = [text, *tx.sentences(text)]
+    parts += [c for sentence in tx.sentences(text) for c in re.split(r"[,;:]\s*", sentence)[1:]]
+    for part in parts:
+        if len(part.split()) < 3:
+            continue
+        found = _subject(ctx, _topic(part))
+        if found and topic_kind(found, people) != "person":
+            return found
+    return inner_bank().fallback_topic
+
+
 def _slots(ctx: ProspectionContext, salient: Reading | None, rng: Random) -> dict[str, str]:
     me = ctx.entity.entity_id
     others: list[str] = []
@@ -319,10 +447,7 @@ def _slots(ctx: ProspectionContext, salient: Reading | None, rng: Random) -> dic
         if t.speaker_id != me and name not in others:
             others.append(name)
     event = tx.event_core(ctx.event_description, tuple(event_bank().time_of_day.values()))
-    event_topic = _topic(ctx.event_description)
-    if not event_topic or all(w[:1].isupper() for w in event_topic.split()):
-        # A bare name is no way to speak of what is happening ("Bethan will get worse").
-        event_topic = inner_bank().fallback_topic
+    event_topic = _event_topic(ctx)
     # What this character told them as fact (a hunch it voiced is not remembered as one).
     mine_ref = next(
         (
@@ -338,9 +463,9 @@ def _slots(ctx: ProspectionContext, salient: Reading | None, rng: Random) -> dic
     # reads as someone else, so such an item is remembered by its topic only.
     own_words = "" if re.match(r"(?:He|She|His|Her|They|Their)\b", mine_ref) else mine_ref
     my_turns = [i for i, t in enumerate(ctx.turns) if t.speaker_id == me]
-    my_topic = _topic(mine_ref) if mine_ref else ""
+    my_topic = _subject(ctx, _topic(mine_ref)) if mine_ref else ""
     if not my_topic and my_turns:
-        my_topic = _turn_topic(ctx.turns, my_turns[0])
+        my_topic = _subject(ctx, _turn_topic(ctx.turns, my_turns[0]))
     slots = {
         "other": "",
         "others": _join(others),
@@ -349,14 +474,14 @@ def _slots(ctx: ProspectionContext, salient: Reading | None, rng: Random) -> dic
         "line": "",
         "mine": _mine(ctx, own_words) if own_words else "",
         "my_topic": my_topic,
-        "secret": _topic(ctx.withheld[0]) if ctx.withheld else "",
+        "secret": _subject(ctx, _topic(ctx.withheld[0])) if ctx.withheld else "",
         "event": tx.lower_first(tx.strip_end(tx.perspective(event, _names(ctx), ()))),
         "event_topic": event_topic,
         "place": tx.short_place(ctx.scenario.location),
         "anchor": rng.choice(ctx.voice.specificity_anchors)
         if ctx.voice.specificity_anchors
         else "",
-        "concern": ctx.concerns[0].topic if ctx.concerns else "",
+        "concern": next((c for c in (_subject(ctx, c.topic) for c in ctx.concerns) if c), ""),
         "expected": "",
         "horizon": ctx.horizon,
         "title": ctx.timepoint_title,
@@ -376,11 +501,15 @@ def _slots(ctx: ProspectionContext, salient: Reading | None, rng: Random) -> dic
     for e in sorted(ctx.expectations, key=lambda e: -e.likelihood):
         head, comma, rest = e.about.partition(", ")
         # "Before long, the mains power will ..." is about the mains power.
-        about = _topic(rest if comma and len(head.split()) <= 4 else e.about)
+        about = _subject(ctx, _topic(rest if comma and len(head.split()) <= 4 else e.about))
         if e.likelihood >= 0.5 and about and _overlap(about, said) >= 1:
             slots["expected"] = about
             break
     return slots
+
+
+# Slots that name a topic (and so may belong to the person in {other}).
+_SUBJECTS = ("topic", "secret", "concern", "event_topic", "my_topic", "expected")
 
 
 def _say(
@@ -392,6 +521,12 @@ def _say(
 ) -> str | None:
     """One sentence from a bank, never with a phrase the character never says, in its register
     (templates are written whole; they are not cut)."""
+    other = slots.get("other", "")
+    if other:
+        slots = {
+            **slots,
+            **{k: _unowned(slots[k], other) for k in _SUBJECTS if slots.get(k)},
+        }
     sentence = _pick(options, slots, rng, ctx.voice.never_says, used)
     if sentence is None:
         return None
@@ -489,7 +624,7 @@ def _expectations(
 
     if ctx.withheld:
         touched = bool(salient and salient.secret)
-        secret = slots["secret"] or _topic(ctx.withheld[0])
+        secret = slots["secret"]
         offer(
             "secret_out",
             "secret_out",
@@ -540,15 +675,16 @@ def _expectations(
         else:
             offer("person", "person_turn", {}, 0.5 + 0.2 * m.valence, 0.2 + 0.4 * m.valence)
     fresh = [
-        c
+        (topic, c)
         for c in ctx.concerns
-        if _overlap(c.topic, said) == 0 and not all(w[:1].isupper() for w in c.topic.split())
+        if _overlap(c.topic, said) == 0 and (topic := _subject(ctx, c.topic))
     ]
     if fresh:
-        top = fresh[0]
-        offer("concern", "concern", {"concern": top.topic}, 0.35 + 0.5 * top.intensity, -0.5)
+        topic, top = fresh[0]
+        offer("concern", "concern", {"concern": topic}, 0.35 + 0.5 * top.intensity, -0.5)
 
     count = 3 if (m.arousal >= 0.5 or chosen_lens in ("threat", "decision")) else 2
+    people = _people(ctx)
     options.sort(key=lambda o: -o[0])
     out: list[Expectation] = []
     used: set[str] = set()
@@ -561,11 +697,21 @@ def _expectations(
             "concern": "concern",
             "worse": "event_topic",
             "better": "event_topic",
+            "person_worry": "other",
         }.get(group, "topic")
         key = values.get(subject, "").lower()
-        if key and key in about:
+        if not key or key in about:
             continue
-        sentence = _say(ctx, bank.expect[group], values, rng, used)  # type: ignore[index]
+        # Only templates written for this kind of topic: a person never "gets worse, not
+        # better", a plan never "comes to a head"; with none that fits, one fewer expectation.
+        topic = values[subject]
+        kind = "condition" if topic == bank.fallback_topic else topic_kind(topic, people)
+        if group == "person_worry":
+            kind = "person"
+        templates = bank.expect_templates(group, kind)
+        if not templates:
+            continue
+        sentence = _say(ctx, templates, values, rng, used)
         if not sentence:
             continue
         about.add(key)
@@ -590,9 +736,7 @@ def _concerns(
     found: list[tuple[str, float]] = []
     if ctx.withheld:
         touched = bool(salient and salient.secret)
-        found.append(
-            (slots["secret"] or _topic(ctx.withheld[0]), 0.35 + 0.35 * m.arousal + 0.15 * touched)
-        )
+        found.append((slots["secret"], 0.35 + 0.35 * m.arousal + 0.15 * touched))
     if salient is not None and salient.topic:
         pointed = salient.kind in ("challenge", "question", "secret")
         found.append((salient.topic, 0.3 + 0.3 * m.arousal + (0.2 if pointed else 0.0)))
@@ -608,6 +752,7 @@ def _concerns(
     out: list[Concern] = []
     seen: list[set[str]] = []
     for topic, intensity in found:
+        topic = _subject(ctx, topic)
         words = set(tx.content_words(topic))
         # "the backup generator's day tank" and "the generator's day tank" are one concern.
         if not words or any(words <= other or other <= words for other in seen):

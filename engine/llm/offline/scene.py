@@ -21,7 +21,7 @@ from ...model.scene import Atmosphere, Environment
 from ..contexts import CastMember, SceneContext
 from ..responses import SceneResponse
 from . import text as tx
-from .events import _pick
+from .events import _fill, _pick
 from .library import _Data, _load
 
 TimeBucket = Literal["night", "dawn", "morning", "day", "evening"]
@@ -286,6 +286,28 @@ def _names(people: list[CastMember]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _fragment(text: str, setting: str = "") -> str:
+    """A phrase as an environment field wants it: a lower-case fragment without a full stop,
+    fit to be joined to the others with "; ". A first word the setting itself capitalises in
+    mid-sentence ("Skerrow Rock ...") is a name and keeps its capital."""
+    text = tx.strip_end(text.strip())
+    first = text.split(" ", 1)[0]
+    if not first or first[1:2].isupper() or not first[:1].isupper():
+        return text
+    if setting and re.search(rf"[a-z,;:] {re.escape(first)}\b", setting):
+        return text
+    return text[0].lower() + text[1:]
+
+
+def _fits_hour(fragment: str, bucket: TimeBucket) -> bool:
+    """Whether a setting fragment agrees with the hour: "a windless April night" is no part of
+    a morning scene."""
+    for other, phrases in scene_bank().times.items():
+        if other != bucket and any(tx.contains_phrase(fragment, p) for p in phrases):
+            return False
+    return True
+
+
 def _lighting(
     ctx: SceneContext, fragments: list[str], bucket: TimeBucket, outside: bool, rng: Random
 ) -> str:
@@ -294,29 +316,33 @@ def _lighting(
     bank = scene_bank().lighting
     said = f"{ctx.timepoint_title} {ctx.event_description}"
     if _has_any(said, bank.dark.words):
-        return rng.choice(bank.dark.phrases)
+        return _fragment(rng.choice(bank.dark.phrases))
     if _has_any(said, bank.fire.words):
-        return rng.choice(bank.fire.phrases)
+        return _fragment(rng.choice(bank.fire.phrases))
     if fragments:
-        light = tx.upper_first(rng.choice(fragments))
-        return f"{light}; {rng.choice(bank.time[bucket])}" if outside else light
-    return rng.choice(bank.plain[bucket])
+        light = _fragment(rng.choice(fragments), ctx.scenario.atmosphere)
+        return f"{light}; {_fragment(rng.choice(bank.time[bucket]))}" if outside else light
+    return _fragment(rng.choice(bank.plain[bucket]))
 
 
-def _sound(ctx: SceneContext, fragments: list[str], level: Level, rng: Random) -> str:
-    """One sound of the setting (or the event's alarm or crowd), then how the people sound,
-    after a semicolon."""
+def _sound_source(ctx: SceneContext, fragments: list[str], rng: Random) -> str:
+    """The one sound of the moment: the event's alarm or crowd, else one of the setting's."""
     bank = scene_bank().sound
     said = f"{ctx.timepoint_title} {ctx.event_description}"
-    heard = []
     if _has_any(said, bank.alarm.words):
-        heard.append(rng.choice(bank.alarm.phrases))
-    elif _has_any(said, bank.crowd.words):
-        heard.append(rng.choice(bank.crowd.phrases))
-    elif fragments:
-        heard.append(rng.choice(fragments))
-    heard.append(rng.choice(bank.quiet[level]))
-    return tx.upper_first("; ".join(tx.lower_first(h) for h in heard))
+        return _fragment(rng.choice(bank.alarm.phrases))
+    if _has_any(said, bank.crowd.words):
+        return _fragment(rng.choice(bank.crowd.phrases))
+    if fragments:
+        return _fragment(rng.choice(fragments), ctx.scenario.atmosphere)
+    return ""
+
+
+def _sound(source: str, level: Level, rng: Random) -> str:
+    """A sound of the setting (when there is one), then how the people sound, after a
+    semicolon."""
+    voices = _fragment(rng.choice(scene_bank().sound.quiet[level]))
+    return f"{source}; {voices}" if source else voices
 
 
 def _weather(ctx: SceneContext, fragments: list[str], bucket: TimeBucket, rng: Random) -> str:
@@ -326,14 +352,35 @@ def _weather(ctx: SceneContext, fragments: list[str], bucket: TimeBucket, rng: R
     said = f"{ctx.timepoint_title} {ctx.event_description}"
     for kind in kinds:
         if _has_any(said, kind.words):
-            return rng.choice(kind.phrases[bucket])
+            return _fragment(rng.choice(kind.phrases[bucket]))
     if fragments:
-        return tx.upper_first(rng.choice(fragments))
+        return _fragment(rng.choice(fragments), ctx.scenario.atmosphere)
     setting = f"{ctx.scenario.location} {ctx.scenario.atmosphere} {ctx.scenario.description}"
     for kind in kinds:
         if _has_any(setting, kind.words):
-            return rng.choice(kind.phrases[bucket])
+            return _fragment(rng.choice(kind.phrases[bucket]))
     return ""
+
+
+_SHINGLE = 5
+
+
+def _shingles(text: str, n: int = _SHINGLE) -> set[tuple[str, ...]]:
+    words = [w.strip(".,;:!?\"'’").lower() for w in text.split()]
+    words = [w for w in words if w]
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def repeated_phrase(fields: list[str], n: int = _SHINGLE) -> tuple[str, ...] | None:
+    """A run of ``n`` words that two of the fields share, or None."""
+    seen: set[tuple[str, ...]] = set()
+    for text in fields:
+        own = _shingles(text, n)
+        common = own & seen
+        if common:
+            return min(common)
+        seen |= own
+    return None
 
 
 def _crowding(ctx: SceneContext, place: str, level: Level, rng: Random) -> str:
@@ -355,7 +402,7 @@ def _crowding(ctx: SceneContext, place: str, level: Level, rng: Random) -> str:
         slots["others"] = " "  # a filled slot; trimmed below
     text = _pick(bank.crowding[key], slots, rng) or f"{tx.upper_first(count)} present"
     if not people and others:
-        text = f"{tx.upper_first(_names(others))} alone in {slots['place']}"
+        text = f"{tx.upper_first(_names(others))} alone here"
     return text.strip()
 
 
@@ -400,7 +447,10 @@ def _description(
     level: Level,
     numbers: tuple[float, ...],
     rng: Random,
+    taken: list[str],
 ) -> str:
+    """Two sentences on how the moment feels; ``sound`` is the setting's sound it may name,
+    and nothing in it repeats a phrase of the ``taken`` fields."""
     bank = scene_bank()
     people = list(ctx.present)
     agitated = max(people, key=lambda m: (m.mood.arousal, m.entity.entity_id), default=None)
@@ -409,13 +459,16 @@ def _description(
     slots = {
         "place": tx.lower_first(short),
         "Place": tx.upper_first(short),
-        "sound": tx.lower_first(sound.split("; ")[0]) if "; " in sound else "",
+        "sound": sound.split(",")[0],
         "agitated": tx.first_name(agitated.entity.name) if agitated else "",
         "steady": tx.first_name(steady.entity.name) if steady else "",
     }
     if agitated is steady:
         slots["steady"] = ""
-    first = _pick(bank.description[level], slots, rng)
+    options = tuple(
+        o for o in bank.description[level] if not repeated_phrase([*taken, _fill(o, slots) or ""])
+    )
+    first = _pick(options, slots, rng)
     if first is None:
         first = f"{tx.upper_first(short)} {ctx.time_of_day}, and nobody is at ease."
     tension, _, valence, _ = numbers
@@ -427,18 +480,27 @@ def _description(
 def generate_scene(ctx: SceneContext, rng: Random) -> SceneResponse:
     """The scene of one moment: deterministic for a seed and a context."""
     bucket = time_bucket(ctx.time_of_day)
-    senses = _senses(_fragments(ctx.scenario.atmosphere))
+    fragments = [f for f in _fragments(ctx.scenario.atmosphere) if _fits_hour(f, bucket)]
+    senses = _senses(fragments)
     place = _place(ctx, rng)
     numbers = _numbers(ctx, bucket, rng)
     level = _level(numbers[0])
-    sound = _sound(ctx, senses["sound"], level, rng)
+    source = _sound_source(ctx, senses["sound"], rng)
     weather = _weather(ctx, senses["weather"], bucket, rng)
+    lighting = _lighting(ctx, senses["lighting"], bucket, bool(weather), rng)
+    crowding = _crowding(ctx, place, level, rng)
+    description = _description(ctx, place, source, level, numbers, rng, [lighting, weather])
+    if source and tx.contains_phrase(description, source.split(",")[0]):
+        # The description already names this sound: the sound field takes another, or none.
+        rest = [f for f in senses["sound"] if _fragment(f, ctx.scenario.atmosphere) != source]
+        source = _fragment(rng.choice(rest), ctx.scenario.atmosphere) if rest else ""
+    sound = _sound(source, level, rng)
     environment = Environment(
         location=tx.upper_first(place),
-        lighting=_lighting(ctx, senses["lighting"], bucket, bool(weather), rng),
+        lighting=lighting,
         sound=sound,
         weather=weather,
-        crowding=_crowding(ctx, place, level, rng),
+        crowding=crowding,
     )
     tension, formality, valence, energy = numbers
     atmosphere = Atmosphere(
@@ -446,6 +508,6 @@ def generate_scene(ctx: SceneContext, rng: Random) -> SceneResponse:
         formality=formality,
         valence=valence,
         energy=energy,
-        description=_description(ctx, place, sound, level, numbers, rng),
+        description=description,
     )
     return SceneResponse(environment=environment, atmosphere=atmosphere)
