@@ -125,7 +125,7 @@ def inner_lines(inner: InnerLife | None) -> Content:
                 )
             )
     if inner.withheld:
-        lines.append(Content.styled("kept to itself", "bold"))
+        lines.append(Content.styled("kept back", "bold"))
         lines.extend(Content.assemble(("• ", "$accent"), (w, "")) for w in inner.withheld)
     if inner.suppressed:
         lines.append(Content.assemble(("held back: ", "bold"), (inner.suppressed, "")))
