@@ -38,7 +38,7 @@ from .fidelity.resolution import resolution_for
 from .knowledge import validators
 from .knowledge.exposure import KnowledgeLedger, initial_exposures, told_exposures
 from .llm.budget import Budget, BudgetExceeded, BudgetNotice, BudgetTracker
-from .llm.cassette import Cassette
+from .llm.cassette import Cassette, Transcripts
 from .llm.contexts import (
     CastMember,
     DialogTurnContext,
@@ -295,11 +295,13 @@ class Simulation:
         cache: bool = True,
         replay: bool = False,
         retry: dict[str, Any] | None = None,
+        transcripts: Transcripts | None = None,
     ) -> None:
         """``budget`` overrides the scenario's own (``Budget()`` means none at all); ``router``
         picks models per action (M18);
         ``cache`` answers repeated calls from the cassette; ``replay`` only reads it (a replay
-        records nothing new); ``retry`` holds the gateway's retry settings."""
+        records nothing new) and plays back the recorded ``transcripts`` of its calls, failed
+        attempts included; ``retry`` holds the gateway's retry settings."""
         scenario = loaded.scenario
         if scenario.mode not in SUPPORTED_MODES:
             raise UnsupportedScenario(
@@ -328,7 +330,12 @@ class Simulation:
         )
         if gateway is None:
             gateway = Gateway(
-                provider, router=router, cassette=cassette, budget=tracker, **(retry or {})
+                provider,
+                router=router,
+                cassette=cassette,
+                budget=tracker,
+                transcripts=transcripts if replay else None,
+                **(retry or {}),
             )
         else:
             gateway.router = gateway.router or router

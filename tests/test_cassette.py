@@ -12,11 +12,17 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, persisted
-from test_llm_fakeserver import FakeServer
+from test_llm_fakeserver import FakeServer, Reply, Seen
 from test_llm_openai import small_scenario
 
 from engine.llm.budget import Budget
-from engine.llm.cassette import CassetteFileError, ReplayProvider, read_file, write_file
+from engine.llm.cassette import (
+    CassetteFileError,
+    ReplayProvider,
+    Transcripts,
+    read_file,
+    write_file,
+)
 from engine.llm.openai import OpenAIProvider
 from engine.llm.registry import Router
 from engine.model import events as ev
@@ -98,6 +104,51 @@ async def test_a_recorded_run_replays_identically_offline_and_free(
     )
 
 
+async def test_a_replay_plays_back_the_errors_the_recording_met(
+    store, tmp_path, monkeypatch
+) -> None:
+    """Retried errors, a repaired answer and a turn that never succeeded come back in the
+    replay exactly as they happened, still with no network and at no cost."""
+
+    def script(seen: Seen, index: int) -> Reply | None:
+        user = seen.body["messages"][1]["content"] if len(seen.body["messages"]) > 1 else ""
+        if "Turn 3 of 4" in user:
+            return Reply(status=500, body={"error": {"message": "the GPU fell over"}})
+        if index == 2:
+            return Reply(status=429, headers={"Retry-After": "0"}, body={"error": "slow down"})
+        if index == 5:
+            return Reply(text="this is not the JSON you asked for")
+        return None
+
+    path = small_scenario(tmp_path)
+    async with FakeServer(script) as server:
+        original, recorded = await record(store, path, server)
+    calls = [e for e in recorded if isinstance(e, ev.LLMCallFinished)]
+    failed = [c for c in calls if c.status.value == "failed"]
+    assert original.status.value == "completed"
+    assert len({c.error for c in failed}) >= 3  # a 429, a bad answer, the 500s
+    assert [e for e in recorded if isinstance(e, ev.DialogTurnFailed)]
+
+    attempts = (await store.run_descriptor(original.run_id))["attempts"]
+    assert len(attempts) == len(calls)
+    no_network(monkeypatch)
+    sim = Simulation(
+        load_scenario(path),
+        provider=ReplayProvider("openrouter", MODEL),
+        store=store,
+        seed=5,
+        router=priced_router(),
+        budget=Budget(),
+        replay=True,
+        transcripts=Transcripts(attempts),
+    )
+    seen: list[ev.EventBase] = []
+    replayed = await sim.run(seen.append)
+    assert stream(seen) == stream(recorded)
+    assert replayed.tokens == 0 and replayed.cost_usd == 0.0
+    assert all(e.cached for e in seen if isinstance(e, ev.LLMCallFinished))
+
+
 async def test_a_replay_that_asks_something_new_fails_that_step_honestly(store, tmp_path) -> None:
     path = small_scenario(tmp_path)
     async with FakeServer() as server:
@@ -134,11 +185,20 @@ async def test_cassette_files_move_between_databases_and_replay_there(tmp_path, 
     path = small_scenario(tmp_path)
     first = tmp_path / "first.db"
     store = await Store.open(first)
+
+    def busy_once(seen: Seen, index: int) -> Reply | None:
+        return Reply(status=429, headers={"Retry-After": "0"}, body={}) if index == 1 else None
+
     try:
-        async with FakeServer() as server:
+        async with FakeServer(busy_once) as server:
             original, recorded = await record(store, path, server)
     finally:
         await store.close()
+    answered = {
+        e.request_hash
+        for e in recorded
+        if isinstance(e, ev.LLMCallFinished) and e.status.value == "ok"
+    }
     cassette = tmp_path / "run.cassette.json"
     env = {**os.environ, "TIMELOOM_CONFIG": str(tmp_path / "none.toml")}
     (tmp_path / "none.toml").write_text("")
@@ -162,7 +222,11 @@ async def test_cassette_files_move_between_databases_and_replay_there(tmp_path, 
     )
     assert code == 0, err
     runs, entries = read_file(cassette)
-    assert runs[0]["run_id"] == original.run_id and len(entries) == original.counts.llm_calls
+    assert runs[0]["run_id"] == original.run_id and len(entries) == len(answered)
+    # The file carries every attempt too (the retried 429 included), for a faithful replay.
+    attempts = runs[0]["attempts"]
+    assert len(attempts) == original.counts.llm_calls
+    assert [a["status"] for a in attempts].count("failed") == 1
     code, _, err = await cli(
         "cassette", "export", original.run_id, str(cassette), "--db", str(first)
     )

@@ -613,7 +613,7 @@ class _Spec:
 
 
 async def _cmd_replay(args: argparse.Namespace) -> int:
-    from engine.llm.cassette import ReplayProvider
+    from engine.llm.cassette import ReplayProvider, Transcripts
     from engine.llm.offline import OfflineProvider
     from engine.llm.registry import Router
     from engine.scenario import LoadedScenario, Scenario
@@ -667,6 +667,7 @@ async def _cmd_replay(args: argparse.Namespace) -> int:
                 budget=Budget(),
                 router=router,
                 replay=True,
+                transcripts=Transcripts(recorded.get("attempts") or []),
             )
         except UnsupportedScenario as exc:
             raise UsageError(str(exc)) from exc

@@ -4,7 +4,9 @@ The key is the request hash (provider, model, action, rendered messages, samplin
 the entry is the answer (raw text and the validated JSON), its usage, cost and latency. The
 gateway asks the cassette before it calls a provider, so a run that shares a prefix with a
 recorded one re-uses those answers for free, and ``--replay`` re-renders a recorded run with no
-network at all (:class:`ReplayProvider` refuses every call the cassette cannot answer).
+network at all (:class:`ReplayProvider` refuses every call the cassette cannot answer), playing
+back each call's failed attempts too (:class:`Transcripts`, from the recorded run's attempts,
+which a cassette file carries in its run descriptions).
 
 New entries are buffered here and written by the store, in the transaction that commits the
 events of the same timepoint (the store is the only writer). A cassette file is JSON: the
@@ -90,6 +92,35 @@ class Cassette:
         """The entries not yet written; the caller writes them."""
         out, self._pending = self._pending, []
         return out
+
+
+class Transcripts:
+    """How each call of a recorded run went, attempt by attempt, for a faithful replay.
+
+    A cassette entry holds the answer a call ended with; a transcript also holds the attempts
+    that failed on the way (a 429 that was retried, an answer that needed a repair, a model
+    that handed over to the next of its chain, a call that never succeeded). A replay plays
+    them back in order, so its event stream matches the recorded one even where the recording
+    met errors. Transcripts are keyed by the hash of the call's first request; identical
+    calls are played back in the order they were made.
+    """
+
+    def __init__(self, attempts: list[dict[str, Any]]) -> None:
+        calls: dict[str, list[dict[str, Any]]] = {}
+        for attempt in attempts:
+            base = str(attempt["call_id"]).split(".", 1)[0]
+            calls.setdefault(base, []).append(attempt)
+        self._by_hash: dict[str, list[list[dict[str, Any]]]] = {}
+        for script in calls.values():
+            self._by_hash.setdefault(str(script[0]["request_hash"]), []).append(script)
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._by_hash.values())
+
+    def take(self, request_hash: str) -> list[dict[str, Any]] | None:
+        """The next recorded call that began with this request, or None."""
+        queue = self._by_hash.get(request_hash)
+        return queue.pop(0) if queue else None
 
 
 class ReplayProvider:

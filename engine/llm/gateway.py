@@ -28,7 +28,7 @@ from tenacity.wait import wait_random_exponential
 
 from ..model.common import StepStatus
 from .budget import BudgetTracker
-from .cassette import Cassette, CassetteEntry
+from .cassette import Cassette, CassetteEntry, Transcripts
 from .jsonparse import JSONExtractionError, extract_json
 from .prompts import render
 from .protocol import (
@@ -115,8 +115,11 @@ class Gateway:
         budget: BudgetTracker | None = None,
         first_call: int = 0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        transcripts: Transcripts | None = None,
     ) -> None:
+        """``transcripts`` (a replay) plays each recorded call back attempt by attempt."""
         self.provider = provider
+        self.transcripts = transcripts
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -214,6 +217,10 @@ class _Call:
     # ------------------------------------------------------------------ the chain
     async def run(self) -> tuple[BaseModel, list[CallRecord]]:
         g = self.gateway
+        if g.transcripts is not None:
+            played = await self._play_back(g._chain(self.action)[0])
+            if played is not None:
+                return played, self.records
         last_error = "no attempt was made"
         for model in g._chain(self.action):
             request = LLMRequest(
@@ -236,6 +243,66 @@ class _Call:
             return parsed, self.records
         raise LLMCallFailed(f"{self.action.value} call failed: {last_error}", self.records)
 
+    async def _play_back(self, first_model: str) -> BaseModel | None:
+        """A replay: the recorded attempts of this call again, then its recorded answer (or
+        its recorded failure). None when the recording has no such call or lost its answer."""
+        g = self.gateway
+        assert g.transcripts is not None
+        first = LLMRequest(
+            action=self.action,
+            messages=self.messages,
+            context=self.context,
+            response_model=self.response_model,
+            sampling=self.sampling,
+            model=first_model,
+        )
+        script = g.transcripts.take(request_hash(g.provider.name, first_model, first))
+        if not script:
+            return None
+        last = script[-1]
+        parsed: BaseModel | None = None
+        if last["status"] == StepStatus.OK.value:
+            # The answer is filed under the first request made to the model that gave it.
+            key = next(a for a in script if a["model"] == last["model"])["request_hash"]
+            parsed = await self._cassette_answer(str(key))
+            if parsed is None:
+                return None
+        started = time.perf_counter()
+        for attempt in script:
+            self._record(
+                str(attempt["model"]),
+                str(attempt["request_hash"]),
+                started,
+                StepStatus(attempt["status"]),
+                int(attempt["prompt_tokens"]),
+                int(attempt["completion_tokens"]),
+                float(attempt["cost_usd"]),
+                attempt.get("error"),
+                cached=True,
+            )
+        if parsed is None:
+            raise LLMCallFailed(f"{self.action.value} call failed: {last['error']}", self.records)
+        text = display_text(parsed)
+        if self.on_chunk is not None and text:
+            self.on_chunk(text)
+        return parsed
+
+    async def _cassette_answer(self, rhash: str) -> BaseModel | None:
+        cassette = self.gateway.cassette
+        entry = await cassette.get(rhash) if cassette is not None else None
+        return self._parse_entry(entry) if entry is not None else None
+
+    def _parse_entry(self, entry: CassetteEntry) -> BaseModel | None:
+        try:
+            source = json.loads(entry.parsed_json) if entry.parsed_json else None
+            return (
+                self.response_model.model_validate(source)
+                if source is not None
+                else self.response_model.model_validate(extract_json(entry.response_text))
+            )
+        except (ValidationError, JSONExtractionError, ValueError):
+            return None  # a stale entry (the response model changed)
+
     async def _from_cassette(self, model: str, rhash: str) -> BaseModel | None:
         cassette = self.gateway.cassette
         if cassette is None:
@@ -244,14 +311,8 @@ class _Call:
         entry = await cassette.get(rhash)
         if entry is None:
             return None
-        try:
-            source = json.loads(entry.parsed_json) if entry.parsed_json else None
-            parsed = (
-                self.response_model.model_validate(source)
-                if source is not None
-                else self.response_model.model_validate(extract_json(entry.response_text))
-            )
-        except (ValidationError, JSONExtractionError, ValueError):
+        parsed = self._parse_entry(entry)
+        if parsed is None:
             return None  # a stale entry (the response model changed): ask the provider
         self._record(
             model,

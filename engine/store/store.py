@@ -315,7 +315,19 @@ class Store:
         )
         if not rows:
             raise UnknownRunError(f"the run {full} has no recorded start in {self.path}")
-        return json.loads(rows[0]["payload"])
+        descriptor = json.loads(rows[0]["payload"])
+        descriptor["attempts"] = await self.run_attempts(full)
+        return descriptor
+
+    async def run_attempts(self, run_id: str) -> list[dict[str, Any]]:
+        """Every attempt of every call a run made, in order: what a faithful replay plays
+        back (see :class:`engine.llm.cassette.Transcripts`)."""
+        rows = await self._all(
+            "SELECT call_id, action, model, status, prompt_tokens, completion_tokens, cost_usd, "
+            "request_hash, error FROM llm_calls WHERE run_id = ? ORDER BY seq",
+            (run_id,),
+        )
+        return [dict(r) for r in rows]
 
     # ------------------------------------------------------------------ reading
     async def record_query(self, row: dict[str, Any]) -> None:
