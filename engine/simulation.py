@@ -437,6 +437,12 @@ class Simulation:
         ]
         self._emit_calls([r for r in self.gateway.records if r.call_id not in self._emitted_calls])
 
+    def _in_background(self, call: Any) -> asyncio.Future[Any]:
+        """Start a call that runs alongside others; a failed or stopped timepoint cancels it."""
+        task = asyncio.ensure_future(call)
+        self._extractions.add(task)
+        return task
+
     async def _cancel_background(self) -> None:
         """Cancel the calls running in the background (extractions, the prefetched event)."""
         tasks = list(self._extractions)
@@ -1186,8 +1192,7 @@ class Simulation:
                 turns.append(turn)
                 spoken[plan.speaker] = spoken.get(plan.speaker, 0) + 1
                 last_speaker = plan.speaker
-                task = asyncio.ensure_future(self._extract(tp, turn, present))
-                self._extractions.add(task)
+                task = self._in_background(self._extract(tp, turn, present))
                 extraction_tasks.append((turn, task))
             if scene_call is not None:  # read alongside the opening turn, known by the rest
                 scene, scene_call = await self._finish_scene(tp, scene_call, issues), None
@@ -1255,7 +1260,7 @@ class Simulation:
             ),
             previous=self._atmosphere,
         )
-        task = asyncio.ensure_future(
+        return self._in_background(
             self.gateway.call(
                 ActionType.SCENE_GENERATION,
                 context,
@@ -1264,8 +1269,6 @@ class Simulation:
                 timepoint_id=tp.timepoint_id,
             )
         )
-        self._extractions.add(task)
-        return task
 
     async def _finish_scene(
         self, tp: Timepoint, call: asyncio.Future[Any], issues: list[str]
@@ -1328,7 +1331,7 @@ class Simulation:
                 expectations=previous.expectations if previous else (),
                 horizon=horizon,
             )
-            task = asyncio.ensure_future(
+            task = self._in_background(
                 self.gateway.call(
                     ActionType.PROSPECTION,
                     context,
@@ -1337,7 +1340,6 @@ class Simulation:
                     timepoint_id=tp.timepoint_id,
                 )
             )
-            self._extractions.add(task)
             calls.append((entity_id, context, task))
         return calls
 

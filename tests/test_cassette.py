@@ -59,6 +59,22 @@ async def record(store: Store, path: str, server: FakeServer, **options):
     return summary, seen
 
 
+async def replay(store: Store, path: str, **options):
+    """Replay the run ``record`` made (seed 5), from the cassette alone."""
+    sim = Simulation(
+        load_scenario(path),
+        provider=ReplayProvider("openrouter", MODEL),
+        store=store,
+        seed=5,
+        router=priced_router(),
+        budget=Budget(),
+        replay=True,
+        **options,
+    )
+    seen: list[ev.EventBase] = []
+    return await sim.run(seen.append), seen
+
+
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(self, address):
         raise AssertionError(f"a replay tried to connect to {address!r}")
@@ -80,17 +96,7 @@ async def test_a_recorded_run_replays_identically_offline_and_free(
     assert await store.cassette_count() == original.counts.llm_calls
 
     no_network(monkeypatch)
-    sim = Simulation(
-        load_scenario(path),
-        provider=ReplayProvider("openrouter", MODEL),
-        store=store,
-        seed=5,
-        router=priced_router(),
-        budget=Budget(),
-        replay=True,
-    )
-    seen: list[ev.EventBase] = []
-    replayed = await sim.run(seen.append)
+    replayed, seen = await replay(store, path)
     assert replayed.status.value == "completed"
     assert stream(seen) == stream(recorded)
     assert replayed.cost_usd == 0.0 and replayed.tokens == 0  # nothing was spent
@@ -132,18 +138,7 @@ async def test_a_replay_plays_back_the_errors_the_recording_met(
     attempts = (await store.run_descriptor(original.run_id))["attempts"]
     assert len(attempts) == len(calls)
     no_network(monkeypatch)
-    sim = Simulation(
-        load_scenario(path),
-        provider=ReplayProvider("openrouter", MODEL),
-        store=store,
-        seed=5,
-        router=priced_router(),
-        budget=Budget(),
-        replay=True,
-        transcripts=Transcripts(attempts),
-    )
-    seen: list[ev.EventBase] = []
-    replayed = await sim.run(seen.append)
+    replayed, seen = await replay(store, path, transcripts=Transcripts(attempts))
     assert stream(seen) == stream(recorded)
     assert replayed.tokens == 0 and replayed.cost_usd == 0.0
     assert all(e.cached for e in seen if isinstance(e, ev.LLMCallFinished))

@@ -223,14 +223,7 @@ class _Call:
                 return played, self.records
         last_error = "no attempt was made"
         for model in g._chain(self.action):
-            request = LLMRequest(
-                action=self.action,
-                messages=self.messages,
-                context=self.context,
-                response_model=self.response_model,
-                sampling=self.sampling,
-                model=model,
-            )
+            request = self._request(model)
             rhash = request_hash(g.provider.name, model, request)
             cached = await self._from_cassette(model, rhash)
             if cached is not None:
@@ -243,19 +236,22 @@ class _Call:
             return parsed, self.records
         raise LLMCallFailed(f"{self.action.value} call failed: {last_error}", self.records)
 
-    async def _play_back(self, first_model: str) -> BaseModel | None:
-        """A replay: the recorded attempts of this call again, then its recorded answer (or
-        its recorded failure). None when the recording has no such call or lost its answer."""
-        g = self.gateway
-        assert g.transcripts is not None
-        first = LLMRequest(
+    def _request(self, model: str) -> LLMRequest:
+        return LLMRequest(
             action=self.action,
             messages=self.messages,
             context=self.context,
             response_model=self.response_model,
             sampling=self.sampling,
-            model=first_model,
+            model=model,
         )
+
+    async def _play_back(self, first_model: str) -> BaseModel | None:
+        """A replay: the recorded attempts of this call again, then its recorded answer (or
+        its recorded failure). None when the recording has no such call or lost its answer."""
+        g = self.gateway
+        assert g.transcripts is not None
+        first = self._request(first_model)
         script = g.transcripts.take(request_hash(g.provider.name, first_model, first))
         if not script:
             return None

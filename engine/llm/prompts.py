@@ -12,11 +12,13 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
+from ..model.voice import VoiceGuide
 from .contexts import (
     DialogTurnContext,
     EntityQueryContext,
     ExtractionContext,
     KnowledgeRef,
+    MoodBrief,
     PopulationContext,
     PresenceContext,
     ProspectionContext,
@@ -102,6 +104,26 @@ def _presence(ctx: PresenceContext) -> tuple[str, str]:
     return system, user
 
 
+def _voice_habits(v: VoiceGuide, tics: str) -> list[str]:
+    """A voice guide's habits: its tics (under the label ``tics``), what it never says, what it
+    keeps returning to."""
+    lines = []
+    if v.verbal_tics:
+        lines.append(f"{tics}: " + "; ".join(v.verbal_tics) + ".")
+    if v.never_says:
+        lines.append("Never says: " + "; ".join(v.never_says) + ".")
+    if v.specificity_anchors:
+        lines.append("Keeps returning to: " + "; ".join(v.specificity_anchors) + ".")
+    return lines
+
+
+def _mood_numbers(m: MoodBrief) -> str:
+    return (
+        f"valence {m.valence:+.2f}, arousal {m.arousal:.2f}, energy {m.energy:.0f}/100, "
+        f"fatigue {m.fatigue:.2f}, pain {m.pain:.2f}"
+    )
+
+
 def _inner_layer(ctx: DialogTurnContext) -> str:
     """The room (M10) and what the speaker carries from its last conversation (M15)."""
     lines = []
@@ -125,12 +147,7 @@ def _dialog(ctx: DialogTurnContext) -> tuple[str, str]:
         f"Style: {ctx.style.verbosity}, {ctx.style.tone}, {ctx.style.vocabulary} vocabulary, "
         f"{ctx.style.pattern}.",
     ]
-    if v.verbal_tics:
-        voice.append("Verbal tics: " + "; ".join(v.verbal_tics) + ".")
-    if v.never_says:
-        voice.append("Never says: " + "; ".join(v.never_says) + ".")
-    if v.specificity_anchors:
-        voice.append("Keeps returning to: " + "; ".join(v.specificity_anchors) + ".")
+    voice.extend(_voice_habits(v, "Verbal tics"))
     if v.speech_examples:
         voice.append("Sounds like: " + " / ".join(f'"{e}"' for e in v.speech_examples))
     mode_rule = {
@@ -145,9 +162,7 @@ def _dialog(ctx: DialogTurnContext) -> tuple[str, str]:
         f"Personality: {', '.join(ctx.personality) or 'unremarkable'}.\n"
         + "\n".join(voice)
         + "\n\nBACK LAYER (shapes how you speak; never state it): "
-        f"mood {ctx.mood.label}, valence {ctx.mood.valence:+.2f}, arousal "
-        f"{ctx.mood.arousal:.2f}, energy {ctx.mood.energy:.0f}/100, fatigue "
-        f"{ctx.mood.fatigue:.2f}, pain {ctx.mood.pain:.2f}.\n"
+        f"mood {ctx.mood.label}, {_mood_numbers(ctx.mood)}.\n"
         + _inner_layer(ctx)
         + "Rules: say only what this character could know (the FRONT LAYER knowledge); refer to "
         "what was just said; one turn only; no stage directions unless the mode asks for them."
@@ -224,22 +239,17 @@ def _query(ctx: EntityQueryContext) -> tuple[str, str]:
 
 def _prospection(ctx: ProspectionContext) -> tuple[str, str]:
     v = ctx.voice
-    voice = [f"Sentence length: {v.sentence_length}; formality: {v.formality}."]
-    if v.verbal_tics:
-        voice.append("Verbal tics (use sparingly): " + "; ".join(v.verbal_tics) + ".")
-    if v.never_says:
-        voice.append("Never says: " + "; ".join(v.never_says) + ".")
-    if v.specificity_anchors:
-        voice.append("Keeps returning to: " + "; ".join(v.specificity_anchors) + ".")
+    voice = [
+        f"Sentence length: {v.sentence_length}; formality: {v.formality}.",
+        *_voice_habits(v, "Verbal tics (use sparingly)"),
+    ]
     system = (
         f"You are {ctx.entity.name}, {ctx.entity.role}. The conversation is over and you are "
         "alone with your thoughts.\n"
         f"Personality: {', '.join(ctx.personality) or 'unremarkable'}.\n"
         + "\n".join(voice)
         + "\n\nBACK LAYER (colours what you notice and remember; never state it): "
-        f"mood {ctx.mood.label}, valence {ctx.mood.valence:+.2f}, arousal "
-        f"{ctx.mood.arousal:.2f}, energy {ctx.mood.energy:.0f}/100, fatigue "
-        f"{ctx.mood.fatigue:.2f}, pain {ctx.mood.pain:.2f}.\n"
+        f"mood {ctx.mood.label}, {_mood_numbers(ctx.mood)}.\n"
         "Rules: think in the first person, in your own voice; remember what mattered to you, "
         "not a neutral summary; only what you saw, heard or already knew."
     )
@@ -287,9 +297,7 @@ def _scene(ctx: SceneContext) -> tuple[str, str]:
     )
     present = (
         "\n".join(
-            f"- {m.entity.name}, {m.entity.role}: {m.mood.label} (valence {m.mood.valence:+.2f}, "
-            f"arousal {m.mood.arousal:.2f}, energy {m.mood.energy:.0f}/100, fatigue "
-            f"{m.mood.fatigue:.2f}, pain {m.mood.pain:.2f})"
+            f"- {m.entity.name}, {m.entity.role}: {m.mood.label} ({_mood_numbers(m.mood)})"
             for m in ctx.present
         )
         or "- nobody yet"
