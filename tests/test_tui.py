@@ -191,8 +191,15 @@ async def test_live_run_streams_and_follows(tmp_path: Path) -> None:
 async def test_pause_step_and_resume(tmp_path: Path) -> None:
     app = make_app(tmp_path / "live.db", start=StartLive("orbital_audit", seed=1), pace=400.0)
     async with app.run_test(size=(160, 44)) as pilot:
+        # Pause once the first timepoint is under way: a pause takes effect between
+        # timepoints, so one pressed before the first would (rightly) hold the run at zero.
         await wait_until(
-            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None
+            pilot,
+            lambda: (
+                isinstance(app.screen, RunScreen)
+                and app.screen.view is not None
+                and len(app.screen.view.timepoints) >= 1
+            ),
         )
         screen = app.screen
         await pilot.press("p")
