@@ -57,10 +57,17 @@ from .llm.contexts import (
     TurnBrief,
 )
 from .llm.gateway import CallRecord, Gateway, LLMCallFailed
-from .llm.offline.events import time_of_day
 from .llm.protocol import ActionType, Provider, SamplingParams
 from .llm.registry import Router
-from .llm.responses import (
+from .model import events as ev
+from .model.clock import time_of_day
+from .model.common import MAIN_BRANCH, ExposureType, RunStatus, StepStatus, TemporalMode
+from .model.dialog import DialogTurn
+from .model.entity import Entity
+from .model.inner import InnerLife
+from .model.knowledge import ExposureEvent
+from .model.relationship import Relationship, pair_key
+from .model.responses import (
     DialogTurnResponse,
     ExtractionResponse,
     PopulationResponse,
@@ -69,13 +76,6 @@ from .llm.responses import (
     SceneResponse,
     TimepointEventResponse,
 )
-from .model import events as ev
-from .model.common import MAIN_BRANCH, ExposureType, RunStatus, StepStatus, TemporalMode
-from .model.dialog import DialogTurn
-from .model.entity import Entity
-from .model.inner import InnerLife
-from .model.knowledge import ExposureEvent
-from .model.relationship import Relationship, pair_key
 from .model.run import RunCounts, RunSummary
 from .model.scene import Atmosphere, Scene
 from .model.tensors import CognitiveState, TTMTensor

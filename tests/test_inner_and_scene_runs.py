@@ -13,12 +13,12 @@ from conftest import ScriptedProvider, persisted, run_scenario
 
 from engine.llm.contexts import DialogTurnContext
 from engine.llm.offline import text as tx
-from engine.llm.offline.events import time_of_day
 from engine.llm.offline.library import inner_bank
 from engine.llm.offline.prospection import topic_kind
 from engine.llm.offline.scene import repeated_phrase, time_bucket
 from engine.llm.protocol import ActionType, LLMRequest
 from engine.model import events as ev
+from engine.model.clock import time_of_day
 from engine.model.common import ExposureType
 from engine.runview import RunView
 from engine.scenario import load_scenario

@@ -23,8 +23,8 @@ from engine.llm.jsonstream import FieldStreamer
 from engine.llm.openai import OpenAIProvider, _retry_after
 from engine.llm.protocol import ActionType, SamplingParams
 from engine.llm.registry import load_registry
-from engine.llm.responses import DialogTurnResponse, TimepointEventResponse
 from engine.model import events as ev
+from engine.model.responses import DialogTurnResponse, TimepointEventResponse
 from engine.scenario import load_scenario
 from engine.simulation import Simulation
 

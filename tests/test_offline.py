@@ -30,9 +30,9 @@ from engine.llm.offline.events import generate_event
 from engine.llm.offline.extraction import generate_extraction
 from engine.llm.offline.population import generate_population, names_in
 from engine.llm.protocol import ActionType
-from engine.llm.responses import DialogTurnResponse
 from engine.model import PersonaParams, VoiceGuide
 from engine.model import events as ev
+from engine.model.responses import DialogTurnResponse
 from engine.scenario import load_scenario
 
 SCENARIO = ScenarioBrief(

@@ -21,13 +21,14 @@ from engine.llm.contexts import (
     TimepointEventContext,
 )
 from engine.llm.offline import OfflineProvider
-from engine.llm.offline.events import generate_event, time_of_day
+from engine.llm.offline.events import generate_event
 from engine.llm.offline.provider import GENERATORS
 from engine.llm.offline.scene import generate_scene, time_bucket
 from engine.llm.prompts import render
 from engine.llm.protocol import ActionType, LLMRequest
 from engine.llm.responses import RESPONSE_MODELS, SceneResponse
 from engine.model import Atmosphere, DialogTurn, Environment, PersonaParams, ResolutionLevel, Scene
+from engine.model.clock import time_of_day
 from engine.scenario import load_scenario
 from engine.temporal import forward
 

@@ -13,10 +13,10 @@ import re
 from functools import lru_cache
 from random import Random
 
-from ..llm.offline.library import Archetype, archetypes
-from ..llm.responses import EntityDraft
+from ..model.archetypes import Archetype, archetypes
 from ..model.common import ResolutionLevel
 from ..model.entity import Entity, EntityProfile, VoiceGuide
+from ..model.responses import EntityDraft
 from ..model.tensors import BEHAVIOR_DIMS, TTMTensor
 from ..resources import data_path
 from ..scenario.schema import EntitySpec, EntityStateSpec

@@ -6,8 +6,7 @@
 
 from __future__ import annotations
 
-from ..llm.contexts import SpeakingStyle
-from ..model.dialog import PersonaParams
+from ..model.dialog import PersonaParams, SpeakingStyle
 from ..model.entity import EntityProfile
 from ..model.tensors import CognitiveState, TTMTensor
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from ..llm.responses import ProspectionResponse
 from ..model.inner import Concern, Expectation, InnerLife
+from ..model.responses import ProspectionResponse
 
 # Words that say nothing about what a topic is; everything else counts as a content word.
 _STOP = frozenset(

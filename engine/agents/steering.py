@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from random import Random
 
-from ..llm.contexts import Move
 from ..model.common import ANIMISM_THRESHOLDS
+from ..model.dialog import Move
 from ..model.entity import Entity
 
 SPEAKING_MODES = {

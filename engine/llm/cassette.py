@@ -19,46 +19,14 @@ import json
 import os
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..model.cassette import CassetteEntry
 from .protocol import LLMRequest, LLMResponse, ProviderError, StreamChunk, StreamEnd
 
 FORMAT = "timeloom-cassette"
 VERSION = 1
-
-
-@dataclass(frozen=True, slots=True)
-class CassetteEntry:
-    request_hash: str
-    provider: str
-    model: str
-    action: str
-    response_text: str
-    parsed_json: str | None
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float
-    latency_ms: float
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CassetteEntry:
-        return cls(
-            request_hash=str(data["request_hash"]),
-            provider=str(data["provider"]),
-            model=str(data["model"]),
-            action=str(data["action"]),
-            response_text=str(data["response_text"]),
-            parsed_json=None if data.get("parsed_json") is None else str(data["parsed_json"]),
-            prompt_tokens=int(data["prompt_tokens"]),
-            completion_tokens=int(data["completion_tokens"]),
-            cost_usd=float(data["cost_usd"]),
-            latency_ms=float(data["latency_ms"]),
-        )
 
 
 Loader = Callable[[str], Awaitable[CassetteEntry | None]]

@@ -7,18 +7,14 @@ answers from them directly. They carry plain data only.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..model.dialog import PersonaParams, Stance
+from ..model.dialog import Move, PersonaParams, SpeakingMode, SpeakingStyle, Stance
 from ..model.entity import VoiceGuide
 from ..model.inner import Concern, Expectation
 from ..model.scene import Atmosphere
-
-Phase = Literal["setup", "complication", "escalation", "crisis", "aftermath"]
-Move = Literal["open", "respond", "reveal", "question", "propose", "close"]
-SpeakingMode = Literal["speech", "behavior", "environment", "collective"]
+from ..model.timepoint import Phase
 
 
 class _Ctx(BaseModel):
@@ -81,14 +77,6 @@ class RelationBrief(_Ctx):
     trust: float
     alignment: float
     note: str = ""
-
-
-class SpeakingStyle(_Ctx):
-    verbosity: Literal["terse", "moderate", "verbose"]
-    formality: Literal["casual", "neutral", "formal"]
-    tone: Literal["warm", "neutral", "cold", "passionate"]
-    vocabulary: Literal["simple", "technical", "philosophical", "business"]
-    pattern: Literal["direct", "elaborate", "questioning", "commanding"]
 
 
 class PopulationContext(_Ctx):

@@ -10,6 +10,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from .common import StepStatus
 
 Stance = Literal["supports", "challenges", "questions", "informs", "deflects"]
+# What a planned turn is meant to do in the conversation (steering).
+Move = Literal["open", "respond", "reveal", "question", "propose", "close"]
+# How an entity takes part: by speaking, by behaving, as the room, or as a group (M16).
+SpeakingMode = Literal["speech", "behavior", "environment", "collective"]
+
+
+class SpeakingStyle(BaseModel):
+    """How a character talks, derived from its profile and behaviour tensor."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verbosity: Literal["terse", "moderate", "verbose"]
+    formality: Literal["casual", "neutral", "formal"]
+    tone: Literal["warm", "neutral", "cold", "passionate"]
+    vocabulary: Literal["simple", "technical", "philosophical", "business"]
+    pattern: Literal["direct", "elaborate", "questioning", "commanding"]
 
 
 class PersonaParams(BaseModel):

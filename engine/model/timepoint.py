@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .common import MAIN_BRANCH
+
+# Where a moment sits in the arc of a scenario.
+Phase = Literal["setup", "complication", "escalation", "crisis", "aftermath"]
 
 
 class Timepoint(BaseModel):

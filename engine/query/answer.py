@@ -24,9 +24,9 @@ from ..llm.contexts import EntityBrief, EntityQueryContext, KnowledgeRef, MoodBr
 from ..llm.gateway import Gateway, LLMCallFailed
 from ..llm.protocol import ActionType, Provider, SamplingParams
 from ..llm.registry import Router
-from ..llm.responses import QueryResponse
 from ..model.common import ResolutionLevel
 from ..model.entity import EntityProfile
+from ..model.responses import QueryResponse
 from ..model.tensors import CognitiveState, TTMTensor
 from ..store import Store, StoreError
 

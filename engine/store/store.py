@@ -19,8 +19,8 @@ from typing import Any
 
 import aiosqlite
 
-from ..llm.cassette import CassetteEntry
 from ..model import events as ev
+from ..model.cassette import CassetteEntry
 from ..model.common import RunStatus, TemporalMode
 from ..model.run import RunCounts, RunSummary
 from .projections import PROJECTIONS, run_deltas

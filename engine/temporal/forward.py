@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..llm.contexts import Phase
+from ..model.timepoint import Phase
 
 
 def phase(index: int, count: int) -> Phase:

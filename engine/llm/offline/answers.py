@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from random import Random
 
+from ...model.responses import QueryResponse
 from ..contexts import EntityQueryContext, KnowledgeRef
-from ..responses import QueryResponse
 from . import text as tx
 from .dialog import _apply_tic, _pick, _shape
 from .library import dialog_bank

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from random import Random
 
+from ...model import clock
 from ...model.dialog import Stance
+from ...model.responses import DialogTurnResponse
 from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief
-from ..responses import DialogTurnResponse
 from . import text as tx
-from .library import DialogBank, dialog_bank, event_bank
+from .library import DialogBank, dialog_bank
 
 _SLOT = re.compile(r"\{(\w+)\}")
 MAX_WORDS = {"short": 11, "medium": 19, "long": 30}
@@ -205,7 +206,7 @@ def _apply_tic(
 
 def _about(information: str) -> str:
     """A short phrase naming what a knowledge item is about."""
-    return tx.topic(tx.event_core(information, tuple(event_bank().time_of_day.values())))
+    return tx.topic(tx.event_core(information, clock.phrases()))
 
 
 def _slots(
@@ -230,9 +231,7 @@ def _slots(
         else "",
         "hook": "",
         "event": tx.lower_first(
-            tx.strip_end(
-                tx.event_core(ctx.event_description, tuple(event_bank().time_of_day.values()))
-            )
+            tx.strip_end(tx.event_core(ctx.event_description, clock.phrases()))
         ),
         "anchor": rng.choice(ctx.voice.specificity_anchors)
         if ctx.voice.specificity_anchors
@@ -264,7 +263,7 @@ def _slots(
     if knowledge is not None:
         information = knowledge.information
         if knowledge.kind == "witnessed":
-            information = tx.event_core(information, tuple(event_bank().time_of_day.values()))
+            information = tx.event_core(information, clock.phrases())
         clause = tx.perspective(tx.humanize(information), speaker_names, listener_names)
         slots["knowledge"] = tx.lower_first(tx.strip_end(clause))
         slots["Knowledge"] = tx.upper_first(slots["knowledge"])

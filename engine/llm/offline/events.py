@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from random import Random
 
+from ...model.responses import TimepointEventResponse
 from ..contexts import CastMember, TimepointEventContext
-from ..responses import TimepointEventResponse
 from . import text as tx
 from .library import event_bank
 
@@ -19,12 +19,6 @@ PHASE_IMPORTANCE = {
     "crisis": 0.9,
     "aftermath": 0.6,
 }
-
-
-def time_of_day(hour: int) -> str:
-    table = event_bank().time_of_day
-    best = max((int(h) for h in table if int(h) <= hour), default=0)
-    return table[str(best)]
 
 
 def _fill(template: str, slots: dict[str, str]) -> str | None:

@@ -12,8 +12,8 @@ from functools import lru_cache
 from random import Random
 
 from ...model.knowledge import KnowledgeItem
+from ...model.responses import ExtractionResponse
 from ..contexts import ExtractionContext
-from ..responses import ExtractionResponse
 from . import text as tx
 from .dialog import _skeleton
 from .library import ExtractionRule, dialog_bank, extraction_cues

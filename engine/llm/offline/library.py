@@ -12,7 +12,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ...model.entity import VoiceGuide
 from ...resources import data_path
 
 Stance = Literal["supports", "challenges", "questions", "informs", "deflects"]
@@ -127,7 +126,6 @@ class EventBank(_Data):
     with_hint: tuple[str, ...]
     color: dict[str, tuple[str, ...]]
     titles: dict[str, tuple[str, ...]]
-    time_of_day: dict[str, str]
 
 
 class ExtractionRule(_Data):
@@ -140,26 +138,6 @@ class ExtractionCues(_Data):
     version: Literal[1]
     slots: dict[str, str] = Field(alias="_slots")
     rules: tuple[ExtractionRule, ...]
-
-
-class Archetype(_Data):
-    id: str
-    entity_type: str = "human"
-    keywords: tuple[str, ...]
-    roles: tuple[str, ...]
-    description: str
-    personality: tuple[str, ...]
-    traits: dict[str, float]
-    voice: VoiceGuide
-    knowledge: tuple[str, ...]
-
-
-class ArchetypeLibrary(_Data):
-    version: Literal[1]
-    archetypes: tuple[Archetype, ...]
-
-    def get(self, archetype_id: str) -> Archetype | None:
-        return next((a for a in self.archetypes if a.id == archetype_id), None)
 
 
 class NamePools(_Data):
@@ -192,11 +170,6 @@ def event_bank() -> EventBank:
 @lru_cache(maxsize=1)
 def extraction_cues() -> ExtractionCues:
     return _load(ExtractionCues, "offline", "extraction.json")  # type: ignore[return-value]
-
-
-@lru_cache(maxsize=1)
-def archetypes() -> ArchetypeLibrary:
-    return _load(ArchetypeLibrary, "archetypes.json")  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=1)

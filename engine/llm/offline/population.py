@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from random import Random
 
+from ...model.archetypes import Archetype, archetypes
+from ...model.responses import EntityDraft, PopulationResponse
 from ...model.tensors import BEHAVIOR_DIMS
 from ..contexts import PopulationContext
-from ..responses import EntityDraft, PopulationResponse
 from . import text as tx
-from .library import Archetype, archetypes, names
+from .library import names
 
 _CAP = r"[A-Z][a-zA-Z'’.-]+"
 _NAME = rf"(?:(?:Dr\.|Mr\.|Mrs\.|Ms\.) )?{_CAP}(?: {_CAP})?"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from random import Random
 
+from ...model.responses import PresenceResponse
 from ..contexts import PresenceContext
-from ..responses import PresenceResponse
 from . import text as tx
 
 

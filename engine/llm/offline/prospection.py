@@ -17,13 +17,14 @@ import re
 from dataclasses import dataclass
 from random import Random
 
+from ...model import clock
 from ...model.inner import Concern, Expectation
 from ..contexts import ProspectionContext, TurnBrief
 from ..responses import ProspectionResponse
 from . import text as tx
 from .dialog import _apply_tic, _pick, _shape
 from .extraction import _third_person, _voiced_as_expectation
-from .library import InnerBank, event_bank, inner_bank
+from .library import InnerBank, inner_bank
 
 # How long a remembered piece of news may run, in words, before it is cut at a comma.
 NEWS_WORDS = {"short": 14, "medium": 20, "long": 26}
@@ -52,7 +53,7 @@ def _topic(text: str) -> str:
     :func:`text.topic` with clock times taken out first, a named person's thing preferred
     ("Walter's chest"), loose trailing words trimmed, and a phrase that only measures something
     ("the twenty-six hours") passed over for the next one."""
-    core = tx.event_core(text, tuple(event_bank().time_of_day.values()))
+    core = tx.event_core(text, clock.phrases())
     core = _TIME.sub("", core).strip()
     if not core:
         return ""
@@ -446,7 +447,7 @@ def _slots(ctx: ProspectionContext, salient: Reading | None, rng: Random) -> dic
         name = tx.first_name(t.speaker_name)
         if t.speaker_id != me and name not in others:
             others.append(name)
-    event = tx.event_core(ctx.event_description, tuple(event_bank().time_of_day.values()))
+    event = tx.event_core(ctx.event_description, clock.phrases())
     event_topic = _event_topic(ctx)
     # What this character told them as fact (a hunch it voiced is not remembered as one).
     mine_ref = next(

@@ -14,8 +14,8 @@ from random import Random
 
 from pydantic import BaseModel
 
+from ...model.responses import DialogTurnResponse
 from ..protocol import ActionType, LLMRequest, LLMResponse, ProviderError, StreamChunk, StreamEnd
-from ..responses import DialogTurnResponse
 from .answers import generate_answer
 from .dialog import generate_turn
 from .events import generate_event

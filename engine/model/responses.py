@@ -1,0 +1,85 @@
+"""Response models: what every provider, offline or real, must return for each action.
+
+They are the shared vocabulary of the engine and its providers: the steps read them, the
+providers fill them, and the LLM layer maps each action to one of them.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .dialog import Stance
+from .entity import VoiceGuide
+from .inner import Concern, Expectation
+from .knowledge import KnowledgeItem
+from .scene import Atmosphere, Environment
+
+
+class _Resp(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class EntityDraft(_Resp):
+    name: str = Field(min_length=1, max_length=80)
+    entity_type: str = "human"
+    role: str = Field(min_length=1)
+    description: str = ""
+    archetype: str | None = None
+    personality: tuple[str, ...] = ()
+    traits: dict[str, float] = Field(default_factory=dict)
+    knowledge: tuple[str, ...] = ()
+    voice: VoiceGuide = VoiceGuide()
+
+
+class PopulationResponse(_Resp):
+    entities: tuple[EntityDraft, ...] = Field(min_length=1)
+
+
+class TimepointEventResponse(_Resp):
+    title: str = Field(min_length=1, max_length=120)
+    event_description: str = Field(min_length=20)
+    importance: float = Field(0.5, ge=0.0, le=1.0)
+    tension: float = Field(0.5, ge=0.0, le=1.0)
+    key_events: tuple[str, ...] = ()
+
+
+class PresenceResponse(_Resp):
+    entities_present: tuple[str, ...]
+
+
+class DialogTurnResponse(_Resp):
+    content: str = Field(min_length=1)
+    emotional_tone: str = "neutral"
+    knowledge_references: tuple[str, ...] = ()
+    stance: Stance = "informs"
+    addressed_to: str | None = None
+    physical_state_influence: str = ""
+
+
+class ExtractionResponse(_Resp):
+    items: tuple[KnowledgeItem, ...] = ()
+
+
+class QueryResponse(_Resp):
+    answer: str = Field(min_length=1)
+    knowledge_references: tuple[str, ...] = ()
+    emotional_tone: str = "neutral"
+    confidence: float = Field(0.5, ge=0.0, le=1.0)
+
+
+class ProspectionResponse(_Resp):
+    """A character's inner life after a dialog: its memory of it, what it expects next, new
+    concerns, an impulse it held back and how anxious it is (M15)."""
+
+    memory: str = Field(min_length=1)
+    expectations: tuple[Expectation, ...] = Field(default=(), max_length=3)
+    new_concerns: tuple[Concern, ...] = Field(default=(), max_length=3)
+    suppressed_impulse: str = ""
+    anxiety: float = Field(0.3, ge=0.0, le=1.0)
+
+
+class SceneResponse(_Resp):
+    """The scene of a moment (M10): its physical environment and the atmosphere as it opens."""
+
+    environment: Environment
+    atmosphere: Atmosphere
