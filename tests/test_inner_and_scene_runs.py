@@ -14,8 +14,9 @@ from conftest import ScriptedProvider, persisted, run_scenario
 from engine.llm.contexts import DialogTurnContext
 from engine.llm.offline import text as tx
 from engine.llm.offline.library import inner_bank
-from engine.llm.offline.prospection import topic_kind
-from engine.llm.offline.scene import repeated_phrase, time_bucket
+from engine.llm.offline.prospection.topics import topic_kind
+from engine.llm.offline.scene.description import repeated_phrase
+from engine.llm.offline.scene.setting import time_bucket
 from engine.llm.protocol import ActionType, LLMRequest
 from engine.model import events as ev
 from engine.model.clock import time_of_day

@@ -38,7 +38,8 @@ from engine.llm.offline.answers import generate_answer
 from engine.llm.offline.dialog import _skeleton, generate_turn
 from engine.llm.offline.extraction import generate_extraction
 from engine.llm.offline.library import dialog_bank, inner_bank
-from engine.llm.offline.prospection import generate_prospection, lens
+from engine.llm.offline.prospection import generate_prospection
+from engine.llm.offline.prospection.reading import lens
 from engine.llm.prompts import render
 from engine.llm.protocol import ActionType, LLMRequest
 from engine.llm.responses import RESPONSE_MODELS, ProspectionResponse
@@ -646,7 +647,7 @@ def test_prompts_mark_anticipated_knowledge_as_an_expectation() -> None:
 
 
 def test_topics_have_a_kind_and_stray_phrases_have_none() -> None:
-    from engine.llm.offline.prospection import topic_kind
+    from engine.llm.offline.prospection.topics import topic_kind
 
     people = ("Walter Ashby", "Walter", "Tomas Vey", "Tomas")
     assert topic_kind("the harbour pilot", people) == "person"

@@ -10,7 +10,7 @@ from conftest import needs_fixtures, persisted, reference_templates, run_scenari
 
 from engine.model import events as ev
 from engine.scenario import ScenarioError, load_scenario
-from engine.scenario.reference import name_from_id
+from engine.scenario.reference.names import name_from_id
 from engine.simulation import Simulation, UnsupportedScenario
 
 TEMPLATES = reference_templates()

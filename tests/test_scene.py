@@ -23,7 +23,8 @@ from engine.llm.contexts import (
 from engine.llm.offline import OfflineProvider
 from engine.llm.offline.events import generate_event
 from engine.llm.offline.provider import GENERATORS
-from engine.llm.offline.scene import generate_scene, time_bucket
+from engine.llm.offline.scene import generate_scene
+from engine.llm.offline.scene.setting import time_bucket
 from engine.llm.prompts import render
 from engine.llm.protocol import ActionType, LLMRequest
 from engine.llm.responses import RESPONSE_MODELS, SceneResponse
