@@ -42,8 +42,9 @@ from engine.llm.offline.prospection import generate_prospection
 from engine.llm.offline.prospection.reading import lens
 from engine.llm.prompts import render
 from engine.llm.protocol import ActionType, LLMRequest
-from engine.llm.responses import RESPONSE_MODELS, ProspectionResponse
+from engine.llm.responses import RESPONSE_MODELS
 from engine.model import Concern, Expectation, ExposureEvent, ExposureType, InnerLife, PersonaParams
+from engine.model.responses import ProspectionResponse
 from engine.scenario import load_scenario
 
 # --------------------------------------------------------------------------- a real scenario

@@ -27,9 +27,10 @@ from engine.llm.offline.scene import generate_scene
 from engine.llm.offline.scene.setting import time_bucket
 from engine.llm.prompts import render
 from engine.llm.protocol import ActionType, LLMRequest
-from engine.llm.responses import RESPONSE_MODELS, SceneResponse
+from engine.llm.responses import RESPONSE_MODELS
 from engine.model import Atmosphere, DialogTurn, Environment, PersonaParams, ResolutionLevel, Scene
 from engine.model.clock import time_of_day
+from engine.model.responses import SceneResponse
 from engine.scenario import load_scenario
 from engine.temporal import forward
 

@@ -1,7 +1,7 @@
 """Entity prospection: the inner life a character keeps after a dialog (M15).
 
 Pure functions, no I/O and no model calls. The engine asks a provider for a
-:class:`~engine.llm.responses.ProspectionResponse` and assembles the new
+:class:`~engine.model.responses.ProspectionResponse` and assembles the new
 :class:`~engine.model.inner.InnerLife` here: which private knowledge was held back, how recurring
 concerns fade when the dialog addresses them and grow when it does not, and which expectations are
 likely enough to become knowledge the character holds.

@@ -2,7 +2,7 @@
 (M10).
 
 Pure functions, no I/O beyond reading bundled word lists once, and no model calls. The engine
-asks a provider for a :class:`~engine.llm.responses.SceneResponse` as a moment opens; after its
+asks a provider for a :class:`~engine.model.responses.SceneResponse` as a moment opens; after its
 dialog, :func:`shift_after_dialog` gives the atmosphere the talk leaves behind, and
 :func:`carry_over` lets the next scene open with some of that residue.
 

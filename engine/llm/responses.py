@@ -7,7 +7,6 @@ from pydantic import BaseModel
 
 from ..model.responses import (
     DialogTurnResponse,
-    EntityDraft,
     ExtractionResponse,
     PopulationResponse,
     PresenceResponse,
@@ -17,19 +16,6 @@ from ..model.responses import (
     TimepointEventResponse,
 )
 from .protocol import ActionType
-
-__all__ = [
-    "RESPONSE_MODELS",
-    "DialogTurnResponse",
-    "EntityDraft",
-    "ExtractionResponse",
-    "PopulationResponse",
-    "PresenceResponse",
-    "ProspectionResponse",
-    "QueryResponse",
-    "SceneResponse",
-    "TimepointEventResponse",
-]
 
 RESPONSE_MODELS: dict[ActionType, type[BaseModel]] = {
     ActionType.ENTITY_POPULATION: PopulationResponse,
