@@ -99,7 +99,10 @@ async def test_a_recorded_run_replays_identically_offline_and_free(
     replayed, seen = await replay(store, path)
     assert replayed.status.value == "completed"
     assert stream(seen) == stream(recorded)
-    assert replayed.cost_usd == 0.0 and replayed.tokens == 0  # nothing was spent
+    # Nothing was spent; the run holds what the recording held, answered from the cassette.
+    assert replayed.spent_usd == 0.0 and replayed.spent_tokens == 0
+    assert replayed.cached_calls == replayed.counts.llm_calls == original.counts.llm_calls
+    assert (replayed.tokens, replayed.cost_usd) == (original.tokens, original.cost_usd)
     finished = next(e for e in seen if isinstance(e, ev.RunFinished))
     assert finished.cached_calls == original.counts.llm_calls and finished.spent_usd == 0
     assert all(e.cached for e in seen if isinstance(e, ev.LLMCallFinished))
@@ -140,7 +143,8 @@ async def test_a_replay_plays_back_the_errors_the_recording_met(
     no_network(monkeypatch)
     replayed, seen = await replay(store, path, transcripts=Transcripts(attempts))
     assert stream(seen) == stream(recorded)
-    assert replayed.tokens == 0 and replayed.cost_usd == 0.0
+    assert replayed.spent_tokens == 0 and replayed.spent_usd == 0.0
+    assert replayed.tokens == original.tokens
     assert all(e.cached for e in seen if isinstance(e, ev.LLMCallFinished))
 
 
@@ -235,7 +239,9 @@ async def test_cassette_files_move_between_databases_and_replay_there(tmp_path, 
     )
     assert code == 0, err
     result = json.loads(out)
-    assert result["status"] == "completed" and result["cost_usd"] == 0 and result["tokens"] == 0
+    assert result["status"] == "completed"
+    assert result["spent_usd"] == 0 and result["spent_tokens"] == 0
+    assert result["cached_calls"] == result["llm_calls"] == original.counts.llm_calls
 
     store = await Store.open(second)
     try:

@@ -21,10 +21,10 @@ from engine.llm.protocol import ActionType, LLMRequest
 from engine.model import events as ev
 from engine.model.clock import time_of_day
 from engine.model.common import ExposureType
-from engine.runview import RunView
 from engine.scenario import load_scenario
 from engine.scenario.loader import LoadedScenario
 from engine.simulation import Simulation
+from engine.view import RunView
 
 
 def of(events: list[ev.EventBase], cls: type) -> list[Any]:
@@ -89,17 +89,15 @@ async def test_a_run_reads_scenes_and_keeps_inner_lives(store) -> None:
     live = RunView.starting(of(events, ev.RunStarted)[0])
     for event in events:
         live.apply(event)
-    stored = await RunView.load(store, summary.run_id)
+    stored = await store.load_view(summary.run_id, everything=True)
     ids = [t.timepoint_id for t in stored.timepoints]
-    await stored.load_turns(ids)
     for tp in ids:
         assert stored.scene(tp) == live.scene(tp) and stored.scene(tp).after is not None
     for entity_id in stored.entities:
-        await stored.load_knowledge(entity_id)
-        for index in range(-1, 5):
-            assert stored.inner_at(entity_id, index) == live.inner_at(entity_id, index)
-    assert live.inner_at("maeve_kilbride", -1) is None
-    assert live.inner_at("maeve_kilbride", 4).timepoint_id == "tp05"
+        for at in [None, *ids]:
+            assert stored.inner_at(entity_id, at) == live.inner_at(entity_id, at)
+    assert live.inner_at("maeve_kilbride", None) is None
+    assert live.inner_at("maeve_kilbride", "tp05").timepoint_id == "tp05"
 
 
 async def test_either_mechanism_can_be_switched_off(store) -> None:

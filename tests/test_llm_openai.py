@@ -138,7 +138,7 @@ async def test_each_error_on_a_dialog_turn_is_recorded_and_the_run_completes(
     records = calls(events)
     failed = [c for c in records if c.status.value == "failed"]
     assert len(failed) == 1 and failed[0].action == "dialog_turn" and failed[0].error
-    retry = next(c for c in records if c.call_id.startswith(failed[0].call_id + "."))
+    retry = next(c for c in records if c.call_id.startswith(failed[0].call_id + "#"))
     assert retry.status.value == "ok"
     rows = await store.table("llm_calls", summary.run_id)
     assert len(rows) == len(records) == summary.counts.llm_calls
@@ -165,7 +165,7 @@ async def test_a_timeout_is_retried(store, tmp_path) -> None:
     assert summary.status.value == "completed"
     first = calls(events)[:2]
     assert first[0].status.value == "failed" and "within 0.2 s" in first[0].error
-    assert first[1].call_id == first[0].call_id + ".2" and first[1].status.value == "ok"
+    assert first[1].call_id == first[0].call_id + "#2" and first[1].status.value == "ok"
 
 
 async def test_retry_after_is_honoured_and_backoff_has_jitter(tmp_path) -> None:

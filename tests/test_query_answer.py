@@ -7,7 +7,8 @@ from conftest import ScriptedProvider, run_scenario
 
 from engine.llm.offline import OfflineProvider
 from engine.llm.protocol import ActionType
-from engine.query.answer import QueryFailed, answer_query, build_context
+from engine.query.answer import QueryFailed, build_context
+from engine.query.stored import answer_query
 
 
 async def test_an_entity_answers_from_what_it_knew_then(store) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import run_scenario
 
 from engine.model import events as ev
-from engine.runview import INITIAL, RunView
+from engine.view import RunView
 
 
 def live_view(events) -> RunView:
@@ -19,19 +19,17 @@ def live_view(events) -> RunView:
 async def test_live_and_replayed_views_agree_at_every_moment(store) -> None:
     summary, events = await run_scenario("vintners_council", store, seed=6)
     live = live_view(events)
-    replay = await RunView.load(store, summary.run_id)
+    replay = await store.load_view(summary.run_id, everything=True)
     assert [t.timepoint_id for t in replay.timepoints] == [t.timepoint_id for t in live.timepoints]
     assert replay.timepoints == live.timepoints
     assert replay.entities == live.entities
-    await replay.load_turns([t.timepoint_id for t in replay.timepoints])
-    for entity_id in replay.entities:
-        await replay.load_knowledge(entity_id)
-    for index in [INITIAL, *(t.index for t in replay.timepoints)]:
+    for at in [None, *(t.timepoint_id for t in replay.timepoints)]:
         for entity_id in replay.entities:
-            assert replay.state_at(entity_id, index) == live.state_at(entity_id, index)
-            assert replay.series(entity_id, index) == live.series(entity_id, index)
-            assert replay.relations_at(entity_id, index) == live.relations_at(entity_id, index)
-            assert replay.knowledge_at(entity_id, index) == live.knowledge_at(entity_id, index)
+            assert replay.state_at(entity_id, at) == live.state_at(entity_id, at)
+            assert replay.series(entity_id, at) == live.series(entity_id, at)
+            assert replay.relations_at(entity_id, at) == live.relations_at(entity_id, at)
+            assert replay.knowledge_at(entity_id, at) == live.knowledge_at(entity_id, at)
+            assert replay.inner_at(entity_id, at) == live.inner_at(entity_id, at)
     for tp in replay.timepoints:
         assert replay.turns(tp.timepoint_id) == live.turns(tp.timepoint_id)
     assert live.run.status == replay.run.status == "completed"
@@ -42,16 +40,14 @@ async def test_live_and_replayed_views_agree_at_every_moment(store) -> None:
 
 async def test_state_moves_over_time_and_knowledge_grows(store) -> None:
     summary, events = await run_scenario("snowbound_ward", store, seed=3)
-    view = await RunView.load(store, summary.run_id)
+    view = await store.load_view(summary.run_id, everything=True)
     speaker = next(e.turn.speaker for e in events if isinstance(e, ev.DialogTurnFinished))
-    first, last = view.state_at(speaker, INITIAL), view.state_at(speaker, view.latest_index)
+    latest = view.timepoints[-1].timepoint_id
+    first, last = view.state_at(speaker, None), view.state_at(speaker, latest)
     assert first is not None and last is not None and first != last
-    valence, arousal, energy = view.series(speaker, view.latest_index)
+    valence, arousal, energy = view.series(speaker, latest)
     assert len(valence) == len(arousal) == len(energy) >= 2
-    await view.load_knowledge(speaker)
-    assert len(view.knowledge_at(speaker, view.latest_index)) > len(
-        view.knowledge_at(speaker, INITIAL)
-    )
+    assert len(view.knowledge_at(speaker, latest)) > len(view.knowledge_at(speaker, None))
 
 
 def a_turn_started() -> RunView:

@@ -31,8 +31,8 @@ from engine.llm.responses import RESPONSE_MODELS
 from engine.model import Atmosphere, DialogTurn, Environment, PersonaParams, ResolutionLevel, Scene
 from engine.model.clock import time_of_day
 from engine.model.responses import SceneResponse
+from engine.modes import forward
 from engine.scenario import load_scenario
-from engine.temporal import forward
 
 NOW = datetime(2030, 1, 1, 9)
 PARAMS = PersonaParams(

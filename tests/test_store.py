@@ -113,9 +113,14 @@ async def test_a_timepoint_that_fails_midway_leaves_no_partial_rows(store: Store
     assert len(failed) == 1 and failed[0].index == 1
     stored_types = [e.type for e in await store.events(summary.run_id)]
     assert stored_types[-2:] == ["timepoint_failed", "run_finished"]
-    # The calls the failed timepoint spent are still accounted for.
-    calls = await store.count("llm_calls", summary.run_id)
-    assert summary.counts.llm_calls == calls + failed[0].llm_calls
+    # The calls the failed timepoint spent are kept, each as its own row: none is lost.
+    calls = await store.table("llm_calls", summary.run_id)
+    assert summary.counts.llm_calls == len(calls)
+    spent_on_tp02 = [c for c in calls if c["timepoint_id"] == "tp02"]
+    assert spent_on_tp02 and all(c["status"] == "failed" for c in spent_on_tp02)
+    # The live stream said what would never be stored.
+    discarded = [e for e in events if isinstance(e, ev.EventsDiscarded)]
+    assert len(discarded) <= 1
 
 
 async def test_a_failing_batch_is_rolled_back_entirely(store: Store) -> None:

@@ -151,8 +151,7 @@ async def test_choosing_an_entity_fills_the_inspector(db: Path) -> None:
         await pilot.press("i")
         await settle(pilot)
         assert screen.query_one("#tabs", TabbedContent).active == "inner"
-        index = screen.view.index_of(screen.selected_tp)
-        inner = screen.view.inner_at(screen.selected_entity, index)
+        inner = screen.view.inner_at(screen.selected_entity, screen.selected_tp)
         assert inner is not None and inner.timepoint_id == screen.selected_tp
         shown = str(screen.query_one("#inner-life").render())
         assert inner.memory[:40] in shown.replace("\n", " ") and "anxiety" in shown

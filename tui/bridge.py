@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.message_pump import MessagePump
 
 from engine.model import events as ev
-from engine.runview import QueryInfo, RunView
+from engine.model.records import QueryInfo
 from engine.scenario import ScenarioError, load_scenario, scenario_catalog
 from engine.store import Store, StoreError
+from engine.view import RunView
 
 from .messages import (
     BridgeError,
@@ -176,7 +177,8 @@ class EngineBridge:
         async def work() -> None:
             try:
                 store = await self._store()
-                view = await RunView.load(store, run_id)
+                summary, snapshot = await store.read_snapshot(run_id)
+                view = RunView.from_snapshot(summary, snapshot)
             except StoreError as exc:
                 target.post_message(BridgeError(str(exc)))
                 return
@@ -186,11 +188,14 @@ class EngineBridge:
 
     def load_turns(self, target: MessagePump, view: RunView, timepoint_ids: list[str]) -> None:
         async def work() -> None:
+            missing = [t for t in timepoint_ids if not view.turns_loaded(t)]
             try:
-                await view.load_turns(timepoint_ids)
+                store = await self._store()
+                records = await store.read_moments(view.run.run_id, missing)
             except StoreError as exc:
                 target.post_message(BridgeError(str(exc)))
                 return
+            view.add_moments(missing, records)
             target.post_message(TurnsLoaded(tuple(timepoint_ids)))
 
         self._work(work(), "load-turns")
@@ -198,10 +203,12 @@ class EngineBridge:
     def load_knowledge(self, target: MessagePump, view: RunView, entity_id: str) -> None:
         async def work() -> None:
             try:
-                await view.load_knowledge(entity_id)
+                store = await self._store()
+                records = await store.read_entities(view.run.run_id, entity_id)
             except StoreError as exc:
                 target.post_message(BridgeError(str(exc)))
                 return
+            view.add_entity_records(entity_id, records[entity_id])
             target.post_message(KnowledgeLoaded(entity_id))
 
         self._work(work(), f"load-knowledge-{entity_id}")
@@ -218,7 +225,8 @@ class EngineBridge:
         """Ask an entity about a moment; the answer comes back as :class:`QueryDone`."""
 
         async def work() -> None:
-            from engine.query.answer import QueryFailed, answer_query
+            from engine.query.answer import QueryFailed
+            from engine.query.stored import answer_query
 
             provider, router, close, note = await self._query_provider(view)
             try:

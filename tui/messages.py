@@ -9,8 +9,8 @@ from datetime import datetime
 from textual.message import Message
 
 from engine.model.events import EventBase
-from engine.runview import RunView
 from engine.scenario import TemplateInfo
+from engine.view import RunView
 
 
 @dataclass(frozen=True, slots=True)

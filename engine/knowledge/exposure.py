@@ -66,11 +66,13 @@ class KnowledgeLedger:
 
 
 def initial_exposures(
-    entity_id: str, knowledge: Iterable[str], at: datetime, make_id: callable
+    entity_id: str, knowledge: Iterable[str], at: datetime
 ) -> list[ExposureEvent]:
+    """What an entity knows from the start. Like every function here it returns exposures
+    without ids: the World gives an id to each one its ledger accepts."""
     return [
         ExposureEvent(
-            exposure_id=make_id(),
+            exposure_id="",
             entity_id=entity_id,
             kind=ExposureType.INITIAL,
             information=item,
@@ -92,7 +94,6 @@ def told_exposures(
     at: datetime,
     dialog_id: str,
     turn_index: int,
-    make_id: callable,
 ) -> list[ExposureEvent]:
     """``told`` exposures for the listeners of an extracted item who did not hold it yet (M19 →
     M3). Listeners who were not present, or the speaker, never receive one."""
@@ -104,7 +105,7 @@ def told_exposures(
             continue
         out.append(
             ExposureEvent(
-                exposure_id=make_id(),
+                exposure_id="",
                 entity_id=listener,
                 kind=ExposureType.TOLD,
                 information=item.content,

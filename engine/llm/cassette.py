@@ -62,6 +62,14 @@ class Cassette:
         return out
 
 
+def call_base(call_id: str) -> str:
+    """The id of the call an attempt belongs to: ``tp03/turn04#2`` → ``tp03/turn04``; for
+    runs recorded before calls were named, ``c00012.2`` → ``c00012``."""
+    if "#" in call_id or "/" in call_id:
+        return call_id.split("#", 1)[0]
+    return call_id.split(".", 1)[0]
+
+
 class Transcripts:
     """How each call of a recorded run went, attempt by attempt, for a faithful replay.
 
@@ -76,7 +84,7 @@ class Transcripts:
     def __init__(self, attempts: list[dict[str, Any]]) -> None:
         calls: dict[str, list[dict[str, Any]]] = {}
         for attempt in attempts:
-            base = str(attempt["call_id"]).split(".", 1)[0]
+            base = call_base(str(attempt["call_id"]))
             calls.setdefault(base, []).append(attempt)
         self._by_hash: dict[str, list[list[dict[str, Any]]]] = {}
         for script in calls.values():

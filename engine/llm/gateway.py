@@ -8,8 +8,10 @@ what can be retried (exponential backoff with jitter, honouring Retry-After) and
 :class:`CallRecord` per attempt. It never invents an answer: a call that cannot be answered
 raises :class:`LLMCallFailed` after every attempt is recorded.
 
-Call ids are deterministic: ``c00012`` is the twelfth call the gateway was asked to make, in the
-order the engine asked; its later attempts are ``c00012.2``, ``c00012.3``, ...
+Call ids are deterministic: the engine names each call by what it is for (``tp03/turn04``,
+``tp03/extract04``, ``setup/population``), so that an id never depends on which call happened
+to start first, and a resumed run names its calls as an uninterrupted one would; a call made
+without a name is numbered (``c00012``). Later attempts of a call are ``tp03/turn04#2``, ...
 """
 
 from __future__ import annotations
@@ -113,7 +115,6 @@ class Gateway:
         router: Router | None = None,
         cassette: Cassette | None = None,
         budget: BudgetTracker | None = None,
-        first_call: int = 0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         transcripts: Transcripts | None = None,
     ) -> None:
@@ -127,16 +128,8 @@ class Gateway:
         self.cassette = cassette
         self.budget = budget
         self._sleep = sleep
-        self._counter = first_call
+        self._counter = 0
         self.records: list[CallRecord] = []  # every attempt, in the order each ended
-
-    @property
-    def calls_made(self) -> int:
-        return self._counter
-
-    def resume_numbering(self, calls_made: int) -> None:
-        """Continue call ids after those of a resumed run."""
-        self._counter = max(self._counter, calls_made)
 
     def _chain(self, action: ActionType) -> tuple[str, ...]:
         return self.router.chain(action) if self.router else (self.provider.model,)
@@ -151,12 +144,14 @@ class Gateway:
         timepoint_id: str | None = None,
         on_chunk: Callable[[str], None] | None = None,
         on_reset: Callable[[], None] | None = None,
+        call_key: str | None = None,
     ) -> tuple[BaseModel, list[CallRecord]]:
-        """Make one call; return the validated answer and the records of every attempt."""
+        """Make one call; return the validated answer and the records of every attempt.
+        ``call_key`` names the call (see the module notes)."""
         self._counter += 1
         call = _Call(
             gateway=self,
-            base_id=f"c{self._counter:05d}",
+            base_id=call_key or f"c{self._counter:05d}",
             action=action,
             context=context,
             response_model=response_model,
@@ -498,7 +493,7 @@ class _Call:
         cached: bool = False,
     ) -> None:
         self.attempt += 1
-        call_id = self.base_id if self.attempt == 1 else f"{self.base_id}.{self.attempt}"
+        call_id = self.base_id if self.attempt == 1 else f"{self.base_id}#{self.attempt}"
         record = CallRecord(
             call_id=call_id,
             action=self.action.value,

@@ -337,7 +337,9 @@ class TimepointCompleted(EventBase):
 
 
 class TimepointFailed(EventBase):
-    """A timepoint could not be completed; its uncommitted events are discarded."""
+    """A timepoint could not be completed. Its events from ``discarded_from_seq`` on were never
+    stored, but for the model calls it made (and any budget warning), which stay in the log as
+    their own events: what was spent is never lost."""
 
     type: Literal["timepoint_failed"] = "timepoint_failed"
 
@@ -345,15 +347,60 @@ class TimepointFailed(EventBase):
     timepoint_id: str | None
     error: str
     discarded_from_seq: int
-    llm_calls: int
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float
+
+
+class EventsDiscarded(EventBase):
+    """Events delivered live that will never be stored: those of a timepoint that failed or was
+    cut short by a budget or a stop. Live views take them back out; never stored itself."""
+
+    type: Literal["events_discarded"] = "events_discarded"
+    PERSIST: ClassVar[bool] = False
+
+    events: tuple[EventBase, ...]
+
+
+class BranchCreated(EventBase):
+    """A new branch of the run's timeline: its World is the parent branch's as it stood at
+    ``fork_timepoint_id`` (M12, M17). ``intervention`` says what changes there, if anything."""
+
+    type: Literal["branch_created"] = "branch_created"
+
+    parent_branch_id: str
+    fork_timepoint_id: str | None
+    label: str = ""
+    intervention: dict[str, Any] = Field(default_factory=dict)
+
+
+class QueryAnswered(EventBase):
+    """Someone asked an entity about a moment and it answered, in character, from what it knew
+    then (an observer action: part of the run's record, replayable, never part of its World).
+    ``timepoint_id`` is the moment it answered at (None: before the first timepoint)."""
+
+    type: Literal["query_answered"] = "query_answered"
+    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"asked_at"})
+
+    query_id: str
+    entity_id: str
+    timepoint_id: str | None
+    question: str
+    answer: str
+    knowledge_references: tuple[str, ...] = ()
+    violations: tuple[str, ...] = ()
+    emotional_tone: str = "neutral"
+    confidence: float = 0.5
+    status: StepStatus = StepStatus.OK
+    provider: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    asked_at: datetime
 
 
 class RunFinished(EventBase):
-    """The end of a run (or of one resumed stretch of it). The token and cost totals cover
-    every call of the run; ``spent_*`` leave out answers that came from the cassette."""
+    """The end of a run (or of one resumed stretch of it). ``counts`` cover the whole run, as
+    the fold of its events counts them; ``spent_*`` are what its executions paid (answers that
+    came from the cassette cost nothing now)."""
 
     type: Literal["run_finished"] = "run_finished"
     WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"wall_seconds", "finished_at"})
@@ -364,9 +411,6 @@ class RunFinished(EventBase):
     status: RunStatus
     reason: str | None = None
     counts: RunCounts
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float
     wall_seconds: float
     finished_at: datetime
     spent_tokens: int = 0
@@ -401,6 +445,9 @@ Event = Annotated[
     | BudgetWarning
     | TimepointCompleted
     | TimepointFailed
+    | EventsDiscarded
+    | BranchCreated
+    | QueryAnswered
     | RunFinished,
     Field(discriminator="type"),
 ]
@@ -411,3 +458,14 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 def parse_event(data: str | bytes) -> EventBase:
     """Rebuild an event from its stored JSON."""
     return EVENT_ADAPTER.validate_json(data)  # type: ignore[return-value]
+
+
+def _members(annotation: Any) -> tuple[type[EventBase], ...]:
+    from typing import get_args
+
+    union = get_args(annotation)[0]
+    return tuple(get_args(union))
+
+
+EVENT_TYPES: tuple[type[EventBase], ...] = _members(Event)
+"""Every type of the event union, for code that must handle each one (the folds)."""

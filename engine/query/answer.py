@@ -1,20 +1,22 @@
 """Answering a query: an entity is asked about one moment of a run and answers in character,
 from what it knew at that moment and nothing else.
 
-The entity's profile, its state at the moment and the knowledge it held then (its exposure
-events up to that timepoint) are read from the store, so a stored run can be questioned with no
-simulation running and a live run is questioned at its last committed moment. References the
-entity could not have made are removed and reported (information conservation, M4). The
-question and the answer are stored with the run, in the ``queries`` table.
+What it knew "at" the moment is decided by causal ancestry (M7), through the same read model
+the explorer shows: its state and its exposures on the moment's lineage, never those of a
+sibling branch or a later timepoint. Everything is read from the store's committed record, so a
+stored run can be questioned with no simulation running and a live one is questioned at its
+last committed moment. References the entity could not have made are removed and reported
+(information conservation, M4).
+
+A query is an observer action and part of the run's record: the call goes through the run's
+gateway (cassette, budget, accounting, replay) and the answer is a ``QueryAnswered`` event in
+the run's log, next to the call's ``LLMCallFinished``; the ``queries`` table is its projection.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from ..agents import emotion, persona
 from ..agents.steering import speaking_mode
@@ -22,15 +24,18 @@ from ..knowledge.exposure import KNOWLEDGE_LIMITS
 from ..knowledge.validators import information_conservation
 from ..llm.contexts import EntityBrief, EntityQueryContext, KnowledgeRef, MoodBrief, ScenarioBrief
 from ..llm.gateway import Gateway, LLMCallFailed
-from ..llm.protocol import ActionType, Provider, SamplingParams
-from ..llm.registry import Router
-from ..model.common import ResolutionLevel
-from ..model.entity import EntityProfile
+from ..llm.protocol import ActionType, SamplingParams
+from ..model import events as ev
+from ..model.common import ResolutionLevel, StepStatus
+from ..model.records import TimepointInfo
 from ..model.responses import QueryResponse
 from ..model.tensors import CognitiveState, TTMTensor
 from ..store import Store, StoreError
+from ..view.runview import RunView
+from ..world import Recorder, Unit
 
-QUERY_RESOLUTION = ResolutionLevel.DIALOG  # what a questioned entity brings (elevation comes later)
+# What a questioned entity brings to the answer (elevation by queries is M5, still to come).
+QUERY_RESOLUTION = ResolutionLevel.DIALOG
 
 
 class QueryFailed(Exception):
@@ -56,98 +61,86 @@ class QueryAnswer:
     completion_tokens: int
     cost_usd: float
 
+    @classmethod
+    def of(cls, e: ev.QueryAnswered) -> QueryAnswer:
+        return cls(
+            e.query_id,
+            e.run_id,
+            e.entity_id,
+            e.timepoint_id,
+            e.question,
+            e.answer,
+            e.knowledge_references,
+            e.violations,
+            e.emotional_tone,
+            e.confidence,
+            e.status.value,
+            e.provider,
+            e.model,
+            e.prompt_tokens,
+            e.completion_tokens,
+            e.cost_usd,
+        )
 
-async def _one(store: Store, sql: str, params: tuple[Any, ...]) -> Any:
-    rows = await store.rows(sql, params)
-    return rows[0] if rows else None
+
+def _moment(view: RunView, timepoint_id: str | None, latest: bool) -> TimepointInfo | None:
+    """The moment a question is answered at. With ``latest``, a moment not committed yet (a
+    live run's timepoint under way) is answered at the newest committed one before it."""
+    if timepoint_id is None:
+        return None
+    tp = view.timepoint(timepoint_id)
+    if tp is not None:
+        return tp
+    if latest and view.timepoints:
+        return view.timepoints[-1]
+    raise QueryFailed(f"run {view.run.run_id} has no timepoint {timepoint_id!r}")
 
 
 async def build_context(
-    store: Store, run_id: str, entity_id: str, timepoint_id: str | None, question: str
+    store: Store,
+    run_id: str,
+    entity_id: str,
+    timepoint_id: str | None,
+    question: str,
+    *,
+    latest: bool = False,
 ) -> EntityQueryContext:
-    run = await _one(store, "SELECT scenario_json FROM runs WHERE run_id = ?", (run_id,))
-    if run is None:
-        raise QueryFailed(f"there is no run {run_id!r}")
-    scenario = json.loads(run["scenario_json"])
-    row = await _one(
-        store,
-        "SELECT profile_json FROM entities WHERE run_id = ? AND entity_id = ?",
-        (run_id, entity_id),
-    )
-    if row is None:
-        raise QueryFailed(f"run {run_id} has no entity {entity_id!r}")
-    profile = EntityProfile.model_validate_json(row["profile_json"])
-    order = {
-        r["timepoint_id"]: r["idx"]
-        for r in await store.rows(
-            "SELECT timepoint_id, idx FROM timepoints WHERE run_id = ?", (run_id,)
-        )
-    }
-    if timepoint_id is not None and timepoint_id not in order:
-        raise QueryFailed(f"run {run_id} has no timepoint {timepoint_id!r}")
-    index = order.get(timepoint_id, -1) if timepoint_id else -1
-
-    def index_of(tp: str | None) -> int:
-        return order.get(tp, -1) if tp else -1
-
-    states = [
-        r
-        for r in await store.rows(
-            "SELECT timepoint_id, context_json, biology_json, behavior_json, cognitive_json "
-            "FROM entity_states WHERE run_id = ? AND entity_id = ? ORDER BY seq",
-            (run_id, entity_id),
-        )
-        if index_of(r["timepoint_id"]) <= index
-    ]
-    if not states:
+    try:
+        summary, snapshot = await store.read_snapshot(run_id)
+        profile = await store.read_profile(summary.run_id, entity_id)
+        scenario = await store.read_scenario(summary.run_id) or {}
+        records = await store.read_entities(summary.run_id, entity_id)
+    except StoreError as exc:
+        raise QueryFailed(str(exc)) from exc
+    if profile is None:
+        raise QueryFailed(f"run {summary.run_id} has no entity {entity_id!r}")
+    view = RunView.from_snapshot(summary, snapshot)
+    view.add_entity_records(entity_id, records[entity_id])
+    tp = _moment(view, timepoint_id, latest)
+    at = tp.timepoint_id if tp else None
+    state = view.state_at(entity_id, at)
+    if state is None:
         raise QueryFailed(f"{profile.name} has no recorded state at that moment")
-    state = states[-1]
-    tensor = TTMTensor(
-        context=json.loads(state["context_json"]),
-        biology=json.loads(state["biology_json"]),
-        behavior=json.loads(state["behavior_json"]),
+    tensor = TTMTensor(context=state.context, biology=state.biology, behavior=state.behavior)
+    cognitive = state.cognitive or CognitiveState(
+        valence=state.valence, arousal=state.arousal, energy=state.energy
     )
-    cognitive = CognitiveState.model_validate_json(state["cognitive_json"])
-    names = {
-        r["entity_id"]: r["name"]
-        for r in await store.rows(
-            "SELECT entity_id, name FROM entities WHERE run_id = ?", (run_id,)
-        )
-    }
-    held = [
-        r
-        for r in await store.rows(
-            "SELECT information, kind, source, timepoint_id, confidence, category FROM "
-            "exposure_events WHERE run_id = ? AND entity_id = ? ORDER BY seq",
-            (run_id, entity_id),
-        )
-        if index_of(r["timepoint_id"]) <= index
-    ]
-    held = held[-KNOWLEDGE_LIMITS[QUERY_RESOLUTION] :]
+    names = {k: e.name for k, e in view.entities.items()}
+    held = view.knowledge_at(entity_id, at)[-KNOWLEDGE_LIMITS[QUERY_RESOLUTION] :]
     knowledge = tuple(
         KnowledgeRef(
-            information=k["information"],
-            kind=k["kind"],
-            category=k["category"],
-            source=names.get(k["source"], k["source"]),
-            timepoint_id=k["timepoint_id"],
-            confidence=k["confidence"],
+            information=k.information,
+            kind=k.kind,
+            category=k.category,
+            source=names.get(k.source, k.source) if k.source else k.source,
+            timepoint_id=k.timepoint_id,
+            confidence=k.confidence,
         )
         for k in reversed(held)
     )
-    moment_row = (
-        await _one(
-            store,
-            "SELECT title, event_description, timestamp FROM timepoints "
-            "WHERE run_id = ? AND timepoint_id = ?",
-            (run_id, timepoint_id),
-        )
-        if timepoint_id
-        else None
-    )
-    if moment_row is not None:
-        moment = f"{moment_row['title']} ({moment_row['timestamp'][:16].replace('T', ' ')})"
-        event = moment_row["event_description"]
+    if tp is not None:
+        moment = f"{tp.title} ({tp.timestamp.isoformat()[:16].replace('T', ' ')})"
+        event = tp.event_description
     else:
         moment, event = "the start, before anything happened", ""
     setting = scenario.get("setting") or {}
@@ -160,7 +153,7 @@ async def build_context(
             atmosphere=setting.get("atmosphere", ""),
             tags=tuple(scenario.get("tags", ())),
         ),
-        timepoint_id=timepoint_id,
+        timepoint_id=at,
         moment=moment,
         event_description=event,
         speaker=EntityBrief(
@@ -187,77 +180,59 @@ async def build_context(
     )
 
 
-async def answer_query(
-    store: Store,
-    provider: Provider,
-    run_id: str,
-    entity_id: str,
-    timepoint_id: str | None,
-    question: str,
-    *,
-    router: Router | None = None,
-) -> QueryAnswer:
-    """Ask, validate, store and return the answer. Raises :class:`QueryFailed`. ``router``
-    picks the model (M18) when the provider serves several."""
-    try:
-        context = await build_context(store, run_id, entity_id, timepoint_id, question)
-    except StoreError as exc:
-        raise QueryFailed(str(exc)) from exc
-    gateway = Gateway(provider, router=router)
+async def ask(
+    gateway: Gateway,
+    recorder: Recorder,
+    unit: Unit,
+    query_id: str,
+    context: EntityQueryContext,
+    branch_id: str,
+) -> ev.QueryAnswered:
+    """Put the question through the run's gateway and record the answer (and the call) in
+    ``unit``; the caller commits it."""
     try:
         answer, records = await gateway.call(
             ActionType.ENTITY_QUERY,
             context,
             QueryResponse,
             sampling=SamplingParams(temperature=0.7, max_tokens=400),
-            timepoint_id=timepoint_id,
+            timepoint_id=context.timepoint_id,
+            call_key=query_id,
         )
     except LLMCallFailed as exc:
+        recorder.calls(unit, None, exc.records, branch_id)
         raise QueryFailed(f"{context.speaker.name} could not be asked: {exc}") from exc
+    recorder.calls(unit, None, records, branch_id)
     assert isinstance(answer, QueryResponse)
     known = [k.information for k in context.knowledge]
     check = information_conservation(answer.knowledge_references, known)
     references = tuple(r for r in answer.knowledge_references if r not in check.violations)
-    result = QueryAnswer(
-        query_id=f"q-{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(2)}",
-        run_id=run_id,
-        entity_id=entity_id,
-        timepoint_id=timepoint_id,
-        question=question,
+    event = recorder.emit(
+        unit,
+        None,
+        ev.QueryAnswered,
+        branch_id=branch_id,
+        query_id=query_id,
+        entity_id=context.speaker.entity_id,
+        timepoint_id=context.timepoint_id,
+        question=context.question,
         answer=answer.answer,
-        references=references,
+        knowledge_references=references,
         violations=check.violations,
         emotional_tone=answer.emotional_tone,
         confidence=answer.confidence,
-        status="ok" if check.valid else "degraded",
-        provider=provider.name,
+        status=StepStatus.OK if check.valid else StepStatus.DEGRADED,
+        provider=gateway.provider.name,
         model=records[-1].model,
         prompt_tokens=sum(r.prompt_tokens for r in records),
         completion_tokens=sum(r.completion_tokens for r in records),
         cost_usd=sum(r.cost_usd for r in records),
+        asked_at=datetime.now(UTC),
     )
-    try:
-        await store.record_query(
-            {
-                "run_id": run_id,
-                "query_id": result.query_id,
-                "entity_id": entity_id,
-                "timepoint_id": timepoint_id,
-                "question": question,
-                "answer": result.answer,
-                "knowledge_refs_json": json.dumps(list(references)),
-                "violations_json": json.dumps(list(result.violations)),
-                "emotional_tone": result.emotional_tone,
-                "confidence": result.confidence,
-                "status": result.status,
-                "provider": result.provider,
-                "model": result.model,
-                "prompt_tokens": result.prompt_tokens,
-                "completion_tokens": result.completion_tokens,
-                "cost_usd": result.cost_usd,
-                "asked_at": datetime.now(UTC).isoformat(),
-            }
-        )
-    except StoreError as exc:
-        raise QueryFailed(str(exc)) from exc
-    return result
+    assert isinstance(event, ev.QueryAnswered)
+    return event
+
+
+def query_id(asked_before: int) -> str:
+    """Queries are numbered in the order they were asked in their run: q0001, q0002, ..."""
+    return f"q{asked_before + 1:04d}"

@@ -1,5 +1,6 @@
 """The SQLite store: an append-only event log plus tables materialized from it."""
 
-from .store import AmbiguousRunError, Store, StoreError, UnknownRunError
+from .errors import AmbiguousRunError, StoreError, UnknownRunError
+from .store import Store
 
 __all__ = ["AmbiguousRunError", "Store", "StoreError", "UnknownRunError"]

@@ -137,8 +137,8 @@ def _exposure(e: ev.ExposureRecorded) -> list[Row]:
     return [
         (
             "INSERT INTO exposure_events (run_id, exposure_id, entity_id, kind, information, source, "
-            "timestamp, confidence, timepoint_id, dialog_id, turn_index, category, seq) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "timestamp, confidence, timepoint_id, dialog_id, turn_index, category, seq, branch_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 e.run_id,
                 x.exposure_id,
@@ -153,6 +153,7 @@ def _exposure(e: ev.ExposureRecorded) -> list[Row]:
                 x.turn_index,
                 x.category,
                 e.seq,
+                e.branch_id,
             ),
         )
     ]
@@ -226,9 +227,9 @@ def _turn_finished(e: ev.DialogTurnFinished) -> list[Row]:
         (
             "INSERT INTO dialog_turns (run_id, dialog_id, turn_index, timepoint_id, speaker, "
             "addressed_to, content, emotional_tone, stance, knowledge_refs_json, persona_json, "
-            "physical_state_influence, status, issues_json, timestamp, seq) VALUES "
+            "physical_state_influence, status, issues_json, timestamp, seq, branch_id) VALUES "
             "(?,?,?,(SELECT timepoint_id FROM dialogs WHERE run_id=? AND dialog_id=?),"
-            "?,?,?,?,?,?,?,?,?,?,?,?)",
+            "?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 e.run_id,
                 t.dialog_id,
@@ -247,6 +248,7 @@ def _turn_finished(e: ev.DialogTurnFinished) -> list[Row]:
                 _j(list(t.issues)),
                 _t(t.timestamp),
                 e.seq,
+                e.branch_id,
             ),
         )
     ]
@@ -286,9 +288,9 @@ def _relationship(e: ev.RelationshipUpdated) -> list[Row]:
 def _scene_read(e: ev.SceneRead) -> list[Row]:
     return [
         (
-            "INSERT OR REPLACE INTO scenes (run_id, timepoint_id, scene_json, after_json, seq) "
-            "VALUES (?,?,?,NULL,?)",
-            (e.run_id, e.timepoint_id, e.scene.model_dump_json(), e.seq),
+            "INSERT OR REPLACE INTO scenes (run_id, timepoint_id, scene_json, after_json, seq, "
+            "branch_id) VALUES (?,?,?,NULL,?,?)",
+            (e.run_id, e.timepoint_id, e.scene.model_dump_json(), e.seq, e.branch_id),
         )
     ]
 
@@ -305,9 +307,9 @@ def _atmosphere_shifted(e: ev.AtmosphereShifted) -> list[Row]:
 def _inner_life(e: ev.InnerLifeUpdated) -> list[Row]:
     return [
         (
-            "INSERT OR REPLACE INTO inner_lives (run_id, entity_id, timepoint_id, inner_json, seq) "
-            "VALUES (?,?,?,?,?)",
-            (e.run_id, e.entity_id, e.timepoint_id, e.inner.model_dump_json(), e.seq),
+            "INSERT OR REPLACE INTO inner_lives (run_id, entity_id, timepoint_id, inner_json, seq, "
+            "branch_id) VALUES (?,?,?,?,?,?)",
+            (e.run_id, e.entity_id, e.timepoint_id, e.inner.model_dump_json(), e.seq, e.branch_id),
         )
     ]
 
@@ -360,6 +362,56 @@ def _validation(e: ev.ValidationReported) -> list[Row]:
     ]
 
 
+def _branch_created(e: ev.BranchCreated) -> list[Row]:
+    return [
+        (
+            "INSERT INTO branches (run_id, branch_id, parent_branch_id, fork_timepoint_id, label, "
+            "intervention_json, seq) VALUES (?,?,?,?,?,?,?)",
+            (
+                e.run_id,
+                e.branch_id,
+                e.parent_branch_id,
+                e.fork_timepoint_id,
+                e.label,
+                _j(e.intervention),
+                e.seq,
+            ),
+        )
+    ]
+
+
+def _query(e: ev.QueryAnswered) -> list[Row]:
+    return [
+        (
+            "INSERT INTO queries (run_id, query_id, entity_id, timepoint_id, question, answer, "
+            "knowledge_refs_json, violations_json, emotional_tone, confidence, status, provider, "
+            "model, prompt_tokens, completion_tokens, cost_usd, asked_at, seq, branch_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                e.run_id,
+                e.query_id,
+                e.entity_id,
+                e.timepoint_id,
+                e.question,
+                e.answer,
+                _j(list(e.knowledge_references)),
+                _j(list(e.violations)),
+                e.emotional_tone,
+                e.confidence,
+                e.status.value,
+                e.provider,
+                e.model,
+                e.prompt_tokens,
+                e.completion_tokens,
+                e.cost_usd,
+                _t(e.asked_at),
+                e.seq,
+                e.branch_id,
+            ),
+        )
+    ]
+
+
 def _run_resumed(e: ev.RunResumed) -> list[Row]:
     return [
         (
@@ -398,33 +450,6 @@ PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
     ev.LLMCallFinished: _llm_call,
     ev.ValidationReported: _validation,
     ev.RunFinished: _run_finished,
+    ev.BranchCreated: _branch_created,
+    ev.QueryAnswered: _query,
 }
-
-
-def run_deltas(event: ev.EventBase, deltas: dict[str, float]) -> None:
-    """Accumulate the run counters an event changes. The token and cost counters hold what the
-    run spent: answers taken from the cassette are counted as calls but cost nothing."""
-    if isinstance(event, ev.EntityCreated):
-        deltas["entities"] += 1
-    elif isinstance(event, ev.TimepointCompleted):
-        deltas["timepoints"] += 1
-    elif isinstance(event, ev.DialogTurnFinished):
-        deltas["dialog_turns"] += 1
-    elif isinstance(event, ev.DialogTurnFailed | ev.KnowledgeExtractionFailed | ev.MechanismFailed):
-        deltas["failed_steps"] += 1
-    elif isinstance(event, ev.ExposureRecorded):
-        deltas["exposure_events"] += 1
-    elif isinstance(event, ev.LLMCallFinished):
-        deltas["llm_calls"] += 1
-        if event.cached:  # answered from the cassette: nothing was spent
-            deltas["cached_calls"] += 1
-        else:
-            deltas["tokens_in"] += event.prompt_tokens
-            deltas["tokens_out"] += event.completion_tokens
-            deltas["cost_usd"] += event.cost_usd
-    elif isinstance(event, ev.TimepointFailed):
-        deltas["llm_calls"] += event.llm_calls
-        deltas["tokens_in"] += event.prompt_tokens
-        deltas["tokens_out"] += event.completion_tokens
-        deltas["cost_usd"] += event.cost_usd
-        deltas["failed_steps"] += 1

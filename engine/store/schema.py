@@ -263,6 +263,39 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, entity_id, timepoint_id)
     );
     """,
+    # 5: the one run fold's counters (totals and what was spent), branches on every table a
+    # branch can diverge in, queries as events, and the processes writing live runs
+    """
+    ALTER TABLE runs RENAME COLUMN tokens_in TO prompt_tokens;
+    ALTER TABLE runs RENAME COLUMN tokens_out TO completion_tokens;
+    ALTER TABLE runs ADD COLUMN spent_tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN spent_usd REAL NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN queries INTEGER NOT NULL DEFAULT 0;
+    UPDATE runs SET spent_tokens = prompt_tokens + completion_tokens, spent_usd = cost_usd;
+    UPDATE runs SET
+        prompt_tokens = COALESCE((SELECT SUM(l.prompt_tokens) FROM llm_calls l
+                                  WHERE l.run_id = runs.run_id), 0),
+        completion_tokens = COALESCE((SELECT SUM(l.completion_tokens) FROM llm_calls l
+                                      WHERE l.run_id = runs.run_id), 0),
+        cost_usd = COALESCE((SELECT SUM(l.cost_usd) FROM llm_calls l
+                             WHERE l.run_id = runs.run_id), 0),
+        queries = (SELECT COUNT(*) FROM queries q WHERE q.run_id = runs.run_id);
+    ALTER TABLE exposure_events ADD COLUMN branch_id TEXT NOT NULL DEFAULT 'main';
+    ALTER TABLE dialog_turns ADD COLUMN branch_id TEXT NOT NULL DEFAULT 'main';
+    ALTER TABLE scenes ADD COLUMN branch_id TEXT NOT NULL DEFAULT 'main';
+    ALTER TABLE inner_lives ADD COLUMN branch_id TEXT NOT NULL DEFAULT 'main';
+    ALTER TABLE branches ADD COLUMN intervention_json TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE branches ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE queries ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE queries ADD COLUMN branch_id TEXT NOT NULL DEFAULT 'main';
+    CREATE INDEX inner_lives_by_entity ON inner_lives (run_id, entity_id, seq);
+    CREATE TABLE live_runs (
+        run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        since TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Input, Tree
 
 from engine.model import events as ev
 from engine.query import QueryError, parse_query, resolve_entity
-from engine.runview import INITIAL, RunView
+from engine.view import RunView
 
 from ..messages import (
     BridgeError,
@@ -193,10 +193,11 @@ class RunScreen(Screen[None]):
     def colour_of(self, entity_id: str) -> str:
         return speaker_colour(self.app.current_theme, entity_id)
 
-    def _index(self) -> int:
-        if self.view is None or self.selected_tp is None:
-            return INITIAL
-        return self.view.index_of(self.selected_tp)
+    def _at(self) -> str | None:
+        """The selected moment (None: before the first timepoint)."""
+        if self.view is None or self.view.timepoint(self.selected_tp) is None:
+            return None
+        return self.selected_tp
 
     def _refresh_status(self) -> None:
         if self.view is None:
@@ -428,7 +429,7 @@ class RunScreen(Screen[None]):
     def _show_inspector(self) -> None:
         if self.view is None:
             return
-        index = self._index()
+        at = self._at()
         tp = self.view.timepoint(self.selected_tp) if self.selected_tp else None
         present = tp.present if tp else tuple(self.view.entities)
         if self.selected_entity not in present and present:
@@ -439,7 +440,7 @@ class RunScreen(Screen[None]):
             else "the cast before the first timepoint"
         )
         self.query_one(EntityInspector).show_cast(
-            self.view, index, present, self.selected_entity, moment
+            self.view, at, present, self.selected_entity, moment
         )
         self._show_entity()
 
@@ -449,7 +450,7 @@ class RunScreen(Screen[None]):
         if self.selected_entity and not self.view.knowledge_loaded(self.selected_entity):
             self.app.bridge.load_knowledge(self, self.view, self.selected_entity)  # type: ignore[attr-defined]
         self.query_one(EntityInspector).show_entity(
-            self.view, self.selected_entity, self._index(), self.name_of
+            self.view, self.selected_entity, self._at(), self.name_of
         )
 
     @on(EntityInspector.EntityChosen)

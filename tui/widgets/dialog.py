@@ -18,8 +18,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Static
 
+from engine.model.records import TimepointInfo, TurnInfo
 from engine.model.scene import Scene
-from engine.runview import RunView, TimepointInfo, TurnInfo
+from engine.view import RunView
 
 WINDOW_TURNS = 60
 MAX_MOUNTED = 160  # a live transcript keeps at most this many widgets; older ones are unmounted

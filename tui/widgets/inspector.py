@@ -14,8 +14,9 @@ from textual.widgets import OptionList, Sparkline, Static, TabbedContent, TabPan
 from textual.widgets.option_list import Option
 
 from engine.model.inner import InnerLife
+from engine.model.records import KnowledgeInfo, RelationInfo, StateInfo
 from engine.model.tensors import BEHAVIOR_DIMS, BIOLOGY_DIMS, CONTEXT_DIMS
-from engine.runview import KnowledgeInfo, RelationInfo, RunView, StateInfo
+from engine.view import RunView
 
 BAR = 14
 BADGE = {
@@ -74,15 +75,17 @@ def knowledge_lines(items: list[KnowledgeInfo], names: Callable[[str], str]) -> 
     return Content("\n").join(lines)
 
 
-def relation_lines(relations: list[RelationInfo], names: Callable[[str], str]) -> Content:
+def relation_lines(
+    relations: list[tuple[str, RelationInfo]], names: Callable[[str], str]
+) -> Content:
     if not relations:
         return Content.styled("no relationships yet", "dim")
     lines = []
-    for r in relations:
+    for other, r in relations:
         trust_style = "$tensor-positive" if r.trust >= 0 else "$tensor-negative"
         lines.append(
             Content.assemble(
-                (f"{names(r.other)}", "bold"),
+                (f"{names(other)}", "bold"),
                 ("  trust ", "dim"),
                 (f"{r.trust:+.2f}", trust_style),
                 ("  alignment ", "dim"),
@@ -202,7 +205,12 @@ class EntityInspector(Vertical):
         self.query_one(TabbedContent).active = tab
 
     def show_cast(
-        self, view: RunView, index: int, present: tuple[str, ...], selected: str | None, moment: str
+        self,
+        view: RunView,
+        at: str | None,
+        present: tuple[str, ...],
+        selected: str | None,
+        moment: str,
     ) -> None:
         """List the entities present at the moment (everyone, before the first timepoint)."""
         self.query_one("#moment", Static).update(Content(moment))
@@ -212,7 +220,7 @@ class EntityInspector(Vertical):
             entity = view.entities.get(entity_id)
             if entity is None:
                 continue
-            state = view.state_at(entity_id, index)
+            state = view.state_at(entity_id, at)
             badge = BADGE.get(state.resolution, "?") if state else "?"
             options.append(
                 Option(
@@ -230,13 +238,13 @@ class EntityInspector(Vertical):
             listing.highlighted = ids.index(selected)
 
     def show_entity(
-        self, view: RunView, entity_id: str | None, index: int, names: Callable[[str], str]
+        self, view: RunView, entity_id: str | None, at: str | None, names: Callable[[str], str]
     ) -> None:
         if entity_id is None or entity_id not in view.entities:
             self.query_one("#profile", Static).update(Content.styled("no entity selected", "dim"))
             return
         e = view.entities[entity_id]
-        state = view.state_at(entity_id, index)
+        state = view.state_at(entity_id, at)
         mood = ""
         if state is not None:
             mood = (
@@ -252,24 +260,24 @@ class EntityInspector(Vertical):
                 (mood, "$text-muted"),
             )
         )
-        valence, arousal, energy = view.series(entity_id, index)
+        valence, arousal, energy = view.series(entity_id, at)
         for label, data in (("valence", valence), ("arousal", arousal), ("energy", energy)):
             self.query_one(f"#spark-{label}", Sparkline).data = data
         self.query_one("#bars", Static).update(
             tensor_bars(state) if state else Content.styled("no state recorded", "dim")
         )
         if view.knowledge_loaded(entity_id):
-            text = knowledge_lines(view.knowledge_at(entity_id, index), names)
+            text = knowledge_lines(view.knowledge_at(entity_id, at), names)
         else:
             text = Content.styled("loading…", "dim")
         self.query_one("#knowledge-list", Static).update(text)
         self.query_one("#inner-life", Static).update(
-            inner_lines(view.inner_at(entity_id, index))
+            inner_lines(view.inner_at(entity_id, at))
             if view.knowledge_loaded(entity_id)
             else Content.styled("loading…", "dim")
         )
         self.query_one("#relation-list", Static).update(
-            relation_lines(view.relations_at(entity_id, index), names)
+            relation_lines(view.relations_at(entity_id, at), names)
         )
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from engine.runview import RunInfo, RunView
+from engine.view import RunInfo, RunView
 
 STATUS_STYLE = {
     "running": "$accent",

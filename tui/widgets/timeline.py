@@ -12,7 +12,8 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from engine.runview import RunView, TimepointInfo
+from engine.model.records import TimepointInfo
+from engine.view import RunView
 
 RESOLUTION_MARK = {"tensor_only": "T", "scene": "S", "graph": "G", "dialog": "D", "trained": "★"}
 STATUS_MARK = {"ok": "", "degraded": " ⚠", "failed": " ✗", "running": " …"}
@@ -22,7 +23,7 @@ def resolution_marker(view: RunView, tp: TimepointInfo) -> str:
     order = list(RESOLUTION_MARK)
     best = -1
     for entity_id in tp.present:
-        state = view.state_at(entity_id, tp.index)
+        state = view.state_at(entity_id, tp.timepoint_id)
         if state is not None and state.resolution in order:
             best = max(best, order.index(state.resolution))
     return RESOLUTION_MARK[order[best]] if best >= 0 else "·"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from ..model.common import MAIN_BRANCH, TemporalMode
 from ..model.timepoint import Phase
+from .base import Driver, Mode
 
 
 def phase(index: int, count: int) -> Phase:
@@ -29,3 +31,18 @@ def tension(index: int, count: int, baseline: float) -> float:
         phase(index, count)
     ]
     return round(min(1.0, max(0.0, 0.5 * arc + 0.5 * baseline + 0.25 * (arc - 0.5))), 4)
+
+
+class Forward(Mode):
+    """One chain on the main branch, from the first timepoint not yet made to the last."""
+
+    mode = TemporalMode.FORWARD
+
+    def arc(self, index: int, count: int) -> tuple[Phase, float]:
+        return phase(index, count), tension(index, count, self.scenario.tension)
+
+    async def run(self, driver: Driver) -> None:
+        world = driver.worlds[MAIN_BRANCH]
+        for index in range(world.completed, self.scenario.timeline.count):
+            await driver.gate()
+            await driver.advance(world, index)

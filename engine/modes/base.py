@@ -1,0 +1,66 @@
+"""Temporal modes as strategies (M17).
+
+A mode decides which timepoints are made, on which branches and in what order; the steps
+decide how a timepoint is made. A mode drives a :class:`Driver`, which offers the operations a
+search over many branches needs: advance a branch by one timepoint (several may advance side
+by side), open a branch from any completed timepoint of another, and wait at the run's gate
+(pause, step, stop). FORWARD is one chain; BRANCHING, PORTAL, CYCLICAL and DIRECTORIAL are new
+files beside it, not new branches of one class.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Protocol
+
+from ..model.common import TemporalMode
+from ..model.timepoint import Phase, Timepoint
+from ..scenario.schema import Scenario
+from ..world import World
+
+
+class StepFailed(Exception):
+    """A timepoint could not be made; its failure is already recorded (``TimepointFailed``)
+    and its partial events discarded. The mode decides whether the run goes on."""
+
+    def __init__(self, index: int, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.index = index
+        self.cause = cause
+
+
+class Driver(Protocol):
+    """What a mode can do to a run."""
+
+    worlds: dict[str, World]
+
+    async def gate(self) -> None:
+        """Wait while the run is paused; raise when it is asked to stop."""
+
+    async def advance(self, world: World, index: int) -> Timepoint:
+        """Make and commit timepoint ``index`` on ``world``'s branch (raises StepFailed)."""
+
+    async def fork(
+        self, parent: World, at: str, branch_id: str, *, label: str = "", intervention: Any = None
+    ) -> World:
+        """Open a branch whose World is ``parent``'s as it stood once ``at`` was complete."""
+
+
+class Mode(ABC):
+    mode: ClassVar[TemporalMode]
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+
+    def planned_timepoints(self) -> int:
+        """How many timepoints a run of this scenario makes (for progress)."""
+        return self.scenario.timeline.count
+
+    @abstractmethod
+    def arc(self, index: int, count: int) -> tuple[Phase, float]:
+        """The dramatic phase and the tension of the ``index``-th of ``count`` moments."""
+
+    @abstractmethod
+    async def run(self, driver: Driver) -> None:
+        """Make the run's timepoints, from wherever its Worlds stand (a resumed run's Worlds
+        are rebuilt from its log first)."""

@@ -1,0 +1,48 @@
+"""What identifies a run and what can go wrong before one starts: ids, the configuration hash,
+a scenario's own budget, and the errors a user can cause."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from . import __version__
+from .llm.budget import Budget
+from .scenario.schema import Scenario
+
+
+class UnsupportedScenario(Exception):
+    """The scenario loads but asks for something this version cannot run."""
+
+
+class ResumeError(Exception):
+    """A run that cannot be resumed, explained in one sentence."""
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def config_hash(scenario_data: dict[str, Any], seed: int, provider: str, model: str) -> str:
+    payload = {
+        "scenario": scenario_data,
+        "seed": seed,
+        "provider": provider,
+        "model": model,
+        "engine": __version__,
+    }
+    data = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def scenario_budget(scenario: Scenario, warn_fraction: float = 0.8) -> Budget | None:
+    """The budget a scenario file asks for, if any."""
+    spec = scenario.budget
+    if spec is None or (spec.tokens is None and spec.usd is None):
+        return None
+    return Budget(
+        tokens=spec.tokens, usd=spec.usd, hard=spec.mode == "hard", warn_fraction=warn_fraction
+    )

@@ -1,0 +1,112 @@
+"""What every step of a timepoint works with: the run's settings, its gateway and recorder,
+the calls running in the background, and the moment (World, unit, timepoint) being made."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from random import Random
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..llm.contexts import ScenarioBrief
+from ..llm.gateway import CallRecord, Gateway
+from ..llm.protocol import ActionType, SamplingParams
+from ..model import events as ev
+from ..model.timepoint import Timepoint
+from ..scenario.schema import Scenario
+from ..world import Recorder, Unit, World
+
+Answer = tuple[BaseModel, list[CallRecord]]
+
+
+@dataclass
+class StepContext:
+    """The run-wide part: one per simulation, shared by every branch."""
+
+    scenario: Scenario
+    seed: int
+    gateway: Gateway
+    recorder: Recorder
+    brief: ScenarioBrief
+    background: set[asyncio.Future[Any]] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, scenario: Scenario, seed: int, gateway: Gateway, recorder: Recorder) -> StepContext:
+        brief = ScenarioBrief(
+            name=scenario.name,
+            title=scenario.title,
+            description=scenario.description,
+            location=scenario.setting.location,
+            atmosphere=scenario.setting.atmosphere,
+            tags=tuple(scenario.tags),
+        )
+        return cls(scenario, seed, gateway, recorder, brief)
+
+    def rng(self, *parts: object) -> Random:
+        return Random(":".join(str(p) for p in (self.seed, *parts)))
+
+    def sampling(self, temperature: float, max_tokens: int) -> SamplingParams:
+        return SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=self.seed)
+
+    async def call(
+        self,
+        key: str,
+        action: ActionType,
+        context: BaseModel,
+        response: type[BaseModel],
+        sampling: SamplingParams,
+        timepoint_id: str | None = None,
+        **streaming: Callable[..., None],
+    ) -> Answer:
+        return await self.gateway.call(
+            action,
+            context,
+            response,
+            sampling=sampling,
+            timepoint_id=timepoint_id,
+            call_key=key,
+            **streaming,  # type: ignore[arg-type]
+        )
+
+    def in_background(self, call: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
+        """Start a call that runs alongside others; a failed or stopped timepoint cancels it."""
+        task = asyncio.ensure_future(call)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
+
+    async def cancel_background(self) -> None:
+        tasks = list(self.background)
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        if tasks:  # also collects the exceptions of those that ended on their own
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.background.clear()
+
+
+@dataclass
+class Moment:
+    """One timepoint being made on one branch: its World, its unit of events, who is there,
+    and what went wrong so far (a degraded step adds to ``issues``)."""
+
+    steps: StepContext
+    world: World
+    unit: Unit
+    timepoint: Timepoint
+    scope: str  # what this timepoint's call keys start with
+    present: list[str]
+    issues: list[str] = field(default_factory=list)
+
+    @property
+    def tp_id(self) -> str:
+        return self.timepoint.timepoint_id
+
+    def emit(self, cls: type[ev.EventBase], **fields: Any) -> ev.EventBase:
+        return self.steps.recorder.emit(self.unit, self.world, cls, **fields)
+
+    def calls(self, records: list[CallRecord]) -> None:
+        self.steps.recorder.calls(self.unit, self.world, records)

@@ -1,0 +1,163 @@
+"""One timepoint on one branch, as a pipeline of steps: the event, who is present, the
+timepoint itself and what its people witness, resolution, the dialog (with the scene,
+extractions and inner lives), and how it leaves everyone. The next timepoint's event call is
+started as soon as this one's dialog is spoken, unless the run is holding (paused, stepping or
+stopping: then nothing is spent ahead of time)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from ..agents import steering
+from ..llm.gateway import LLMCallFailed
+from ..model import events as ev
+from ..model.common import ExposureType, StepStatus
+from ..model.entity import Entity
+from ..model.knowledge import ExposureEvent
+from ..model.timepoint import Phase, Timepoint
+from ..world import Unit, World
+from . import dialog, event, presence, state
+from .briefs import mood
+from .context import Moment, StepContext
+from .exposures import record
+from .presence import PresenceFailed
+
+Arc = Callable[[int, int], tuple[Phase, float]]
+StepFailure = (LLMCallFailed, PresenceFailed)
+
+
+class TimepointRunner:
+    """Makes timepoints on Worlds. ``arc`` is the mode's dramatic shape (phase and tension of
+    the i-th of n moments); ``holding`` says whether the run may spend ahead of time."""
+
+    def __init__(self, steps: StepContext, arc: Arc, holding: Callable[[], bool]) -> None:
+        self.steps = steps
+        self.arc = arc
+        self.holding = holding
+        # the next event call of each branch, started while its last timepoint finished
+        self._prefetched: dict[str, tuple[event.EventPlan, asyncio.Future[Any]]] = {}
+
+    def plan(self, world: World, index: int, moods: Any = None) -> event.EventPlan:
+        count = self.steps.scenario.timeline.count
+        return event.plan(self.steps, world, index, self.arc(index, count), moods)
+
+    def drop_prefetched(self) -> None:
+        for _, task in self._prefetched.values():
+            if not task.done():
+                task.cancel()
+        self._prefetched.clear()
+
+    def _prefetch(self, world: World, index: int, after: dict[str, Entity]) -> None:
+        if index >= self.steps.scenario.timeline.count or self.holding():
+            return
+        moods = {entity_id: mood(entity) for entity_id, entity in after.items()}
+        plan = self.plan(world, index, moods)
+        task = self.steps.in_background(event.call(self.steps, plan))
+        self._prefetched[world.branch_id] = (plan, task)
+
+    async def run(self, world: World, unit: Unit, index: int) -> Timepoint:
+        """Make timepoint ``index`` on ``world``'s branch, its events held in ``unit``.
+        Raises what made it fail (the caller records the failure)."""
+        steps, recorder = self.steps, self.steps.recorder
+        s = steps.scenario
+        prefetched = self._prefetched.pop(world.branch_id, None)
+        if prefetched is not None and prefetched[0].index == index:
+            plan = prefetched[0]
+            answer, records = await prefetched[1]
+        else:
+            plan = self.plan(world, index)
+            answer, records = await event.call(steps, plan)
+        world.sim_time = plan.when
+        issues: list[str] = []
+        recorder.calls(unit, world, records)
+        beat = plan.beat
+        present = await presence.decide(
+            steps, world, unit, plan.scope, plan.tp_id, answer.event_description, beat, issues
+        )
+        importance = beat.importance if beat and beat.importance is not None else answer.importance
+        previous = world.last
+        timepoint = Timepoint(
+            timepoint_id=plan.tp_id,
+            branch_id=world.branch_id,
+            index=index,
+            timestamp=plan.when,
+            causal_parent=previous.timepoint_id if previous else None,
+            title=beat.title if beat and beat.title else answer.title,
+            event_description=answer.event_description,
+            entities_present=tuple(present),
+            importance=importance,
+            tension=max(plan.tension, answer.tension) if beat else answer.tension,
+        )
+        m = Moment(steps, world, unit, timepoint, plan.scope, present, issues)
+        m.emit(
+            ev.TimepointCreated,
+            timepoint=timepoint,
+            status=StepStatus.DEGRADED if issues else StepStatus.OK,
+            issues=tuple(issues),
+        )
+        _witness(m, answer.event_description, beat)
+
+        entities = [world.entities[e] for e in present]
+        speakers = steering.choose_speakers(
+            entities, answer.event_description, s.animism_level, s.dialog.max_speakers
+        )
+        state.elevate(m, {e.entity_id for e in speakers}, importance)
+        turns = []
+        new_knowledge: dict[str, int] = {}
+        if len(speakers) >= 2:
+            turns = await dialog.converse(
+                m,
+                [world.entities[e.entity_id] for e in speakers],
+                new_knowledge,
+                lambda after: self._prefetch(world, index + 1, after),
+            )
+        else:
+            m.emit(
+                ev.DialogSkipped,
+                timepoint_id=m.tp_id,
+                reason=f"{len(speakers)} of {len(present)} present entities can take part in "
+                "dialog; a dialog needs two",
+            )
+        state.update(m, turns, new_knowledge)
+        m.emit(
+            ev.TimepointCompleted,
+            timepoint_id=m.tp_id,
+            status=StepStatus.DEGRADED if issues else StepStatus.OK,
+            issues=tuple(issues),
+        )
+        return timepoint
+
+
+def _witness(m: Moment, description: str, beat: Any) -> None:
+    """What the people present see, and what the beat reveals (M3)."""
+    tp = m.timepoint
+    for entity_id in m.present:
+        record(
+            m,
+            ExposureEvent(
+                exposure_id="",
+                entity_id=entity_id,
+                kind=ExposureType.WITNESSED,
+                information=description,
+                source=None,
+                timestamp=tp.timestamp,
+                confidence=1.0,
+                timepoint_id=tp.timepoint_id,
+            ),
+        )
+    for reveal in beat.reveals if beat else ():
+        record(
+            m,
+            ExposureEvent(
+                exposure_id="",
+                entity_id=reveal.entity,
+                kind=ExposureType(reveal.kind),
+                information=reveal.information,
+                source=reveal.source,
+                timestamp=tp.timestamp,
+                confidence=reveal.confidence,
+                timepoint_id=tp.timepoint_id,
+            ),
+        )

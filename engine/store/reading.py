@@ -1,0 +1,214 @@
+"""The store's read methods: each returns records or models, read in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from ..model import events as ev
+from ..model.entity import EntityProfile
+from ..model.records import EntityRecords, MomentRecords, RunSnapshot
+from ..model.run import RunSummary
+from ..view.runview import RunView
+from . import cassettes, readers
+from .errors import AmbiguousRunError, UnknownRunError
+
+T = TypeVar("T")
+
+TABLES = frozenset(
+    {
+        "events",
+        "branches",
+        "entities",
+        "entity_states",
+        "timepoints",
+        "causal_edges",
+        "dialogs",
+        "dialog_turns",
+        "exposure_events",
+        "relationships",
+        "scenes",
+        "inner_lives",
+        "llm_calls",
+        "validations",
+        "queries",
+    }
+)
+
+
+class Readers:
+    path: str
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:  # pragma: no cover
+        raise NotImplementedError
+
+    def _summary(self, row: Any) -> RunSummary:
+        """A run row as a summary; subclasses add who is writing it."""
+        return readers.summary(row)
+
+    # ------------------------------------------------------------------ runs
+    async def list_runs(self, limit: int | None = None) -> list[RunSummary]:
+        rows = await self._read(readers.run_rows, None, limit)
+        return [self._summary(r) for r in rows]
+
+    async def resolve_run_id(self, run_id: str) -> str:
+        """The full id of the run ``run_id`` names exactly or as a unique prefix."""
+        ids = await self._read(readers.matching_ids, run_id)
+        if not ids:
+            raise UnknownRunError(f"there is no run {run_id!r} in {self.path}")
+        if len(ids) > 1:
+            listed = ", ".join(ids[:5])
+            raise AmbiguousRunError(
+                f"{run_id!r} matches several runs ({listed}); give more of the id"
+            )
+        return ids[0]
+
+    async def get_run(self, run_id: str) -> RunSummary:
+        full = await self.resolve_run_id(run_id)
+        rows = await self._read(readers.run_rows, full, None)
+        return self._summary(rows[0])
+
+    async def run_warnings(self, run_id: str) -> list[str]:
+        return list(await self._read(readers.warnings, run_id))
+
+    async def events(self, run_id: str) -> list[ev.EventBase]:
+        def read(conn: Any) -> list[str]:
+            rows = conn.execute(
+                "SELECT payload FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
+            ).fetchall()
+            return [r[0] for r in rows]
+
+        return [ev.parse_event(p) for p in await self._read(read)]
+
+    async def last_seq(self, run_id: str) -> int:
+        def read(conn: Any) -> int:
+            row = conn.execute("SELECT last_seq FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            return int(row[0]) if row else 0
+
+        return await self._read(read)
+
+    # ------------------------------------------------------------------ replay
+    async def run_descriptor(self, run_id: str) -> dict[str, Any]:
+        """What a replay needs to know about a recorded run: its ``RunStarted`` event and its
+        calls' attempts, from this database's runs or from an imported cassette. ``run_id``
+        may be a unique prefix."""
+        try:
+            full = await self.resolve_run_id(run_id)
+        except UnknownRunError:
+            imported = await self._read(cassettes.imported_descriptor, run_id)
+            if imported is not None:
+                return imported
+            raise
+
+        def read(conn: Any) -> tuple[str | None, list[dict[str, Any]]]:
+            row = conn.execute(
+                "SELECT payload FROM events WHERE run_id = ? AND type = 'run_started'", (full,)
+            ).fetchone()
+            return (row[0] if row else None), cassettes.attempts(conn, full)
+
+        payload, attempts = await self._read(read)
+        if payload is None:
+            raise UnknownRunError(f"the run {full} has no recorded start in {self.path}")
+        descriptor = json.loads(payload)
+        descriptor["attempts"] = attempts
+        return descriptor
+
+    async def run_attempts(self, run_id: str) -> list[dict[str, Any]]:
+        """Every attempt of every call a run made, in order (see ``Transcripts``)."""
+        return await self._read(cassettes.attempts, run_id)
+
+    # ------------------------------------------------------------------ the read model
+    async def read_snapshot(self, run_id: str) -> tuple[RunSummary, RunSnapshot]:
+        """A run's summary and everything to show any of its moments but dialog and
+        knowledge, read together. ``run_id`` may be a unique prefix."""
+        full = await self.resolve_run_id(run_id)
+
+        def read(conn: Any) -> tuple[Any, RunSnapshot]:
+            return readers.run_rows(conn, full, None)[0], readers.snapshot(conn, full)
+
+        row, snapshot = await self._read(read)
+        return self._summary(row), snapshot
+
+    async def read_moments(
+        self, run_id: str, timepoint_ids: Sequence[str] | None = None
+    ) -> MomentRecords:
+        """The dialog, scenes and questions of some timepoints (None: all of them)."""
+        return await self._read(readers.moments, run_id, timepoint_ids)
+
+    async def read_entities(
+        self, run_id: str, entity_id: str | None = None
+    ) -> dict[str, EntityRecords]:
+        """Exposures and inner lives by entity (None: every entity)."""
+        return await self._read(readers.entity_records, run_id, entity_id)
+
+    async def read_profile(self, run_id: str, entity_id: str) -> EntityProfile | None:
+        return await self._read(readers.profile, run_id, entity_id)
+
+    async def read_budget(self, run_id: str) -> dict[str, Any] | None:
+        """The budget a run last started or resumed with (``Budget.describe()``), if any."""
+        return await self._read(readers.budget, run_id)
+
+    async def read_scenario(self, run_id: str) -> dict[str, Any] | None:
+        """The scenario a run was made from, as it was recorded."""
+        return await self._read(readers.scenario_data, run_id)
+
+    async def load_view(self, run_id: str, *, everything: bool = False) -> RunView:
+        """The read model of a stored run. Without ``everything``, dialog and knowledge are
+        left to be read when they are looked at (what the explorer does); with it, every
+        timepoint's dialog and every entity's knowledge are read too, in the same
+        transaction (what ``show`` and exports do)."""
+        full = await self.resolve_run_id(run_id)
+
+        def read(conn: Any) -> tuple[Any, ...]:
+            row = readers.run_rows(conn, full, None)[0]
+            snapshot = readers.snapshot(conn, full)
+            if not everything:
+                return row, snapshot, None, None
+            return (
+                row,
+                snapshot,
+                readers.moments(conn, full, None),
+                readers.entity_records(conn, full, None),
+            )
+
+        row, snapshot, moments, entities = await self._read(read)
+        view = RunView.from_snapshot(self._summary(row), snapshot)
+        if moments is not None:
+            view.add_moments([t.timepoint_id for t in view.timepoints], moments)
+            for entity_id in view.entities:
+                view.add_entity_records(entity_id, entities.get(entity_id) or EntityRecords((), ()))
+        return view
+
+    # ------------------------------------------------------------------ raw tables (tests)
+    async def table(self, name: str, run_id: str, order: str = "rowid") -> list[dict[str, Any]]:
+        """All rows of one materialized table for a run, as dicts (for tests and debugging;
+        commands and screens use the typed readers above)."""
+        if (
+            name not in TABLES
+            or not order.replace("_", "").replace(",", "").replace(" ", "").isalnum()
+        ):
+            raise ValueError(f"unknown table {name} or order {order}")
+
+        def read(conn: Any) -> list[dict[str, Any]]:
+            cursor = conn.execute(
+                f"SELECT * FROM {name} WHERE run_id = ? ORDER BY {order}", (run_id,)
+            )
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+        return await self._read(read)
+
+    async def count(self, name: str, run_id: str) -> int:
+        if name not in TABLES:
+            raise ValueError(f"unknown table {name}")
+
+        def read(conn: Any) -> int:
+            sql = f"SELECT COUNT(*) FROM {name} WHERE run_id = ?"
+            return int(conn.execute(sql, (run_id,)).fetchone()[0])
+
+        return await self._read(read)
+
+    async def timepoints(self, run_id: str) -> list[dict[str, Any]]:
+        """Transitional: the timepoint rows as dicts, until ``show`` reads the view."""
+        return await self.table("timepoints", run_id, order="branch_id, idx")

@@ -1,1 +1,0 @@
-"""Temporal reasoning: the causal graph and the temporal modes (M7, M17)."""

@@ -1,0 +1,279 @@
+"""The World: the state of one branch of a run, and the only fold of events into that state.
+
+A World holds what the simulation knows on one branch: its entities (profile, tensors,
+resolution), the exposure ledger (who knows what, and from whom), relationships, the branch's
+chain of timepoints and their causal graph, the scenes' atmosphere, inner lives and the last
+lines spoken. It changes only by :meth:`World.apply`, which the recorder calls for every event
+it emits on the branch; so the World a live run holds and the one :meth:`World.replay` rebuilds
+from the stored log are the same by construction. That is what makes resume exact and a fork's
+prefix free: :meth:`World.fork` is the replay of the shared prefix under a new branch id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..knowledge.causal import CausalGraph
+from ..knowledge.exposure import KnowledgeLedger
+from ..model import events as ev
+from ..model.common import MAIN_BRANCH
+from ..model.dialog import DialogTurn
+from ..model.entity import Entity
+from ..model.inner import InnerLife
+from ..model.relationship import Relationship, pair_key
+from ..model.scene import Atmosphere
+from ..model.timepoint import Timepoint
+from ..scenario.schema import Scenario
+
+PRIOR_BEATS = 8  # the last lines spoken that a speaker is reminded of
+_ATTEMPT = re.compile(r"^(?P<tp>[^/#~]+)(?:~(?P<n>\d+))?/")
+
+
+@dataclass
+class World:
+    scenario: Scenario
+    branch_id: str = MAIN_BRANCH
+    entities: dict[str, Entity] = field(default_factory=dict)
+    ledger: KnowledgeLedger = field(default_factory=KnowledgeLedger)
+    relations: dict[tuple[str, str], Relationship] = field(default_factory=dict)
+    notes: dict[tuple[str, str], str] = field(default_factory=dict)
+    timepoints: list[Timepoint] = field(default_factory=list)
+    graph: CausalGraph = field(default_factory=CausalGraph)
+    prior_beats: list[str] = field(default_factory=list)
+    inner: dict[str, InnerLife] = field(default_factory=dict)
+    atmosphere: Atmosphere | None = None  # the room as the last dialog left it
+    completed: int = 0  # timepoints completed on this branch's chain
+    sim_time: datetime | None = None
+    stale: bool = False  # events applied to it were discarded: rebuild before going on
+    _exposures: int = 0
+    _attempts: dict[str, int] = field(default_factory=dict)
+    _dialogs: dict[str, list[DialogTurn]] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, scenario: Scenario, branch_id: str = MAIN_BRANCH) -> World:
+        world = cls(scenario=scenario, branch_id=branch_id, sim_time=scenario.timeline.start)
+        for spec in scenario.relationships:
+            if spec.note:
+                world.notes[pair_key(*spec.between)] = spec.note
+        return world
+
+    # ------------------------------------------------------------------ ids
+    def _prefix(self) -> str:
+        return "" if self.branch_id == MAIN_BRANCH else f"{self.branch_id}."
+
+    def timepoint_id(self, index: int) -> str:
+        """Timepoint ids are unique within a run across branches: ``tp03`` on the main branch,
+        ``b1.tp03`` on branch ``b1``."""
+        width = max(2, len(str(self.scenario.timeline.count)))
+        return f"{self._prefix()}tp{index + 1:0{width}d}"
+
+    def next_exposure_id(self) -> str:
+        """The id of the next exposure this branch records. Taken only for an exposure the
+        ledger accepts, so that ids never depend on what was offered and turned down."""
+        return f"{self._prefix()}x{self._exposures + 1:06d}"
+
+    def call_scope(self, timepoint_id: str) -> str:
+        """What a timepoint's call keys start with: its id, and ``~N`` for its N-th attempt
+        (after a failure or a stop), so that no two attempts share a call id."""
+        attempt = self._attempts.get(timepoint_id, 0) + 1
+        return timepoint_id if attempt == 1 else f"{timepoint_id}~{attempt}"
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def last(self) -> Timepoint | None:
+        return self.timepoints[-1] if self.timepoints else None
+
+    def relation(self, a: str, b: str) -> Relationship:
+        key = pair_key(a, b)
+        return self.relations.get(key) or Relationship(a=key[0], b=key[1])
+
+    # ------------------------------------------------------------------ the fold
+    def apply(self, event: ev.EventBase) -> None:
+        """Fold one persisted event of this branch into the World."""
+        rule = _RULES.get(type(event))
+        if rule is not None:
+            rule(self, event)
+        elif type(event) not in IGNORED:
+            raise TypeError(f"the world has no rule for {type(event).__name__}")
+
+    def _entity_created(self, e: ev.EntityCreated) -> None:
+        p = e.profile
+        self.entities[p.entity_id] = Entity(
+            entity_id=p.entity_id,
+            profile=p,
+            tensor=e.tensor.to_tensor(),
+            cognitive=e.cognitive,
+            resolution=e.resolution,
+        )
+
+    def _elevated(self, e: ev.EntityElevated) -> None:
+        entity = self.entities[e.entity_id]
+        self.entities[e.entity_id] = entity.model_copy(update={"resolution": e.resolution})
+
+    def _tensor(self, e: ev.TensorUpdated) -> None:
+        entity = self.entities[e.entity_id]
+        self.entities[e.entity_id] = entity.model_copy(
+            update={
+                "tensor": e.tensor.to_tensor(),
+                "cognitive": e.cognitive,
+                "resolution": e.resolution,
+            }
+        )
+
+    def _exposure(self, e: ev.ExposureRecorded) -> None:
+        self.ledger.record(e.exposure)
+        number = e.exposure.exposure_id.rsplit("x", 1)[-1]
+        if number.isdigit():
+            self._exposures = max(self._exposures, int(number))
+
+    def _relationship(self, e: ev.RelationshipUpdated) -> None:
+        rel = e.relationship
+        self.relations[(rel.a, rel.b)] = rel
+
+    def _timepoint_created(self, e: ev.TimepointCreated) -> None:
+        tp = e.timepoint
+        self.timepoints.append(tp)
+        if tp.timepoint_id not in self.graph:
+            parent = tp.causal_parent if tp.causal_parent in self.graph else None
+            self.graph.add(tp.timepoint_id, parent)
+        self.sim_time = tp.timestamp
+
+    def _timepoint_completed(self, e: ev.TimepointCompleted) -> None:
+        self.completed += 1
+
+    def _turn_finished(self, e: ev.DialogTurnFinished) -> None:
+        self._dialogs.setdefault(e.turn.dialog_id, []).append(e.turn)
+
+    def _dialog_finished(self, e: ev.DialogFinished) -> None:
+        for turn in self._dialogs.pop(e.dialog_id, []):
+            name = self.entities[turn.speaker].name
+            self.prior_beats.append(f"{name}: {turn.content.split('. ')[0][:120]}")
+        self.prior_beats = self.prior_beats[-PRIOR_BEATS:]
+
+    def _atmosphere(self, e: ev.AtmosphereShifted) -> None:
+        self.atmosphere = e.atmosphere
+
+    def _inner(self, e: ev.InnerLifeUpdated) -> None:
+        self.inner[e.entity_id] = e.inner
+
+    def _call(self, e: ev.LLMCallFinished) -> None:
+        found = _ATTEMPT.match(e.call_id)
+        if found is not None:
+            tp, n = found.group("tp"), int(found.group("n") or 1)
+            self._attempts[tp] = max(self._attempts.get(tp, 0), n)
+
+    def _discarded(self, e: ev.EventsDiscarded) -> None:
+        self.stale = True
+
+    # ------------------------------------------------------------------ rebuilding
+    @classmethod
+    def replay(
+        cls, scenario: Scenario, events: Iterable[ev.EventBase], branch_id: str = MAIN_BRANCH
+    ) -> World:
+        """The World of ``branch_id`` after these events (a run's stored log, in order). The
+        events of the branches it descends from count up to the points it forked at."""
+        events = list(events)
+        world = cls.new(scenario, branch_id)
+        for event in lineage_events(events, branch_id):
+            if event.PERSIST:
+                world.apply(event)
+        return world
+
+    @classmethod
+    def fork(
+        cls, scenario: Scenario, events: Iterable[ev.EventBase], at: str, branch_id: str
+    ) -> World:
+        """The World a new branch starts from: the parent branch's as it stood once
+        timepoint ``at`` was complete. Nothing is copied or re-run; the prefix is replayed."""
+        events = list(events)
+        home = next(
+            (
+                e.branch_id
+                for e in events
+                if isinstance(e, ev.TimepointCreated) and e.timepoint.timepoint_id == at
+            ),
+            None,
+        )
+        if home is None:
+            raise KeyError(f"no timepoint {at!r} in the run")
+        cut = next(
+            (
+                e.seq
+                for e in events
+                if isinstance(e, ev.TimepointCompleted) and e.timepoint_id == at
+            ),
+            None,
+        )
+        if cut is None:
+            raise ValueError(f"timepoint {at!r} never completed; a branch cannot start there")
+        world = cls.new(scenario, branch_id)
+        for event in lineage_events(events, home):
+            if event.PERSIST and event.seq <= cut:
+                world.apply(event)
+        world.stale = False
+        return world
+
+
+def branch_of(timepoint_id: str | None) -> str:
+    """The branch a timepoint id belongs to (``b1.tp03`` → ``b1``; ``tp03`` → main)."""
+    if not timepoint_id or "." not in timepoint_id:
+        return MAIN_BRANCH
+    return timepoint_id.rsplit(".", 1)[0]
+
+
+def lineage_events(events: list[ev.EventBase], branch_id: str) -> list[ev.EventBase]:
+    """The events that make up ``branch_id``'s history: its own, and those of each branch it
+    descends from up to the seq at which the child branch was created."""
+    parents = {
+        e.branch_id: (e.parent_branch_id, e.seq) for e in events if isinstance(e, ev.BranchCreated)
+    }
+    limits: dict[str, int] = {branch_id: 1 << 62}
+    current = branch_id
+    while current in parents:
+        parent, seq = parents[current]
+        limits[parent] = seq
+        current = parent
+    return [e for e in events if e.branch_id in limits and e.seq <= limits[e.branch_id]]
+
+
+_RULES = {
+    ev.EntityCreated: World._entity_created,
+    ev.EntityElevated: World._elevated,
+    ev.TensorUpdated: World._tensor,
+    ev.ExposureRecorded: World._exposure,
+    ev.RelationshipUpdated: World._relationship,
+    ev.TimepointCreated: World._timepoint_created,
+    ev.TimepointCompleted: World._timepoint_completed,
+    ev.DialogTurnFinished: World._turn_finished,
+    ev.DialogFinished: World._dialog_finished,
+    ev.AtmosphereShifted: World._atmosphere,
+    ev.InnerLifeUpdated: World._inner,
+    ev.LLMCallFinished: World._call,
+    ev.EventsDiscarded: World._discarded,
+}
+
+IGNORED: frozenset[type] = frozenset(
+    {
+        ev.RunStarted,
+        ev.RunResumed,
+        ev.DialogStarted,
+        ev.DialogSkipped,
+        ev.DialogTurnStarted,
+        ev.DialogTokens,
+        ev.DialogStreamReset,
+        ev.DialogTurnFailed,
+        ev.ValidationReported,
+        ev.KnowledgeExtractionFailed,
+        ev.SceneRead,  # the room as the dialog opens; the world keeps how it ended
+        ev.MechanismFailed,
+        ev.BudgetWarning,
+        ev.TimepointFailed,
+        ev.BranchCreated,
+        ev.QueryAnswered,  # an observer's question changes nothing in the world
+        ev.RunFinished,
+    }
+)
+HANDLED: frozenset[type] = frozenset(_RULES)
