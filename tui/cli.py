@@ -545,7 +545,7 @@ def _router_for_estimate(settings: Any, registry: Any, prefer: Any, training_saf
 async def _estimate(
     loaded: Any, seed: int, router: Any, settings: Any, *, local: bool | None = None
 ) -> Any:
-    from engine.llm.estimate import estimate_run
+    from engine.estimate import estimate_run
 
     if local is None:
         local = settings is None or settings.preset.local
