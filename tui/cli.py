@@ -275,65 +275,37 @@ def _summary_line(summary: Any) -> str:
 
 # --------------------------------------------------------------------------- commands
 async def _cmd_run(args: argparse.Namespace) -> int:
-    from engine.llm.budget import Budget
-    from engine.simulation import Simulation, UnsupportedScenario
+    from engine import session
 
     config = _config()
     if args.replay:
         return await _cmd_replay(args)
     if not args.scenario:
         raise UsageError("name a scenario to run (or give --replay RUN_ID)")
-    loaded = _load(args.scenario)
-    seed = args.seed if args.seed is not None else loaded.scenario.seed
-    settings = _settings(args)
-    registry = _registry()
-    prefer = args.prefer or config.models.prefer
-    training_safe = args.training_safe or config.models.training_safe
-    budget = _budget(args, config, Budget, loaded.scenario.budget)
+    plan = session.plan_run(config, _request(args))
+    loaded = plan.loaded
     if args.estimate:
-        router = _router_for_estimate(settings, registry, prefer, training_safe)
-        estimate = await _estimate(loaded, seed, router, settings)
+        estimate = await session.estimate(plan, session.estimate_router(plan))
         if args.json:
             _print_json({"scenario": loaded.scenario.name, "estimate": estimate.to_json()})
         else:
             print(f"estimate for {loaded.scenario.name}: {estimate.text()}")
         return EXIT_OK
     if _interactive(args):
-        from engine.simulation import SUPPORTED_MODES
-
-        if loaded.scenario.mode not in SUPPORTED_MODES:
-            raise UsageError(
-                f"{loaded.scenario.name} uses {loaded.scenario.mode.value} mode, "
-                "which this version cannot run yet (it runs forward scenarios)"
-            )
-        return EXIT_TUI, _ConfiguredRun(
-            loaded, seed, settings, registry, prefer, training_safe, budget, config, args.no_cache
-        )
-    opened = await _open_provider(settings, registry, seed, prefer, training_safe)
+        session.ensure_supported(loaded)
+        return EXIT_TUI, session.LiveRun(plan)
+    opened = await session.open_plan(plan)
     err = _console(stderr=True)
     store = None
     try:
         store = await _open_store(args)
-        try:
-            sim = Simulation(
-                loaded,
-                provider=opened.provider,
-                store=store,
-                seed=seed,
-                budget=budget,
-                router=opened.router,
-                cache=config.provider.cache and not args.no_cache,
-                retry=_retry(settings),
-            )
-        except UnsupportedScenario as exc:
-            raise UsageError(str(exc)) from exc
+        sim = session.build_simulation(plan, opened, store)
         estimate = None
-        if settings is not None or sim.budget is not None:
-            local = settings is None or settings.preset.local
-            estimate = await _estimate(loaded, seed, opened.router, settings, local=local)
+        if plan.settings is not None or sim.budget is not None:
+            estimate = await session.estimate(plan, opened.router)
             if not args.json:
                 err.print(f"estimate: {estimate.text()}", markup=False)
-                _warn_over_budget(err, estimate, sim.budget)
+                _warn_over_budget(err, session.over_budget(estimate, sim.budget))
         if loaded.warnings and not args.json:
             err.print(
                 f"[yellow]{loaded.source}: {len(loaded.warnings)} setting(s) are not "
@@ -350,6 +322,26 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     return _report(summary, loaded.warnings, db, args.json, estimate)
 
 
+def _request(args: argparse.Namespace) -> Any:
+    """What the command line asks for, for the session module to resolve."""
+    from engine.session import RunRequest
+
+    return RunRequest(
+        scenario=getattr(args, "scenario", None),
+        seed=getattr(args, "seed", None),
+        provider=args.provider,
+        base_url=args.base_url,
+        model=args.model,
+        prefer=getattr(args, "prefer", None),
+        training_safe=getattr(args, "training_safe", False),
+        budget_tokens=args.budget_tokens,
+        budget_usd=args.budget_usd,
+        no_budget=args.no_budget,
+        cache=not getattr(args, "no_cache", False),
+        estimate_only=getattr(args, "estimate", False),
+    )
+
+
 EXIT_TUI = -1  # a command that hands over to the explorer returns (EXIT_TUI, what to open)
 
 
@@ -360,91 +352,23 @@ def _interactive(args: argparse.Namespace) -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-class _ConfiguredRun:
-    """A simulation built from the command line and the config, for the explorer to watch."""
-
-    def __init__(
-        self,
-        loaded: Any,
-        seed: int,
-        settings: Any,
-        registry: Any,
-        prefer: Any,
-        training_safe: bool,
-        budget: Any,
-        config: Any,
-        no_cache: bool,
-    ) -> None:
-        self.loaded, self.seed, self.settings = loaded, seed, settings
-        self.registry, self.prefer, self.training_safe = registry, prefer, training_safe
-        self.budget, self.config, self.no_cache = budget, config, no_cache
-        self.provider: Any = None
-        self._opened: Any = None
-
-    async def __call__(self, store: Any, control: Any) -> Any:
-        from engine.llm.factory import open_provider
-        from engine.llm.offline import OfflineProvider
-        from engine.simulation import Simulation
-
-        if self.settings is None:  # offline: paced for reading, like the demo
-            self.provider = OfflineProvider(self.seed, chars_per_second=self.config.ui.pace)
-            router = None
-        else:
-            self._opened = await open_provider(
-                self.settings,
-                self.registry,
-                seed=self.seed,
-                prefer=self.prefer,
-                training_safe=self.training_safe,
-            )
-            self.provider, router = self._opened.provider, self._opened.router
-        return Simulation(
-            self.loaded,
-            provider=self.provider,
-            store=store,
-            seed=self.seed,
-            control=control,
-            budget=self.budget,
-            router=router,
-            cache=self.config.provider.cache and not self.no_cache,
-            retry=_retry(self.settings),
-        )
-
-    async def aclose(self) -> None:
-        if self._opened is not None:
-            await self._opened.aclose()
-
-
 def _ui_settings(args: argparse.Namespace) -> Any:
+    from functools import partial
+
     from engine.config import config_path
+    from engine.session import open_for_queries
     from tui.app import UISettings
 
-    ui = _config().ui
+    config = _config()
+    ui = config.ui
     return UISettings(
         db_path=_db_path(args),
         theme=ui.theme,
         keymap=dict(ui.keymap),
         pace=getattr(args, "pace", None) or ui.pace,
         user_theme_dir=config_path().parent / "themes",
-        query_providers=_open_for_queries,
+        query_providers=partial(open_for_queries, config),
     )
-
-
-async def _open_for_queries(provider: str, model: str, seed: int) -> tuple[Any, Any, Any]:
-    """The provider a stored run was made with, set up from the config and the environment,
-    to put questions to its entities (the explorer's query bar)."""
-    from engine.config import ConfigError, resolve_provider
-    from engine.llm.factory import ROUTED, ProviderSetupError, open_provider
-    from tui.bridge import ProviderUnavailable
-
-    try:
-        settings = resolve_provider(
-            _config(), name=provider, model=None if model in ("", ROUTED) else model
-        )
-        opened = await open_provider(settings, _registry(), seed=seed, check=False)
-    except (ConfigError, ProviderSetupError, UsageError) as exc:
-        raise ProviderUnavailable(str(exc)) from None
-    return opened.provider, opened.router, opened.aclose
 
 
 def _explore(args: argparse.Namespace, start: Any = None) -> int:
@@ -468,114 +392,12 @@ async def _check_run(args: argparse.Namespace) -> str:
         await store.close()
 
 
-def _load(name: str) -> Any:
-    from engine.scenario import ScenarioError, load_scenario
-
-    try:
-        return load_scenario(name)
-    except ScenarioError as exc:
-        raise UsageError(str(exc)) from exc
-
-
-def _settings(args: argparse.Namespace, default_provider: str | None = None) -> Any:
-    from engine.config import ConfigError, resolve_provider
-
-    try:
-        return resolve_provider(
-            _config(),
-            name=args.provider or default_provider,
-            base_url=args.base_url,
-            model=args.model,
-            require_key=not getattr(args, "estimate", False),
-        )
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from exc
-
-
-def _registry() -> Any:
-    from engine.llm.registry import RegistryError, load_registry
-
-    try:
-        return load_registry(_config().models.registry)
-    except RegistryError as exc:
-        raise UsageError(str(exc)) from exc
-
-
-def _budget(args: argparse.Namespace, config: Any, budget_cls: Any, scenario_budget: Any) -> Any:
-    """Flags first, then the scenario's own budget (None lets the engine use it), then the
-    config file's; ``--no-budget`` means none at all."""
-    if args.no_budget:
-        return budget_cls()
-    b = config.budget
-    if args.budget_tokens is not None or args.budget_usd is not None:
-        return budget_cls(
-            tokens=args.budget_tokens, usd=args.budget_usd, warn_fraction=b.warn_fraction
-        )
-    if scenario_budget is not None and (scenario_budget.tokens or scenario_budget.usd):
-        return None
-    if b.tokens is not None or b.usd is not None:
-        return budget_cls(tokens=b.tokens, usd=b.usd, warn_fraction=b.warn_fraction)
-    return None
-
-
-def _retry(settings: Any) -> dict[str, Any]:
-    if settings is None:
-        return {}
-    return {
-        "max_attempts": settings.max_attempts,
-        "backoff": settings.backoff,
-        "max_backoff": settings.max_backoff,
-    }
-
-
-def _router_for_estimate(settings: Any, registry: Any, prefer: Any, training_safe: bool) -> Any:
-    """The router an estimate prices with; it never touches the network."""
-    from engine.llm.factory import ProviderSetupError, plan_router
-
-    if settings is None:
-        return None
-    try:
-        return plan_router(settings, registry, prefer=prefer, training_safe=training_safe)
-    except ProviderSetupError as exc:
-        if settings.preset.local and settings.model is None:
-            return None  # a local server's model is free whichever it is
-        raise UsageError(str(exc)) from exc
-
-
-async def _estimate(
-    loaded: Any, seed: int, router: Any, settings: Any, *, local: bool | None = None
-) -> Any:
-    from engine.estimate import estimate_run
-
-    if local is None:
-        local = settings is None or settings.preset.local
-    return await estimate_run(loaded, seed=seed, router=router, local=local)
-
-
-def _warn_over_budget(console: Any, estimate: Any, budget: Any) -> None:
-    if budget is None:
-        return
-    over = (budget.tokens is not None and estimate.tokens > budget.tokens) or (
-        budget.usd is not None and estimate.usd > budget.usd
-    )
-    if over:
-        what = "stop when it is spent (resume it with a larger budget)" if budget.hard else "warn"
+def _warn_over_budget(console: Any, over: Any) -> None:
+    if over is not None:
+        what = "stop when it is spent (resume it with a larger budget)" if over.stops else "warn"
         console.print(
-            f"[yellow]the estimate is over the budget ({budget.text()}); the run will {what}[/]"
+            f"[yellow]the estimate is over the budget ({over.budget}); the run will {what}[/]"
         )
-
-
-async def _open_provider(
-    settings: Any, registry: Any, seed: int, prefer: Any, training_safe: bool
-) -> Any:
-    from engine.llm.factory import ProviderSetupError, open_provider
-
-    try:
-        return await open_provider(
-            settings, registry, seed=seed, prefer=prefer, training_safe=training_safe
-        )
-    except ProviderSetupError as exc:
-        raise UsageError(str(exc)) from exc
 
 
 async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
@@ -603,146 +425,50 @@ def _report(summary: Any, warnings: Sequence[str], db: Path, as_json: bool, esti
     return EXIT_OK if summary.status.value == "completed" else EXIT_FAILED
 
 
-class _Spec:
-    """A recorded scenario's budget object, read like the schema's."""
-
-    def __init__(self, data: Any) -> None:
-        data = data if isinstance(data, dict) else {}
-        self.tokens = data.get("tokens")
-        self.usd = data.get("usd")
-
-
 async def _cmd_replay(args: argparse.Namespace) -> int:
-    from engine.llm.cassette import ReplayProvider, Transcripts
-    from engine.llm.offline import OfflineProvider
-    from engine.llm.registry import Router
-    from engine.scenario import LoadedScenario, Scenario
-    from engine.simulation import Simulation, UnsupportedScenario
-    from engine.store import StoreError
+    from engine.session import prepare_replay
 
     store = await _open_store(args)
     try:
-        try:
-            recorded = await store.run_descriptor(args.replay)
-        except StoreError as exc:
-            raise UsageError(str(exc)) from exc
-        if args.scenario:
-            loaded = _load(args.scenario)
-        else:
-            try:
-                scenario = Scenario.model_validate(recorded["scenario_data"])
-            except ValueError as exc:
-                raise UsageError(
-                    f"the scenario recorded with run {recorded['run_id']} no longer loads"
-                ) from exc
-            loaded = LoadedScenario(
-                scenario=scenario,
-                source=recorded.get("source", ""),
-                warnings=tuple(recorded.get("warnings", ())),
-            )
-        seed = args.seed if args.seed is not None else int(recorded["seed"])
-        name, model = recorded["provider"], recorded["model"]
-        routing = recorded.get("routing") or {}
-        router = None
-        if name == "offline":
-            provider: Any = OfflineProvider(seed)
-        else:
-            provider = ReplayProvider(name, model)
-            router = Router(
-                provider=name,
-                default_model=model,
-                registry=_registry() if routing.get("routed") else None,
-                fixed_model=routing.get("fixed_model"),
-                prefer=routing.get("prefer"),
-                training_safe=bool(routing.get("training_safe")),
-            )
-        from engine.llm.budget import Budget
-
-        try:
-            sim = Simulation(
-                loaded,
-                provider=provider,
-                store=store,
-                seed=seed,
-                budget=Budget(),
-                router=router,
-                replay=True,
-                transcripts=Transcripts(recorded.get("attempts") or []),
-            )
-        except UnsupportedScenario as exc:
-            raise UsageError(str(exc)) from exc
+        replay = await prepare_replay(
+            store, _config(), args.replay, scenario=args.scenario, seed=args.seed
+        )
         err = _console(stderr=True)
         if not args.json:
-            err.print(f"replaying run {recorded['run_id']} ({name}/{model})", markup=False)
-        summary = await _execute(sim, err, args.json)
+            err.print(
+                f"replaying run {replay.run_id} ({replay.provider}/{replay.model})", markup=False
+            )
+        summary = await _execute(replay.simulation, err, args.json)
         db = store_path(store)
     finally:
         await store.close()
-    return _report(summary, loaded.warnings, db, args.json, None)
+    return _report(summary, replay.simulation.loaded.warnings, db, args.json, None)
 
 
 async def _cmd_resume(args: argparse.Namespace) -> int:
-    from engine.llm.budget import Budget
-    from engine.llm.offline import OfflineProvider
-    from engine.simulation import ResumeError, Simulation, UnsupportedScenario
-    from engine.store import StoreError
+    from engine.session import prepare_resume
 
-    config = _config()
     store = await _open_store(args)
-    opened = None
+    resumed = None
     try:
-        try:
-            recorded = await store.run_descriptor(args.run_id)
-            summary = await store.get_run(recorded["run_id"])
-        except StoreError as exc:
-            raise UsageError(str(exc)) from exc
-        name = args.provider or recorded["provider"]
-        seed = int(recorded["seed"])
-        routing = recorded.get("routing") or {}
-        if name == "offline":
-            from engine.llm.factory import Opened
-
-            opened = Opened(OfflineProvider(seed), None)
-        else:
-            if args.model is None and routing.get("fixed_model") and name == recorded["provider"]:
-                args.model = routing["fixed_model"]
-            settings = _settings(args, default_provider=name)
-            opened = await _open_provider(
-                settings,
-                _registry(),
-                seed,
-                routing.get("prefer") or config.models.prefer,
-                bool(routing.get("training_safe")),
-            )
-        scenario_budget = (recorded.get("scenario_data") or {}).get("budget")
-        budget = _budget(args, config, Budget, _Spec(scenario_budget))
-        try:
-            sim = await Simulation.resume(
-                store,
-                summary.run_id,
-                provider=opened.provider,
-                budget=budget,
-                router=opened.router,
-                cache=config.provider.cache,
-            )
-        except (ResumeError, UnsupportedScenario) as exc:
-            raise UsageError(str(exc)) from exc
+        resumed = await prepare_resume(store, _config(), args.run_id, _request(args))
+        sim = resumed.simulation
         err = _console(stderr=True)
         if not args.json:
             done = sim.timepoints
             err.print(
-                f"resuming run {summary.run_id} after {len(done)} of "
+                f"resuming run {resumed.run_id} after {len(done)} of "
                 f"{sim.scenario.timeline.count} timepoints"
                 + (f" (budget: {sim.budget.text()})" if sim.budget else ""),
                 markup=False,
             )
         result = await _execute(sim, err, args.json)
         db = store_path(store)
-        warnings = await store.run_warnings(summary.run_id)
+        warnings = await store.run_warnings(resumed.run_id)
     finally:
         await store.close()
-        if opened is not None:
-            await opened.aclose()
+        if resumed is not None:
+            await resumed.opened.aclose()
     return _report(result, warnings, db, args.json, None)
 
 
@@ -1064,14 +790,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
         parser.print_help()
         return EXIT_OK
+    from engine.session import SessionError
+
     try:
         _config()  # a broken config file is reported whatever the command
         if args.command is None:
             code = _explore(args)
         elif args.command == "demo":
+            from engine.session import read_scenario
             from tui.app import StartLive
 
-            _load(args.scenario)  # a bad scenario is one sentence here, not in the explorer
+            read_scenario(args.scenario)  # a bad scenario is one sentence here, not in the explorer
             code = _explore(args, StartLive(args.scenario, seed=args.seed))
         elif args.command == "open":
             from tui.app import StartReplay
@@ -1098,7 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = _cmd_templates(args)
         else:
             code = _cmd_schema(args)
-    except UsageError as exc:
+    except (UsageError, SessionError) as exc:
         sys.stderr.write(f"timeloom: {exc}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
