@@ -9,20 +9,30 @@ database that cannot be used).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from .cassette import cmd_cassette
-from .catalog import cmd_schema, cmd_templates
+from . import cassette, catalog, explore, inspecting, running
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, user_config
-from .explore import DEMO_SCENARIO, check_run, explore
-from .inspecting import cmd_runs, cmd_show
-from .running import cmd_resume, cmd_run
+from .explore import DEMO_SCENARIO
 
 __all__ = ["main"]
+
+# Each command's handler takes the parsed arguments and returns the exit status.
+COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
+    None: explore.home,
+    "demo": explore.demo,
+    "open": explore.open_run,
+    "run": running.run,
+    "resume": running.resume,
+    "runs": inspecting.runs,
+    "show": inspecting.show,
+    "cassette": cassette.cassette,
+    "templates": catalog.templates,
+    "schema": catalog.schema,
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -199,39 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         user_config()  # a broken config file is reported whatever the command
-        if args.command is None:
-            code = explore(args)
-        elif args.command == "demo":
-            from engine.session import read_scenario
-            from tui.app import StartLive
-
-            read_scenario(args.scenario)  # a bad scenario is one sentence here, not in the explorer
-            code = explore(args, StartLive(args.scenario, seed=args.seed))
-        elif args.command == "open":
-            from tui.app import StartReplay
-
-            code = explore(args, StartReplay(asyncio.run(check_run(args))))
-        elif args.command == "run":
-            result = asyncio.run(cmd_run(args))
-            if isinstance(result, tuple):
-                from tui.app import StartLive
-
-                _, factory = result
-                code = explore(args, StartLive(args.scenario, factory=factory))
-            else:
-                code = result
-        elif args.command == "runs":
-            code = asyncio.run(cmd_runs(args))
-        elif args.command == "show":
-            code = asyncio.run(cmd_show(args))
-        elif args.command == "resume":
-            code = asyncio.run(cmd_resume(args))
-        elif args.command == "cassette":
-            code = asyncio.run(cmd_cassette(args))
-        elif args.command == "templates":
-            code = cmd_templates(args)
-        else:
-            code = cmd_schema(args)
+        code = COMMANDS[args.command](args)
     except (UsageError, SessionError) as exc:
         sys.stderr.write(f"timeloom: {exc}\n")
         return EXIT_USAGE

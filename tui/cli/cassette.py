@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 
 from .common import EXIT_OK, UsageError, open_store
 
 
-async def cmd_cassette(args: argparse.Namespace) -> int:
+def cassette(args: argparse.Namespace) -> int:
+    """``timeloom cassette export`` and ``import``."""
+    return asyncio.run(_cassette(args))
+
+
+async def _cassette(args: argparse.Namespace) -> int:
     from engine.llm.cassette import CassetteFileError, read_file, write_file
     from engine.store import StoreError
 

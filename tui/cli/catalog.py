@@ -7,7 +7,7 @@ import argparse
 from .common import EXIT_OK, UsageError, make_console, print_json
 
 
-def cmd_templates(args: argparse.Namespace) -> int:
+def templates(args: argparse.Namespace) -> int:
     from engine.scenario import ScenarioError, bundled_templates
 
     try:
@@ -30,7 +30,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_schema(args: argparse.Namespace) -> int:
+def schema(args: argparse.Namespace) -> int:
     from engine.scenario import json_schema
 
     print_json(json_schema())

@@ -4,6 +4,7 @@ the only module of the command line that imports Textual, and only when the expl
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
 from .common import EXIT_OK, UsageError, db_path, open_store, user_config
@@ -30,7 +31,35 @@ def _ui_settings(args: argparse.Namespace) -> Any:
     )
 
 
-def explore(args: argparse.Namespace, start: Any = None) -> int:
+def home(args: argparse.Namespace) -> int:
+    """``timeloom`` alone: the explorer's home screen."""
+    return _explore(args)
+
+
+def demo(args: argparse.Namespace) -> int:
+    """``timeloom demo``: a scenario playing live on the offline provider."""
+    from engine.session import read_scenario
+    from tui.app import StartLive
+
+    read_scenario(args.scenario)  # a bad scenario is one sentence here, not in the explorer
+    return _explore(args, StartLive(args.scenario, seed=args.seed))
+
+
+def open_run(args: argparse.Namespace) -> int:
+    """``timeloom open``: a stored run in the explorer."""
+    from tui.app import StartReplay
+
+    return _explore(args, StartReplay(asyncio.run(_check_run(args))))
+
+
+def watch(args: argparse.Namespace, factory: Any) -> int:
+    """The explorer watching the run ``factory`` builds (``timeloom run`` at a terminal)."""
+    from tui.app import StartLive
+
+    return _explore(args, StartLive(args.scenario, factory=factory))
+
+
+def _explore(args: argparse.Namespace, start: Any = None) -> int:
     """Open the explorer (Textual is imported only here)."""
     from tui.app import TimeloomApp
 
@@ -39,7 +68,7 @@ def explore(args: argparse.Namespace, start: Any = None) -> int:
     return app.return_code or EXIT_OK
 
 
-async def check_run(args: argparse.Namespace) -> str:
+async def _check_run(args: argparse.Namespace) -> str:
     from engine.store import StoreError
 
     store = await open_store(args)

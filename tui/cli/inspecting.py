@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from typing import Any
 
@@ -18,7 +19,17 @@ from .common import (
 )
 
 
-async def cmd_runs(args: argparse.Namespace) -> int:
+def runs(args: argparse.Namespace) -> int:
+    """``timeloom runs``."""
+    return asyncio.run(_runs(args))
+
+
+def show(args: argparse.Namespace) -> int:
+    """``timeloom show``."""
+    return asyncio.run(_show(args))
+
+
+async def _runs(args: argparse.Namespace) -> int:
     store = await open_store(args)
     try:
         runs = await store.list_runs()
@@ -71,7 +82,7 @@ async def cmd_runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def cmd_show(args: argparse.Namespace) -> int:
+async def _show(args: argparse.Namespace) -> int:
     from engine.store import StoreError
 
     store = await open_store(args)

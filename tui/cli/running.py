@@ -4,6 +4,7 @@ they show."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,16 +22,29 @@ from .common import (
     summary_line,
     user_config,
 )
+from .explore import watch
 
-EXIT_TUI = -1  # a command that hands over to the explorer returns (EXIT_TUI, what to open)
+
+def run(args: argparse.Namespace) -> int:
+    """``timeloom run``: headless, or in the explorer when a person is at a terminal."""
+    outcome = asyncio.run(_run(args))
+    if isinstance(outcome, int):
+        return outcome
+    return watch(args, outcome)
 
 
-async def cmd_run(args: argparse.Namespace) -> int:
+def resume(args: argparse.Namespace) -> int:
+    """``timeloom resume``."""
+    return asyncio.run(_resume(args))
+
+
+async def _run(args: argparse.Namespace) -> Any:
+    """The run's exit status, or the live run to hand over to the explorer."""
     from engine import session
 
     config = user_config()
     if args.replay:
-        return await cmd_replay(args)
+        return await _replay(args)
     if not args.scenario:
         raise UsageError("name a scenario to run (or give --replay RUN_ID)")
     plan = session.plan_run(config, _request(args))
@@ -44,7 +58,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if _interactive(args):
         session.ensure_supported(loaded)
-        return EXIT_TUI, session.LiveRun(plan)
+        return session.LiveRun(plan)
     opened = await session.open_plan(plan)
     err = make_console(stderr=True)
     store = None
@@ -133,7 +147,7 @@ def _report(summary: Any, warnings: Sequence[str], db: Path, as_json: bool, esti
     return EXIT_OK if summary.status.value == "completed" else EXIT_FAILED
 
 
-async def cmd_replay(args: argparse.Namespace) -> int:
+async def _replay(args: argparse.Namespace) -> int:
     from engine.session import prepare_replay
 
     store = await open_store(args)
@@ -153,7 +167,7 @@ async def cmd_replay(args: argparse.Namespace) -> int:
     return _report(summary, replay.simulation.loaded.warnings, db, args.json, None)
 
 
-async def cmd_resume(args: argparse.Namespace) -> int:
+async def _resume(args: argparse.Namespace) -> int:
     from engine.session import prepare_resume
 
     store = await open_store(args)
