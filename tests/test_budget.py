@@ -12,8 +12,8 @@ import pytest
 from conftest import ROOT, TEMPLATES, persisted, run_scenario
 from test_llm_fakeserver import FakeServer
 
+from engine.estimate import estimate_run
 from engine.llm.budget import Budget, BudgetExceeded, BudgetTracker
-from engine.llm.estimate import estimate_run
 from engine.llm.offline import OfflineProvider
 from engine.llm.openai import OpenAIProvider
 from engine.llm.registry import Router, load_registry

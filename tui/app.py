@@ -12,7 +12,9 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from .bridge import EngineBridge, EventSource, OfflineRun, QueryProviders, SimulationFactory
+from engine.session import OfflineRun
+
+from .bridge import EngineBridge, EventSource, QueryProviders, SimulationFactory
 from .commands import RunsAndScenarios, ScreenActions, Themes
 from .screens.home import HomeScreen
 from .screens.modals import ErrorScreen, HelpScreen

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,7 +17,8 @@ from textual.message_pump import MessagePump
 
 from engine.model import events as ev
 from engine.model.records import QueryInfo
-from engine.scenario import ScenarioError, load_scenario, scenario_catalog
+from engine.scenario import ScenarioError, scenario_catalog
+from engine.session import ProviderUnavailable
 from engine.store import Store, StoreError
 from engine.view import RunView
 
@@ -38,7 +38,6 @@ from .messages import (
 if TYPE_CHECKING:
     from textual.app import App
 
-    from engine.llm.offline import OfflineProvider
     from engine.simulation import RunControl, Simulation
 
 FLUSH_SECONDS = 1 / 15
@@ -51,32 +50,6 @@ class SimulationFactory(Protocol):
     async def __call__(self, store: Store, control: RunControl) -> Simulation: ...
 
     async def aclose(self) -> None: ...
-
-
-@dataclass
-class OfflineRun:
-    """A bundled scenario or scenario file on the offline provider, at a readable pace."""
-
-    scenario: str
-    seed: int | None = None
-    pace: float | None = None
-    provider: OfflineProvider | None = None
-
-    async def __call__(self, store: Store, control: RunControl) -> Simulation:
-        from engine.llm.offline import OfflineProvider
-        from engine.simulation import Simulation
-
-        loaded = load_scenario(self.scenario)
-        seed = loaded.scenario.seed if self.seed is None else self.seed
-        self.provider = OfflineProvider(seed, chars_per_second=self.pace)
-        return Simulation(loaded, provider=self.provider, store=store, seed=seed, control=control)
-
-    async def aclose(self) -> None:
-        """Nothing to release: the offline provider holds no connection."""
-
-
-class ProviderUnavailable(Exception):
-    """The provider a run was made with cannot be set up here (no key, a bad address)."""
 
 
 class QueryProviders(Protocol):

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import events as ev
-from .protocol import ActionType
-from .registry import Router
+from .llm.protocol import ActionType
+from .llm.registry import Router
+from .model import events as ev
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,10 @@ async def estimate_run(
     loaded: Any, *, seed: int, router: Router | None = None, local: bool = False
 ) -> RunEstimate:
     """Forecast the calls, tokens and cost of running ``loaded`` (see the module notes)."""
-    from ..scenario.loader import LoadedScenario
-    from ..simulation import Simulation
-    from ..store import Store
-    from .offline import OfflineProvider
+    from .llm.offline import OfflineProvider
+    from .scenario.loader import LoadedScenario
+    from .simulation import Simulation
+    from .store import Store
 
     scenario = loaded.scenario.model_copy(update={"budget": None})
     dry = LoadedScenario(scenario=scenario, source=loaded.source, warnings=loaded.warnings)

@@ -1,0 +1,114 @@
+"""What every command shares: exit statuses, user errors, output, the configuration and the
+database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one sentence, exit status 2."""
+
+
+def make_console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output is not squeezed into 80 columns.
+    width = None if stream.isatty() else 160
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+_CONFIG: Any = None
+
+
+def user_config() -> Any:
+    """The configuration, loaded once (a bad file is bad input: exit 2)."""
+    global _CONFIG
+    if _CONFIG is None:
+        from engine.config import ConfigError, load_config
+
+        try:
+            _CONFIG = load_config()
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from exc
+    return _CONFIG
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    from engine.paths import DB_ENV, resolve_db_path
+
+    explicit = getattr(args, "db", None)
+    if not explicit and not os.environ.get(DB_ENV):
+        explicit = user_config().ui.db
+    return resolve_db_path(explicit)
+
+
+async def open_store(args: argparse.Namespace) -> Any:
+    from engine.store import Store, StoreError
+
+    try:
+        return await Store.open(db_path(args))
+    except StoreError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def summary_json(summary: Any, warnings: Sequence[str], db: Path) -> dict[str, Any]:
+    c = summary.counts
+    return {
+        "run_id": summary.run_id,
+        "status": summary.status.value,
+        "reason": summary.status_reason,
+        "scenario": summary.scenario,
+        "mode": summary.mode.value,
+        "seed": summary.seed,
+        "provider": summary.provider,
+        "model": summary.model,
+        "entities": c.entities,
+        "timepoints": c.timepoints,
+        "planned_timepoints": summary.planned_timepoints,
+        "dialog_turns": c.dialog_turns,
+        "exposure_events": c.exposure_events,
+        "llm_calls": c.llm_calls,
+        "failed_steps": c.failed_steps,
+        "prompt_tokens": summary.tokens_in,
+        "completion_tokens": summary.tokens_out,
+        "tokens": summary.tokens,
+        "cost_usd": round(summary.cost_usd, 6),
+        "spent_tokens": summary.spent_tokens,
+        "spent_usd": round(summary.spent_usd, 6),
+        "cached_calls": summary.cached_calls,
+        "queries": c.queries,
+        "wall_seconds": summary.wall_seconds,
+        "warnings": list(warnings),
+        "db": str(db),
+    }
+
+
+def summary_line(summary: Any) -> str:
+    c = summary.counts
+    line = (
+        f"run {summary.run_id} {summary.status.value}: {c.timepoints}/{summary.planned_timepoints}"
+        f" timepoints, {c.dialog_turns} dialog turns, {c.exposure_events} exposure events, "
+        f"{c.llm_calls} LLM calls, {summary.tokens:,} tokens, ${summary.cost_usd:.4f}, "
+        f"{summary.wall_seconds or 0:.2f} s"
+    )
+    if summary.status_reason:
+        line += f" ({summary.status_reason})"
+    return line
+
+
+def store_path(store: Any) -> Path:
+    return Path(store.path)

@@ -1,0 +1,237 @@
+"""Commands that run a simulation: ``run`` (and ``run --replay``), ``resume``, and the progress
+they show."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    make_console,
+    open_store,
+    print_json,
+    store_path,
+    summary_json,
+    summary_line,
+    user_config,
+)
+from .explore import watch
+
+
+def run(args: argparse.Namespace) -> int:
+    """``timeloom run``: headless, or in the explorer when a person is at a terminal."""
+    outcome = asyncio.run(_run(args))
+    if isinstance(outcome, int):
+        return outcome
+    return watch(args, outcome)
+
+
+def resume(args: argparse.Namespace) -> int:
+    """``timeloom resume``."""
+    return asyncio.run(_resume(args))
+
+
+async def _run(args: argparse.Namespace) -> Any:
+    """The run's exit status, or the live run to hand over to the explorer."""
+    from engine import session
+
+    config = user_config()
+    if args.replay:
+        return await _replay(args)
+    if not args.scenario:
+        raise UsageError("name a scenario to run (or give --replay RUN_ID)")
+    plan = session.plan_run(config, _request(args))
+    loaded = plan.loaded
+    if args.estimate:
+        estimate = await session.estimate(plan, session.estimate_router(plan))
+        if args.json:
+            print_json({"scenario": loaded.scenario.name, "estimate": estimate.to_json()})
+        else:
+            print(f"estimate for {loaded.scenario.name}: {estimate.text()}")
+        return EXIT_OK
+    if _interactive(args):
+        session.ensure_supported(loaded)
+        return session.LiveRun(plan)
+    opened = await session.open_plan(plan)
+    err = make_console(stderr=True)
+    store = None
+    try:
+        store = await open_store(args)
+        sim = session.build_simulation(plan, opened, store)
+        estimate = None
+        if plan.settings is not None or sim.budget is not None:
+            estimate = await session.estimate(plan, opened.router)
+            if not args.json:
+                err.print(f"estimate: {estimate.text()}", markup=False)
+                _warn_over_budget(err, session.over_budget(estimate, sim.budget))
+        if loaded.warnings and not args.json:
+            err.print(
+                f"[yellow]{loaded.source}: {len(loaded.warnings)} setting(s) are not "
+                "supported by this version and were not used:[/]"
+            )
+            for warning in loaded.warnings:
+                err.print(f"  - {warning}", markup=False)
+        summary = await _execute(sim, err, args.json)
+        db = store_path(store)
+    finally:
+        if store is not None:
+            await store.close()
+        await opened.aclose()
+    return _report(summary, loaded.warnings, db, args.json, estimate)
+
+
+def _request(args: argparse.Namespace) -> Any:
+    """What the command line asks for, for the session module to resolve."""
+    from engine.session import RunRequest
+
+    return RunRequest(
+        scenario=getattr(args, "scenario", None),
+        seed=getattr(args, "seed", None),
+        provider=args.provider,
+        base_url=args.base_url,
+        model=args.model,
+        prefer=getattr(args, "prefer", None),
+        training_safe=getattr(args, "training_safe", False),
+        budget_tokens=args.budget_tokens,
+        budget_usd=args.budget_usd,
+        no_budget=args.no_budget,
+        cache=not getattr(args, "no_cache", False),
+        estimate_only=getattr(args, "estimate", False),
+    )
+
+
+def _interactive(args: argparse.Namespace) -> bool:
+    """Open the explorer for a run when a person is at a terminal and did not ask otherwise."""
+    if getattr(args, "headless", False) or getattr(args, "json", False):
+        return False
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _warn_over_budget(console: Any, over: Any) -> None:
+    if over is not None:
+        what = "stop when it is spent (resume it with a larger budget)" if over.stops else "warn"
+        console.print(
+            f"[yellow]the estimate is over the budget ({over.budget}); the run will {what}[/]"
+        )
+
+
+async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
+    from engine.model import events as ev
+
+    show_progress = sys.stderr.isatty() and not as_json
+    if show_progress:
+        return await _run_with_progress(sim, console)
+
+    def on_event(event: Any) -> None:
+        if isinstance(event, ev.BudgetWarning) and not as_json:
+            console.print(f"budget: {event.message}", markup=False)
+
+    return await sim.run(on_event)
+
+
+def _report(summary: Any, warnings: Sequence[str], db: Path, as_json: bool, estimate: Any) -> int:
+    if as_json:
+        data = summary_json(summary, warnings, db)
+        if estimate is not None:
+            data["estimate"] = estimate.to_json()
+        print_json(data)
+    else:
+        print(summary_line(summary))
+    return EXIT_OK if summary.status.value == "completed" else EXIT_FAILED
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    from engine.session import prepare_replay
+
+    store = await open_store(args)
+    try:
+        replay = await prepare_replay(
+            store, user_config(), args.replay, scenario=args.scenario, seed=args.seed
+        )
+        err = make_console(stderr=True)
+        if not args.json:
+            err.print(
+                f"replaying run {replay.run_id} ({replay.provider}/{replay.model})", markup=False
+            )
+        summary = await _execute(replay.simulation, err, args.json)
+        db = store_path(store)
+    finally:
+        await store.close()
+    return _report(summary, replay.simulation.loaded.warnings, db, args.json, None)
+
+
+async def _resume(args: argparse.Namespace) -> int:
+    from engine.session import prepare_resume
+
+    store = await open_store(args)
+    resumed = None
+    try:
+        resumed = await prepare_resume(store, user_config(), args.run_id, _request(args))
+        sim = resumed.simulation
+        err = make_console(stderr=True)
+        if not args.json:
+            done = sim.timepoints
+            err.print(
+                f"resuming run {resumed.run_id} after {len(done)} of "
+                f"{sim.scenario.timeline.count} timepoints"
+                + (f" (budget: {sim.budget.text()})" if sim.budget else ""),
+                markup=False,
+            )
+        result = await _execute(sim, err, args.json)
+        db = store_path(store)
+        warnings = await store.run_warnings(resumed.run_id)
+    finally:
+        await store.close()
+        if resumed is not None:
+            await resumed.opened.aclose()
+    return _report(result, warnings, db, args.json, None)
+
+
+async def _run_with_progress(sim: Any, console: Any) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from engine.model import events as ev
+
+    names: dict[str, str] = {}
+    calls = tokens = 0
+    with Progress(
+        TextColumn("[bold]{task.fields[title]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(
+            "run", total=sim.scenario.timeline.count, title=sim.scenario.title, status="setting up"
+        )
+
+        def on_event(event: Any) -> None:
+            nonlocal calls, tokens
+            if isinstance(event, ev.EntityCreated):
+                names[event.profile.entity_id] = event.profile.name
+            elif isinstance(event, ev.LLMCallFinished):
+                calls += 1
+                tokens += event.prompt_tokens + event.completion_tokens
+            elif isinstance(event, ev.TimepointCreated):
+                progress.update(task, status=event.timepoint.title)
+            elif isinstance(event, ev.DialogTurnStarted):
+                progress.update(
+                    task,
+                    status=f"{names.get(event.speaker, event.speaker)} speaks "
+                    f"· {calls} calls · {tokens:,} tokens",
+                )
+            elif isinstance(event, ev.TimepointCompleted):
+                progress.advance(task)
+            elif isinstance(event, ev.BudgetWarning):
+                progress.console.print(f"[yellow]budget:[/] {event.message}", highlight=False)
+
+        return await sim.run(on_event)
