@@ -42,7 +42,7 @@ from .scenario.schema import Scenario
 from .steps import setup
 from .steps.context import StepContext
 from .steps.timepoint import TimepointRunner
-from .store import Store, StoreError
+from .store import RunHeldError, Store, StoreError
 from .world import Recorder, World
 from .world.world import branch_of
 
@@ -195,6 +195,14 @@ class Simulation:
         )
 
     async def _drive(self) -> None:
+        if not self.store.leases.holds(self.run_id):
+            await self.store.take_lease(self.run_id)
+        try:
+            await self._run()
+        finally:
+            await self.store.end_lease(self.run_id)
+
+    async def _run(self) -> None:
         self._started = time.perf_counter()
         await self._open()
         status, reason = RunStatus.COMPLETED, None
@@ -338,6 +346,21 @@ class Simulation:
         """A simulation that continues a stopped, failed or interrupted run from its last
         committed timepoint, with its Worlds rebuilt from the stored events. ``options`` are
         those of the constructor (budget, router, control, cache, retry)."""
+        full = await store.resolve_run_id(run_id)
+        try:
+            await store.take_lease(full)
+        except RunHeldError as exc:
+            raise ResumeError(f"{exc}; it cannot be resumed while it runs") from exc
+        try:
+            return await cls._resumed(store, full, provider, options)
+        except BaseException:
+            await store.end_lease(full)
+            raise
+
+    @classmethod
+    async def _resumed(
+        cls, store: Store, run_id: str, provider: Provider, options: dict[str, Any]
+    ) -> Simulation:
         summary = await store.get_run(run_id)
         if summary.status is RunStatus.COMPLETED:
             raise ResumeError(f"the run {summary.run_id} is complete; there is nothing to resume")

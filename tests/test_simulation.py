@@ -170,7 +170,9 @@ async def test_pause_step_and_stop(store) -> None:
     summary = await task
     assert summary.status.value == "stopped" and summary.status_reason == "enough for now"
     assert summary.counts.timepoints == 1
-    assert [t["timepoint_id"] for t in await store.timepoints(summary.run_id)] == ["tp01"]
+    assert [
+        t["timepoint_id"] for t in await store.table("timepoints", summary.run_id, order="idx")
+    ] == ["tp01"]
 
 
 async def test_population_failure_fails_the_run_and_keeps_the_record(store, tmp_path) -> None:

@@ -105,7 +105,7 @@ async def test_a_timepoint_that_fails_midway_leaves_no_partial_rows(store: Store
     summary, events = await run_scenario("orbital_audit", store, provider=provider)
     assert summary.status.value == "failed"
     assert "timepoint 2" in (summary.status_reason or "")
-    timepoints = await store.timepoints(summary.run_id)
+    timepoints = await store.table("timepoints", summary.run_id, order="idx")
     assert [t["timepoint_id"] for t in timepoints] == ["tp01"]
     turns = await store.table("dialog_turns", summary.run_id)
     assert {t["timepoint_id"] for t in turns} == {"tp01"}

@@ -52,6 +52,8 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     STOPPED = "stopped"
+    # Never stored: what a run still marked running is when no process holds its lease.
+    INTERRUPTED = "interrupted"
 
 
 class StepStatus(StrEnum):

@@ -296,9 +296,9 @@ class LLMCallFinished(EventBase):
 
     type: Literal["llm_call_finished"] = "llm_call_finished"
     WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"latency_ms"})
-    # Call ids number calls in the order they started, which depends on whether the next
-    # timepoint's event call started early (it does not when the run is paused or stepped).
-    EXECUTION_FIELDS: ClassVar[frozenset[str]] = frozenset({"cached", "call_id"})
+    # Call ids name the step that made the call (``tp03/turn02``, ``tp03/event#2`` for a
+    # retry), so they are part of what happened; only whether the cassette answered is not.
+    EXECUTION_FIELDS: ClassVar[frozenset[str]] = frozenset({"cached"})
 
     call_id: str
     action: str

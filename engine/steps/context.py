@@ -75,8 +75,16 @@ class StepContext:
         """Start a call that runs alongside others; a failed or stopped timepoint cancels it."""
         task = asyncio.ensure_future(call)
         self.background.add(task)
-        task.add_done_callback(self.background.discard)
+        task.add_done_callback(self._settled)
         return task
+
+    def _settled(self, task: asyncio.Future[Any]) -> None:
+        self.background.discard(task)
+        # Whoever started the call awaits it and handles its failure; when that step was
+        # abandoned (the timepoint failed, the budget ran out) nobody will, and the failure
+        # is already in the record as the timepoint's or the run's.
+        if not task.cancelled():
+            task.exception()
 
     async def cancel_background(self) -> None:
         tasks = list(self.background)

@@ -98,6 +98,18 @@ def run_rows(conn: Conn, run_id: str | None = None, limit: int | None = None) ->
     return _rows(conn, sql)
 
 
+def owner_of(row: sqlite3.Row) -> str | None:
+    """Which process writes a run, in words, from a row of :data:`_RUN_SELECT`."""
+    if row["owner_pid"] is None:
+        return None
+    return f"process {row['owner_pid']} on {row['owner_host']}"
+
+
+def owner(conn: Conn, run_id: str) -> str | None:
+    rows = run_rows(conn, run_id)
+    return owner_of(rows[0]) if rows else None
+
+
 def matching_ids(conn: Conn, prefix: str) -> list[str]:
     """The run ids equal to ``prefix``, else those starting with it (at most six)."""
     rows = _rows(conn, "SELECT run_id FROM runs WHERE run_id = ?", (prefix,))

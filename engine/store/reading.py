@@ -7,12 +7,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ..model import events as ev
+from ..model.common import RunStatus
 from ..model.entity import EntityProfile
 from ..model.records import EntityRecords, MomentRecords, RunSnapshot
 from ..model.run import RunSummary
 from ..view.runview import RunView
 from . import cassettes, readers
 from .errors import AmbiguousRunError, UnknownRunError
+from .leases import Leases
 
 T = TypeVar("T")
 
@@ -39,13 +41,20 @@ TABLES = frozenset(
 
 class Readers:
     path: str
+    leases: Leases
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:  # pragma: no cover
         raise NotImplementedError
 
     def _summary(self, row: Any) -> RunSummary:
-        """A run row as a summary; subclasses add who is writing it."""
-        return readers.summary(row)
+        """A run row as a summary: a run that says ``running`` while nobody holds its lease
+        was interrupted (its process died); one that is held names its writer."""
+        summary = readers.summary(row)
+        if summary.status is not RunStatus.RUNNING:
+            return summary
+        if not self.leases.is_held(summary.run_id):
+            return summary.model_copy(update={"status": RunStatus.INTERRUPTED})
+        return summary.model_copy(update={"owner": readers.owner_of(row)})
 
     # ------------------------------------------------------------------ runs
     async def list_runs(self, limit: int | None = None) -> list[RunSummary]:
@@ -208,7 +217,3 @@ class Readers:
             return int(conn.execute(sql, (run_id,)).fetchone()[0])
 
         return await self._read(read)
-
-    async def timepoints(self, run_id: str) -> list[dict[str, Any]]:
-        """Transitional: the timepoint rows as dicts, until ``show`` reads the view."""
-        return await self.table("timepoints", run_id, order="branch_id, idx")

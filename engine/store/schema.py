@@ -290,7 +290,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE queries ADD COLUMN branch_id TEXT NOT NULL DEFAULT 'main';
     CREATE INDEX inner_lives_by_entity ON inner_lives (run_id, entity_id, seq);
     CREATE TABLE live_runs (
-        run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE,
+        -- no foreign key: the writer is recorded before the run's first event creates its row
+        run_id TEXT PRIMARY KEY,
         pid INTEGER NOT NULL,
         host TEXT NOT NULL,
         since TEXT NOT NULL

@@ -11,9 +11,12 @@ one clear sentence.
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,8 +25,9 @@ import aiosqlite
 from ..model import events as ev
 from ..model.cassette import CassetteEntry
 from ..view.tally import COLUMNS, RunTally
-from . import cassettes
+from . import cassettes, readers
 from .errors import StoreError, explain
+from .leases import Leases, RunHeldError
 from .projections import PROJECTIONS
 from .reading import Readers
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -37,6 +41,7 @@ class Store(Readers):
     def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
         self._conn = conn
         self.path = path
+        self.leases = Leases(path)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -93,6 +98,7 @@ class Store(Readers):
                 raise
 
     async def close(self) -> None:
+        self.leases.release_all()
         await self._conn.close()
 
     async def __aenter__(self) -> Store:
@@ -160,17 +166,38 @@ class Store(Readers):
             lambda c: int(c.execute("SELECT COUNT(*) FROM cassette").fetchone()[0])
         )
 
-    async def set_owner(self, run_id: str, pid: int, host: str, since: str) -> None:
-        """Record which process writes a live run (for the sentence that names it)."""
-        await self._write(
-            lambda c: c.execute(
-                "INSERT OR REPLACE INTO live_runs (run_id, pid, host, since) VALUES (?,?,?,?)",
-                (run_id, pid, host, since),
+    # ------------------------------------------------------------------ leases
+    async def take_lease(self, run_id: str) -> None:
+        """Become the writer of ``run_id`` (see :mod:`.leases`), and record which process that
+        is, for the sentence that names it. Raises :class:`RunHeldError` when another writer
+        holds it, naming that writer."""
+        try:
+            self.leases.hold(run_id)
+        except RunHeldError as exc:
+            owner = await self._read(readers.owner, run_id)
+            raise RunHeldError(f"{exc}{f' ({owner})' if owner else ''}") from exc
+        since = datetime.now(UTC).isoformat()
+        try:
+            await self._write(
+                lambda c: c.execute(
+                    "INSERT OR REPLACE INTO live_runs (run_id, pid, host, since) VALUES (?,?,?,?)",
+                    (run_id, os.getpid(), socket.gethostname(), since),
+                )
             )
-        )
+        except BaseException:
+            self.leases.release(run_id)
+            raise
 
-    async def clear_owner(self, run_id: str) -> None:
-        await self._write(lambda c: c.execute("DELETE FROM live_runs WHERE run_id = ?", (run_id,)))
+    async def end_lease(self, run_id: str) -> None:
+        """Stop being the writer of ``run_id``."""
+        if not self.leases.holds(run_id):
+            return
+        try:
+            await self._write(
+                lambda c: c.execute("DELETE FROM live_runs WHERE run_id = ?", (run_id,))
+            )
+        finally:
+            self.leases.release(run_id)
 
 
 def _reading(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:

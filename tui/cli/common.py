@@ -107,6 +107,10 @@ def summary_line(summary: Any) -> str:
     )
     if summary.status_reason:
         line += f" ({summary.status_reason})"
+    if summary.status.value == "interrupted":
+        line += f"; its process died: continue it with timeloom resume {summary.run_id}"
+    elif summary.status.value == "running" and summary.owner:
+        line += f"; being written by {summary.owner}"
     return line
 
 

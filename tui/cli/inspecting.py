@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from typing import Any
 
 from .common import (
@@ -78,7 +77,15 @@ async def _runs(args: argparse.Namespace) -> int:
             f"{r.started_at:%Y-%m-%d %H:%M}",
             f"{r.wall_seconds:.1f}" if r.wall_seconds is not None else "-",
         )
-    make_console().print(table)
+    out = make_console()
+    out.print(table)
+    interrupted = [r.run_id for r in runs if r.status.value == "interrupted"]
+    if interrupted:
+        out.print(
+            f"{len(interrupted)} interrupted (their process died): continue one with "
+            f"timeloom resume {interrupted[0]}",
+            markup=False,
+        )
     return EXIT_OK
 
 
@@ -88,72 +95,60 @@ async def _show(args: argparse.Namespace) -> int:
     store = await open_store(args)
     try:
         try:
-            summary = await store.get_run(args.run_id)
+            view = await store.load_view(args.run_id, everything=True)
         except StoreError as exc:
             raise UsageError(str(exc)) from exc
-        run_id = summary.run_id
-        warnings = await store.run_warnings(run_id)
-        entities = await store.table("entities", run_id)
-        timepoints = await store.timepoints(run_id)
-        turns = await store.table("dialog_turns", run_id, order="seq")
-        exposures = await store.table("exposure_events", run_id, order="seq")
-        states = await store.table("entity_states", run_id, order="seq")
-        scenes = {r["timepoint_id"]: r for r in await store.table("scenes", run_id, order="seq")}
-        inner_rows = await store.table("inner_lives", run_id, order="seq")
+        summary = await store.get_run(view.run.run_id)
+        warnings = await store.run_warnings(view.run.run_id)
     finally:
         await store.close()
-    inner_by_tp: dict[str, list[dict[str, Any]]] = {}
-    for row in inner_rows:
-        inner_by_tp.setdefault(row["timepoint_id"], []).append(json.loads(row["inner_json"]))
-    names = {e["entity_id"]: e["name"] for e in entities}
-    latest: dict[str, dict[str, Any]] = {}
-    for state in states:
-        latest[state["entity_id"]] = state
-    known: dict[str, int] = {}
-    for x in exposures:
-        known[x["entity_id"]] = known.get(x["entity_id"], 0) + 1
-    by_tp: dict[str, list[dict[str, Any]]] = {}
-    for turn in turns:
-        by_tp.setdefault(turn["timepoint_id"], []).append(turn)
+    end = view.latest.timepoint_id if view.latest else None
+    entities = list(view.entities.values())
+    known = {e.entity_id: len(view.knowledge_at(e.entity_id, end)) for e in entities}
+    latest = {e.entity_id: view.state_at(e.entity_id, end) for e in entities}
+
+    def inner_lives(tp: Any) -> list[Any]:
+        found = (view.inner_at(e, tp.timepoint_id) for e in tp.present)
+        return [x for x in found if x is not None and x.timepoint_id == tp.timepoint_id]
+
     if args.json:
         data = summary_json(summary, warnings, db_path(args))
         data["title"] = summary.title
         data["entities_detail"] = [
             {
-                "entity_id": e["entity_id"],
-                "name": e["name"],
-                "type": e["entity_type"],
-                "role": e["role"],
-                "knowledge_items": known.get(e["entity_id"], 0),
-                "resolution": latest.get(e["entity_id"], {}).get("resolution"),
-                "cognitive": json.loads(latest[e["entity_id"]]["cognitive_json"])
-                if e["entity_id"] in latest
-                else None,
+                "entity_id": e.entity_id,
+                "name": e.name,
+                "type": e.entity_type,
+                "role": e.role,
+                "knowledge_items": known[e.entity_id],
+                "resolution": state.resolution if (state := latest[e.entity_id]) else None,
+                "cognitive": _cognitive(state) if state else None,
             }
             for e in entities
         ]
         data["timepoints_detail"] = [
             {
-                "timepoint_id": t["timepoint_id"],
-                "index": t["idx"],
-                "timestamp": t["timestamp"],
-                "title": t["title"],
-                "event_description": t["event_description"],
-                "status": t["status"],
-                "entities_present": json.loads(t["entities_present_json"]),
+                "timepoint_id": t.timepoint_id,
+                "branch_id": t.branch_id,
+                "index": t.index,
+                "timestamp": t.timestamp.isoformat(),
+                "title": t.title,
+                "event_description": t.event_description,
+                "status": t.status,
+                "entities_present": list(t.present),
                 "dialog": [
                     {
-                        "speaker": turn["speaker"],
-                        "content": turn["content"],
-                        "emotional_tone": turn["emotional_tone"],
-                        "knowledge_references": json.loads(turn["knowledge_refs_json"]),
+                        "speaker": turn.speaker,
+                        "content": turn.content,
+                        "emotional_tone": turn.emotional_tone,
+                        "knowledge_references": list(turn.knowledge_references),
                     }
-                    for turn in by_tp.get(t["timepoint_id"], [])
+                    for turn in view.turns(t.timepoint_id)
                 ],
-                "scene": _scene_json(scenes.get(t["timepoint_id"])),
-                "inner_lives": inner_by_tp.get(t["timepoint_id"], []),
+                "scene": _scene_json(view.scene(t.timepoint_id)),
+                "inner_lives": [x.model_dump(mode="json") for x in inner_lives(t)],
             }
-            for t in timepoints
+            for t in view.timepoints
         ]
         print_json(data)
         return EXIT_OK
@@ -170,46 +165,49 @@ async def _show(args: argparse.Namespace) -> int:
     out.print()
     out.print("[bold]Entities[/]")
     for e in entities:
-        state = latest.get(e["entity_id"])
-        mood = ""
-        if state:
-            cog = json.loads(state["cognitive_json"])
-            mood = (
-                f"valence {cog['valence']:+.2f}, arousal {cog['arousal']:.2f}, energy "
-                f"{cog['energy']:.0f} [{state['resolution']}]"
-            )
-        out.print(
-            f"  {escape(e['name'])} - {escape(e['role'])}; "
-            f"{known.get(e['entity_id'], 0)} knowledge items; {mood}"
+        state = latest[e.entity_id]
+        mood = (
+            f"valence {state.valence:+.2f}, arousal {state.arousal:.2f}, energy "
+            f"{state.energy:.0f} [{state.resolution}]"
+            if state
+            else ""
         )
-    for t in timepoints:
+        out.print(
+            f"  {escape(e.name)} - {escape(e.role)}; {known[e.entity_id]} knowledge items; {mood}"
+        )
+    for t in view.timepoints:
         out.print()
         out.print(
-            f"[bold]{t['timepoint_id']} {escape(t['title'])}[/] [dim]{t['timestamp']}"
-            f"{'' if t['status'] == 'ok' else ' (' + t['status'] + ')'}[/]"
+            f"[bold]{t.timepoint_id} {escape(t.title)}[/] [dim]{t.timestamp.isoformat()}"
+            f"{'' if t.status == 'ok' else ' (' + t.status + ')'}[/]"
         )
-        out.print(f"  {escape(t['event_description'])}")
-        scene = _scene_json(scenes.get(t["timepoint_id"]))
+        out.print(f"  {escape(t.event_description)}")
+        scene = view.scene(t.timepoint_id)
         if scene is not None:
-            moved = f" → {scene['after']['tension']:.2f}" if scene["after"] else ""
+            moved = f" → {scene.after.tension:.2f}" if scene.after else ""
             out.print(
-                f"  [dim]the room: {escape(scene['atmosphere']['description'])} (tension "
-                f"{scene['atmosphere']['tension']:.2f}{moved})[/]"
+                f"  [dim]the room: {escape(scene.atmosphere.description)} (tension "
+                f"{scene.atmosphere.tension:.2f}{moved})[/]"
             )
-        for turn in by_tp.get(t["timepoint_id"], []):
+        for turn in view.turns(t.timepoint_id):
+            name = (
+                view.entities[turn.speaker].name if turn.speaker in view.entities else turn.speaker
+            )
             out.print(
-                f"  [bold]{escape(names.get(turn['speaker'], turn['speaker']))}[/] "
-                f"[dim]({escape(turn['emotional_tone'])})[/]: {escape(turn['content'])}"
+                f"  [bold]{escape(name)}[/] [dim]({escape(turn.emotional_tone)})[/]: "
+                f"{escape(turn.content)}"
             )
-        for inner in inner_by_tp.get(t["timepoint_id"], []):
-            name = escape(names.get(inner["entity_id"], inner["entity_id"]))
-            out.print(f"  [italic]{name} remembers:[/] {escape(inner['memory'])}")
+        for inner in inner_lives(t):
+            name = escape(view.entities[inner.entity_id].name)
+            out.print(f"  [italic]{name} remembers:[/] {escape(inner.memory)}")
     return EXIT_OK
 
 
-def _scene_json(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    scene = json.loads(row["scene_json"])
-    scene["after"] = json.loads(row["after_json"]) if row["after_json"] else None
-    return scene
+def _cognitive(state: Any) -> dict[str, Any]:
+    if state.cognitive is not None:
+        return state.cognitive.model_dump(mode="json")
+    return {"valence": state.valence, "arousal": state.arousal, "energy": state.energy}
+
+
+def _scene_json(scene: Any) -> dict[str, Any] | None:
+    return None if scene is None else scene.model_dump(mode="json")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -123,17 +125,40 @@ def _warn_over_budget(console: Any, over: Any) -> None:
 
 
 async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
+    """Run ``sim`` to its end. SIGTERM stops it the way Ctrl+C in the explorer does: the
+    timepoint under way is discarded, the run is recorded as stopped and the command reports
+    it, so a supervisor that terminates timeloom leaves a run that says what happened."""
     from engine.model import events as ev
 
-    show_progress = sys.stderr.isatty() and not as_json
-    if show_progress:
-        return await _run_with_progress(sim, console)
+    if sys.stderr.isatty() and not as_json:
+        work = _run_with_progress(sim, console)
+    else:
 
-    def on_event(event: Any) -> None:
-        if isinstance(event, ev.BudgetWarning) and not as_json:
-            console.print(f"budget: {event.message}", markup=False)
+        def on_event(event: Any) -> None:
+            if isinstance(event, ev.BudgetWarning) and not as_json:
+                console.print(f"budget: {event.message}", markup=False)
 
-    return await sim.run(on_event)
+        work = sim.run(on_event)
+    task = asyncio.ensure_future(work)
+
+    def terminate() -> None:
+        sim.control.stop("terminated by a signal (SIGTERM)")
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    # Where the loop takes no signal handlers (Windows), SIGTERM ends the process as the
+    # platform does, and the run then shows as interrupted.
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if sim.summary is None or sim.control.stop_reason is None:
+            raise
+        return sim.summary
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
 
 
 def _report(summary: Any, warnings: Sequence[str], db: Path, as_json: bool, estimate: Any) -> int:

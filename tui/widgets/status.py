@@ -12,6 +12,7 @@ STATUS_STYLE = {
     "completed": "$success",
     "failed": "$error",
     "stopped": "$warning",
+    "interrupted": "$warning",
 }
 
 
