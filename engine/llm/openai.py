@@ -57,7 +57,7 @@ class OpenAIProvider:
         local: bool = False,
         timeout: float = 120.0,
         connect_timeout: float = 10.0,
-        concurrency: int = 4,
+        concurrency: int = 8,
         requests_per_minute: int = 0,
         structured_output: str = "auto",
         extra_body: dict[str, Any] | None = None,

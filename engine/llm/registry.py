@@ -94,7 +94,7 @@ class ProviderPreset(_Data):
     key_required: bool = False
     local: bool = False
     start_hint: str = ""
-    concurrency: int = Field(4, ge=1, le=256)
+    concurrency: int = Field(8, ge=1, le=256)
     requests_per_minute: int = Field(0, ge=0)
     extra_body: dict[str, Any] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
