@@ -72,8 +72,18 @@ def _clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
 
 
-def _words(text: str) -> list[str]:
-    return [w.strip(".,!?;:\"'()").lower() for w in text.split()]
+@lru_cache(maxsize=4096)
+def _tone(text: str) -> tuple[int, int, int, int]:
+    """How many positive, negative, rousing and calming words a text has. Cached: everyone
+    present reads the same turns."""
+    lex = lexicon()
+    words = [w.strip(".,!?;:\"'()").lower() for w in text.split()]
+    return (
+        sum(w in lex.positive for w in words),
+        sum(w in lex.negative for w in words),
+        sum(w in lex.high_arousal for w in words),
+        sum(w in lex.low_arousal for w in words),
+    )
 
 
 def dialog_impact(
@@ -86,7 +96,6 @@ def dialog_impact(
     vitality: float,
 ) -> CognitiveState:
     """The cognitive state of ``entity_id`` after taking part in (or witnessing) ``turns``."""
-    lex = lexicon()
     arousal = AROUSAL_BASELINE + (cognitive.arousal - AROUSAL_BASELINE) * (1.0 - AROUSAL_DECAY)
     d_valence = d_arousal = d_confidence = d_patience = 0.0
     spoken = heard = 0
@@ -96,11 +105,7 @@ def dialog_impact(
         spoken += own
         heard += not own
         weight = 1.0 if own or aimed else 0.4
-        words = _words(turn.content)
-        pos = sum(w in lex.positive for w in words)
-        neg = sum(w in lex.negative for w in words)
-        hi = sum(w in lex.high_arousal for w in words)
-        lo = sum(w in lex.low_arousal for w in words)
+        pos, neg, hi, lo = _tone(turn.content)
         d_valence += weight * 0.03 * (pos - neg)
         d_arousal += weight * (0.03 * hi - 0.02 * lo)
         if aimed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from ..model.inner import Concern, Expectation, InnerLife
 from ..model.responses import ProspectionResponse
@@ -38,9 +39,11 @@ def _stem(word: str) -> str:
     return word
 
 
-def content_words(text: str) -> set[str]:
-    """The content words of a text, lower-cased and stemmed."""
-    return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOP}
+@lru_cache(maxsize=8192)
+def content_words(text: str) -> frozenset[str]:
+    """The content words of a text, lower-cased and stemmed. Cached: every concern of every
+    character reads the same turns again."""
+    return frozenset(_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOP)
 
 
 def addressed(topic: str, texts: Iterable[str]) -> bool:
