@@ -17,7 +17,6 @@ without a name is numbered (``c00012``). Later attempts of a call are ``tp03/tur
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +29,7 @@ from tenacity.wait import wait_random_exponential
 
 from ..model.common import StepStatus
 from .budget import BudgetTracker
+from .calls import CallRecord, LLMCallFailed, display_text, request_hash
 from .cassette import Cassette, CassetteEntry, Transcripts
 from .jsonparse import JSONExtractionError, extract_json
 from .prompts import render
@@ -48,52 +48,11 @@ from .protocol import (
 from .registry import Router
 from .tokens import estimate_prompt_tokens, estimate_tokens
 
-
-@dataclass(frozen=True, slots=True)
-class CallRecord:
-    """What one attempt cost and how it ended; becomes an ``LLMCallFinished`` event."""
-
-    call_id: str
-    action: str
-    provider: str
-    model: str
-    status: StepStatus
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float
-    latency_ms: float
-    request_hash: str
-    timepoint_id: str | None
-    error: str | None = None
-    cached: bool = False
-
-
-class LLMCallFailed(Exception):
-    def __init__(self, message: str, records: list[CallRecord]) -> None:
-        super().__init__(message)
-        self.records = records
+__all__ = ["CallRecord", "Gateway", "LLMCallFailed"]
 
 
 class _ModelFailed(Exception):
     """Every attempt with one model failed; the next model of the chain may be tried."""
-
-
-def request_hash(provider: str, model: str, request: LLMRequest) -> str:
-    payload = {
-        "provider": provider,
-        "model": model,
-        "action": request.action.value,
-        "messages": [m.model_dump() for m in request.messages],
-        "sampling": request.sampling.model_dump(),
-    }
-    data = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(data).hexdigest()
-
-
-def display_text(parsed: BaseModel) -> str | None:
-    """The text a reader watches arrive for this answer (a dialog turn's ``content``)."""
-    value = getattr(parsed, "content", None)
-    return value if isinstance(value, str) else None
 
 
 REPAIR = (
