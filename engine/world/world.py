@@ -226,9 +226,13 @@ def branch_of(timepoint_id: str | None) -> str:
 
 def lineage_events(events: list[ev.EventBase], branch_id: str) -> list[ev.EventBase]:
     """The events that make up ``branch_id``'s history: its own, and those of each branch it
-    descends from up to the seq at which the child branch was created."""
+    descends from up to the completion of the timepoint the child forked at (the parent may
+    have gone on for many timepoints before the branch was made)."""
+    completed = {e.timepoint_id: e.seq for e in events if isinstance(e, ev.TimepointCompleted)}
     parents = {
-        e.branch_id: (e.parent_branch_id, e.seq) for e in events if isinstance(e, ev.BranchCreated)
+        e.branch_id: (e.parent_branch_id, completed.get(e.fork_timepoint_id or "", e.seq))
+        for e in events
+        if isinstance(e, ev.BranchCreated)
     }
     limits: dict[str, int] = {branch_id: 1 << 62}
     current = branch_id
