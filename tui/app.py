@@ -120,12 +120,22 @@ class TimeloomApp(App[None]):
 
     # ------------------------------------------------------------------ navigation
     def open_run(self, run_id: str) -> None:
-        self.push_screen(RunScreen("replay", run_id=run_id))
+        """Open a stored run; one still running live in this explorer is re-attached."""
+        session = self.bridge.session_for(run_id)
+        if session is not None and session.running:
+            self.push_screen(RunScreen("live", run_id=run_id, session=session))
+        else:
+            self.push_screen(RunScreen("replay", run_id=run_id))
 
     def launch(self, scenario: str, seed: int | None = None) -> None:
-        if isinstance(self.screen, RunScreen) and self.screen.mode == "live":
-            if self.bridge.control is not None:
-                self.bridge.control.stop("another run was launched")
+        screen = self.screen
+        if isinstance(screen, RunScreen) and screen.mode == "live":
+            if screen.session is not None and screen.session.running:
+                self.notify(
+                    f"run {screen.session.run_id} goes on in the background; open it from the "
+                    "runs list to watch it again",
+                    timeout=4,
+                )
             self.pop_screen()
         self.push_screen(
             RunScreen(

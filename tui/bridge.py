@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.message_pump import MessagePump
 
-from engine.model import events as ev
 from engine.model.records import QueryInfo
 from engine.scenario import ScenarioError, scenario_catalog
 from engine.session import ProviderUnavailable
@@ -24,9 +23,7 @@ from engine.view import RunView
 
 from .messages import (
     BridgeError,
-    EngineEvents,
     KnowledgeLoaded,
-    LiveRunEnded,
     QueryDone,
     RunOpened,
     RunRow,
@@ -34,14 +31,12 @@ from .messages import (
     TemplatesLoaded,
     TurnsLoaded,
 )
+from .session import EventSource, LiveSession
 
 if TYPE_CHECKING:
     from textual.app import App
 
     from engine.simulation import RunControl, Simulation
-
-FLUSH_SECONDS = 1 / 15
-EventSource = Callable[[], AsyncIterator[ev.EventBase]]
 
 
 class SimulationFactory(Protocol):
@@ -70,12 +65,8 @@ class EngineBridge:
         self.db_path = db_path
         self.query_providers = query_providers
         self.store: Store | None = None
-        self.control: RunControl | None = None  # the live run's, once one starts
-        self.factory: SimulationFactory | None = None
-        self._pending: list[ev.EventBase] = []
-        self._target: MessagePump | None = None
-        self._timer: Any = None
-        self.live_run_id: str | None = None
+        self.sessions: list[LiveSession] = []  # every live run started here, in order
+        self._counter = 0
         self._opening = asyncio.Lock()
 
     # ------------------------------------------------------------------ plumbing
@@ -88,13 +79,9 @@ class EngineBridge:
                 self.store = await Store.open(self.db_path)
         return self.store
 
-    @property
-    def paused(self) -> bool:
-        return self.control is not None and self.control.paused
-
     async def close(self) -> None:
-        if self.control is not None:
-            self.control.stop("the explorer was closed")
+        for session in self.live:
+            await session.end("the explorer was closed")
         if self.store is not None:
             await self.store.close()
             self.store = None
@@ -201,6 +188,19 @@ class EngineBridge:
             from engine.query.answer import QueryFailed
             from engine.query.stored import answer_query
 
+            session = self.session_for(view.run.run_id)
+            if session is not None and session.running and session.simulation is not None:
+                try:
+                    result = await session.simulation.ask(entity_id, timepoint_id, question)
+                except QueryFailed as exc:
+                    target.post_message(BridgeError(str(exc)))
+                    return
+                target.post_message(
+                    QueryDone(
+                        entity_id, question, result.answer, timepoint_id, result.references, None
+                    )
+                )
+                return
             provider, router, close, note = await self._query_provider(view)
             try:
                 store = await self._store()
@@ -258,64 +258,35 @@ class EngineBridge:
         return OfflineProvider(run.seed), None, None, note
 
     # ------------------------------------------------------------------ live
-    def start_run(
+    def start_session(
         self,
-        target: MessagePump,
         factory: SimulationFactory | None = None,
         *,
         source: EventSource | None = None,
         name: str = "run",
-    ) -> None:
-        """Run a simulation live (or replay a scripted event source, for tests and demos)."""
-        # The simulation machinery is imported on first use: browsing stored runs never needs it.
-        from engine.llm.factory import ProviderSetupError
-        from engine.simulation import RunControl, UnsupportedScenario
-
-        self.control = RunControl()
-        self.factory = factory
-        self._target = target
-        self._timer = self.app.set_interval(FLUSH_SECONDS, self._flush, name="bridge-flush")
+    ) -> LiveSession:
+        """Run a simulation live (or play a scripted event source, for tests and demos) in a
+        session of its own; the caller attaches a screen to it."""
+        self._counter += 1
+        session = LiveSession(self.app, f"{name}-{self._counter}", factory, source)
+        self.sessions.append(session)
 
         async def work() -> None:
-            status, run_id = "failed", None
-            try:
-                if source is not None:
-                    events = source()
-                else:
-                    assert factory is not None and self.control is not None
-                    sim = await factory(await self._store(), self.control)
-                    events = sim.events()
-                async for event in events:
-                    if isinstance(event, ev.RunStarted):
-                        run_id = self.live_run_id = event.run_id
-                    elif isinstance(event, ev.RunFinished):
-                        status = event.status.value
-                    self._pending.append(event)
-            except (ScenarioError, UnsupportedScenario, StoreError, ProviderSetupError) as exc:
-                target.post_message(BridgeError(str(exc)))
-            finally:
-                self._flush()
-                if self._timer is not None:
-                    self._timer.stop()
-                if factory is not None:
-                    await factory.aclose()
-                target.post_message(LiveRunEnded(run_id, status))
+            await session.run(await self._store())
 
-        self._work(work(), f"live-{name}", group="engine")
+        session.worker = self.app.run_worker(
+            work(), name=f"live-{session.name}", group="engine", exit_on_error=False
+        )
+        return session
 
-    def _flush(self) -> None:
-        if self._pending and self._target is not None:
-            batch, self._pending = tuple(self._pending), []
-            self._target.post_message(EngineEvents(batch))
+    def session_for(self, run_id: str | None) -> LiveSession | None:
+        """The live session of ``run_id`` in this explorer, if there is one."""
+        return next((s for s in self.sessions if run_id and s.run_id == run_id), None)
 
-    def set_pace(self, factor: float) -> float | None:
-        """Make offline text arrive faster (factor > 1) or slower; return the new pace, or None
-        when the run is not paced (a real model, or full speed)."""
-        provider = getattr(self.factory, "provider", None)
-        if provider is None or not getattr(provider, "chars_per_second", None):
-            return None
-        provider.chars_per_second = max(5.0, min(5000.0, provider.chars_per_second * factor))
-        return provider.chars_per_second
+    @property
+    def live(self) -> list[LiveSession]:
+        """The sessions whose run is still going."""
+        return [s for s in self.sessions if s.running]
 
 
 def monotonic() -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from textual.actions import parse
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ class ScreenActions(Provider):
             for binding in getattr(node, "BINDINGS", []):
                 if not hasattr(binding, "action") or not binding.description or binding.id in seen:
                     continue
+                _, name, params = parse(binding.action)
+                if node.check_action(name, params) is False:
+                    continue  # not offered here (a live run's pause on a stored run)
                 if binding.id:
                     seen.add(binding.id)
                 help_text = binding.tooltip or binding.description

@@ -20,7 +20,6 @@ class CausalGraph:
     def __init__(self) -> None:
         import networkx as nx  # imported when first needed: it is slow to import
 
-        self._nx = nx
         self.graph: nx.DiGraph = nx.DiGraph()
         self._ancestry: dict[str, frozenset[str]] = {}
 
@@ -47,7 +46,9 @@ class CausalGraph:
         """Every timepoint with a causal path to ``timepoint_id`` (itself excluded)."""
         found = self._ancestry.get(timepoint_id)
         if found is None:
-            found = frozenset(self._nx.ancestors(self.graph, timepoint_id))
+            import networkx as nx
+
+            found = frozenset(nx.ancestors(self.graph, timepoint_id))
             self._ancestry[timepoint_id] = found
         return found
 

@@ -84,6 +84,13 @@ class HomeScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="home.filter", tooltip="Filter the runs"),
         Binding("o", "sort", "Sort", id="home.sort", tooltip="Sort the runs by the next column"),
         Binding("ctrl+r", "refresh", "Refresh", id="home.refresh", tooltip="Reload the runs"),
+        Binding(
+            "x",
+            "stop_run",
+            "Stop run",
+            id="home.stop",
+            tooltip="Stop the highlighted run, live in the background here",
+        ),
         Binding("q", "app.quit", "Quit", id="home.quit", tooltip="Leave timeloom"),
     ]
 
@@ -93,6 +100,7 @@ class HomeScreen(Screen[None]):
         self.templates: tuple[TemplateInfo, ...] = ()
         self.sort_column = 9  # started
         self.sort_reverse = True
+        self._shown_live: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -122,6 +130,16 @@ class HomeScreen(Screen[None]):
         runs.focus()
         self.app.bridge.refresh_runs(self)  # type: ignore[attr-defined]
         self.app.bridge.load_templates(self)  # type: ignore[attr-defined]
+        self.set_interval(1.0, self._refresh_live, name="live-runs")
+
+    def _live_ids(self) -> set[str]:
+        return {s.run_id for s in self.app.bridge.live if s.run_id}  # type: ignore[attr-defined]
+
+    def _refresh_live(self) -> None:
+        """Runs going on in the background move on: their rows follow, about once a second."""
+        live = self._live_ids()
+        if live or live != self._shown_live:
+            self.app.bridge.refresh_runs(self)  # type: ignore[attr-defined]
 
     def on_screen_resume(self) -> None:
         self.app.bridge.refresh_runs(self)  # type: ignore[attr-defined]
@@ -180,8 +198,12 @@ class HomeScreen(Screen[None]):
         table = self.query_one("#runs", DataTable)
         keep = table.cursor_row
         table.clear()
+        live = self._shown_live = self._live_ids()
         for run in self._visible():
-            table.add_row(*(Text(c, no_wrap=True) for c in _display(run)), key=run.run_id)
+            cells = list(_display(run))
+            if run.run_id in live:
+                cells[3] = "● live"  # running here, in the background: open it to watch
+            table.add_row(*(Text(c, no_wrap=True) for c in cells), key=run.run_id)
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
 
@@ -199,7 +221,7 @@ class HomeScreen(Screen[None]):
         if (
             self.focused is runs
             and event.is_printable
-            and event.character not in ("/", "n", "o", "q")
+            and event.character not in ("/", "n", "o", "q", "x")
         ):
             field = self.query_one("#filter", Input)
             field.focus()
@@ -241,6 +263,22 @@ class HomeScreen(Screen[None]):
         self.sort_reverse = False
         self.notify(f"runs sorted by {RUN_COLUMNS[self.sort_column]}", timeout=2)
         self._fill_runs()
+
+    def action_stop_run(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        if not table.row_count:
+            return
+        run_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        session = self.app.bridge.session_for(run_id)  # type: ignore[attr-defined]
+        if session is None or not session.running:
+            self.notify(
+                "only a run going on live in this explorer can be stopped here",
+                severity="warning",
+                timeout=3,
+            )
+            return
+        session.stop()
+        self.notify(f"stopping run {run_id} after its current timepoint", timeout=3)
 
     def action_refresh(self) -> None:
         self.app.bridge.refresh_runs(self)  # type: ignore[attr-defined]

@@ -29,12 +29,14 @@ from ..messages import (
     RunOpened,
     TurnsLoaded,
 )
+from ..session import LiveSession
 from ..themes import speaker_colour
 from ..widgets.dialog import WINDOW_TURNS, DialogPane, QueryView
 from ..widgets.inspector import EntityInspector
 from ..widgets.querybar import QueryBar
 from ..widgets.status import Scrubber, StatusLine
 from ..widgets.timeline import TimelineTree
+from .leave import LeaveLiveRun
 
 Mode = Literal["live", "replay"]
 
@@ -140,9 +142,11 @@ class RunScreen(Screen[None]):
         scenario: str | None = None,
         factory: Any = None,
         source: Any = None,
+        session: LiveSession | None = None,
     ) -> None:
         super().__init__()
         self.mode = mode
+        self.session = session
         self.run_id = run_id
         self.scenario = scenario
         self.factory = factory
@@ -156,6 +160,7 @@ class RunScreen(Screen[None]):
         self.dialog_shown: tuple[str, ...] = ()  # the timepoints the dialog pane last drew
         self._inspector_stale = False
         self.batches_seen = 0  # live: engine batches received
+        self.runs_seen: set[str] = set()  # live: the runs those batches were about (one)
         self.chunks_shown = 0  # live: streamed chunks written into the dialog pane
 
     # ------------------------------------------------------------------ layout
@@ -176,7 +181,16 @@ class RunScreen(Screen[None]):
         bridge = self.app.bridge  # type: ignore[attr-defined]
         if self.mode == "live":
             self.started = self.app.clock()  # type: ignore[attr-defined]
-            bridge.start_run(self, self.factory, source=self.source, name=self.scenario or "run")
+            if self.session is None:
+                self.session = bridge.start_session(
+                    self.factory, source=self.source, name=self.scenario or "run"
+                )
+            current = self.session.attach(self)
+            if current is not None:  # re-attached to a run going on in the background
+                self._adopt(current)
+                self.finished = not self.session.running
+                if current.timepoints:
+                    self.select(current.timepoints[-1].timepoint_id)
             self.set_interval(1.0, self._refresh_status, name="status-clock")
             self.set_interval(0.3, self._refresh_inspector_if_stale, name="inspector-refresh")
         else:
@@ -214,7 +228,7 @@ class RunScreen(Screen[None]):
             position,
             self.view.run.planned_timepoints or len(ids),
             elapsed,
-            paused=self.mode == "live" and self.app.bridge.paused and not self.finished,  # type: ignore[attr-defined]
+            paused=self.session is not None and self.session.paused and not self.finished,
             live=self.mode == "live",
         )
 
@@ -255,6 +269,7 @@ class RunScreen(Screen[None]):
         self.batches_seen += 1
         pane = self.query_one(DialogPane)
         events = message.events
+        self.runs_seen.update({e.run_id for e in events})
         # A turn that starts and finishes within one batch is drawn once, finished: there is
         # nothing to watch arrive, and it saves redrawing a streaming widget.
         finished_here = {
@@ -346,6 +361,7 @@ class RunScreen(Screen[None]):
 
     def on_live_run_ended(self, message: LiveRunEnded) -> None:
         self.finished = True
+        self.refresh_bindings()
         self._refresh_inspector_if_stale()
         self._refresh_status()
         if message.run_id:
@@ -500,32 +516,33 @@ class RunScreen(Screen[None]):
         )
 
     # ------------------------------------------------------------------ actions
+    LIVE_ONLY = frozenset({"toggle_pause", "step", "pace", "follow"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Pause, step, pace and follow belong to a run that is still going; a stored run (or
+        one that has finished) does not offer them, in the footer or the palette."""
+        if action in self.LIVE_ONLY:
+            return self.mode == "live" and not self.finished
+        return True
+
     def action_toggle_pause(self) -> None:
-        if self.mode != "live" or self.finished:
-            self.notify("only a live run can be paused", severity="warning", timeout=2)
+        if self.session is None or self.finished:
             return
-        control = self.app.bridge.control  # type: ignore[attr-defined]
-        if control is None:
-            return
-        if control.paused:
-            control.resume()
+        if self.session.control.paused:
+            self.session.control.resume()
         else:
-            control.pause()
+            self.session.control.pause()
         self._refresh_status()
 
     def action_step(self) -> None:
-        if self.mode != "live" or self.finished:
-            self.notify("only a live run can be stepped", severity="warning", timeout=2)
+        if self.session is None or self.finished:
             return
-        control = self.app.bridge.control  # type: ignore[attr-defined]
-        if control is None:
-            return
-        control.step()
+        self.session.control.step()
         self.follow = True
         self._refresh_status()
 
     def action_pace(self, factor: float) -> None:
-        pace = self.app.bridge.set_pace(factor)  # type: ignore[attr-defined]
+        pace = self.session.set_pace(factor) if self.session is not None else None
         if pace is None:
             self.notify(
                 "only offline runs are paced; this one streams as fast as its answers arrive",
@@ -558,4 +575,25 @@ class RunScreen(Screen[None]):
         self.query_one(target).focus()
 
     def action_home(self) -> None:
+        """Back to the runs. Leaving a run that is still going asks what becomes of it."""
+        if self.session is None or self.finished or not self.session.running:
+            self.app.pop_screen()
+            return
+        self.app.push_screen(LeaveLiveRun(self.session.run_id or self.scenario or ""), self._left)
+
+    def _left(self, choice: str | None) -> None:
+        if choice is None or self.session is None:
+            return
+        if choice == "stop":
+            self.session.stop()
+        else:
+            self.notify(
+                f"run {self.session.run_id} goes on in the background; open it from the runs "
+                "list to watch it again",
+                timeout=4,
+            )
         self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session.detach(self)
