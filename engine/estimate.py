@@ -70,7 +70,7 @@ async def estimate_run(
     loaded: Any, *, seed: int, router: Router | None = None, local: bool = False
 ) -> RunEstimate:
     """Forecast the calls, tokens and cost of running ``loaded`` (see the module notes)."""
-    from .llm.offline import OfflineProvider
+    from .llm.factory import OfflineProvider
     from .scenario.loader import LoadedScenario
     from .simulation import Simulation
     from .store import Store

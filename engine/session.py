@@ -20,8 +20,7 @@ if TYPE_CHECKING:
     from engine.config import Config, ProviderSettings
     from engine.estimate import RunEstimate
     from engine.llm.budget import Budget
-    from engine.llm.factory import Opened
-    from engine.llm.offline import OfflineProvider
+    from engine.llm.factory import OfflineProvider, Opened
     from engine.llm.protocol import Provider
     from engine.llm.registry import Preference, Registry, Router
     from engine.scenario import LoadedScenario
@@ -308,7 +307,7 @@ async def prepare_replay(
     ``seed``); the offline provider for an offline run, the recorded answers otherwise."""
     from engine.llm.budget import Budget
     from engine.llm.cassette import ReplayProvider, Transcripts
-    from engine.llm.offline import OfflineProvider
+    from engine.llm.factory import OfflineProvider
     from engine.llm.registry import Router
     from engine.scenario import LoadedScenario, Scenario
     from engine.simulation import Simulation, UnsupportedScenario
@@ -377,8 +376,7 @@ async def prepare_resume(store: Store, config: Config, run_id: str, request: Run
     """Continue a run from its last committed timepoint: on the recorded provider (or the
     request's), with the recorded fixed model and routing preferences, under the request's
     budget (else the scenario's, else the configuration's)."""
-    from engine.llm.factory import Opened
-    from engine.llm.offline import OfflineProvider
+    from engine.llm.factory import OfflineProvider, Opened
     from engine.simulation import ResumeError, Simulation, UnsupportedScenario
     from engine.store import StoreError
 
@@ -464,7 +462,7 @@ class OfflineRun:
     provider: OfflineProvider | None = None
 
     async def __call__(self, store: Store, control: RunControl) -> Simulation:
-        from engine.llm.offline import OfflineProvider
+        from engine.llm.factory import OfflineProvider
         from engine.scenario import load_scenario
         from engine.simulation import Simulation
 

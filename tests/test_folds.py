@@ -1,6 +1,6 @@
-"""Every event type is either folded or knowingly ignored by each of the three folds (the run
-tally, the read model, the World); an event a fold has never heard of is an error, not a
-silent no-op."""
+"""Every event type is either folded or knowingly ignored by each fold of the event stream (the
+run tally, the read model, the World, the store's projections); an event a fold has never
+heard of is an error, not a silent no-op."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from engine.model import events as ev
 from engine.scenario import load_scenario
+from engine.store import Store, projections
 from engine.view import tally
 from engine.view.runview import HANDLED as VIEW_HANDLED
 from engine.view.runview import RunView
@@ -19,6 +20,7 @@ FOLDS = {
     "run tally": (tally.HANDLED, tally.IGNORED),
     "run view": (VIEW_HANDLED, RunView.IGNORED),
     "world": (world_module.HANDLED, world_module.IGNORED),
+    "store projections": (frozenset(projections.PROJECTIONS), projections.UNPROJECTED),
 }
 
 
@@ -47,6 +49,12 @@ def test_every_event_type_is_handled_or_ignored(fold: str) -> None:
     assert (handled | ignored) <= everything
 
 
+def test_only_stored_events_have_a_projection() -> None:
+    streamed = {c for c in ev.EVENT_TYPES if not c.PERSIST}
+    assert streamed, "no event type is delivered live only"
+    assert not streamed & set(projections.PROJECTIONS)
+
+
 class _Unheard(ev.EventBase):
     type: Literal["unheard_of"] = "unheard_of"
 
@@ -73,3 +81,13 @@ def test_an_unknown_event_is_an_error_in_every_fold() -> None:
         RunView.starting(start).apply(event)
     with pytest.raises(TypeError, match="no rule"):
         world_module.World(load_scenario("lighthouse_night").scenario).apply(event)
+
+
+async def test_the_store_refuses_an_unknown_event_and_writes_nothing(tmp_path) -> None:
+    store = await Store.open(tmp_path / "x.db")
+    try:
+        with pytest.raises(TypeError, match="no rule"):
+            await store.append([_Unheard(run_id="r", seq=1)])
+        assert await store.events("r") == []
+    finally:
+        await store.close()

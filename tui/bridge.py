@@ -239,7 +239,7 @@ class EngineBridge:
     async def _query_provider(self, view: RunView) -> tuple[Any, Any, Any, str | None]:
         """The run's own provider (and router) for a question, and a note when the offline
         provider answers in its place: ``(provider, router, close, note)``."""
-        from engine.llm.offline import OfflineProvider
+        from engine.llm.factory import OfflineProvider
 
         run = view.run
         if run.provider == "offline":

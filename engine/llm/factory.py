@@ -5,6 +5,9 @@ with its model chosen by ``--model``, by the server (a local server's only model
 registry per action (M18). A server that cannot be reached, a key it refuses, or a model the
 training-safe filter excludes is a :class:`ProviderSetupError` with one sentence saying what to
 set or start.
+
+The offline provider is a leaf of the LLM layer: code outside ``engine.llm`` takes
+:class:`OfflineProvider` from here, never from ``engine.llm.offline`` (an import contract says so).
 """
 
 from __future__ import annotations
@@ -16,6 +19,15 @@ from .offline import OfflineProvider
 from .openai import OpenAIProvider
 from .protocol import ActionType, Provider, ProviderError
 from .registry import Preference, Registry, Router, check_training_safe
+
+__all__ = [
+    "ROUTED",
+    "OfflineProvider",
+    "Opened",
+    "ProviderSetupError",
+    "open_provider",
+    "plan_router",
+]
 
 ROUTED = "routed"
 ENGINE_ACTIONS = (

@@ -6,7 +6,8 @@ asked), validates the answer against the response model (with one repair request
 model what was wrong), estimates tokens where the provider gives none, prices the call, retries
 what can be retried (exponential backoff with jitter, honouring Retry-After) and produces one
 :class:`CallRecord` per attempt. It never invents an answer: a call that cannot be answered
-raises :class:`LLMCallFailed` after every attempt is recorded.
+raises :class:`LLMCallFailed` after every attempt is recorded. What makes an answer usable, and
+the repair request, are in :mod:`engine.llm.validation`; the records in :mod:`engine.llm.calls`.
 
 Call ids are deterministic: the engine names each call by what it is for (``tp03/turn04``,
 ``tp03/extract04``, ``setup/population``), so that an id never depends on which call happened
@@ -17,13 +18,12 @@ without a name is numbered (``c00012``). Later attempts of a call are ``tp03/tur
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
@@ -31,7 +31,6 @@ from ..model.common import StepStatus
 from .budget import BudgetTracker
 from .calls import CallRecord, LLMCallFailed, display_text, request_hash
 from .cassette import Cassette, CassetteEntry, Transcripts
-from .jsonparse import JSONExtractionError, extract_json
 from .prompts import render
 from .protocol import (
     ActionType,
@@ -47,18 +46,13 @@ from .protocol import (
 )
 from .registry import Router
 from .tokens import estimate_prompt_tokens, estimate_tokens
+from .validation import UNUSABLE, brief, parse_entry, repair_request, validate
 
 __all__ = ["CallRecord", "Gateway", "LLMCallFailed"]
 
 
 class _ModelFailed(Exception):
     """Every attempt with one model failed; the next model of the chain may be tried."""
-
-
-REPAIR = (
-    "Your previous reply could not be used: {problem}. Reply again with only the JSON object "
-    "described above, complete and valid, with no text before or after it."
-)
 
 
 class Gateway:
@@ -240,18 +234,7 @@ class _Call:
     async def _cassette_answer(self, rhash: str) -> BaseModel | None:
         cassette = self.gateway.cassette
         entry = await cassette.get(rhash) if cassette is not None else None
-        return self._parse_entry(entry) if entry is not None else None
-
-    def _parse_entry(self, entry: CassetteEntry) -> BaseModel | None:
-        try:
-            source = json.loads(entry.parsed_json) if entry.parsed_json else None
-            return (
-                self.response_model.model_validate(source)
-                if source is not None
-                else self.response_model.model_validate(extract_json(entry.response_text))
-            )
-        except (ValidationError, JSONExtractionError, ValueError):
-            return None  # a stale entry (the response model changed)
+        return parse_entry(entry, self.response_model) if entry is not None else None
 
     async def _from_cassette(self, model: str, rhash: str) -> BaseModel | None:
         cassette = self.gateway.cassette
@@ -261,7 +244,7 @@ class _Call:
         entry = await cassette.get(rhash)
         if entry is None:
             return None
-        parsed = self._parse_entry(entry)
+        parsed = parse_entry(entry, self.response_model)
         if parsed is None:
             return None  # a stale entry (the response model changed): ask the provider
         self._record(
@@ -283,28 +266,20 @@ class _Call:
     async def _with_model(self, model: str, request: LLMRequest, rhash: str) -> BaseModel:
         response = await self._retrying(model, request, rhash, stream=self.on_chunk is not None)
         try:
-            parsed = self._validate(response)
-        except (ValidationError, JSONExtractionError) as exc:
-            problem = _brief(exc)
+            parsed = validate(response, self.response_model)
+        except UNUSABLE as exc:
+            problem = brief(exc)
             self._mark_failed(f"the answer did not match {self.response_model.__name__}: {problem}")
             self._reset()
-            repair = request.model_copy(
-                update={
-                    "messages": (
-                        *request.messages,
-                        Message(role="assistant", content=response.text[:4000]),
-                        Message(role="user", content=REPAIR.format(problem=problem)),
-                    )
-                }
-            )
+            repair = repair_request(request, response.text, problem)
             repair_hash = request_hash(self.gateway.provider.name, model, repair)
             response = await self._retrying(model, repair, repair_hash, stream=False)
             try:
-                parsed = self._validate(response)
-            except (ValidationError, JSONExtractionError) as exc2:
+                parsed = validate(response, self.response_model)
+            except UNUSABLE as exc2:
                 message = (
                     f"the answer did not match {self.response_model.__name__} even after a "
-                    f"repair request: {_brief(exc2)}"
+                    f"repair request: {brief(exc2)}"
                 )
                 self._mark_failed(message)
                 raise _ModelFailed(message) from None
@@ -409,14 +384,6 @@ class _Call:
         return final
 
     # ------------------------------------------------------------------ helpers
-    def _validate(self, response: LLMResponse) -> BaseModel:
-        model = self.response_model
-        if isinstance(response.parsed, model):
-            return response.parsed
-        if response.parsed is not None:
-            return model.model_validate(response.parsed.model_dump())
-        return model.model_validate(extract_json(response.text))
-
     def _show_final(self, parsed: BaseModel) -> None:
         """Make what the reader saw add up to the accepted answer."""
         if self.on_chunk is None:
@@ -481,11 +448,3 @@ class _Call:
             if all_records[i] is last:
                 all_records[i] = changed
                 break
-
-
-def _brief(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
-        return f"{loc}: {err['msg']}"
-    return str(exc)

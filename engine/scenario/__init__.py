@@ -1,8 +1,8 @@
 """Scenarios: our strict format, the reference engine's template format, and loading."""
 
+from .errors import ScenarioError
 from .loader import (
     LoadedScenario,
-    ScenarioError,
     TemplateInfo,
     bundled_templates,
     load_scenario,

@@ -10,11 +10,8 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from ..resources import bundled_dir
+from .errors import ScenarioError
 from .schema import Scenario
-
-
-class ScenarioError(Exception):
-    """A scenario that cannot be used, explained in one sentence."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""How each event updates the materialized tables: one function per persisted event type.
+"""How each event updates the materialized tables: one function per event type that has a
+table (:data:`PROJECTIONS`); the others are named in :data:`UNPROJECTED`.
 
 Each returns ``(sql, params)`` rows; the store groups equal statements and runs them with
 ``executemany`` inside the transaction that appends the events themselves.
@@ -453,3 +454,23 @@ PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
     ev.BranchCreated: _branch_created,
     ev.QueryAnswered: _query,
 }
+
+UNPROJECTED: frozenset[type] = frozenset(
+    {
+        # never stored (PERSIST is false): live views only
+        ev.DialogTokens,
+        ev.DialogStreamReset,
+        ev.EventsDiscarded,
+        # stored in the event log only: no table reads them (the tally counts the failures)
+        ev.EntityElevated,  # the raised resolution reaches entity_states with the state
+        ev.DialogSkipped,
+        ev.DialogTurnStarted,
+        ev.DialogTurnFailed,
+        ev.KnowledgeExtractionFailed,
+        ev.MechanismFailed,
+        ev.BudgetWarning,
+        ev.TimepointFailed,
+    }
+)
+"""Events that change no table but the event log; a test checks that every event type is
+projected or named here."""

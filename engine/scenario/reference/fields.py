@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..loader import ScenarioError
+from ..errors import ScenarioError
 
 
 class _Fields:
