@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from ..model import events as ev
@@ -40,11 +40,12 @@ TABLES = frozenset(
 
 
 class Readers:
+    """The typed readers, mixed into :class:`~engine.store.store.Store`, which provides the
+    path, the leases and ``_read`` (one read transaction in the store's thread)."""
+
     path: str
     leases: Leases
-
-    async def _read(self, fn: Callable[..., T], *args: Any) -> T:  # pragma: no cover
-        raise NotImplementedError
+    _read: Callable[..., Awaitable[Any]]
 
     def _summary(self, row: Any) -> RunSummary:
         """A run row as a summary: a run that says ``running`` while nobody holds its lease

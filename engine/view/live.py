@@ -53,8 +53,7 @@ class LiveFold:
     _scenes: dict[str, SceneInfo]
     _inner: dict[str, list[InnerInfo]]
 
-    def state_at(self, entity_id: str, at: str | None) -> StateInfo | None:  # pragma: no cover
-        raise NotImplementedError  # answered by RunView
+    state_at: Callable[[str, str | None], StateInfo | None]  # RunView's reader
 
     # ------------------------------------------------------------------ the tables
     def add_query(self, query: QueryInfo) -> None:

@@ -11,20 +11,16 @@ from typing import Any, Literal
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Tree
 
-from engine.model import events as ev
 from engine.query import QueryError, parse_query, resolve_entity
 from engine.view import RunView
 
 from ..messages import (
     BridgeError,
-    EngineEvents,
     KnowledgeLoaded,
-    LiveRunEnded,
     QueryDone,
     RunOpened,
     TurnsLoaded,
@@ -36,103 +32,15 @@ from ..widgets.inspector import EntityInspector
 from ..widgets.querybar import QueryBar
 from ..widgets.status import Scrubber, StatusLine
 from ..widgets.timeline import TimelineTree
-from .leave import LeaveLiveRun
+from .run_keys import RUN_BINDINGS
+from .run_live import LiveRunPart
 
 Mode = Literal["live", "replay"]
 
 
-class RunScreen(Screen[None]):
+class RunScreen(LiveRunPart, Screen[None]):
     CSS_PATH = "run.tcss"
-    BINDINGS = [
-        Binding("slash", "ask", "Ask", id="run.ask", tooltip="Ask an entity a question"),
-        Binding(
-            "p",
-            "toggle_pause",
-            "Pause/resume",
-            id="run.pause",
-            tooltip="Pause or resume the live run between timepoints",
-        ),
-        Binding("s", "step", "Step", id="run.step", tooltip="Run one more timepoint, then pause"),
-        Binding(
-            "plus,equals_sign",
-            "pace(1.5)",
-            "Faster",
-            id="run.faster",
-            show=False,
-            tooltip="Stream the live dialog faster",
-        ),
-        Binding(
-            "minus",
-            "pace(0.6667)",
-            "Slower",
-            id="run.slower",
-            show=False,
-            tooltip="Stream the live dialog slower",
-        ),
-        Binding(
-            "left_square_bracket",
-            "scrub(-1)",
-            "Back",
-            id="run.back",
-            tooltip="Go to the previous timepoint",
-        ),
-        Binding(
-            "right_square_bracket",
-            "scrub(1)",
-            "Forward",
-            id="run.forward",
-            tooltip="Go to the next timepoint",
-        ),
-        Binding(
-            "left_curly_bracket",
-            "scrub_to('start')",
-            "Start",
-            id="run.start",
-            show=False,
-            tooltip="Go to the first timepoint",
-        ),
-        Binding(
-            "right_curly_bracket",
-            "scrub_to('end')",
-            "End",
-            id="run.end",
-            show=False,
-            tooltip="Go to the latest timepoint",
-        ),
-        Binding(
-            "f",
-            "follow",
-            "Follow",
-            id="run.follow",
-            show=False,
-            tooltip="Follow the live run to its newest moment",
-        ),
-        Binding(
-            "1",
-            "focus_pane('timeline')",
-            "Timeline",
-            id="run.focus_timeline",
-            show=False,
-            tooltip="Focus the timeline",
-        ),
-        Binding(
-            "2",
-            "focus_pane('dialog')",
-            "Dialog",
-            id="run.focus_dialog",
-            show=False,
-            tooltip="Focus the dialog",
-        ),
-        Binding(
-            "3",
-            "focus_pane('inspector')",
-            "Entities",
-            id="run.focus_inspector",
-            show=False,
-            tooltip="Focus the entity inspector",
-        ),
-        Binding("escape", "home", "Runs", id="run.home", tooltip="Back to the list of runs"),
-    ]
+    BINDINGS = RUN_BINDINGS
 
     def __init__(
         self,
@@ -263,113 +171,6 @@ class RunScreen(Screen[None]):
 
     def on_bridge_error(self, message: BridgeError) -> None:
         self.app.show_error(message.text, fatal=message.fatal)  # type: ignore[attr-defined]
-
-    # ------------------------------------------------------------------ live
-    async def on_engine_events(self, message: EngineEvents) -> None:
-        self.batches_seen += 1
-        pane = self.query_one(DialogPane)
-        events = message.events
-        self.runs_seen.update({e.run_id for e in events})
-        # A turn that starts and finishes within one batch is drawn once, finished: there is
-        # nothing to watch arrive, and it saves redrawing a streaming widget.
-        finished_here = {
-            (e.turn.dialog_id, e.turn.turn_index)
-            for e in events
-            if isinstance(e, ev.DialogTurnFinished)
-        }
-        changed: set[str] = set()
-        for event in events:
-            if isinstance(event, ev.RunStarted):
-                self._adopt(RunView.starting(event))
-                changed.add("run")
-                continue
-            if self.view is None:
-                continue
-            changed |= self.view.apply(event)
-            if isinstance(event, ev.EntityCreated):
-                self.query_one(QueryBar).entities[event.profile.entity_id] = event.profile.name
-            elif isinstance(event, ev.BudgetWarning):
-                self.notify(event.message, title="Budget", severity="warning", timeout=6)
-            elif isinstance(event, ev.SceneRead | ev.AtmosphereShifted):
-                pane.show_scene(event.timepoint_id, self.view.scene(event.timepoint_id))
-            if not self.follow:
-                continue
-            if isinstance(event, ev.TimepointCreated):
-                await self._follow_to(event.timepoint.timepoint_id)
-            elif isinstance(event, ev.DialogTurnStarted):
-                key = (event.dialog_id, event.turn_index)
-                turn = self.view.turn(*key)
-                if (
-                    key not in finished_here
-                    and turn is not None
-                    and turn.timepoint_id in pane.window
-                ):
-                    await pane.add_turn(turn, self.name_of, self.colour_of)
-            elif isinstance(event, ev.DialogStreamReset):
-                widget = pane.turn_views.get((event.dialog_id, event.turn_index))
-                if widget is not None:
-                    widget.reset()
-            elif isinstance(event, ev.DialogTokens):
-                widget = pane.turn_views.get((event.dialog_id, event.turn_index))
-                if widget is not None:
-                    self.chunks_shown += 1
-                    widget.write(event.text)
-            elif isinstance(event, ev.DialogTurnFinished | ev.DialogTurnFailed):
-                key = (
-                    (event.turn.dialog_id, event.turn.turn_index)
-                    if isinstance(event, ev.DialogTurnFinished)
-                    else (event.dialog_id, event.turn_index)
-                )
-                turn = self.view.turn(*key)
-                if turn is None:
-                    continue
-                widget = pane.turn_views.get(key)
-                if widget is not None:
-                    widget.finish(turn)
-                elif turn.timepoint_id in pane.window:
-                    await pane.add_turn(turn, self.name_of, self.colour_of)
-        pane.flush_streams()
-        if self.view is None:
-            return
-        if "timeline" in changed or "entities" in changed:
-            self.query_one(TimelineTree).sync(self.view)
-        if changed & {"entities", "knowledge", "relations", "timeline"}:
-            self._inspector_stale = True
-        self.query_one(Scrubber).show(self.view, self.selected_tp)
-        self._refresh_status()
-
-    def _refresh_inspector_if_stale(self) -> None:
-        """Live runs change the inspector many times a second; it is redrawn a few times a
-        second at most."""
-        if self._inspector_stale:
-            self._inspector_stale = False
-            self._show_inspector()
-
-    async def _follow_to(self, timepoint_id: str) -> None:
-        """While following a live run, a new timepoint joins the dialog without a redraw."""
-        assert self.view is not None
-        pane = self.query_one(DialogPane)
-        tp = self.view.timepoint(timepoint_id)
-        self.selected_tp = timepoint_id
-        self.query_one(TimelineTree).sync(self.view)
-        self.query_one(TimelineTree).focus_timepoint(timepoint_id)
-        if tp is not None and (not pane.window or tp.parent == pane.window[-1]):
-            await pane.add_timepoint(tp)
-            pane.anchor()
-        else:
-            self._render_dialog()
-
-    def on_live_run_ended(self, message: LiveRunEnded) -> None:
-        self.finished = True
-        self.refresh_bindings()
-        self._refresh_inspector_if_stale()
-        self._refresh_status()
-        if message.run_id:
-            self.notify(
-                f"run {message.run_id} {message.status}",
-                timeout=3,
-                severity="information" if message.status == "completed" else "warning",
-            )
 
     # ------------------------------------------------------------------ selecting a moment
     def select(self, timepoint_id: str, *, from_tree: bool = False) -> None:
@@ -516,42 +317,6 @@ class RunScreen(Screen[None]):
         )
 
     # ------------------------------------------------------------------ actions
-    LIVE_ONLY = frozenset({"toggle_pause", "step", "pace", "follow"})
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Pause, step, pace and follow belong to a run that is still going; a stored run (or
-        one that has finished) does not offer them, in the footer or the palette."""
-        if action in self.LIVE_ONLY:
-            return self.mode == "live" and not self.finished
-        return True
-
-    def action_toggle_pause(self) -> None:
-        if self.session is None or self.finished:
-            return
-        if self.session.control.paused:
-            self.session.control.resume()
-        else:
-            self.session.control.pause()
-        self._refresh_status()
-
-    def action_step(self) -> None:
-        if self.session is None or self.finished:
-            return
-        self.session.control.step()
-        self.follow = True
-        self._refresh_status()
-
-    def action_pace(self, factor: float) -> None:
-        pace = self.session.set_pace(factor) if self.session is not None else None
-        if pace is None:
-            self.notify(
-                "only offline runs are paced; this one streams as fast as its answers arrive",
-                severity="warning",
-                timeout=3,
-            )
-        else:
-            self.notify(f"dialog pace {pace:.0f} characters a second", timeout=2)
-
     def action_scrub(self, step: int) -> None:
         if self.view is None or not self.view.timepoints:
             return
@@ -573,27 +338,3 @@ class RunScreen(Screen[None]):
     def action_focus_pane(self, pane: str) -> None:
         target = {"timeline": "#timeline", "dialog": "#dialog", "inspector": "#entities"}[pane]
         self.query_one(target).focus()
-
-    def action_home(self) -> None:
-        """Back to the runs. Leaving a run that is still going asks what becomes of it."""
-        if self.session is None or self.finished or not self.session.running:
-            self.app.pop_screen()
-            return
-        self.app.push_screen(LeaveLiveRun(self.session.run_id or self.scenario or ""), self._left)
-
-    def _left(self, choice: str | None) -> None:
-        if choice is None or self.session is None:
-            return
-        if choice == "stop":
-            self.session.stop()
-        else:
-            self.notify(
-                f"run {self.session.run_id} goes on in the background; open it from the runs "
-                "list to watch it again",
-                timeout=4,
-            )
-        self.app.pop_screen()
-
-    def on_unmount(self) -> None:
-        if self.session is not None:
-            self.session.detach(self)

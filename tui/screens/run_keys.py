@@ -1,0 +1,96 @@
+"""The run screen's keys, each with an id the keymap can remap."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+RUN_BINDINGS = [
+    Binding("slash", "ask", "Ask", id="run.ask", tooltip="Ask an entity a question"),
+    Binding(
+        "p",
+        "toggle_pause",
+        "Pause/resume",
+        id="run.pause",
+        tooltip="Pause or resume the live run between timepoints",
+    ),
+    Binding("s", "step", "Step", id="run.step", tooltip="Run one more timepoint, then pause"),
+    Binding(
+        "plus,equals_sign",
+        "pace(1.5)",
+        "Faster",
+        id="run.faster",
+        show=False,
+        tooltip="Stream the live dialog faster",
+    ),
+    Binding(
+        "minus",
+        "pace(0.6667)",
+        "Slower",
+        id="run.slower",
+        show=False,
+        tooltip="Stream the live dialog slower",
+    ),
+    Binding(
+        "left_square_bracket",
+        "scrub(-1)",
+        "Back",
+        id="run.back",
+        tooltip="Go to the previous timepoint",
+    ),
+    Binding(
+        "right_square_bracket",
+        "scrub(1)",
+        "Forward",
+        id="run.forward",
+        tooltip="Go to the next timepoint",
+    ),
+    Binding(
+        "left_curly_bracket",
+        "scrub_to('start')",
+        "Start",
+        id="run.start",
+        show=False,
+        tooltip="Go to the first timepoint",
+    ),
+    Binding(
+        "right_curly_bracket",
+        "scrub_to('end')",
+        "End",
+        id="run.end",
+        show=False,
+        tooltip="Go to the latest timepoint",
+    ),
+    Binding(
+        "f",
+        "follow",
+        "Follow",
+        id="run.follow",
+        show=False,
+        tooltip="Follow the live run to its newest moment",
+    ),
+    Binding(
+        "1",
+        "focus_pane('timeline')",
+        "Timeline",
+        id="run.focus_timeline",
+        show=False,
+        tooltip="Focus the timeline",
+    ),
+    Binding(
+        "2",
+        "focus_pane('dialog')",
+        "Dialog",
+        id="run.focus_dialog",
+        show=False,
+        tooltip="Focus the dialog",
+    ),
+    Binding(
+        "3",
+        "focus_pane('inspector')",
+        "Entities",
+        id="run.focus_inspector",
+        show=False,
+        tooltip="Focus the entity inspector",
+    ),
+    Binding("escape", "home", "Runs", id="run.home", tooltip="Back to the list of runs"),
+]
