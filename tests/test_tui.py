@@ -209,6 +209,13 @@ async def test_pause_step_and_resume(tmp_path: Path) -> None:
         screen = app.screen
         await pilot.press("p")
         assert screen.session.control.paused
+        # A live run lists its pause and step keys in help (a stored run does not).
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        ids = {r[2] for _, rows in app.screen.sections for r in rows}
+        assert {"run.step", "run.pause"} <= ids
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
         await wait_until(pilot, lambda: screen.view.run.timepoints >= 1 or screen.finished, 30)
         done = screen.view.run.timepoints
         await pilot.pause(0.3)
@@ -266,7 +273,9 @@ async def test_help_shows_the_keys_of_the_focused_pane(db: Path) -> None:
         headings = [h for h, rows in app.screen.sections if rows]
         assert headings[0] == "TimelineTree"
         ids = [r[2] for h, rows in app.screen.sections for r in rows]
-        assert "timeline.select" in ids and "run.step" in ids and "app.help" in ids
+        assert "timeline.select" in ids and "run.back" in ids and "app.help" in ids
+        # A stored run cannot be paused, stepped or paced, so help does not list those keys.
+        assert not {"run.step", "run.pause", "run.faster", "run.follow"} & set(ids)
         await pilot.press("escape")
         assert isinstance(app.screen, RunScreen)
 

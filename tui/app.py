@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 from engine.session import OfflineRun
 
 from .bridge import EngineBridge, EventSource, QueryProviders, SimulationFactory
-from .commands import RunsAndScenarios, ScreenActions, Themes
+from .commands import RunsAndScenarios, ScreenActions, Themes, offered
 from .screens.home import HomeScreen
 from .screens.modals import ErrorScreen, HelpScreen
 from .screens.run import RunScreen
@@ -176,6 +176,8 @@ class TimeloomApp(App[None]):
         for binding in getattr(node, "BINDINGS", []):
             if not hasattr(binding, "key") or not binding.description:
                 continue
+            if not offered(node, binding):
+                continue  # a live run's pause and step are not listed on a stored run
             key = keymap.get(binding.id or "", binding.key)
             if binding.id and binding.id in seen:
                 continue

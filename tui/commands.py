@@ -13,6 +13,17 @@ if TYPE_CHECKING:
     from .app import TimeloomApp
 
 
+def offered(node: object, binding: object) -> bool:
+    """Whether a binding's action is available on its node now: the palette and the help
+    list only what `check_action` allows (a stored run offers no pause or step)."""
+    action = getattr(binding, "action", "")
+    if not action:
+        return False
+    _, name, params = parse(action)
+    check = getattr(node, "check_action", None)
+    return check is None or check(name, params) is not False
+
+
 class ScreenActions(Provider):
     """Every binding of the current screen and the focused widget, by its description."""
 
@@ -28,8 +39,7 @@ class ScreenActions(Provider):
             for binding in getattr(node, "BINDINGS", []):
                 if not hasattr(binding, "action") or not binding.description or binding.id in seen:
                     continue
-                _, name, params = parse(binding.action)
-                if node.check_action(name, params) is False:
+                if not offered(node, binding):
                     continue  # not offered here (a live run's pause on a stored run)
                 if binding.id:
                     seen.add(binding.id)
