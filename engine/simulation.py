@@ -31,10 +31,12 @@ from .llm.protocol import Provider
 from .llm.registry import Router
 from .model import events as ev
 from .model.common import MAIN_BRANCH, RunStatus
+from .model.intervention import Intervention
 from .model.run import RunSummary
 from .model.timepoint import Timepoint
 from .modes import MODES, SUPPORTED_MODES, RunControl, StepFailed, Stopped
 from .modes.driver import RunDriver
+from .modes.fork import Fork, interpret
 from .query.answer import QueryAnswer, QueryFailed, ask, build_context, query_id
 from .runs import ResumeError, UnsupportedScenario, config_hash, new_run_id, scenario_budget
 from .scenario.loader import LoadedScenario
@@ -43,6 +45,7 @@ from .steps import setup
 from .steps.context import StepContext
 from .steps.timepoint import TimepointRunner
 from .store import RunHeldError, Store, StoreError
+from .view.tally import RunTally
 from .world import Recorder, World
 from .world.world import branch_of
 
@@ -132,6 +135,8 @@ class Simulation:
         runner = TimepointRunner(self.steps, self.mode.arc, lambda: self.control.holding)
         self.driver = RunDriver(self.steps, runner, self.control, store, self.worlds)
         self._resuming = False
+        self._fork: Fork | None = None
+        self._fork_before: RunTally | None = None
         self._asking = asyncio.Lock()
         self._recorded_queries: list[ev.QueryAnswered] = list(queries)
         self._started = 0.0
@@ -248,7 +253,10 @@ class Simulation:
             recorder.discard(unit, self.worlds.get(unit.name.split(":", 1)[0]))
 
     async def _open(self) -> None:
-        """Record the start (or the resumption) of the run."""
+        """Record the start (or the resumption) of the run. A fork's start is its branch."""
+        if self._fork is not None:
+            self._fork_before = self._fork_before or self.recorder.tally()
+            return
         unit = self.recorder.open("start")
         if self._resuming:
             self.recorder.emit(
@@ -288,6 +296,9 @@ class Simulation:
     async def _finish(self, status: RunStatus, reason: str | None) -> None:
         wall = time.perf_counter() - self._started
         tally = self.recorder.tally()
+        if self._fork is not None:
+            await self._finish_fork(status, reason, wall, tally)
+            return
         self.recorder.emit(
             self.recorder.run_unit,
             None,
@@ -301,6 +312,28 @@ class Simulation:
             spent_tokens=tally.spent_tokens,
             spent_usd=round(tally.spent_usd, 6),
             cached_calls=tally.cached_calls,
+        )
+        await self.recorder.commit(self.recorder.run_unit)
+        self._summary = await self.store.get_run(self.run_id)
+
+    async def _finish_fork(
+        self, status: RunStatus, reason: str | None, wall: float, tally: RunTally
+    ) -> None:
+        assert self._fork is not None
+        before = self._fork_before or RunTally()
+        made = tally.minus(before)
+        self.fork_tally = made
+        self.recorder.emit(
+            self.recorder.run_unit,
+            None,
+            ev.BranchFinished,
+            branch_id=self._fork.branch_id,
+            sim_time=self.world.sim_time,
+            status=status,
+            reason=reason,
+            counts=made.counts(),
+            wall_seconds=round(wall, 4),
+            finished_at=datetime.now(UTC),
         )
         await self.recorder.commit(self.recorder.run_unit)
         self._summary = await self.store.get_run(self.run_id)
@@ -364,6 +397,16 @@ class Simulation:
         summary = await store.get_run(run_id)
         if summary.status is RunStatus.COMPLETED:
             raise ResumeError(f"the run {summary.run_id} is complete; there is nothing to resume")
+        sim = await cls._reopened(store, run_id, provider, options)
+        sim._restore(await store.events(summary.run_id))
+        return sim
+
+    @classmethod
+    async def _reopened(
+        cls, store: Store, run_id: str, provider: Provider, options: dict[str, Any]
+    ) -> Simulation:
+        """A simulation over a stored run's scenario and seed, its Worlds not rebuilt yet."""
+        summary = await store.get_run(run_id)
         events = await store.events(summary.run_id)
         start = events[0] if events else None
         if not isinstance(start, ev.RunStarted):
@@ -383,8 +426,60 @@ class Simulation:
             run_id=summary.run_id,
             **options,
         )
-        sim._restore(events)
         return sim
+
+    @classmethod
+    async def fork(
+        cls,
+        store: Store,
+        run_id: str,
+        *,
+        at: str,
+        intervention: Intervention | None,
+        provider: Provider,
+        branch_id: str,
+        label: str = "",
+        steps: int | None = None,
+        **options: Any,
+    ) -> Simulation:
+        """A simulation that opens branch ``branch_id`` at timepoint ``at`` of a stored run,
+        applies ``intervention`` there and runs the branch forward (``steps`` timepoints, or to
+        the scenario's end). The run keeps its id; the branch's events join its log."""
+        full = await store.resolve_run_id(run_id)
+        try:
+            await store.take_lease(full)
+        except RunHeldError as exc:
+            raise ResumeError(f"{exc}; it cannot be forked while it runs") from exc
+        try:
+            sim = await cls._reopened(store, full, provider, options)
+            events = await store.events(full)
+            sim.recorder.restore(events)
+            parent = branch_of(at)
+            sim.worlds[MAIN_BRANCH] = World.replay(sim.scenario, events)
+            sim.worlds[parent] = World.replay(sim.scenario, events, parent)
+            sim._fork = Fork(
+                sim.scenario,
+                sim.mode,
+                parent=parent,
+                at=at,
+                branch_id=branch_id,
+                intervention=intervention,
+                label=label,
+                steps=steps,
+            )
+            sim.mode = sim._fork
+            return sim
+        except BaseException:
+            await store.end_lease(full)
+            raise
+
+    async def interpret(self, text: str) -> Intervention:
+        """A fork's free-text what-if, read by the provider as one structured intervention."""
+        assert self._fork is not None, "only a fork reads a what-if"
+        self._fork_before = self._fork_before or self.recorder.tally()
+        change = await interpret(self.steps, await self.store.events(self.run_id), self._fork, text)
+        self._fork.intervention = change
+        return change
 
     def _restore(self, events: list[ev.EventBase]) -> None:
         world = World.replay(self.scenario, events)

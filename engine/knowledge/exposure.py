@@ -11,6 +11,7 @@ from datetime import datetime
 
 from ..model.common import ExposureType, ResolutionLevel
 from ..model.knowledge import ExposureEvent, KnowledgeItem
+from .words import mentions
 
 KNOWLEDGE_LIMITS = {
     ResolutionLevel.TENSOR_ONLY: 5,
@@ -24,17 +25,35 @@ KNOWLEDGE_LIMITS = {
 class KnowledgeLedger:
     def __init__(self) -> None:
         self._by_entity: dict[str, dict[str, ExposureEvent]] = {}
+        self._withheld: dict[str, list[str]] = {}
 
     def record(self, exposure: ExposureEvent) -> bool:
-        """Add an exposure; return False when the entity already held that information."""
-        held = self._by_entity.setdefault(exposure.entity_id, {})
-        if exposure.information in held:
+        """Add an exposure; return False when the entity already held that information or
+        it is withheld from the entity."""
+        if not self.accepts(exposure.entity_id, exposure.information):
             return False
-        held[exposure.information] = exposure
+        self._by_entity.setdefault(exposure.entity_id, {})[exposure.information] = exposure
         return True
 
     def knows(self, entity_id: str, information: str) -> bool:
         return information in self._by_entity.get(entity_id, {})
+
+    def accepts(self, entity_id: str, information: str) -> bool:
+        """Whether an exposure of ``information`` to ``entity_id`` would be recorded."""
+        return not self.knows(entity_id, information) and not self.withheld(entity_id, information)
+
+    def withheld(self, entity_id: str, information: str) -> bool:
+        return any(mentions(information, p) for p in self._withheld.get(entity_id, ()))
+
+    def withhold(self, entity_id: str, phrase: str) -> list[ExposureEvent]:
+        """From now on ``entity_id`` does not hold what ``phrase`` is about (M12): what it held
+        is taken out (and returned), and it cannot come to hold it again."""
+        self._withheld.setdefault(entity_id, []).append(phrase)
+        held = self._by_entity.get(entity_id, {})
+        gone = [e for info, e in held.items() if mentions(info, phrase)]
+        for exposure in gone:
+            del held[exposure.information]
+        return gone
 
     def exposure(self, entity_id: str, information: str) -> ExposureEvent | None:
         """How ``entity_id`` came to hold ``information``, or None when it does not."""

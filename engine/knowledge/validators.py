@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..model.knowledge import KnowledgeItem
+from ..model.knowledge import ExposureEvent, KnowledgeItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +37,13 @@ def extraction_provenance(
     if absent:
         problems.append(f"listeners not present: {', '.join(absent)}")
     return ValidationResult("extraction_provenance", not problems, tuple(problems))
+
+
+def branch_isolation(held: Iterable[ExposureEvent], lineage: frozenset[str]) -> ValidationResult:
+    """Branches do not leak (M12): everything an entity holds at a moment entered the world on
+    that moment's causal lineage (or was known from the start). Anything learned on a sibling
+    branch, or after the moment, is a violation."""
+    violations = tuple(
+        x.information for x in held if x.timepoint_id and x.timepoint_id not in lineage
+    )
+    return ValidationResult("branch_isolation", not violations, violations)

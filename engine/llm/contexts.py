@@ -203,3 +203,13 @@ class SceneContext(_Ctx):
     tension: float
     present: tuple[CastMember, ...]
     previous: Atmosphere | None = None
+
+
+class InterventionContext(_Ctx):
+    """A what-if typed as free text, with the cast as it stands at the fork point."""
+
+    scenario: ScenarioBrief
+    text: str
+    fork_timepoint_id: str
+    event_description: str
+    cast: tuple[CastMember, ...]

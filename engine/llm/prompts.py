@@ -17,6 +17,7 @@ from .contexts import (
     DialogTurnContext,
     EntityQueryContext,
     ExtractionContext,
+    InterventionContext,
     KnowledgeRef,
     MoodBrief,
     PopulationContext,
@@ -323,6 +324,28 @@ def _scene(ctx: SceneContext) -> tuple[str, str]:
     return system, user
 
 
+def _intervention(ctx: InterventionContext) -> tuple[str, str]:
+    system = (
+        "You turn a reader's what-if about a simulation into one precise change at a moment "
+        "of it: an event that happens (inject), a character who is absent from then on "
+        "(remove), something a character does not know from then on (withhold), or "
+        "something a character learns there (tell)."
+    )
+    cast = "\n".join(
+        f"- {c.entity.entity_id}: {c.entity.name}, {c.entity.role}"
+        + "".join(f"\n    knows: {k}" for k in c.knowledge)
+        for c in ctx.cast
+    )
+    user = (
+        f"{_scenario(ctx.scenario)}\n\nThe moment ({ctx.fork_timepoint_id}): "
+        f"{ctx.event_description}\n\nCharacters:\n{cast}\n\nWhat if: {ctx.text}\n\n"
+        "Answer with the kind, the entity_id from the list above (not for inject), the "
+        "information withheld or told (for withhold, words from what that character knows), "
+        "or the event (for inject)."
+    )
+    return system, user
+
+
 _RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
     ActionType.ENTITY_POPULATION: _population,
     ActionType.TIMEPOINT_EVENT: _timepoint,
@@ -332,6 +355,7 @@ _RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
     ActionType.ENTITY_QUERY: _query,
     ActionType.PROSPECTION: _prospection,
     ActionType.SCENE_GENERATION: _scene,
+    ActionType.COUNTERFACTUAL_PREDICTION: _intervention,
 }
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from ..model.responses import (
     DialogTurnResponse,
     ExtractionResponse,
+    InterventionResponse,
     PopulationResponse,
     PresenceResponse,
     ProspectionResponse,
@@ -26,4 +27,5 @@ RESPONSE_MODELS: dict[ActionType, type[BaseModel]] = {
     ActionType.ENTITY_QUERY: QueryResponse,
     ActionType.PROSPECTION: ProspectionResponse,
     ActionType.SCENE_GENERATION: SceneResponse,
+    ActionType.COUNTERFACTUAL_PREDICTION: InterventionResponse,
 }

@@ -371,6 +371,20 @@ class BranchCreated(EventBase):
     intervention: dict[str, Any] = Field(default_factory=dict)
 
 
+class BranchFinished(EventBase):
+    """A fork ran as far as it was asked (to the scenario's end or N timepoints), or failed, or
+    was stopped. ``counts`` are what the fork itself made and spent, not the whole run's."""
+
+    type: Literal["branch_finished"] = "branch_finished"
+    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"wall_seconds", "finished_at"})
+
+    status: RunStatus
+    reason: str | None = None
+    counts: RunCounts
+    wall_seconds: float
+    finished_at: datetime
+
+
 class QueryAnswered(EventBase):
     """Someone asked an entity about a moment and it answered, in character, from what it knew
     then (an observer action: part of the run's record, replayable, never part of its World).
@@ -447,6 +461,7 @@ Event = Annotated[
     | TimepointFailed
     | EventsDiscarded
     | BranchCreated
+    | BranchFinished
     | QueryAnswered
     | RunFinished,
     Field(discriminator="type"),

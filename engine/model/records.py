@@ -146,6 +146,9 @@ class BranchInfo:
     fork_timepoint_id: str | None
     label: str = ""
     intervention: dict[str, object] = field(default_factory=dict)
+    status: str = "completed"  # a fork's outcome; the main branch's is the run's
+    status_reason: str | None = None
+    wall_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

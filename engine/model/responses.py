@@ -6,6 +6,8 @@ providers fill them, and the LLM layer maps each action to one of them.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from .dialog import Stance
@@ -83,3 +85,14 @@ class SceneResponse(_Resp):
 
     environment: Environment
     atmosphere: Atmosphere
+
+
+class InterventionResponse(BaseModel):
+    """A free-text what-if read as one structured intervention (M12)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["inject", "remove", "withhold", "tell"]
+    entity_id: str | None = Field(None, max_length=80)
+    information: str | None = Field(None, max_length=600)
+    event: str | None = Field(None, max_length=600)

@@ -7,8 +7,12 @@ from typing import Any
 
 from ..llm.gateway import LLMCallFailed
 from ..model import events as ev
+from ..model.common import ExposureType
+from ..model.intervention import Intervention
+from ..model.knowledge import ExposureEvent
 from ..model.timepoint import Timepoint
 from ..steps.context import StepContext
+from ..steps.exposures import record_on
 from ..steps.timepoint import StepFailure, TimepointRunner
 from ..store import Store
 from ..world import Unit, World
@@ -83,6 +87,7 @@ class RunDriver:
         unit = recorder.open(f"fork:{branch_id}")
         events = await self.store.events(recorder.run_id)
         world = World.fork(self.steps.scenario, events, at, branch_id)
+        change = intervention if isinstance(intervention, Intervention) else None
         recorder.emit(
             unit,
             world,
@@ -90,8 +95,22 @@ class RunDriver:
             parent_branch_id=parent.branch_id,
             fork_timepoint_id=at,
             label=label,
-            intervention=intervention or {},
+            intervention=change.model_dump(mode="json", exclude_none=True)
+            if change
+            else (intervention or {}),
         )
+        if change is not None and change.kind == "tell" and change.entity and change.information:
+            told = ExposureEvent(
+                exposure_id="",
+                entity_id=change.entity,
+                kind=ExposureType.LEARNED,
+                information=change.information,
+                source=None,
+                timestamp=world.sim_time or self.steps.scenario.timeline.start,
+                confidence=1.0,
+                timepoint_id=at,
+            )
+            record_on(recorder, unit, world, told)
         await recorder.commit(unit)
         self.worlds[branch_id] = world
         return world

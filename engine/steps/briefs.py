@@ -60,6 +60,8 @@ def private_knowledge(
 def knowledge_refs(world: World, entity: Entity, tp_id: str) -> tuple[KnowledgeRef, ...]:
     out = []
     for x in world.ledger.recall(entity.entity_id, entity.resolution, exclude_timepoint=tp_id):
+        if not world.graph.can_know(x.timepoint_id, tp_id):
+            continue  # not on this moment's causal lineage (another branch, or later)
         source = world.entities[x.source].name if x.source in world.entities else x.source
         out.append(
             KnowledgeRef(

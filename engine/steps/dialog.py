@@ -235,7 +235,7 @@ def _accept(
 ) -> DialogTurn:
     """Validate a turn (M4) and record it. References the speaker cannot know are removed
     from the turn and reported; the turn is then marked degraded."""
-    known = m.world.ledger.items(speaker)
+    known = _isolated(m, speaker, dialog_id, turn_index)
     result = validators.information_conservation(answer.knowledge_references, known)
     refs = tuple(r for r in answer.knowledge_references if r not in result.violations)
     issues = tuple(f"referenced unknown knowledge: {v}" for v in result.violations)
@@ -268,3 +268,24 @@ def _accept(
     )
     m.emit(ev.DialogTurnFinished, turn=turn)
     return turn
+
+
+def _isolated(m: Moment, speaker: str, dialog_id: str, turn_index: int) -> list[str]:
+    """What the speaker may draw on: what it holds on this moment's causal lineage. Anything
+    else (learned on a sibling branch) is reported and set aside (M12)."""
+    held = m.world.ledger.exposures(speaker)
+    result = validators.branch_isolation(held, m.world.graph.lineage(m.tp_id))
+    if result.valid:
+        return [x.information for x in held]
+    m.emit(
+        ev.ValidationReported,
+        validator=result.validator,
+        entity_id=speaker,
+        timepoint_id=m.tp_id,
+        dialog_id=dialog_id,
+        turn_index=turn_index,
+        valid=False,
+        violations=result.violations,
+        action="knowledge from outside this branch's lineage set aside",
+    )
+    return [x.information for x in held if x.information not in result.violations]

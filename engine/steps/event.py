@@ -68,7 +68,7 @@ def plan(
         timestamp=when,
         time_of_day=time_of_day(when.hour),
         beat_title=beat.title if beat else None,
-        beat_hint=beat.hint if beat else None,
+        beat_hint=_hint(world, beat),
         previous_events=tuple(t.event_description for t in world.timepoints[-3:]),
         cast=tuple(
             CastMember(
@@ -76,11 +76,19 @@ def plan(
                 mood=moods[e.entity_id] if moods else mood(e),
                 knowledge=private_knowledge(world, e.entity_id, before_dialog=last_dialog),
             )
-            for e in world.entities.values()
+            for e in world.active()
         ),
         tension=tension,
     )
     return EventPlan(index, tp_id, world.call_scope(tp_id), when, beat, tension, context)
+
+
+def _hint(world: World, beat: Any) -> str | None:
+    """What the event should be about: an event injected at the fork comes first (M12)."""
+    hint = beat.hint if beat else None
+    if world.injected:
+        return " ".join([*world.injected, *([hint] if hint else [])])
+    return hint
 
 
 async def call(steps: StepContext, plan: EventPlan) -> Answer:

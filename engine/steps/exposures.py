@@ -9,8 +9,9 @@ from .context import Moment
 
 
 def record_on(recorder: Recorder, unit: Unit, world: World, exposure: ExposureEvent) -> bool:
-    """Record ``exposure`` (its id is assigned here) unless the entity already held it."""
-    if world.ledger.knows(exposure.entity_id, exposure.information):
+    """Record ``exposure`` (its id is assigned here) unless the entity already held it or it
+    is withheld from the entity on this branch."""
+    if not world.ledger.accepts(exposure.entity_id, exposure.information):
         return False
     exposure = exposure.model_copy(update={"exposure_id": world.next_exposure_id()})
     recorder.emit(unit, world, ev.ExposureRecorded, exposure=exposure)

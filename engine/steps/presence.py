@@ -30,7 +30,7 @@ async def decide(
     beat: Any,
     issues: list[str],
 ) -> list[str]:
-    ids = list(world.entities)
+    ids = [e.entity_id for e in world.active()]  # removed by an intervention: never present
     if beat is not None and beat.present is not None:
         return [e for e in ids if e in set(beat.present)]
     if len(ids) <= 2:
@@ -40,7 +40,7 @@ async def decide(
         scenario=steps.brief,
         timepoint_id=tp_id,
         event_description=description,
-        candidates=tuple(brief(e) for e in world.entities.values()),
+        candidates=tuple(brief(e) for e in world.active()),
         min_present=2,
         max_present=max_present,
     )
@@ -54,9 +54,9 @@ async def decide(
     )
     steps.recorder.calls(unit, world, records)
     assert isinstance(answer, PresenceResponse)
-    unknown = [e for e in answer.entities_present if e not in world.entities]
+    unknown = [e for e in answer.entities_present if e not in ids]
     if unknown:
-        issues.append(f"presence named unknown entities, left out: {', '.join(unknown)}")
+        issues.append(f"presence named entities who cannot be here, left out: {', '.join(unknown)}")
     chosen = set(answer.entities_present)
     present = [e for e in ids if e in chosen]
     if not present:

@@ -73,8 +73,11 @@ class TimepointRunner:
         issues: list[str] = []
         recorder.calls(unit, world, records)
         beat = plan.beat
+        description = answer.event_description
+        if world.injected:  # the event injected at the fork is what happens (M12)
+            description = " ".join(world.injected)
         present = await presence.decide(
-            steps, world, unit, plan.scope, plan.tp_id, answer.event_description, beat, issues
+            steps, world, unit, plan.scope, plan.tp_id, description, beat, issues
         )
         importance = beat.importance if beat and beat.importance is not None else answer.importance
         previous = world.last
@@ -85,7 +88,7 @@ class TimepointRunner:
             timestamp=plan.when,
             causal_parent=previous.timepoint_id if previous else None,
             title=beat.title if beat and beat.title else answer.title,
-            event_description=answer.event_description,
+            event_description=description,
             entities_present=tuple(present),
             importance=importance,
             tension=max(plan.tension, answer.tension) if beat else answer.tension,
@@ -97,11 +100,11 @@ class TimepointRunner:
             status=StepStatus.DEGRADED if issues else StepStatus.OK,
             issues=tuple(issues),
         )
-        _witness(m, answer.event_description, beat)
+        _witness(m, description, beat)
 
         entities = [world.entities[e] for e in present]
         speakers = steering.choose_speakers(
-            entities, answer.event_description, s.animism_level, s.dialog.max_speakers
+            entities, description, s.animism_level, s.dialog.max_speakers
         )
         state.elevate(m, {e.entity_id for e in speakers}, importance)
         turns = []

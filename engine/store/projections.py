@@ -367,7 +367,7 @@ def _branch_created(e: ev.BranchCreated) -> list[Row]:
     return [
         (
             "INSERT INTO branches (run_id, branch_id, parent_branch_id, fork_timepoint_id, label, "
-            "intervention_json, seq) VALUES (?,?,?,?,?,?,?)",
+            "intervention_json, seq, status) VALUES (?,?,?,?,?,?,?,'running')",
             (
                 e.run_id,
                 e.branch_id,
@@ -433,6 +433,16 @@ def _run_finished(e: ev.RunFinished) -> list[Row]:
     ]
 
 
+def _branch_finished(e: ev.BranchFinished) -> list[Row]:
+    return [
+        (
+            "UPDATE branches SET status=?, status_reason=?, finished_at=?, wall_seconds=? "
+            "WHERE run_id=? AND branch_id=?",
+            (e.status.value, e.reason, _t(e.finished_at), e.wall_seconds, e.run_id, e.branch_id),
+        )
+    ]
+
+
 PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
     ev.RunStarted: _run_started,
     ev.RunResumed: _run_resumed,
@@ -452,6 +462,7 @@ PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
     ev.ValidationReported: _validation,
     ev.RunFinished: _run_finished,
     ev.BranchCreated: _branch_created,
+    ev.BranchFinished: _branch_finished,
     ev.QueryAnswered: _query,
 }
 

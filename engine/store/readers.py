@@ -210,7 +210,22 @@ def _branch(row: sqlite3.Row) -> BranchInfo:
         row["fork_timepoint_id"],
         row["label"],
         json.loads(row["intervention_json"]),
+        row["status"],
+        row["status_reason"],
+        row["wall_seconds"],
     )
+
+
+def branches(conn: Conn, run_id: str) -> tuple[BranchInfo, ...]:
+    rows = _rows(conn, "SELECT * FROM branches WHERE run_id = ? ORDER BY seq", (run_id,))
+    return tuple(_branch(r) for r in rows)
+
+
+def branch(conn: Conn, run_id: str, branch_id: str) -> BranchInfo | None:
+    rows = _rows(
+        conn, "SELECT * FROM branches WHERE run_id = ? AND branch_id = ?", (run_id, branch_id)
+    )
+    return _branch(rows[0]) if rows else None
 
 
 def snapshot(conn: Conn, run_id: str) -> RunSnapshot:
@@ -240,10 +255,7 @@ def snapshot(conn: Conn, run_id: str) -> RunSnapshot:
                 conn, "SELECT * FROM relationships WHERE run_id = ? ORDER BY seq", (run_id,)
             )
         ),
-        branches=tuple(
-            _branch(r)
-            for r in _rows(conn, "SELECT * FROM branches WHERE run_id = ? ORDER BY seq", (run_id,))
-        ),
+        branches=branches(conn, run_id),
         warnings=warnings(conn, run_id),
     )
 

@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 from ..model import events as ev
 from ..model.common import RunStatus
 from ..model.entity import EntityProfile
-from ..model.records import EntityRecords, MomentRecords, RunSnapshot
+from ..model.records import BranchInfo, EntityRecords, MomentRecords, RunSnapshot
 from ..model.run import RunSummary
 from ..view.runview import RunView
 from . import cassettes, readers
-from .errors import AmbiguousRunError, UnknownRunError
+from .errors import AmbiguousRunError, StoreError, UnknownRunError
 from .leases import Leases
 
 T = TypeVar("T")
@@ -78,6 +78,17 @@ class Readers:
         full = await self.resolve_run_id(run_id)
         rows = await self._read(readers.run_rows, full, None)
         return self._summary(rows[0])
+
+    async def branches(self, run_id: str) -> tuple[BranchInfo, ...]:
+        """The run's branches, the main one first, in the order they were made."""
+        return await self._read(readers.branches, run_id)
+
+    async def branch(self, run_id: str, branch_id: str) -> BranchInfo:
+        """One branch of a run (StoreError when the run has no such branch)."""
+        found = await self._read(readers.branch, run_id, branch_id)
+        if found is None:
+            raise StoreError(f"the run {run_id} has no branch {branch_id!r}")
+        return found
 
     async def run_warnings(self, run_id: str) -> list[str]:
         return list(await self._read(readers.warnings, run_id))

@@ -297,6 +297,13 @@ MIGRATIONS: tuple[str, ...] = (
         since TEXT NOT NULL
     );
     """,
+    # 6: a fork's outcome on its branch row (M12)
+    """
+    ALTER TABLE branches ADD COLUMN status TEXT NOT NULL DEFAULT 'completed';
+    ALTER TABLE branches ADD COLUMN status_reason TEXT;
+    ALTER TABLE branches ADD COLUMN finished_at TEXT;
+    ALTER TABLE branches ADD COLUMN wall_seconds REAL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -365,6 +365,7 @@ class LiveFold:
             ev.LLMCallFinished,  # counted by the tally
             ev.BudgetWarning,  # shown by the screen as a notification
             ev.BranchCreated,  # a branch's timepoints arrive as TimepointCreated
+            ev.BranchFinished,  # the fork's own outcome; the run's counts come from the tally
         }
     )
 

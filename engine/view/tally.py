@@ -63,6 +63,11 @@ class RunTally:
     def copy(self) -> RunTally:
         return RunTally(**self.as_dict())
 
+    def minus(self, before: RunTally) -> RunTally:
+        """What was counted since ``before`` (a fork's own share of its run)."""
+        mine, theirs = self.as_dict(), before.as_dict()
+        return RunTally(**{k: v - theirs[k] for k, v in mine.items()})
+
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
@@ -147,6 +152,7 @@ IGNORED: frozenset[type] = frozenset(
         ev.RelationshipUpdated,
         ev.BudgetWarning,
         ev.BranchCreated,
+        ev.BranchFinished,
         ev.RunFinished,
     }
 )

@@ -23,6 +23,7 @@ from ..model.common import MAIN_BRANCH
 from ..model.dialog import DialogTurn
 from ..model.entity import Entity
 from ..model.inner import InnerLife
+from ..model.intervention import Intervention
 from ..model.relationship import Relationship, pair_key
 from ..model.scene import Atmosphere
 from ..model.timepoint import Timepoint
@@ -48,6 +49,9 @@ class World:
     completed: int = 0  # timepoints completed on this branch's chain
     sim_time: datetime | None = None
     stale: bool = False  # events applied to it were discarded: rebuild before going on
+    absent: set[str] = field(default_factory=set)  # removed from the branch by an intervention
+    injected: list[str] = field(default_factory=list)  # events injected, for the next timepoint
+    interventions: list[Intervention] = field(default_factory=list)  # on this branch's lineage
     _exposures: int = 0
     _attempts: dict[str, int] = field(default_factory=dict)
     _dialogs: dict[str, list[DialogTurn]] = field(default_factory=dict)
@@ -85,6 +89,10 @@ class World:
     @property
     def last(self) -> Timepoint | None:
         return self.timepoints[-1] if self.timepoints else None
+
+    def active(self) -> list[Entity]:
+        """The entities that can take part on this branch (not removed by an intervention)."""
+        return [e for e in self.entities.values() if e.entity_id not in self.absent]
 
     def relation(self, a: str, b: str) -> Relationship:
         key = pair_key(a, b)
@@ -136,6 +144,7 @@ class World:
     def _timepoint_created(self, e: ev.TimepointCreated) -> None:
         tp = e.timepoint
         self.timepoints.append(tp)
+        self.injected = []  # an injected event is the first timepoint after the fork
         if tp.timepoint_id not in self.graph:
             parent = tp.causal_parent if tp.causal_parent in self.graph else None
             self.graph.add(tp.timepoint_id, parent)
@@ -164,6 +173,20 @@ class World:
         if found is not None:
             tp, n = found.group("tp"), int(found.group("n") or 1)
             self._attempts[tp] = max(self._attempts.get(tp, 0), n)
+
+    def _branch_created(self, e: ev.BranchCreated) -> None:
+        """A fork on this branch's lineage: its intervention holds from here on (M12). A told
+        item arrives as its own exposure event."""
+        if not e.intervention:
+            return
+        change = Intervention.model_validate(e.intervention)
+        self.interventions.append(change)
+        if change.kind == "remove" and change.entity:
+            self.absent.add(change.entity)
+        elif change.kind == "withhold" and change.entity and change.information:
+            self.ledger.withhold(change.entity, change.information)
+        elif change.kind == "inject" and change.event:
+            self.injected.append(change.event)
 
     def _discarded(self, e: ev.EventsDiscarded) -> None:
         self.stale = True
@@ -257,6 +280,7 @@ _RULES = {
     ev.InnerLifeUpdated: World._inner,
     ev.LLMCallFinished: World._call,
     ev.EventsDiscarded: World._discarded,
+    ev.BranchCreated: World._branch_created,
 }
 
 IGNORED: frozenset[type] = frozenset(
@@ -275,7 +299,7 @@ IGNORED: frozenset[type] = frozenset(
         ev.MechanismFailed,
         ev.BudgetWarning,
         ev.TimepointFailed,
-        ev.BranchCreated,
+        ev.BranchFinished,
         ev.QueryAnswered,  # an observer's question changes nothing in the world
         ev.RunFinished,
     }

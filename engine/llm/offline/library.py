@@ -140,6 +140,18 @@ class ExtractionCues(_Data):
     rules: tuple[ExtractionRule, ...]
 
 
+class InterventionCue(_Data):
+    kind: Literal["withhold", "remove", "tell"]
+    cues: tuple[str, ...]
+
+
+class InterventionCues(_Data):
+    version: Literal[1]
+    about: str = Field(alias="_about")
+    kinds: tuple[InterventionCue, ...]
+    openings: tuple[str, ...]
+
+
 class NamePools(_Data):
     version: Literal[1]
     given: tuple[str, ...]
@@ -175,3 +187,8 @@ def extraction_cues() -> ExtractionCues:
 @lru_cache(maxsize=1)
 def names() -> NamePools:
     return _load(NamePools, "names.json")  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def intervention_cues() -> InterventionCues:
+    return _load(InterventionCues, "offline", "interventions.json")  # type: ignore[return-value]

@@ -20,6 +20,7 @@ from .answers import generate_answer
 from .dialog import generate_turn
 from .events import generate_event
 from .extraction import generate_extraction
+from .interventions import generate_intervention
 from .population import generate_population
 from .presence import generate_presence
 from .prospection import generate_prospection
@@ -36,6 +37,7 @@ GENERATORS: dict[ActionType, Generator] = {
     ActionType.ENTITY_QUERY: generate_answer,  # type: ignore[dict-item]
     ActionType.PROSPECTION: generate_prospection,  # type: ignore[dict-item]
     ActionType.SCENE_GENERATION: generate_scene,  # type: ignore[dict-item]
+    ActionType.COUNTERFACTUAL_PREDICTION: generate_intervention,  # type: ignore[dict-item]
 }
 
 MODEL_NAME = "offline-composer-1"
