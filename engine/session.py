@@ -363,6 +363,28 @@ async def prepare_replay(
     return Replay(recorded["run_id"], name, model, sim)
 
 
+async def open_recorded(config: Config, request: RunRequest, recorded: dict[str, Any]) -> Opened:
+    """The provider a stored run goes on with: the recorded one (or the request's), with the
+    recorded fixed model and routing preferences."""
+    from engine.llm.factory import OfflineProvider, Opened
+
+    name = request.provider or recorded["provider"]
+    seed = int(recorded["seed"])
+    routing = recorded.get("routing") or {}
+    if name == "offline":
+        return Opened(OfflineProvider(seed), None)
+    if request.model is None and routing.get("fixed_model") and name == recorded["provider"]:
+        request = replace(request, model=routing["fixed_model"])
+    settings = provider_settings(config, request, default_provider=name)
+    return await open_provider(
+        settings,
+        model_registry(config),
+        seed=seed,
+        prefer=routing.get("prefer") or config.models.prefer,
+        training_safe=bool(routing.get("training_safe")),
+    )
+
+
 @dataclass(frozen=True)
 class Resumed:
     """A stopped or failed run set up to continue; close ``opened`` when it is done."""
@@ -376,7 +398,6 @@ async def prepare_resume(store: Store, config: Config, run_id: str, request: Run
     """Continue a run from its last committed timepoint: on the recorded provider (or the
     request's), with the recorded fixed model and routing preferences, under the request's
     budget (else the scenario's, else the configuration's)."""
-    from engine.llm.factory import OfflineProvider, Opened
     from engine.simulation import ResumeError, Simulation, UnsupportedScenario
     from engine.store import StoreError
 
@@ -385,22 +406,7 @@ async def prepare_resume(store: Store, config: Config, run_id: str, request: Run
         summary = await store.get_run(recorded["run_id"])
     except StoreError as exc:
         raise SessionError(str(exc)) from exc
-    name = request.provider or recorded["provider"]
-    seed = int(recorded["seed"])
-    routing = recorded.get("routing") or {}
-    if name == "offline":
-        opened = Opened(OfflineProvider(seed), None)
-    else:
-        if request.model is None and routing.get("fixed_model") and name == recorded["provider"]:
-            request = replace(request, model=routing["fixed_model"])
-        settings = provider_settings(config, request, default_provider=name)
-        opened = await open_provider(
-            settings,
-            model_registry(config),
-            seed=seed,
-            prefer=routing.get("prefer") or config.models.prefer,
-            training_safe=bool(routing.get("training_safe")),
-        )
+    opened = await open_recorded(config, request, recorded)
     try:
         scenario_budget = (recorded.get("scenario_data") or {}).get("budget")
         budget = budget_for(request, config, scenario_has_budget=_has_budget(scenario_budget))

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from . import cassette, catalog, explore, inspecting, running
+from . import cassette, catalog, explore, forking, inspecting, running
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, user_config
 from .explore import DEMO_SCENARIO
 
@@ -27,6 +27,8 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "open": explore.open_run,
     "run": running.run,
     "resume": running.resume,
+    "fork": forking.fork,
+    "diff": forking.diff,
     "runs": inspecting.runs,
     "show": inspecting.show,
     "cassette": cassette.cassette,
@@ -101,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("--json", action="store_true", help="print one JSON object when done")
     _provider_flags(resume)
     _budget_flags(resume)
+
+    forking.add_parser(sub, db, _provider_flags, _budget_flags, _positive_int)
+    forking.add_diff_parser(sub, db)
 
     cassette = sub.add_parser("cassette", help="export or import recorded model answers")
     csub = cassette.add_subparsers(dest="cassette_command", parser_class=_Parser, metavar="ACTION")

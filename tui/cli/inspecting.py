@@ -100,6 +100,7 @@ async def _show(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from exc
         summary = await store.get_run(view.run.run_id)
         warnings = await store.run_warnings(view.run.run_id)
+        branches = await store.branches(view.run.run_id)
     finally:
         await store.close()
     end = view.latest.timepoint_id if view.latest else None
@@ -150,6 +151,7 @@ async def _show(args: argparse.Namespace) -> int:
             }
             for t in view.timepoints
         ]
+        data["branches"] = [_branch_json(b, summary) for b in branches]
         print_json(data)
         return EXIT_OK
     from rich.markup import escape
@@ -211,3 +213,18 @@ def _cognitive(state: Any) -> dict[str, Any]:
 
 def _scene_json(scene: Any) -> dict[str, Any] | None:
     return None if scene is None else scene.model_dump(mode="json")
+
+
+def _branch_json(b: Any, summary: Any) -> dict[str, Any]:
+    main = b.parent_branch_id is None  # the main branch's outcome is the run's
+    return {
+        "branch_id": b.branch_id,
+        "parent_branch_id": b.parent_branch_id,
+        "fork_timepoint_id": b.fork_timepoint_id,
+        "label": b.label,
+        "intervention": b.intervention or None,
+        "status": summary.status.value if main else b.status,
+        "reason": summary.status_reason if main else b.status_reason,
+        "score": None,
+        "score_missing": "branches are scored by BRANCHING runs; a fork by hand has no score yet",
+    }
