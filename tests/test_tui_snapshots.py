@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from tui_support import make_app, seed_runs, settle, steady_inputs, wait_until
+from tui_support import make_app, seed_fork, seed_runs, settle, steady_inputs, wait_until
 
 from engine.llm.offline import OfflineProvider
 from engine.model import events as ev
@@ -171,3 +171,46 @@ def test_live_run_mid_stream(snap_compare, tmp_path: Path, recorded: list[ev.Eve
 
     app = make_app(tmp_path / "live.db", start=StartLive("lighthouse_night", source=source))
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+@pytest.fixture(scope="module")
+def forked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A vintners run with one fork: Marguerite removed from tp02 on."""
+    path = tmp_path_factory.mktemp("fork") / "fork.db"
+    asyncio.run(seed_fork(path, "run-fork"))
+    return path
+
+
+def test_a_fork_under_its_fork_point(snap_compare, forked: Path) -> None:
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        pilot.app.screen.select("b1.tp03")
+        await _ready(pilot)
+
+    assert snap_compare(
+        make_app(forked, start=StartReplay("run-fork")), terminal_size=SIZE, run_before=before
+    )
+
+
+def test_the_fork_form_with_its_preview(snap_compare, forked: Path) -> None:
+    from textual.widgets import Input, Select, Static
+
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        pilot.app.screen.select("tp01")
+        await _ready(pilot)
+        await pilot.press("b")
+        await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "ForkScreen")
+        form = pilot.app.screen
+        form.query_one("#fork-kind", Select).value = "withhold"
+        form.query_one("#fork-entity", Input).value = "raymond_guerche"
+        form.query_one("#fork-text", Input).value = "frost insurance lapsed"
+        preview = form.query_one("#fork-preview", Static)
+        await wait_until(pilot, lambda: "changes Raymond Guerche" in str(preview.render()))
+        await settle(pilot)
+        steady_inputs(pilot.app)
+        await pilot.pause()
+
+    assert snap_compare(
+        make_app(forked, start=StartReplay("run-fork")), terminal_size=(80, 24), run_before=before
+    )

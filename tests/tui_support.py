@@ -39,6 +39,28 @@ async def seed_runs(db: Path, runs: list[tuple[str, str, int]]) -> None:
         )
 
 
+async def seed_fork(db: Path, run_id: str, seed: int = 2) -> None:
+    """A vintners run under ``run_id`` with one fork, b1 "no chair": Marguerite removed from
+    tp02 on."""
+    from engine.model.intervention import Intervention
+
+    await seed_runs(db, [(run_id, "vintners_council", seed)])
+    store = await Store.open(db)
+    try:
+        sim = await Simulation.fork(
+            store,
+            run_id,
+            at="tp02",
+            intervention=Intervention(kind="remove", entity="marguerite_solane"),
+            provider=OfflineProvider(seed),
+            branch_id="b1",
+            label="no chair",
+        )
+        await sim.run()
+    finally:
+        await store.close()
+
+
 def make_app(
     db: Path,
     *,

@@ -23,6 +23,8 @@ from engine.view import RunView
 
 from .messages import (
     BridgeError,
+    ForkFinished,
+    ForkPreviewed,
     KnowledgeLoaded,
     QueryDone,
     RunOpened,
@@ -70,8 +72,8 @@ class EngineBridge:
         self._opening = asyncio.Lock()
 
     # ------------------------------------------------------------------ plumbing
-    def _work(self, coro: Any, name: str, group: str = "bridge") -> None:
-        self.app.run_worker(coro, name=name, group=group, exit_on_error=False)
+    def _work(self, coro: Any, name: str, group: str = "bridge", exclusive: bool = False) -> None:
+        self.app.run_worker(coro, name=name, group=group, exit_on_error=False, exclusive=exclusive)
 
     async def _store(self) -> Store:
         async with self._opening:  # two workers asking at once must not both migrate
@@ -257,6 +259,72 @@ class EngineBridge:
         note = f"answered by the offline provider, not {run.provider}: {reason}"
         return OfflineProvider(run.seed), None, None, note
 
+    # ------------------------------------------------------------------ forks
+    def preview_fork(self, target: MessagePump, run_id: str, at: str, change: Any) -> None:
+        """What a fork would reach and cost, as :class:`ForkPreviewed` (nothing is made)."""
+
+        async def work() -> None:
+            from engine.forks import preview
+            from engine.session import SessionError
+
+            try:
+                shown = await preview(await self._store(), run_id, at, change, None)
+            except (SessionError, StoreError) as exc:
+                target.post_message(ForkPreviewed((), str(exc)))
+                return
+            target.post_message(ForkPreviewed(preview_lines(shown)))
+
+        self._work(work(), f"fork-preview-{run_id}", group="fork-preview", exclusive=True)
+
+    def run_fork(
+        self, target: MessagePump, view: RunView, at: str, change: Any, label: str
+    ) -> None:
+        """Make the fork and run its branch to the end, then :class:`ForkFinished`."""
+
+        async def work() -> None:
+            from engine.forks import preview
+            from engine.session import SessionError
+            from engine.simulation import ResumeError, Simulation
+
+            run_id = view.run.run_id
+            provider, router, close, note = await self._query_provider(view)
+            try:
+                store = await self._store()
+                shown = await preview(store, run_id, at, change, None)
+                sim = await Simulation.fork(
+                    store,
+                    run_id,
+                    at=at,
+                    intervention=shown.intervention,
+                    provider=provider,
+                    router=router,
+                    branch_id=shown.branch_id,
+                    label=label,
+                )
+                await sim.run()
+                branch = await store.branch(run_id, shown.branch_id)
+            except (SessionError, ResumeError, StoreError) as exc:
+                target.post_message(BridgeError(str(exc)))
+                return
+            finally:
+                if close is not None:
+                    await close()
+            if note:
+                target.post_message(BridgeError(note.replace("answered", "forked", 1)))
+            first = next(
+                (
+                    t.timepoint_id
+                    for t in sim.worlds[shown.branch_id].timepoints
+                    if t.branch_id == shown.branch_id
+                ),
+                None,
+            )
+            target.post_message(
+                ForkFinished(shown.branch_id, branch.status, branch.status_reason, first)
+            )
+
+        self._work(work(), f"fork-{view.run.run_id}", group="fork")
+
     # ------------------------------------------------------------------ live
     def start_session(
         self,
@@ -291,3 +359,17 @@ class EngineBridge:
 
 def monotonic() -> float:
     return time.monotonic()
+
+
+def preview_lines(shown: Any) -> tuple[str, ...]:
+    """A fork's preview for people: its cost, then whom it reaches."""
+    lines = [f"as {shown.branch_id}: {shown.cost.text()}"]
+    for r in shown.reach:
+        if r.hop == 0:
+            lines.append(f"changes {r.name} directly at {r.timepoint_id}")
+            continue
+        via = f", told by {shown.names.get(r.via, r.via)}" if r.via else ""
+        lines.append(f"reaches {r.name} ({r.timepoint_id}, hop {r.hop}{via})")
+    if shown.intervention is not None and len(shown.reach) <= 1:
+        lines.append("nobody else, as far as the parent branch shows")
+    return tuple(lines)

@@ -106,3 +106,23 @@ class BridgeError(Message):
         super().__init__()
         self.text = text
         self.fatal = fatal
+
+
+class ForkPreviewed(Message):
+    """What a fork would reach and cost (``lines``), or why it cannot be made (``error``)."""
+
+    def __init__(self, lines: tuple[str, ...], error: str | None = None) -> None:
+        super().__init__()
+        self.lines = lines
+        self.error = error
+
+
+class ForkFinished(Message):
+    """A fork made from the explorer has run: its branch, how it ended and its first moment."""
+
+    def __init__(self, branch_id: str, status: str, reason: str | None, first: str | None) -> None:
+        super().__init__()
+        self.branch_id = branch_id
+        self.status = status
+        self.reason = reason
+        self.first = first

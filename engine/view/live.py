@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from ..knowledge.causal import CausalGraph
 from ..model import events as ev
 from ..model.records import (
+    BranchInfo,
     EntityInfo,
     InnerInfo,
     KnowledgeInfo,
@@ -43,6 +44,7 @@ class LiveFold:
     timepoints: list[TimepointInfo]
     tally: RunTally
     graph: CausalGraph
+    branches: dict[str, BranchInfo]
     _tp_index: dict[str, int]
     _states: dict[str, list[StateInfo]]
     _turns: dict[str, list[TurnInfo]]
@@ -333,6 +335,25 @@ class LiveFold:
         )
         return frozenset({"run"})
 
+    def _on_branch_created(self, e: ev.BranchCreated) -> Changes:
+        self.branches[e.branch_id] = BranchInfo(
+            e.branch_id,
+            e.parent_branch_id,
+            e.fork_timepoint_id,
+            e.label,
+            dict(e.intervention),
+            "running",
+        )
+        return frozenset({"branches"})
+
+    def _on_branch_finished(self, e: ev.BranchFinished) -> Changes:
+        known = self.branches.get(e.branch_id)
+        if known is not None:
+            self.branches[e.branch_id] = replace(
+                known, status=e.status.value, status_reason=e.reason, wall_seconds=e.wall_seconds
+            )
+        return frozenset({"branches"})
+
     def _on_run_resumed(self, e: ev.RunResumed) -> Changes:
         self.run = replace(self.run, status="running", reason=None)
         return frozenset({"run"})
@@ -364,8 +385,6 @@ class LiveFold:
             ev.MechanismFailed,  # counted by the tally; the timepoint says degraded
             ev.LLMCallFinished,  # counted by the tally
             ev.BudgetWarning,  # shown by the screen as a notification
-            ev.BranchCreated,  # a branch's timepoints arrive as TimepointCreated
-            ev.BranchFinished,  # the fork's own outcome; the run's counts come from the tally
         }
     )
 
@@ -392,5 +411,7 @@ _RULES: dict[type, Callable[[Any, Any], Changes]] = {
     ev.RunResumed: LiveFold._on_run_resumed,
     ev.EventsDiscarded: LiveFold._on_events_discarded,
     ev.QueryAnswered: LiveFold._on_query_answered,
+    ev.BranchCreated: LiveFold._on_branch_created,
+    ev.BranchFinished: LiveFold._on_branch_finished,
 }
 HANDLED: frozenset[type] = frozenset(_RULES)

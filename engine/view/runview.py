@@ -25,6 +25,7 @@ from ..knowledge.causal import CausalGraph
 from ..model import events as ev
 from ..model.inner import InnerLife
 from ..model.records import (
+    BranchInfo,
     EntityInfo,
     EntityRecords,
     InnerInfo,
@@ -55,6 +56,7 @@ class RunView(LiveFold):
     live: bool = False
     tally: RunTally = field(default_factory=RunTally)
     graph: CausalGraph = field(default_factory=CausalGraph)
+    branches: dict[str, BranchInfo] = field(default_factory=dict)  # forks, by branch id
     _tp_index: dict[str, int] = field(default_factory=dict)
     _states: dict[str, list[StateInfo]] = field(default_factory=dict)
     _turns: dict[str, list[TurnInfo]] = field(default_factory=dict)
@@ -159,6 +161,8 @@ class RunView(LiveFold):
             view._states.setdefault(state.entity_id, []).append(state)
         for rel in snapshot.relations:
             view._add_relation(rel)
+        for branch in snapshot.branches:
+            view.branches[branch.branch_id] = branch
         return view
 
     def add_moments(self, timepoint_ids: Iterable[str], records: MomentRecords) -> None:

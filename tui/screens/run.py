@@ -7,6 +7,7 @@ with the scrubber keys, or by following a live run) moves every pane to that mom
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
 from textual import on
@@ -20,6 +21,7 @@ from engine.view import RunView
 
 from ..messages import (
     BridgeError,
+    ForkFinished,
     KnowledgeLoaded,
     QueryDone,
     RunOpened,
@@ -32,6 +34,7 @@ from ..widgets.inspector import EntityInspector
 from ..widgets.querybar import QueryBar
 from ..widgets.status import Scrubber, StatusLine
 from ..widgets.timeline import TimelineTree
+from .fork import ForkScreen
 from .run_keys import RUN_BINDINGS
 from .run_live import LiveRunPart
 
@@ -61,6 +64,7 @@ class RunScreen(LiveRunPart, Screen[None]):
         self.source = source
         self.view: RunView | None = None
         self.selected_tp: str | None = None
+        self._select_after_open: str | None = None  # a new branch's first moment
         self.selected_entity: str | None = None
         self.follow = mode == "live"
         self.started: float | None = None
@@ -155,7 +159,10 @@ class RunScreen(LiveRunPart, Screen[None]):
     # ------------------------------------------------------------------ replay
     def on_run_opened(self, message: RunOpened) -> None:
         self._adopt(message.view)
-        if message.view.timepoints:
+        wanted, self._select_after_open = self._select_after_open, None
+        if wanted and message.view.timepoint(wanted) is not None:
+            self.select(wanted)
+        elif message.view.timepoints:
             self.select(message.view.timepoints[-1].timepoint_id)
         else:
             self._refresh_status()
@@ -208,8 +215,13 @@ class RunScreen(LiveRunPart, Screen[None]):
         if missing:
             self.app.bridge.load_turns(self, self.view, window)  # type: ignore[attr-defined]
             return
+        # a coroutine function, not a coroutine: an exclusive worker cancelled before it
+        # starts then leaves no coroutine behind that was never awaited
         self.run_worker(
-            self._show_window(window), group="render-dialog", exclusive=True, exit_on_error=False
+            partial(self._show_window, window),
+            group="render-dialog",
+            exclusive=True,
+            exit_on_error=False,
         )
 
     async def _show_window(self, window: list[str]) -> None:
@@ -315,6 +327,32 @@ class RunScreen(LiveRunPart, Screen[None]):
                 message.references,
             )
         )
+
+    # ------------------------------------------------------------------ forks
+    def action_fork(self) -> None:
+        view, at = self.view, self.selected_tp
+        if view is None or at is None or view.timepoint(at) is None:
+            self.notify("choose a moment to fork from first", severity="warning")
+            return
+        names = {k: e.name for k, e in view.entities.items()}
+
+        def chosen(result: tuple[Any, str] | None) -> None:
+            if result is None or self.view is None:
+                return
+            change, label = result
+            self.notify(f"forking at {at}: {change.describe(names)}", timeout=4)
+            self.app.bridge.run_fork(self, self.view, at, change, label)  # type: ignore[attr-defined]
+
+        title = view.timepoint(at).title  # type: ignore[union-attr]
+        self.app.push_screen(ForkScreen(view.run.run_id, at, title, names), chosen)
+
+    def on_fork_finished(self, message: ForkFinished) -> None:
+        severity = "information" if message.status == "completed" else "warning"
+        reason = f" ({message.reason})" if message.reason else ""
+        self.notify(f"branch {message.branch_id} {message.status}{reason}", severity=severity)
+        if self.view is not None:
+            self._select_after_open = message.first
+            self.app.bridge.open_run(self, self.view.run.run_id)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ actions
     def action_scrub(self, step: int) -> None:

@@ -7,6 +7,13 @@ from textual.binding import Binding
 RUN_BINDINGS = [
     Binding("slash", "ask", "Ask", id="run.ask", tooltip="Ask an entity a question"),
     Binding(
+        "b",
+        "fork",
+        "Fork",
+        id="run.fork",
+        tooltip="Branch the run here with one change: what if…",
+    ),
+    Binding(
         "p",
         "toggle_pause",
         "Pause/resume",

@@ -140,6 +140,8 @@ class LiveRunPart:
         one that has finished) does not offer them, in the footer or the palette."""
         if action in self.LIVE_ONLY:
             return self.mode == "live" and not self.finished
+        if action == "fork":  # a run that is still being written cannot be branched yet
+            return not (self.mode == "live" and not self.finished)
         return True
 
     def action_toggle_pause(self) -> None:

@@ -1,7 +1,7 @@
 """The timeline/branch tree: timepoints in causal order under their branch (M7, M12).
 
-Branches are the tree's first level, so PORTAL paths and counterfactual branches will slot in
-beside ``main``. Each node shows its simulated time, title, status and a resolution marker: the
+The main branch is the tree's first level; a fork hangs under the timepoint it branched from,
+labelled with its intervention, and its own timepoints under it. Each node shows its simulated time, title, status and a resolution marker: the
 richest resolution any entity present reached at that moment (M1).
 """
 
@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from engine.model.records import TimepointInfo
+from engine.model.records import BranchInfo, TimepointInfo
 from engine.view import RunView
 
 RESOLUTION_MARK = {"tensor_only": "T", "scene": "S", "graph": "G", "dialog": "D", "trained": "★"}
@@ -37,6 +37,25 @@ def node_label(view: RunView, tp: TimepointInfo, accent: str, warning: str) -> T
         (f"{when}  ", "dim"),
         (tp.title, ""),
         (STATUS_MARK.get(tp.status, ""), warning),
+    )
+
+
+def branch_label(view: RunView, info: BranchInfo) -> Text:
+    """``⑂ b1 no chair: remove Marguerite Solane`` with its status when it is not done."""
+    change = info.intervention
+    names = {e: view.entities[e].name for e in view.entities}
+    what = ""
+    if change:
+        who = names.get(str(change.get("entity", "")), str(change.get("entity", "")))
+        detail = change.get("event") or change.get("information") or ""
+        what = f"{change.get('kind')} {who} {detail}".replace("  ", " ").strip()
+    status = "" if info.status == "completed" else f" ({info.status})"
+    return Text.assemble(
+        ("⑂ ", "bold"),
+        (info.branch_id, "bold"),
+        (f" {info.label}" if info.label else "", "italic"),
+        (f": {what}" if what else "", ""),
+        (status, "dim"),
     )
 
 
@@ -82,10 +101,7 @@ class TimelineTree(Tree[str]):
         for tp in view.timepoints[max(0, self._synced - 1) :]:
             branch = self._branch_nodes.get(tp.branch_id)
             if branch is None:
-                branch = self.root.add(
-                    Text(f"branch {tp.branch_id}", style="bold"), data="", expand=True
-                )
-                self._branch_nodes[tp.branch_id] = branch
+                branch = self._branch_node(view, tp.branch_id)
             node = self._tp_nodes.get(tp.timepoint_id)
             label = node_label(view, tp, accent, warning)
             if node is None:
@@ -93,6 +109,20 @@ class TimelineTree(Tree[str]):
             elif node.label != label:
                 node.set_label(label)
         self._synced = len(view.timepoints)
+
+    def _branch_node(self, view: RunView, branch_id: str) -> TreeNode[str]:
+        """A fork hangs under the timepoint it branched from, labelled with what it changed;
+        the main branch (and a branch whose fork point is not shown) sits at the top."""
+        info = view.branches.get(branch_id)
+        fork = self._tp_nodes.get(info.fork_timepoint_id or "") if info else None
+        if info is None or fork is None:
+            node = self.root.add(Text(f"branch {branch_id}", style="bold"), data="", expand=True)
+        else:
+            fork.allow_expand = True
+            fork.expand()
+            node = fork.add(branch_label(view, info), data="", expand=True)
+        self._branch_nodes[branch_id] = node
+        return node
 
     def focus_timepoint(self, timepoint_id: str) -> None:
         """Move the cursor to a timepoint for the screen (not for the user): the highlight this

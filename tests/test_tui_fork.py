@@ -1,0 +1,93 @@
+"""The explorer shows a fork under the timepoint it branched from, labelled with what it
+changed, and moving to one of its moments shows that branch's dialog and people."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui_support import make_app, seed_fork, seed_runs, settle, wait_until
+
+from tui.app import StartReplay
+from tui.screens.run import RunScreen
+from tui.widgets.timeline import TimelineTree
+
+
+async def test_a_fork_hangs_under_its_fork_point_and_its_moments_open(tmp_path: Path) -> None:
+    db = tmp_path / "fork.db"
+    await seed_fork(db, "run-fork")
+    app = make_app(db, start=StartReplay("run-fork"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None
+        )
+        screen = app.screen
+        tree = screen.query_one(TimelineTree)
+        (main,) = tree.root.children
+        fork_point = main.children[1]
+        assert fork_point.data == "tp02"
+        (branch,) = fork_point.children
+        assert str(branch.label) == "⑂ b1 no chair: remove Marguerite Solane"
+        assert [n.data for n in branch.children] == ["b1.tp03", "b1.tp04"]
+        assert [n.data for n in main.children[2:]] == ["tp03", "tp04"]
+        tree.focus()
+        await settle(pilot)
+        tree.select_node(branch.children[0])
+        await wait_until(pilot, lambda: screen.selected_tp == "b1.tp03")
+        view = screen.view
+        await wait_until(pilot, lambda: view.turns_loaded("b1.tp03"))
+        speakers = {t.speaker for t in view.turns("b1.tp03")}
+        assert speakers and "marguerite_solane" not in speakers
+        assert "marguerite_solane" not in view.timepoint("b1.tp03").present
+
+
+async def test_the_fork_form_previews_then_runs_the_branch(tmp_path: Path) -> None:
+    from textual.widgets import Button, Input, Select, Static
+
+    from tui.screens.fork import ForkScreen
+
+    db = tmp_path / "form.db"
+    await seed_runs(db, [("run-form", "vintners_council", 2)])
+    app = make_app(db, start=StartReplay("run-form"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None
+        )
+        screen = app.screen
+        screen.select("tp02")
+        await settle(pilot)
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, ForkScreen))
+        form = app.screen
+        assert form.at == "tp02"
+        form.query_one("#fork-kind", Select).value = "remove"
+        await settle(pilot)
+        go = form.query_one("#fork-go", Button)
+        form.query_one("#fork-entity", Input).value = "nobody"
+        await wait_until(
+            pilot,
+            lambda: (
+                "no entity called 'nobody'" in str(form.query_one("#fork-preview", Static).render())
+            ),
+        )
+        assert go.disabled
+        form.query_one("#fork-entity", Input).value = "Marguerite"
+        await wait_until(
+            pilot,
+            lambda: (
+                "changes Marguerite Solane directly"
+                in str(form.query_one("#fork-preview", Static).render())
+            ),
+        )
+        preview = str(form.query_one("#fork-preview", Static).render())
+        assert "as b1: 2 timepoint(s)" in preview and "reaches" in preview
+        assert not go.disabled
+        form.query_one("#fork-label", Input).value = "no chair"
+        await settle(pilot)
+        await pilot.click("#fork-go")
+        await wait_until(pilot, lambda: app.screen is screen)
+        await wait_until(pilot, lambda: screen.selected_tp == "b1.tp03", 30)
+        assert screen.view.branches["b1"].label == "no chair"
+        assert "marguerite_solane" not in screen.view.timepoint("b1.tp03").present
+        tree = screen.query_one(TimelineTree)
+        (main,) = tree.root.children
+        assert [n.data for n in main.children[1].children[0].children] == ["b1.tp03", "b1.tp04"]
