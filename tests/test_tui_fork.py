@@ -35,6 +35,8 @@ async def test_a_fork_hangs_under_its_fork_point_and_its_moments_open(tmp_path: 
         await wait_until(pilot, lambda: screen.selected_tp == "b1.tp03")
         view = screen.view
         await wait_until(pilot, lambda: view.turns_loaded("b1.tp03"))
+        # the dialog pane draws the branch's moment (its id holds a dot)
+        await wait_until(pilot, lambda: screen.dialog_shown[-1:] == ("b1.tp03",))
         speakers = {t.speaker for t in view.turns("b1.tp03")}
         assert speakers and "marguerite_solane" not in speakers
         assert "marguerite_solane" not in view.timepoint("b1.tp03").present

@@ -68,6 +68,20 @@ class RunView(LiveFold):
     _inner: dict[str, list[InnerInfo]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ moments
+    def chain(self, timepoint_id: str | None) -> list[TimepointInfo]:
+        """The line of moments through ``timepoint_id``: what led to it (on every branch it
+        descends from) and what followed on its own branch. Without one, the main branch."""
+        found = self.timepoint(timepoint_id)
+        if found is None:
+            return [t for t in self.timepoints if t.branch_id == "main"]
+        before = self.graph.lineage(found.timepoint_id)
+        return [
+            t
+            for t in self.timepoints
+            if t.timepoint_id in before
+            or (t.branch_id == found.branch_id and t.index > found.index)
+        ]
+
     def timepoint(self, timepoint_id: str | None) -> TimepointInfo | None:
         i = self._tp_index.get(timepoint_id or "")
         return self.timepoints[i] if i is not None else None

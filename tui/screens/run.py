@@ -7,7 +7,6 @@ with the scrubber keys, or by following a live run) moves every pane to that mom
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, Literal
 
 from textual import on
@@ -133,7 +132,7 @@ class RunScreen(LiveRunPart, Screen[None]):
             elapsed = self.app.clock() - self.started  # type: ignore[attr-defined]
         elif self.view.run.wall_seconds is not None:
             elapsed = self.view.run.wall_seconds
-        ids = [t.timepoint_id for t in self.view.timepoints]
+        ids = [t.timepoint_id for t in self.view.chain(self.selected_tp)]
         position = ids.index(self.selected_tp) + 1 if self.selected_tp in ids else 0
         self.query_one(StatusLine).show(
             self.view.run,
@@ -215,13 +214,8 @@ class RunScreen(LiveRunPart, Screen[None]):
         if missing:
             self.app.bridge.load_turns(self, self.view, window)  # type: ignore[attr-defined]
             return
-        # a coroutine function, not a coroutine: an exclusive worker cancelled before it
-        # starts then leaves no coroutine behind that was never awaited
         self.run_worker(
-            partial(self._show_window, window),
-            group="render-dialog",
-            exclusive=True,
-            exit_on_error=False,
+            self._show_window(window), group="render-dialog", exclusive=True, exit_on_error=False
         )
 
     async def _show_window(self, window: list[str]) -> None:
@@ -240,8 +234,8 @@ class RunScreen(LiveRunPart, Screen[None]):
         if self.view is None or self.selected_tp is None:
             return
         pane = self.query_one(DialogPane)
-        ids = [t.timepoint_id for t in self.view.timepoints]
-        first = ids.index(pane.window[0]) if pane.window else 0
+        ids = [t.timepoint_id for t in self.view.chain(self.selected_tp)]
+        first = ids.index(pane.window[0]) if pane.window and pane.window[0] in ids else 0
         if first == 0:
             return
         start, total = first - 1, 0
@@ -358,14 +352,16 @@ class RunScreen(LiveRunPart, Screen[None]):
     def action_scrub(self, step: int) -> None:
         if self.view is None or not self.view.timepoints:
             return
-        ids = [t.timepoint_id for t in self.view.timepoints]
+        # along the selected moment's own line: a branch's moments, not its siblings'
+        ids = [t.timepoint_id for t in self.view.chain(self.selected_tp)]
         current = ids.index(self.selected_tp) if self.selected_tp in ids else len(ids) - 1
         self.select(ids[max(0, min(len(ids) - 1, current + step))])
 
     def action_scrub_to(self, where: str) -> None:
         if self.view is None or not self.view.timepoints:
             return
-        target = self.view.timepoints[0 if where == "start" else -1]
+        chain = self.view.chain(self.selected_tp)
+        target = chain[0 if where == "start" else -1]
         self.select(target.timepoint_id)
 
     def action_follow(self) -> None:

@@ -35,7 +35,8 @@ class TimepointHeader(Static):
 
     def __init__(self, tp: TimepointInfo, scene: Scene | None = None) -> None:
         self.tp = tp
-        super().__init__(self._content(scene), id=f"tp-{tp.timepoint_id}")
+        # a branch's ids hold a dot (b1.tp03), which widget ids may not
+        super().__init__(self._content(scene), id=f"tp-{tp.timepoint_id.replace('.', '--')}")
         self.timepoint_id = tp.timepoint_id
 
     def _content(self, scene: Scene | None) -> Content:
@@ -211,8 +212,8 @@ class DialogPane(VerticalScroll, can_focus=True):
 
     def window_for(self, view: RunView, timepoint_id: str, start: int | None = None) -> list[str]:
         """The timepoints to show, ending at ``timepoint_id``: that timepoint alone, or from
-        ``start`` (an index into the run's timepoints) when earlier dialog was asked for."""
-        ids = [t.timepoint_id for t in view.timepoints]
+        ``start`` (an index into its chain of moments) when earlier dialog was asked for."""
+        ids = [t.timepoint_id for t in view.chain(timepoint_id)]
         end = ids.index(timepoint_id)
         begin = end if start is None else min(start, end)
         return ids[begin : end + 1]

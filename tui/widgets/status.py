@@ -63,7 +63,7 @@ class Scrubber(Static):
     """
 
     def show(self, view: RunView, selected: str | None) -> None:
-        tps = view.timepoints
+        tps = view.chain(selected) if selected else view.timepoints  # the selected line
         if not tps:
             self.update(Content.styled("no timepoints yet", "dim"))
             return
