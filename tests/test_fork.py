@@ -275,6 +275,12 @@ def test_fork_json_reports_the_branch_and_show_lists_it(stored, capsys) -> None:
         ("b1", "main", "tp02"),
     ]
     assert branches[1]["label"] == "no chair" and branches[1]["intervention"]["kind"] == "remove"
+    # the run's own progress stays 4 of 4; the fork is counted beside it
+    assert main(["runs", "--db", str(db)]) == 0
+    assert "4/4 ⑂1" in capsys.readouterr().out
+    assert main(["runs", "--json", "--db", str(db)]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["forks"] == 1 and row["timepoints"] == 6  # counts cover every branch
 
 
 def test_the_preview_shows_who_a_withheld_item_reaches(stored, capsys) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.query import Ask, QueryError, parse_query, resolve_entity
+from engine.query import Ask, ForkAsk, QueryError, parse_query, resolve_entity
 from engine.query.parse import suggestions
 
 CAST = {"mara_quell": "Mara Quell", "magnus_ro": "Magnus Ro", "owen_bright": "Owen Bright"}
@@ -18,9 +18,14 @@ CAST = {"mara_quell": "Mara Quell", "magnus_ro": "Magnus Ro", "owen_bright": "Ow
         ),
         ("/ask @owen_bright who knew?", Ask("owen_bright", "who knew?")),
         ("  @owen line one\nline two ", Ask("owen", "line one\nline two")),
+        ("/fork", ForkAsk()),
+        ("/fork inject A fire at the mill.", ForkAsk("inject", "", "A fire at the mill.")),
+        ("/fork remove @mara", ForkAsk("remove", "mara", "")),
+        ("/fork withhold owen=the ledger", ForkAsk("withhold", "owen", "the ledger")),
+        ("/fork tell mara = the berth is shut", ForkAsk("tell", "mara", "the berth is shut")),
     ],
 )
-def test_parses_questions(text: str, expected: Ask) -> None:
+def test_parses_questions(text: str, expected: Ask | ForkAsk) -> None:
     assert parse_query(text) == expected
 
 
@@ -32,6 +37,8 @@ def test_parses_questions(text: str, expected: Ask) -> None:
         ("@mara", "add a question"),
         ("@", "start with @"),
         ("/elevate @mara", "unknown command /elevate"),
+        ("/fork explode", "expected one of inject, remove, withhold, tell"),
+        ("/fork tell mara", "expects ENTITY=TEXT"),
     ],
 )
 def test_bad_queries_get_one_sentence(text: str, needle: str) -> None:

@@ -93,3 +93,35 @@ async def test_the_fork_form_previews_then_runs_the_branch(tmp_path: Path) -> No
         tree = screen.query_one(TimelineTree)
         (main,) = tree.root.children
         assert [n.data for n in main.children[1].children[0].children] == ["b1.tp03", "b1.tp04"]
+
+
+async def test_the_fork_command_in_the_query_bar_fills_the_form(tmp_path: Path) -> None:
+    from textual.widgets import Input, Select, Static
+
+    from tui.screens.fork import ForkScreen
+
+    db = tmp_path / "bar.db"
+    await seed_runs(db, [("run-bar", "vintners_council", 2)])
+    app = make_app(db, start=StartReplay("run-bar"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None
+        )
+        app.screen.select("tp02")
+        await settle(pilot)
+        from tui.widgets.querybar import QueryBar
+
+        await pilot.press("slash")
+        bar = app.screen.query_one(QueryBar)
+        bar.value = "/fork remove marg"  # a prefilled @entity would come first if typed
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ForkScreen))
+        form = app.screen
+        assert form.query_one("#fork-kind", Select).value == "remove"
+        assert form.query_one("#fork-entity", Input).value == "marguerite_solane"
+        preview = form.query_one("#fork-preview", Static)
+        await wait_until(pilot, lambda: "changes Marguerite Solane" in str(preview.render()))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
+        assert app.screen.view.branches.get("b1") is None  # cancelled: nothing was made

@@ -274,7 +274,8 @@ class EngineBridge:
                 return
             target.post_message(ForkPreviewed(preview_lines(shown)))
 
-        self._work(work(), f"fork-preview-{run_id}", group="fork-preview", exclusive=True)
+        # the function, not a coroutine: a preview replaced before it starts leaves nothing behind
+        self._work(work, f"fork-preview-{run_id}", group="fork-preview", exclusive=True)
 
     def run_fork(
         self, target: MessagePump, view: RunView, at: str, change: Any, label: str

@@ -55,6 +55,9 @@ class RunSummary(BaseModel):
     started_at: datetime
     finished_at: datetime | None = None
     wall_seconds: float | None = None
+    # Branches forked from the run, and the timepoints of its main branch (counts cover all).
+    forks: int = 0
+    main_timepoints: int = 0
     # The process writing the run while it is live (None once it ended or died).
     owner: str | None = None
 

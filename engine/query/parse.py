@@ -2,8 +2,10 @@
 
 ``@entity question`` asks an entity a question. The entity is named by its id, its name, or an
 unambiguous prefix of either; a name with spaces can be quoted (``@"Mara Quell" ...``). The
-explicit form ``/ask @entity question`` is the same. Other ``/commands`` are reserved for later
-actions (elevate, branch, compare, export) and are listed in :data:`COMMANDS` as they arrive.
+explicit form ``/ask @entity question`` is the same. ``/fork`` opens a what-if at the selected
+moment: ``/fork inject TEXT``, ``/fork remove ENTITY``, ``/fork withhold ENTITY=TEXT`` or
+``/fork tell ENTITY=TEXT`` fill it in. Other ``/commands`` (elevate, compare, export) are listed
+in :data:`COMMANDS` as they arrive.
 
 Every error is one sentence a person can act on.
 """
@@ -27,12 +29,43 @@ class Ask:
     question: str
 
 
-COMMANDS: dict[str, str] = {"ask": "/ask @entity question — ask an entity a question"}
+@dataclass(frozen=True, slots=True)
+class ForkAsk:
+    """Open the fork form at the selected moment, filled in as far as the command says."""
+
+    kind: str = "inject"
+    entity: str = ""  # as typed; resolve it with :func:`resolve_entity`
+    text: str = ""
+
+
+FORK_KINDS = ("inject", "remove", "withhold", "tell")
+COMMANDS: dict[str, str] = {
+    "ask": "/ask @entity question — ask an entity a question",
+    "fork": "/fork [inject TEXT | remove ENTITY | withhold ENTITY=TEXT | tell ENTITY=TEXT]",
+}
+
+
+def _fork(rest: str) -> ForkAsk:
+    kind, _, arg = rest.strip().partition(" ")
+    if not kind:
+        return ForkAsk()
+    if kind not in FORK_KINDS:
+        raise QueryError(f"/fork {kind}: expected one of {', '.join(FORK_KINDS)}")
+    arg = arg.strip()
+    if kind == "inject":
+        return ForkAsk(kind, "", arg)
+    if kind == "remove":
+        return ForkAsk(kind, arg.removeprefix("@"), "")
+    entity, sep, text = arg.partition("=")
+    if arg and not sep:
+        raise QueryError(f"/fork {kind} expects ENTITY=TEXT")
+    return ForkAsk(kind, entity.strip().removeprefix("@"), text.strip())
+
 
 _MENTION = re.compile(r'^@(?:"([^"]+)"|(\S+))\s*(.*)$', re.DOTALL)
 
 
-def parse_query(text: str) -> Ask:
+def parse_query(text: str) -> Ask | ForkAsk:
     text = text.strip()
     if not text:
         raise QueryError("type @ and an entity's name, then a question (e.g. @mara why now?)")
@@ -41,6 +74,8 @@ def parse_query(text: str) -> Ask:
         if command not in COMMANDS:
             known = ", ".join(f"/{c}" for c in COMMANDS)
             raise QueryError(f"unknown command /{command}; available: {known}")
+        if command == "fork":
+            return _fork(rest)
         text = rest.strip()
     match = _MENTION.match(text)
     if not match:

@@ -80,12 +80,18 @@ def summary(row: sqlite3.Row) -> RunSummary:
         started_at=datetime.fromisoformat(row["started_at"]),
         finished_at=datetime.fromisoformat(row["finished_at"]) if row["finished_at"] else None,
         wall_seconds=row["wall_seconds"],
+        forks=row["forks"],
+        main_timepoints=row["main_timepoints"],
     )
 
 
 _RUN_SELECT = (
-    "SELECT r.*, l.pid AS owner_pid, l.host AS owner_host FROM runs r LEFT JOIN "
-    "live_runs l ON l.run_id = r.run_id"
+    "SELECT r.*, l.pid AS owner_pid, l.host AS owner_host, "
+    "(SELECT COUNT(*) FROM branches b WHERE b.run_id = r.run_id AND b.parent_branch_id "
+    "IS NOT NULL) AS forks, "
+    "(SELECT COUNT(*) FROM timepoints t WHERE t.run_id = r.run_id AND t.branch_id = 'main' "
+    "AND t.status != 'failed') AS main_timepoints "
+    "FROM runs r LEFT JOIN live_runs l ON l.run_id = r.run_id"
 )
 
 

@@ -91,6 +91,7 @@ def summary_json(summary: Any, warnings: Sequence[str], db: Path) -> dict[str, A
         "spent_usd": round(summary.spent_usd, 6),
         "cached_calls": summary.cached_calls,
         "queries": c.queries,
+        "forks": summary.forks,
         "wall_seconds": summary.wall_seconds,
         "warnings": list(warnings),
         "db": str(db),
@@ -99,9 +100,11 @@ def summary_json(summary: Any, warnings: Sequence[str], db: Path) -> dict[str, A
 
 def summary_line(summary: Any) -> str:
     c = summary.counts
+    done = summary.main_timepoints if summary.forks else c.timepoints
+    forks = f" and {summary.forks} fork(s) ({c.timepoints - done} more)" if summary.forks else ""
     line = (
-        f"run {summary.run_id} {summary.status.value}: {c.timepoints}/{summary.planned_timepoints}"
-        f" timepoints, {c.dialog_turns} dialog turns, {c.exposure_events} exposure events, "
+        f"run {summary.run_id} {summary.status.value}: {done}/{summary.planned_timepoints}"
+        f" timepoints{forks}, {c.dialog_turns} dialog turns, {c.exposure_events} exposure events, "
         f"{c.llm_calls} LLM calls, {summary.tokens:,} tokens, ${summary.cost_usd:.4f}, "
         f"{summary.wall_seconds or 0:.2f} s"
     )

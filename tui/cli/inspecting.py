@@ -70,7 +70,7 @@ async def _runs(args: argparse.Namespace) -> int:
             r.mode.value,
             r.status.value,
             str(r.counts.entities),
-            f"{r.counts.timepoints}/{r.planned_timepoints}",
+            _progress(r),
             str(r.counts.dialog_turns),
             f"{r.tokens:,}",
             f"${r.cost_usd:.4f}",
@@ -228,3 +228,10 @@ def _branch_json(b: Any, summary: Any) -> dict[str, Any]:
         "score": None,
         "score_missing": "branches are scored by BRANCHING runs; a fork by hand has no score yet",
     }
+
+
+def _progress(r: Any) -> str:
+    """``4/4``, or ``4/4 ⑂2`` for a run with two forks (whose timepoints are not counted here)."""
+    if not r.forks:
+        return f"{r.counts.timepoints}/{r.planned_timepoints}"
+    return f"{r.main_timepoints}/{r.planned_timepoints} ⑂{r.forks}"

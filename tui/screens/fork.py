@@ -36,8 +36,11 @@ class ForkScreen(ModalScreen[tuple[Any, str] | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="fork.cancel")]
 
-    def __init__(self, run_id: str, at: str, title: str, names: dict[str, str]) -> None:
+    def __init__(
+        self, run_id: str, at: str, title: str, names: dict[str, str], filled: Any = None
+    ) -> None:
         super().__init__()
+        self.filled = filled  # a /fork command's kind, entity and text
         self.run_id = run_id
         self.at = at
         self.moment = title
@@ -47,9 +50,14 @@ class ForkScreen(ModalScreen[tuple[Any, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Content.styled(f"Fork at {self.at} {self.moment}", "bold $accent"))
-            yield Select(KINDS, value="inject", allow_blank=False, id="fork-kind")
-            yield Input(placeholder="who (a name or id)", id="fork-entity")
-            yield Input(placeholder="what happens, or what is withheld or told", id="fork-text")
+            f = self.filled
+            yield Select(KINDS, value=f.kind if f else "inject", allow_blank=False, id="fork-kind")
+            yield Input(f.entity if f else "", placeholder="who (a name or id)", id="fork-entity")
+            yield Input(
+                f.text if f else "",
+                placeholder="what happens, or what is withheld or told",
+                id="fork-text",
+            )
             yield Input(placeholder="a label for the branch (optional)", id="fork-label")
             yield Static("", id="fork-preview")
             with Horizontal():

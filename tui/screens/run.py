@@ -7,6 +7,7 @@ with the scrubber keys, or by following a live run) moves every pane to that mom
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
 from textual import on
@@ -15,7 +16,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Tree
 
-from engine.query import QueryError, parse_query, resolve_entity
+from engine.query import ForkAsk, QueryError, parse_query, resolve_entity
 from engine.view import RunView
 
 from ..messages import (
@@ -214,8 +215,13 @@ class RunScreen(LiveRunPart, Screen[None]):
         if missing:
             self.app.bridge.load_turns(self, self.view, window)  # type: ignore[attr-defined]
             return
+        # a coroutine function, not a coroutine: an exclusive worker cancelled before it
+        # starts then leaves no coroutine behind that was never awaited
         self.run_worker(
-            self._show_window(window), group="render-dialog", exclusive=True, exit_on_error=False
+            partial(self._show_window, window),
+            group="render-dialog",
+            exclusive=True,
+            exit_on_error=False,
         )
 
     async def _show_window(self, window: list[str]) -> None:
@@ -296,11 +302,16 @@ class RunScreen(LiveRunPart, Screen[None]):
         text = event.value
         if self.view is None:
             return
+        names = {k: e.name for k, e in self.view.entities.items()}
         try:
             ask = parse_query(text)
-            entity_id = resolve_entity(
-                ask.entity, {k: e.name for k, e in self.view.entities.items()}
-            )
+            if isinstance(ask, ForkAsk):
+                entity = resolve_entity(ask.entity, names) if ask.entity else ""
+                bar.remember(text)
+                bar.value = ""
+                self.action_fork(ForkAsk(ask.kind, entity, ask.text))
+                return
+            entity_id = resolve_entity(ask.entity, names)
         except QueryError as exc:
             self.notify(str(exc), title="Query", severity="warning")
             return
@@ -323,7 +334,7 @@ class RunScreen(LiveRunPart, Screen[None]):
         )
 
     # ------------------------------------------------------------------ forks
-    def action_fork(self) -> None:
+    def action_fork(self, filled: ForkAsk | None = None) -> None:
         view, at = self.view, self.selected_tp
         if view is None or at is None or view.timepoint(at) is None:
             self.notify("choose a moment to fork from first", severity="warning")
@@ -338,7 +349,8 @@ class RunScreen(LiveRunPart, Screen[None]):
             self.app.bridge.run_fork(self, self.view, at, change, label)  # type: ignore[attr-defined]
 
         title = view.timepoint(at).title  # type: ignore[union-attr]
-        self.app.push_screen(ForkScreen(view.run.run_id, at, title, names), chosen)
+        form = ForkScreen(view.run.run_id, at, title, names, filled or ForkAsk())
+        self.app.push_screen(form, chosen)
 
     def on_fork_finished(self, message: ForkFinished) -> None:
         severity = "information" if message.status == "completed" else "warning"
