@@ -125,3 +125,43 @@ async def test_the_fork_command_in_the_query_bar_fills_the_form(tmp_path: Path) 
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
         assert app.screen.view.branches.get("b1") is None  # cancelled: nothing was made
+
+
+async def test_the_branch_diff_puts_two_branches_side_by_side(tmp_path: Path) -> None:
+    from textual.widgets import Static
+
+    from tui.screens.diff import DiffScreen
+
+    db = tmp_path / "diff.db"
+    await seed_fork(db, "run-diff")
+    await seed_runs(db, [("run-plain", "lighthouse_night", 1)])
+    app = make_app(db, start=StartReplay("run-diff"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None
+        )
+        screen = app.screen
+        screen.select("b1.tp03")
+        await settle(pilot)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, DiffScreen))
+        diff = app.screen
+        head = str(diff.query_one("#diff-head", Static).render())
+        assert "main and b1 part after tp02" in head and "remove Marguerite Solane" in head
+        left = str(diff.query_one("#diff-a Static", Static).render())
+        right = str(diff.query_one("#diff-b Static", Static).render())
+        assert "tp03 Burned buds" in left and "b1.tp03 Burned buds" in right
+        assert "without Marguerite Solane" in right and "without Marguerite" not in left
+        assert "known only here" in left  # what Marguerite went on to learn on main
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+    plain = make_app(db, start=StartReplay("run-plain"))
+    async with plain.run_test(size=(120, 40)) as pilot:
+        await wait_until(
+            pilot, lambda: isinstance(plain.screen, RunScreen) and plain.screen.view is not None
+        )
+        await pilot.press("d")
+        await wait_until(
+            pilot, lambda: any("no fork to compare" in n.message for n in plain._notifications)
+        )
+        assert isinstance(plain.screen, RunScreen)

@@ -23,6 +23,7 @@ from engine.view import RunView
 
 from .messages import (
     BridgeError,
+    DiffReady,
     ForkFinished,
     ForkPreviewed,
     KnowledgeLoaded,
@@ -325,6 +326,25 @@ class EngineBridge:
             )
 
         self._work(work(), f"fork-{view.run.run_id}", group="fork")
+
+    def diff_branches(self, target: MessagePump, run_id: str, a: str, b: str) -> None:
+        """Compare two branches of a run from the log, as :class:`DiffReady`."""
+
+        async def work() -> None:
+            from engine.query.diff import DiffError, diff
+            from engine.scenario.schema import Scenario
+
+            try:
+                events = await (await self._store()).events(run_id)
+                start = events[0]
+                scenario = Scenario.model_validate(getattr(start, "scenario_data", {}))
+                result = diff(scenario, events, run_id, a, b)
+            except (DiffError, StoreError, ValueError, IndexError) as exc:
+                target.post_message(BridgeError(f"cannot compare {a} and {b}: {exc}"))
+                return
+            target.post_message(DiffReady(result))
+
+        self._work(work(), f"diff-{run_id}", group="diff")
 
     # ------------------------------------------------------------------ live
     def start_session(

@@ -126,3 +126,11 @@ class ForkFinished(Message):
         self.status = status
         self.reason = reason
         self.first = first
+
+
+class DiffReady(Message):
+    """Two branches compared (an :class:`engine.query.diff.BranchDiff`)."""
+
+    def __init__(self, diff: object) -> None:
+        super().__init__()
+        self.diff = diff

@@ -21,6 +21,7 @@ from engine.view import RunView
 
 from ..messages import (
     BridgeError,
+    DiffReady,
     ForkFinished,
     KnowledgeLoaded,
     QueryDone,
@@ -34,6 +35,7 @@ from ..widgets.inspector import EntityInspector
 from ..widgets.querybar import QueryBar
 from ..widgets.status import Scrubber, StatusLine
 from ..widgets.timeline import TimelineTree
+from .diff import DiffScreen
 from .fork import ForkScreen
 from .run_keys import RUN_BINDINGS
 from .run_live import LiveRunPart
@@ -351,6 +353,29 @@ class RunScreen(LiveRunPart, Screen[None]):
         title = view.timepoint(at).title  # type: ignore[union-attr]
         form = ForkScreen(view.run.run_id, at, title, names, filled or ForkAsk())
         self.app.push_screen(form, chosen)
+
+    def action_diff(self) -> None:
+        """The selected moment's branch against the one it forked from; on the main branch,
+        the main branch against its newest fork."""
+        view = self.view
+        if view is None:
+            return
+        tp = view.timepoint(self.selected_tp)
+        branch = tp.branch_id if tp else "main"
+        info = view.branches.get(branch)
+        if info is not None and info.parent_branch_id is not None:
+            a, b = info.parent_branch_id, branch
+        else:
+            forks = [k for k, v in view.branches.items() if v.parent_branch_id == branch]
+            if not forks:
+                self.notify("this run has no fork to compare with; press b to make one")
+                return
+            a, b = branch, forks[-1]
+        self.app.bridge.diff_branches(self, view.run.run_id, a, b)  # type: ignore[attr-defined]
+
+    def on_diff_ready(self, message: DiffReady) -> None:
+        names = {k: e.name for k, e in self.view.entities.items()} if self.view else {}
+        self.app.push_screen(DiffScreen(message.diff, names))
 
     def on_fork_finished(self, message: ForkFinished) -> None:
         severity = "information" if message.status == "completed" else "warning"

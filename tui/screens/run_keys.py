@@ -14,6 +14,13 @@ RUN_BINDINGS = [
         tooltip="Branch the run here with one change: what if…",
     ),
     Binding(
+        "d",
+        "diff",
+        "Diff",
+        id="run.diff",
+        tooltip="Compare the selected moment's branch with the one it forked from",
+    ),
+    Binding(
         "p",
         "toggle_pause",
         "Pause/resume",
