@@ -214,3 +214,17 @@ def test_the_fork_form_with_its_preview(snap_compare, forked: Path) -> None:
     assert snap_compare(
         make_app(forked, start=StartReplay("run-fork")), terminal_size=(80, 24), run_before=before
     )
+
+
+def test_the_branch_diff(snap_compare, forked: Path) -> None:
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        pilot.app.screen.select("b1.tp03")
+        await _ready(pilot)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "DiffScreen")
+        await settle(pilot)
+
+    assert snap_compare(
+        make_app(forked, start=StartReplay("run-fork")), terminal_size=SIZE, run_before=before
+    )
