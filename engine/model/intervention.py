@@ -32,7 +32,11 @@ class Intervention(BaseModel):
     information: str | None = Field(None, max_length=600, description="what is withheld or told")
     event: str | None = Field(None, max_length=600, description="the injected event")
     text: str | None = Field(None, max_length=600, description="the free text it was read from")
-    source: Literal["user", "provider"] = "user"
+    source: Literal["user", "provider", "scenario"] = Field(
+        "user",
+        description="who chose it: the user, the provider (a read what-if or a "
+        "proposed course) or the scenario (a course its BRANCHING section names)",
+    )
 
     @model_validator(mode="after")
     def _fields_of_the_kind(self) -> Intervention:

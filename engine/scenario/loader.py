@@ -114,6 +114,10 @@ def check_references(scenario: Scenario, source: str) -> None:
             need(entity_id, f"relationships[{i}].between[{j}]")
         if rel.between[0] == rel.between[1]:
             raise ScenarioError(f"{source}: relationships[{i}].between names the same entity twice")
+    if scenario.branching is not None:
+        for i, alt in enumerate(scenario.branching.alternatives):
+            if alt.decided_by is not None:
+                need(alt.decided_by, f"branching.alternatives[{i}].decided_by")
     timeline = scenario.timeline
     if len(timeline.beats) > timeline.count:
         raise ScenarioError(

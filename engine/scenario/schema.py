@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..model.common import ENTITY_TYPES, ExposureType, ResolutionLevel, TemporalMode
 from ..model.dims import BEHAVIOR_DIMS
@@ -176,6 +176,60 @@ class BudgetSpec(_Strict):
     mode: Literal["hard", "soft"] = "hard"
 
 
+class AlternativeSpec(_Strict):
+    """One course a BRANCHING run can take at its decision point (M12)."""
+
+    name: str = Field(min_length=1, max_length=80, description="A short name: 'Fortify & Wait'.")
+    description: str = Field(
+        min_length=3, max_length=600, description="What is decided and done on this course."
+    )
+    decided_by: Slug | None = Field(None, description="Who makes the decision, if anyone.")
+
+
+class ScoreWeights(_Strict):
+    """How much each outcome signal counts in a branch's score (normalised over the signals
+    a branch has)."""
+
+    mood: Annotated[float, Field(ge=0)] = 1.0
+    trust: Annotated[float, Field(ge=0)] = 1.0
+    calm: Annotated[float, Field(ge=0)] = 0.5
+    criteria: Annotated[float, Field(ge=0)] = 2.0
+
+
+class BranchingSpec(_Strict):
+    """BRANCHING mode (M12, M17): one timeline up to a decision point, then one branch per
+    alternative, run side by side and scored from what happened in each."""
+
+    decision_at: Annotated[int, Field(ge=1, le=499)] = Field(
+        description="The timepoint (counting from 1) after which the timeline splits."
+    )
+    decision: str | None = Field(
+        None, min_length=3, max_length=300, description="The question the decision settles."
+    )
+    alternatives: list[AlternativeSpec] = Field(
+        default_factory=list,
+        max_length=8,
+        description="The named courses; when fewer than count, the provider proposes the rest.",
+    )
+    count: Annotated[int, Field(ge=2, le=8)] | None = Field(
+        None, description="How many branches (default: the named alternatives, or 3)."
+    )
+    horizon: Annotated[int, Field(ge=1, le=499)] | None = Field(
+        None, description="Timepoints each branch runs (default: to the end of the timeline)."
+    )
+    success: list[Annotated[str, Field(min_length=3, max_length=300)]] = Field(
+        default_factory=list,
+        max_length=12,
+        description="What a good outcome looks like, one phrase each; a branch meets one when "
+        "what is said or learned on it after the decision covers the phrase.",
+    )
+    weights: ScoreWeights = ScoreWeights()
+
+    @property
+    def branches(self) -> int:
+        return self.count or max(len(self.alternatives), 3 if not self.alternatives else 2)
+
+
 class Scenario(_Strict):
     """A timeloom scenario file."""
 
@@ -204,6 +258,36 @@ class Scenario(_Strict):
     budget: BudgetSpec | None = Field(
         None, description="What a run may spend; --budget-tokens and --budget-usd override it."
     )
+    branching: BranchingSpec | None = Field(
+        None, description="The decision point and its alternatives (BRANCHING mode only)."
+    )
+
+    @model_validator(mode="after")
+    def _branching_fits(self) -> Scenario:
+        b = self.branching
+        if self.mode is TemporalMode.BRANCHING and b is None:
+            raise ValueError("a branching scenario needs a branching section (its decision point)")
+        if b is None:
+            return self
+        if self.mode is not TemporalMode.BRANCHING:
+            raise ValueError(
+                f"a branching section belongs to branching mode, not {self.mode.value}"
+            )
+        if b.decision_at >= self.timeline.count:
+            raise ValueError(
+                f"branching.decision_at is {b.decision_at}, but the timeline has "
+                f"{self.timeline.count} timepoints; the branches need at least one after it"
+            )
+        if b.horizon is not None and b.decision_at + b.horizon > self.timeline.count:
+            raise ValueError(
+                f"branching.horizon {b.horizon} runs past the timeline's {self.timeline.count} "
+                "timepoints"
+            )
+        if b.count is not None and b.count < len(b.alternatives):
+            raise ValueError(
+                f"branching.count is {b.count} but {len(b.alternatives)} alternatives are named"
+            )
+        return self
 
     @field_validator("generated_types")
     @classmethod

@@ -7,11 +7,13 @@ import re
 from typing import Any
 
 from ...model.common import ENTITY_TYPES, ResolutionLevel, TemporalMode
+from .branching import _Branching
 from .entities import _Entities
 from .names import _slug
 from .timeline import _Timeline
 
 FORWARD_TEMPORAL = frozenset({"mode", "dramatic_tension"})
+BRANCHING_TEMPORAL = frozenset({"enable_counterfactuals"})
 BUDGET_TEMPORAL = frozenset(
     {
         "token_budget",
@@ -27,7 +29,7 @@ SOFT_BUDGET_MODES = frozenset({"soft", "soft_guidance", "max_quality"})
 HARD_BUDGET_MODES = frozenset({"hard", "hard_constraint"})
 
 
-class _Converter(_Entities, _Timeline):
+class _Converter(_Entities, _Timeline, _Branching):
     """A whole template, converted section by section."""
 
     def convert(self) -> dict[str, Any]:
@@ -97,6 +99,9 @@ class _Converter(_Entities, _Timeline):
             if ents.get(key):
                 self.warn(f"entities.{key}", "activation envelopes (ADPRS) are not supported yet")
         out["timeline"] = self._timeline()
+        if mode == TemporalMode.BRANCHING.value:
+            ids = {e["id"] for e in entities}
+            out["branching"] = self._branching(out["timeline"]["count"], ids)
         self._other_warnings()
         return out
 
@@ -110,7 +115,10 @@ class _Converter(_Entities, _Timeline):
         other_mode = sorted(
             k
             for k, v in temporal.items()
-            if v is not None and k not in FORWARD_TEMPORAL and k not in BUDGET_TEMPORAL
+            if v is not None
+            and k not in FORWARD_TEMPORAL
+            and k not in BUDGET_TEMPORAL
+            and not (mode == TemporalMode.BRANCHING.value and k in BRANCHING_TEMPORAL)
         )
         if other_mode:
             self.warn(
@@ -168,6 +176,11 @@ class _Converter(_Entities, _Timeline):
             "knowledge_provenance_emphasis",
             "narrative_beats",
             "circadian_config",
+            "branching_points",
+            "branches",
+            "critical_question",
+            "timelines",
+            "scenario_branches",
         }
         meta = self.section("metadata")
         for key, value in meta.items():
