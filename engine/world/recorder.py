@@ -4,7 +4,10 @@ Every event gets the run's next ``seq`` and the branch of the World it happens o
 into that World (:meth:`World.apply`), is handed to the live listeners, and waits in a *unit*
 until the unit is committed: one store transaction per unit (the set-up, one timepoint of one
 branch, an observer action, the end of the run). Several units can be open at once, one per
-branch advancing side by side. A unit that fails is discarded: its events never reach the
+branch advancing side by side. A *deferred* unit (a branch advancing beside others) numbers
+its events only when it is committed, and only then tells the listeners: branches that run
+side by side are committed in a fixed order, so the log's order never depends on which call
+finished first. A unit that fails is discarded: its events never reach the
 store, except the model calls it made and any budget warning, which stay in the log so that
 what was spent is never lost; live listeners get an ``EventsDiscarded`` to take the rest back.
 
@@ -37,6 +40,7 @@ class Unit:
     name: str
     events: list[ev.EventBase] = field(default_factory=list)
     first_seq: int = 0
+    deferred: bool = False  # numbered and told to the listeners at commit
 
 
 class Recorder:
@@ -52,8 +56,8 @@ class Recorder:
         self._calls: set[str] = set()
 
     # ------------------------------------------------------------------ units
-    def open(self, name: str) -> Unit:
-        unit = Unit(name, first_seq=self.seq + 1)
+    def open(self, name: str, *, deferred: bool = False) -> Unit:
+        unit = Unit(name, first_seq=self.seq + 1, deferred=deferred)
         self._units.append(unit)
         return unit
 
@@ -77,7 +81,9 @@ class Recorder:
     ) -> ev.EventBase:
         """Make one event on ``world``'s branch (or ``branch_id``'s, or the main branch's when
         neither is given), fold it into the World, hold it in ``unit`` and tell the listeners."""
-        if cls.PERSIST:
+        if unit.deferred and not cls.PERSIST:
+            return cls(run_id=self.run_id, branch_id=branch_id or MAIN_BRANCH, seq=0, **fields)
+        if cls.PERSIST and not unit.deferred:
             self.seq += 1
         when = sim_time if sim_time is not None else (world.sim_time if world else None)
         if branch_id is None:
@@ -85,7 +91,7 @@ class Recorder:
         event = cls(
             run_id=self.run_id,
             branch_id=branch_id,
-            seq=self.seq,
+            seq=0 if unit.deferred else self.seq,
             sim_time=when,
             **fields,
         )
@@ -93,9 +99,21 @@ class Recorder:
             if world is not None:
                 world.apply(event)
             unit.events.append(event)
+        if not unit.deferred:
+            self._tell(event)
+        return event
+
+    def _tell(self, event: ev.EventBase) -> None:
         for listener in self.listeners:
             listener(event)
-        return event
+
+    def _number(self, events: list[ev.EventBase]) -> list[ev.EventBase]:
+        """Give a deferred unit's events their seqs, in the order they were made."""
+        numbered = []
+        for event in events:
+            self.seq += 1
+            numbered.append(event.model_copy(update={"seq": self.seq}))
+        return numbered
 
     def calls(
         self,
@@ -136,7 +154,11 @@ class Recorder:
     async def commit(self, unit: Unit) -> None:
         """Write the unit (and the run's loose events) in one transaction."""
         batch = list(self.run_unit.events)
-        if unit is not self.run_unit:
+        told: list[ev.EventBase] = []
+        if unit.deferred:
+            told = self._number(unit.events)
+            batch.extend(told)
+        elif unit is not self.run_unit:
             batch.extend(unit.events)
         self.run_unit.events = []
         unit.events = []
@@ -145,6 +167,8 @@ class Recorder:
         cassette = self.cassette.drain() if self.cassette is not None else ()
         await self.store.append(batch, cassette)
         self.committed.add_all(batch)
+        for event in told:
+            self._tell(event)
 
     def discard(self, unit: Unit, world: World | None) -> tuple[ev.EventBase, ...]:
         """Drop a unit's events but its model calls and budget warnings (which move to the
@@ -154,6 +178,14 @@ class Recorder:
         unit.events = []
         if unit is not self.run_unit and unit in self._units:
             self._units.remove(unit)
+        if unit.deferred:  # never told: its kept calls are numbered now, the rest vanish
+            kept = self._number(kept)
+            for event in kept:
+                self._tell(event)
+            self.run_unit.events.extend(kept)
+            if dropped and world is not None:
+                world.stale = True
+            return dropped
         self.run_unit.events.extend(kept)
         if dropped:
             if world is not None:
