@@ -385,6 +385,20 @@ class BranchFinished(EventBase):
     finished_at: datetime
 
 
+class BranchScored(EventBase):
+    """How a branch came out, read from what happened on it after it forked (M12): each outcome
+    signal in [0, 1] with its weight, the score (their weighted mean), and each signal that could
+    not be read with the reason. ``score`` is None, never a guess, when no signal could be."""
+
+    type: Literal["branch_scored"] = "branch_scored"
+
+    score: float | None
+    components: dict[str, float] = Field(default_factory=dict)
+    weights: dict[str, float] = Field(default_factory=dict)
+    missing: dict[str, str] = Field(default_factory=dict)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
 class QueryAnswered(EventBase):
     """Someone asked an entity about a moment and it answered, in character, from what it knew
     then (an observer action: part of the run's record, replayable, never part of its World).
@@ -462,6 +476,7 @@ Event = Annotated[
     | EventsDiscarded
     | BranchCreated
     | BranchFinished
+    | BranchScored
     | QueryAnswered
     | RunFinished,
     Field(discriminator="type"),

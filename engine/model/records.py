@@ -149,6 +149,8 @@ class BranchInfo:
     status: str = "completed"  # a fork's outcome; the main branch's is the run's
     status_reason: str | None = None
     wall_seconds: float | None = None
+    score: float | None = None  # how the branch came out (BranchScored); None: not scored
+    scoring: dict[str, object] = field(default_factory=dict)  # components, weights, missing
 
 
 @dataclass(frozen=True, slots=True)

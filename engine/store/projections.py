@@ -443,6 +443,21 @@ def _branch_finished(e: ev.BranchFinished) -> list[Row]:
     ]
 
 
+def _branch_scored(e: ev.BranchScored) -> list[Row]:
+    detail = {
+        "components": e.components,
+        "weights": e.weights,
+        "missing": e.missing,
+        "details": e.details,
+    }
+    return [
+        (
+            "UPDATE branches SET score=?, score_json=? WHERE run_id=? AND branch_id=?",
+            (e.score, _j(detail), e.run_id, e.branch_id),
+        )
+    ]
+
+
 PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
     ev.RunStarted: _run_started,
     ev.RunResumed: _run_resumed,
@@ -463,6 +478,7 @@ PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
     ev.RunFinished: _run_finished,
     ev.BranchCreated: _branch_created,
     ev.BranchFinished: _branch_finished,
+    ev.BranchScored: _branch_scored,
     ev.QueryAnswered: _query,
 }
 

@@ -219,6 +219,8 @@ def _branch(row: sqlite3.Row) -> BranchInfo:
         row["status"],
         row["status_reason"],
         row["wall_seconds"],
+        row["score"],
+        json.loads(row["score_json"]) if row["score_json"] else {},
     )
 
 

@@ -304,6 +304,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE branches ADD COLUMN finished_at TEXT;
     ALTER TABLE branches ADD COLUMN wall_seconds REAL;
     """,
+    # 7: a branch's outcome score and its components (M12)
+    """
+    ALTER TABLE branches ADD COLUMN score REAL;
+    ALTER TABLE branches ADD COLUMN score_json TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -354,6 +354,16 @@ class LiveFold:
             )
         return frozenset({"branches"})
 
+    def _on_branch_scored(self, e: ev.BranchScored) -> Changes:
+        known = self.branches.get(e.branch_id)
+        if known is not None:
+            self.branches[e.branch_id] = replace(
+                known,
+                score=e.score,
+                scoring={"components": e.components, "weights": e.weights, "missing": e.missing},
+            )
+        return frozenset({"branches"})
+
     def _on_run_resumed(self, e: ev.RunResumed) -> Changes:
         self.run = replace(self.run, status="running", reason=None)
         return frozenset({"run"})
@@ -413,5 +423,6 @@ _RULES: dict[type, Callable[[Any, Any], Changes]] = {
     ev.QueryAnswered: LiveFold._on_query_answered,
     ev.BranchCreated: LiveFold._on_branch_created,
     ev.BranchFinished: LiveFold._on_branch_finished,
+    ev.BranchScored: LiveFold._on_branch_scored,
 }
 HANDLED: frozenset[type] = frozenset(_RULES)

@@ -153,6 +153,7 @@ IGNORED: frozenset[type] = frozenset(
         ev.BudgetWarning,
         ev.BranchCreated,
         ev.BranchFinished,
+        ev.BranchScored,
         ev.RunFinished,
     }
 )

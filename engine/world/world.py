@@ -300,6 +300,7 @@ IGNORED: frozenset[type] = frozenset(
         ev.BudgetWarning,
         ev.TimepointFailed,
         ev.BranchFinished,
+        ev.BranchScored,
         ev.QueryAnswered,  # an observer's question changes nothing in the world
         ev.RunFinished,
     }
