@@ -35,6 +35,7 @@ from .model.intervention import Intervention
 from .model.run import RunSummary
 from .model.timepoint import Timepoint
 from .modes import MODES, SUPPORTED_MODES, RunControl, StepFailed, Stopped
+from .modes.branching import AlternativesFailed
 from .modes.driver import RunDriver
 from .modes.fork import Fork, interpret
 from .query.answer import QueryAnswer, QueryFailed, ask, build_context, query_id
@@ -227,6 +228,8 @@ class Simulation:
             status, reason = RunStatus.FAILED, f"timepoint {exc.index + 1}: {exc}"
         except _SetupFailed as exc:
             status, reason = RunStatus.FAILED, f"setup: {exc}"
+        except AlternativesFailed as exc:
+            status, reason = RunStatus.FAILED, str(exc)
         except Stopped as stop:
             await self._abandon(None)
             status, reason = RunStatus.STOPPED, stop.reason
@@ -489,6 +492,11 @@ class Simulation:
                 f"{world.completed} completed; its log is inconsistent"
             )
         self.worlds[MAIN_BRANCH] = world
+        for made in events:  # a branching run's branches go on from where they stood
+            if isinstance(made, ev.BranchCreated):
+                self.worlds[made.branch_id] = World.replay(self.scenario, events, made.branch_id)
+            elif isinstance(made, ev.BranchFinished):
+                self.driver.closed.add(made.branch_id)
         self.recorder.restore(events)
         if self.gateway.budget is not None:
             # A resumed run's budget counts what the whole run has spent.

@@ -213,3 +213,17 @@ class InterventionContext(_Ctx):
     fork_timepoint_id: str
     event_description: str
     cast: tuple[CastMember, ...]
+
+
+class AlternativesContext(_Ctx):
+    """A BRANCHING run's decision point: the premise it must keep to, what has happened so far
+    (the trunk's events, oldest first), who is there, the courses already named and how many
+    more are wanted."""
+
+    scenario: ScenarioBrief
+    decision: str | None
+    timepoint_id: str
+    history: tuple[str, ...]
+    cast: tuple[CastMember, ...]
+    named: tuple[str, ...] = ()
+    wanted: int = Field(ge=1, le=8)

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from ..model.voice import VoiceGuide
 from .contexts import (
+    AlternativesContext,
     DialogTurnContext,
     EntityQueryContext,
     ExtractionContext,
@@ -346,6 +347,31 @@ def _intervention(ctx: InterventionContext) -> tuple[str, str]:
     return system, user
 
 
+ANCHOR_CHARS = 800  # how much of the premise every course proposal is held to
+
+
+def _alternatives(ctx: AlternativesContext) -> tuple[str, str]:
+    system = (
+        "You propose the distinct courses a story's timeline could take at a decision point. "
+        "Each is one concrete decision and what is done about it, by people of the cast, "
+        "inside the story's premise: do NOT drift from the premise, invent no new characters "
+        "and no new setting."
+    )
+    premise = ctx.scenario.description[:ANCHOR_CHARS]
+    cast = "\n".join(f"- {c.entity.entity_id}: {c.entity.name}, {c.entity.role}" for c in ctx.cast)
+    history = "\n".join(f"- {h}" for h in ctx.history) or "- (nothing yet)"
+    named = "\n".join(f"- {n}" for n in ctx.named)
+    user = (
+        f"SCENARIO ANCHOR (keep to it): {ctx.scenario.title}. {premise}\n\n"
+        f"What has happened so far:\n{history}\n\nCharacters:\n{cast}\n\n"
+        f"The decision at {ctx.timepoint_id}: {ctx.decision or 'what the group does next'}\n"
+        + (f"\nCourses already named (propose different ones):\n{named}\n" if named else "")
+        + f"\nPropose {ctx.wanted} course(s): a short name, one or two sentences on what is "
+        "decided and done, and decided_by, the entity_id of who decides (or null)."
+    )
+    return system, user
+
+
 _RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
     ActionType.ENTITY_POPULATION: _population,
     ActionType.TIMEPOINT_EVENT: _timepoint,
@@ -356,6 +382,7 @@ _RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
     ActionType.PROSPECTION: _prospection,
     ActionType.SCENE_GENERATION: _scene,
     ActionType.COUNTERFACTUAL_PREDICTION: _intervention,
+    ActionType.BRANCH_ALTERNATIVES: _alternatives,
 }
 
 

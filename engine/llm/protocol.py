@@ -33,6 +33,7 @@ class ActionType(StrEnum):
     DIALOG_SYNTHESIS = "dialog_synthesis"
     TEMPORAL_REASONING = "temporal_reasoning"
     COUNTERFACTUAL_PREDICTION = "counterfactual_prediction"
+    BRANCH_ALTERNATIVES = "branch_alternatives"
     KNOWLEDGE_VALIDATION = "knowledge_validation"
     SCENE_GENERATION = "scene_generation"
     RELATIONSHIP_ANALYSIS = "relationship_analysis"

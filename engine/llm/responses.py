@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ..model.responses import (
+    AlternativesResponse,
     DialogTurnResponse,
     ExtractionResponse,
     InterventionResponse,
@@ -28,4 +29,5 @@ RESPONSE_MODELS: dict[ActionType, type[BaseModel]] = {
     ActionType.PROSPECTION: ProspectionResponse,
     ActionType.SCENE_GENERATION: SceneResponse,
     ActionType.COUNTERFACTUAL_PREDICTION: InterventionResponse,
+    ActionType.BRANCH_ALTERNATIVES: AlternativesResponse,
 }

@@ -96,3 +96,22 @@ class InterventionResponse(BaseModel):
     entity_id: str | None = Field(None, max_length=80)
     information: str | None = Field(None, max_length=600)
     event: str | None = Field(None, max_length=600)
+
+
+class AlternativeItem(BaseModel):
+    """One course a timeline can take at a decision point."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(min_length=1, max_length=80)
+    description: str = Field(min_length=3, max_length=600)
+    decided_by: str | None = Field(None, max_length=80)
+
+
+class AlternativesResponse(BaseModel):
+    """The courses proposed at a BRANCHING run's decision point, distinct from each other and
+    from those already named."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alternatives: list[AlternativeItem] = Field(min_length=1, max_length=8)

@@ -14,8 +14,10 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Protocol
 
 from ..model.common import TemporalMode
+from ..model.events import EventBase
 from ..model.timepoint import Phase, Timepoint
 from ..scenario.schema import Scenario
+from ..steps.context import StepContext
 from ..world import World
 
 
@@ -33,12 +35,26 @@ class Driver(Protocol):
     """What a mode can do to a run."""
 
     worlds: dict[str, World]
+    steps: StepContext  # the run's settings, gateway and recorder, for a mode's own calls
+    closed: set[str]  # branches already finished (a resumed run's, too)
+
+    async def events(self) -> list[EventBase]:
+        """The run's committed events, in order."""
 
     async def gate(self) -> None:
         """Wait while the run is paused; raise when it is asked to stop."""
 
     async def advance(self, world: World, index: int) -> Timepoint:
         """Make and commit timepoint ``index`` on ``world``'s branch (raises StepFailed)."""
+
+    async def advance_together(self, worlds: list[World], index: int) -> dict[str, StepFailed]:
+        """Make timepoint ``index`` on several branches side by side, committed in the order
+        given; return the branches whose timepoint failed."""
+
+    async def close(
+        self, world: World, status: Any, reason: str | None = None, outcome: Any = None
+    ) -> None:
+        """Record that a branch is finished, with its outcome when it was scored."""
 
     async def fork(
         self, parent: World, at: str, branch_id: str, *, label: str = "", intervention: Any = None

@@ -3,11 +3,14 @@ fails, recorded as failed with what it spent kept and the rest discarded."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from ..llm.gateway import LLMCallFailed
 from ..model import events as ev
-from ..model.common import ExposureType
+from ..model.common import ExposureType, RunStatus
 from ..model.intervention import Intervention
 from ..model.knowledge import ExposureEvent
 from ..model.timepoint import Timepoint
@@ -15,6 +18,7 @@ from ..steps.context import StepContext
 from ..steps.exposures import record_on
 from ..steps.timepoint import StepFailure, TimepointRunner
 from ..store import Store
+from ..view.tally import RunTally
 from ..world import Unit, World
 from ..world.world import branch_of
 from .base import StepFailed
@@ -35,9 +39,14 @@ class RunDriver:
         self.control = control
         self.store = store
         self.worlds = worlds
+        self.closed: set[str] = set()  # branches whose BranchFinished is in the log
+        self._opened: dict[str, float] = {}
 
     async def gate(self) -> None:
         await self.control.gate()
+
+    async def events(self) -> list[ev.EventBase]:
+        return await self.store.events(self.steps.recorder.run_id)
 
     async def advance(self, world: World, index: int) -> Timepoint:
         recorder = self.steps.recorder
@@ -46,22 +55,98 @@ class RunDriver:
             timepoint = await self.runner.run(world, unit, index)
         except StepFailure as exc:
             await self.abandon(unit, world, exc)
-            created = world.timepoint_id(index)
-            discarded = recorder.discard(unit, world)
+            raise self._failed(unit, world, index, exc) from exc
+        await recorder.commit(unit)
+        return timepoint
+
+    def _failed(self, unit: Unit, world: World, index: int, exc: BaseException) -> StepFailed:
+        """Record a timepoint's failure: its events are discarded, what it spent is kept."""
+        recorder = self.steps.recorder
+        first = recorder.seq + 1 if unit.deferred else unit.first_seq
+        discarded = recorder.discard(unit, world)
+        recorder.emit(
+            recorder.run_unit,
+            world,
+            ev.TimepointFailed,
+            index=index,
+            timepoint_id=world.timepoint_id(index)
+            if any(isinstance(e, ev.TimepointCreated) for e in discarded)
+            else None,
+            error=str(exc),
+            discarded_from_seq=first,
+        )
+        return StepFailed(index, exc)
+
+    async def advance_together(self, worlds: list[World], index: int) -> dict[str, StepFailed]:
+        """Make timepoint ``index`` on every one of ``worlds``' branches side by side, then
+        commit them in the order given, so that the log does not depend on which call finished
+        first. A branch whose timepoint fails is recorded as failed and returned; the others
+        are committed. Anything else (a stop, the budget) commits what was finished and raises."""
+        recorder = self.steps.recorder
+        units = [recorder.open(f"{w.branch_id}:{index}", deferred=True) for w in worlds]
+        results = await asyncio.gather(
+            *(self.runner.run(w, u, index) for w, u in zip(worlds, units, strict=True)),
+            return_exceptions=True,
+        )
+        failed: dict[str, StepFailed] = {}
+        fatal: BaseException | None = None
+        for world, unit, result in zip(worlds, units, results, strict=True):
+            if not isinstance(result, BaseException):
+                await recorder.commit(unit)
+            elif isinstance(result, StepFailure):
+                self.runner.drop_prefetched(world.branch_id)
+                if isinstance(result, LLMCallFailed):
+                    recorder.calls(unit, world, result.records)
+                for record in self.steps.gateway.records:
+                    if branch_of(record.timepoint_id) == world.branch_id:
+                        recorder.calls(unit, world, [record])
+                failed[world.branch_id] = self._failed(unit, world, index, result)
+            else:
+                recorder.discard(unit, world)
+                fatal = fatal or result
+        if failed:
+            await recorder.commit(recorder.run_unit)
+        if fatal is not None:
+            raise fatal
+        return failed
+
+    async def close(
+        self,
+        world: World,
+        status: RunStatus,
+        reason: str | None = None,
+        outcome: Any = None,
+    ) -> None:
+        """Record that a branch is finished (and how it came out, when it was scored)."""
+        recorder = self.steps.recorder
+        branch = world.branch_id
+        events = await self.events()
+        made = RunTally().add_all(e for e in events if e.branch_id == branch)
+        if outcome is not None:
             recorder.emit(
                 recorder.run_unit,
                 world,
-                ev.TimepointFailed,
-                index=index,
-                timepoint_id=created
-                if any(isinstance(e, ev.TimepointCreated) for e in discarded)
-                else None,
-                error=str(exc),
-                discarded_from_seq=unit.first_seq,
+                ev.BranchScored,
+                score=outcome.score,
+                components=outcome.components,
+                weights=outcome.weights,
+                missing=outcome.missing,
+                details=outcome.details,
             )
-            raise StepFailed(index, exc) from exc
-        await recorder.commit(unit)
-        return timepoint
+        recorder.emit(
+            recorder.run_unit,
+            world,
+            ev.BranchFinished,
+            status=status,
+            reason=reason,
+            counts=made.counts(),
+            wall_seconds=round(
+                time.perf_counter() - self._opened.get(branch, time.perf_counter()), 4
+            ),
+            finished_at=datetime.now(UTC),
+        )
+        await recorder.commit(recorder.run_unit)
+        self.closed.add(branch)
 
     async def abandon(self, unit: Unit, world: World | None, exc: BaseException | None) -> None:
         """Stop everything running for a unit and report every call it made, so that what
@@ -113,4 +198,5 @@ class RunDriver:
             record_on(recorder, unit, world, told)
         await recorder.commit(unit)
         self.worlds[branch_id] = world
+        self._opened[branch_id] = time.perf_counter()
         return world

@@ -43,11 +43,12 @@ class TimepointRunner:
         count = self.steps.scenario.timeline.count
         return event.plan(self.steps, world, index, self.arc(index, count), moods)
 
-    def drop_prefetched(self) -> None:
-        for _, task in self._prefetched.values():
+    def drop_prefetched(self, branch_id: str | None = None) -> None:
+        """Cancel the event calls started ahead of time (of one branch, or of all)."""
+        for branch in [b for b in self._prefetched if branch_id in (None, b)]:
+            _, task = self._prefetched.pop(branch)
             if not task.done():
                 task.cancel()
-        self._prefetched.clear()
 
     def _prefetch(self, world: World, index: int, after: dict[str, Entity]) -> None:
         if index >= self.steps.scenario.timeline.count or self.holding():

@@ -152,6 +152,15 @@ class InterventionCues(_Data):
     openings: tuple[str, ...]
 
 
+class AlternativeCues(_Data):
+    version: Literal[1]
+    about: str = Field(alias="_about")
+    cues: tuple[str, ...]
+    decides: tuple[str, ...]
+    led: tuple[str, ...]
+    names: tuple[str, ...]
+
+
 class NamePools(_Data):
     version: Literal[1]
     given: tuple[str, ...]
@@ -192,3 +201,8 @@ def names() -> NamePools:
 @lru_cache(maxsize=1)
 def intervention_cues() -> InterventionCues:
     return _load(InterventionCues, "offline", "interventions.json")  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def alternative_cues() -> AlternativeCues:
+    return _load(AlternativeCues, "offline", "alternatives.json")  # type: ignore[return-value]

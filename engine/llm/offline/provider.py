@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from ...model.responses import DialogTurnResponse
 from ..protocol import ActionType, LLMRequest, LLMResponse, ProviderError, StreamChunk, StreamEnd
+from .alternatives import generate_alternatives
 from .answers import generate_answer
 from .dialog import generate_turn
 from .events import generate_event
@@ -38,6 +39,7 @@ GENERATORS: dict[ActionType, Generator] = {
     ActionType.PROSPECTION: generate_prospection,  # type: ignore[dict-item]
     ActionType.SCENE_GENERATION: generate_scene,  # type: ignore[dict-item]
     ActionType.COUNTERFACTUAL_PREDICTION: generate_intervention,  # type: ignore[dict-item]
+    ActionType.BRANCH_ALTERNATIVES: generate_alternatives,  # type: ignore[dict-item]
 }
 
 MODEL_NAME = "offline-composer-1"
