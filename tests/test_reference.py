@@ -15,7 +15,8 @@ from engine.simulation import Simulation, UnsupportedScenario
 
 TEMPLATES = reference_templates()
 FORWARD = [p for p in TEMPLATES if json.loads(p.read_text())["temporal"]["mode"] == "forward"]
-OTHER = [p for p in TEMPLATES if p not in FORWARD]
+BRANCHING = [p for p in TEMPLATES if json.loads(p.read_text())["temporal"]["mode"] == "branching"]
+OTHER = [p for p in TEMPLATES if p not in FORWARD and p not in BRANCHING]
 
 
 @needs_fixtures

@@ -165,3 +165,28 @@ async def test_the_branch_diff_puts_two_branches_side_by_side(tmp_path: Path) ->
             pilot, lambda: any("no fork to compare" in n.message for n in plain._notifications)
         )
         assert isinstance(plain.screen, RunScreen)
+
+
+async def test_a_branching_run_shows_its_scored_branches_under_the_decision(
+    tmp_path: Path,
+) -> None:
+    from tui_support import seed_runs
+
+    db = tmp_path / "branching.db"
+    await seed_runs(db, [("run-br", "lighthouse_log", 1)])
+    app = make_app(db, start=StartReplay("run-br"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.view is not None
+        )
+        screen = app.screen
+        tree = screen.query_one(TimelineTree)
+        (main,) = tree.root.children
+        decision = main.children[2]
+        assert decision.data == "tp03"
+        labels = [str(n.label) for n in decision.children]
+        assert len(labels) == 3
+        forks = [b for b in screen.view.branches.values() if b.parent_branch_id]
+        for node, info in zip(decision.children, forks, strict=True):
+            assert info.score is not None
+            assert f"{info.branch_id} {info.label} {info.score:.2f}" in str(node.label)

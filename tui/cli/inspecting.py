@@ -202,6 +202,19 @@ async def _show(args: argparse.Namespace) -> int:
         for inner in inner_lives(t):
             name = escape(view.entities[inner.entity_id].name)
             out.print(f"  [italic]{name} remembers:[/] {escape(inner.memory)}")
+    forks = [b for b in branches if b.parent_branch_id is not None]
+    if forks:
+        out.print()
+        out.print("[bold]Branches[/]")
+    for b in forks:
+        score = f"score {b.score:.2f}" if b.score is not None else "unscored"
+        parts = (b.scoring or {}).get("components") or {}
+        detail = ", ".join(f"{k} {v:.2f}" for k, v in parts.items())
+        out.print(
+            f"  {b.branch_id} {escape(b.label)} (from {b.parent_branch_id} at "
+            f"{b.fork_timepoint_id}, {b.status}): {score}"
+            + (f" [dim]({escape(detail)})[/]" if detail else "")
+        )
     return EXIT_OK
 
 
@@ -225,9 +238,19 @@ def _branch_json(b: Any, summary: Any) -> dict[str, Any]:
         "intervention": b.intervention or None,
         "status": summary.status.value if main else b.status,
         "reason": summary.status_reason if main else b.status_reason,
-        "score": None,
-        "score_missing": "branches are scored by BRANCHING runs; a fork by hand has no score yet",
+        "score": b.score,
+        "scoring": b.scoring or None,  # components, weights, and why any signal is missing
+        "score_missing": None if b.score is not None else _why_unscored(b),
     }
+
+
+def _why_unscored(b: Any) -> str:
+    if b.parent_branch_id is None:
+        return "the main branch is the trunk the alternatives fork from; it is not scored"
+    if b.scoring:
+        missing = b.scoring.get("missing") or {}
+        return "; ".join(str(v) for v in missing.values()) or "no outcome signal could be read"
+    return "only the branches of a BRANCHING run are scored; a fork by hand is not"
 
 
 def _progress(r: Any) -> str:

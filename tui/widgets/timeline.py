@@ -1,7 +1,7 @@
 """The timeline/branch tree: timepoints in causal order under their branch (M7, M12).
 
 The main branch is the tree's first level; a fork hangs under the timepoint it branched from,
-labelled with its intervention, and its own timepoints under it. Each node shows its simulated time, title, status and a resolution marker: the
+labelled with its intervention (and its score, for a BRANCHING run), and its own timepoints under it. Each node shows its simulated time, title, status and a resolution marker: the
 richest resolution any entity present reached at that moment (M1).
 """
 
@@ -54,6 +54,7 @@ def branch_label(view: RunView, info: BranchInfo) -> Text:
         ("⑂ ", "bold"),
         (info.branch_id, "bold"),
         (f" {info.label}" if info.label else "", "italic"),
+        (f" {info.score:.2f}" if info.score is not None else "", "bold"),
         (f": {what}" if what else "", ""),
         (status, "dim"),
     )
