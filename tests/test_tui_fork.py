@@ -190,3 +190,18 @@ async def test_a_branching_run_shows_its_scored_branches_under_the_decision(
         for node, info in zip(decision.children, forks, strict=True):
             assert info.score is not None
             assert f"{info.branch_id} {info.label} {info.score:.2f}" in str(node.label)
+        # m marks one alternative, d on another compares the two (siblings, not parent/child)
+        from textual.widgets import Static
+
+        from tui.screens.diff import DiffScreen
+
+        screen.select("b1.tp04")
+        await settle(pilot)
+        await pilot.press("m")
+        screen.select("b2.tp04")
+        await settle(pilot)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, DiffScreen))
+        head = str(app.screen.query_one("#diff-head", Static).render())
+        assert "b1 and b2 part after tp03" in head, head
+        assert screen.marked_branch is None

@@ -69,6 +69,7 @@ class RunScreen(LiveRunPart, Screen[None]):
         self._select_after_open: str | None = None  # a new branch's first moment
         self.selected_entity: str | None = None
         self.follow = mode == "live"
+        self.marked_branch: str | None = None  # m marks a branch for d to compare with
         self.started: float | None = None
         self.finished = mode == "replay"
         self.dialog_shown: tuple[str, ...] = ()  # the timepoints the dialog pane last drew
@@ -354,16 +355,30 @@ class RunScreen(LiveRunPart, Screen[None]):
         form = ForkScreen(view.run.run_id, at, title, names, filled or ForkAsk())
         self.app.push_screen(form, chosen)
 
+    def _selected_branch(self) -> str:
+        tp = self.view.timepoint(self.selected_tp) if self.view else None
+        return tp.branch_id if tp else "main"
+
+    def action_mark_branch(self) -> None:
+        """Remember the selected moment's branch, so that d compares two chosen branches
+        (two alternatives of a BRANCHING run, say) instead of a branch and its parent."""
+        if self.view is None:
+            return
+        self.marked_branch = self._selected_branch()
+        self.notify(f"{self.marked_branch} marked: select another branch and press d")
+
     def action_diff(self) -> None:
-        """The selected moment's branch against the one it forked from; on the main branch,
-        the main branch against its newest fork."""
+        """The marked branch against the selected moment's; with no mark, the selected
+        moment's branch against the one it forked from (on the main branch, its newest fork)."""
         view = self.view
         if view is None:
             return
-        tp = view.timepoint(self.selected_tp)
-        branch = tp.branch_id if tp else "main"
+        branch = self._selected_branch()
         info = view.branches.get(branch)
-        if info is not None and info.parent_branch_id is not None:
+        marked, self.marked_branch = self.marked_branch, None
+        if marked is not None and marked != branch:
+            a, b = marked, branch
+        elif info is not None and info.parent_branch_id is not None:
             a, b = info.parent_branch_id, branch
         else:
             forks = [k for k, v in view.branches.items() if v.parent_branch_id == branch]

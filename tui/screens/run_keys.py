@@ -18,7 +18,16 @@ RUN_BINDINGS = [
         "diff",
         "Diff",
         id="run.diff",
-        tooltip="Compare the selected moment's branch with the one it forked from",
+        tooltip="Compare the selected moment's branch with the marked one, or else with the "
+        "one it forked from",
+    ),
+    Binding(
+        "m",
+        "mark_branch",
+        "Mark branch",
+        id="run.mark",
+        show=False,
+        tooltip="Mark the selected moment's branch; d then compares another branch with it",
     ),
     Binding(
         "p",
