@@ -111,3 +111,16 @@ def test_a_decision_after_the_last_timepoint_is_one_sentence_and_exit_2(
     code = main(["run", str(bad), "--json", "--db", str(tmp_path / "x.db")])
     err = capsys.readouterr().err
     assert code == 2 and "decision_at" in err and "Traceback" not in err
+
+
+def test_the_command_line_reports_a_branching_run_whole(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "b.db"
+    assert main(["run", "lighthouse_log", "--headless", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "9/9 timepoints (3 before the decision, 3 branches)" in out, out
+    assert main(["runs", "--db", str(db)]) == 0
+    assert "9/9 ⑂3" in capsys.readouterr().out
+    run_id = next(w for w in out.split() if w.startswith("2") and "-" in w)
+    assert main(["show", run_id, "--db", str(db)]) == 0
+    shown = capsys.readouterr().out
+    assert "Branches" in shown and "b2 Let the entry stand (from main at tp03" in shown

@@ -85,10 +85,13 @@ async def test_the_fork_form_previews_then_runs_the_branch(tmp_path: Path) -> No
         assert not go.disabled
         form.query_one("#fork-label", Input).value = "no chair"
         await settle(pilot)
+        assert screen.batches_seen == 0  # a stored run: nothing arrives live until the fork
         await pilot.click("#fork-go")
         await wait_until(pilot, lambda: app.screen is screen)
         await wait_until(pilot, lambda: screen.selected_tp == "b1.tp03", 30)
         assert screen.view.branches["b1"].label == "no chair"
+        # the branch played on the screen as it ran: its events arrived in live batches
+        assert screen.batches_seen >= 1 and "run-form" in screen.runs_seen
         assert "marguerite_solane" not in screen.view.timepoint("b1.tp03").present
         tree = screen.query_one(TimelineTree)
         (main,) = tree.root.children

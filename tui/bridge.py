@@ -24,6 +24,7 @@ from engine.view import RunView
 from .messages import (
     BridgeError,
     DiffReady,
+    EngineEvents,
     ForkFinished,
     ForkPreviewed,
     KnowledgeLoaded,
@@ -34,7 +35,7 @@ from .messages import (
     TemplatesLoaded,
     TurnsLoaded,
 )
-from .session import EventSource, LiveSession
+from .session import FLUSH_SECONDS, EventSource, LiveSession
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -303,7 +304,21 @@ class EngineBridge:
                     branch_id=shown.branch_id,
                     label=label,
                 )
-                await sim.run()
+                # the branch plays live: its events reach the screen in batches as they happen
+                pending: list[Any] = []
+
+                def flush() -> None:
+                    if pending:
+                        batch = tuple(pending)
+                        pending.clear()
+                        target.post_message(EngineEvents(batch))
+
+                timer = self.app.set_interval(FLUSH_SECONDS, flush, name=f"fork-{run_id}")
+                try:
+                    await sim.run(pending.append)
+                finally:
+                    timer.stop()
+                    flush()
                 branch = await store.branch(run_id, shown.branch_id)
             except (SessionError, ResumeError, StoreError) as exc:
                 target.post_message(BridgeError(str(exc)))

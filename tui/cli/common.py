@@ -102,6 +102,9 @@ def summary_line(summary: Any) -> str:
     c = summary.counts
     done = summary.main_timepoints if summary.forks else c.timepoints
     forks = f" and {summary.forks} fork(s) ({c.timepoints - done} more)" if summary.forks else ""
+    if summary.mode.value == "branching":  # its plan counts every branch's timepoints
+        done = c.timepoints
+        forks = f" ({summary.main_timepoints} before the decision, {summary.forks} branches)"
     line = (
         f"run {summary.run_id} {summary.status.value}: {done}/{summary.planned_timepoints}"
         f" timepoints{forks}, {c.dialog_turns} dialog turns, {c.exposure_events} exposure events, "

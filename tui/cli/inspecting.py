@@ -255,6 +255,6 @@ def _why_unscored(b: Any) -> str:
 
 def _progress(r: Any) -> str:
     """``4/4``, or ``4/4 ⑂2`` for a run with two forks (whose timepoints are not counted here)."""
-    if not r.forks:
-        return f"{r.counts.timepoints}/{r.planned_timepoints}"
+    if not r.forks or r.mode.value == "branching":  # a BRANCHING plan counts its branches
+        return f"{r.counts.timepoints}/{r.planned_timepoints}" + (f" ⑂{r.forks}" if r.forks else "")
     return f"{r.main_timepoints}/{r.planned_timepoints} ⑂{r.forks}"

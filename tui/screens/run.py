@@ -349,6 +349,7 @@ class RunScreen(LiveRunPart, Screen[None]):
                 return
             change, label = result
             self.notify(f"forking at {at}: {change.describe(names)}", timeout=4)
+            self.follow = True  # the new branch plays here as it runs
             self.app.bridge.run_fork(self, self.view, at, change, label)  # type: ignore[attr-defined]
 
         title = view.timepoint(at).title  # type: ignore[union-attr]
@@ -396,6 +397,7 @@ class RunScreen(LiveRunPart, Screen[None]):
         severity = "information" if message.status == "completed" else "warning"
         reason = f" ({message.reason})" if message.reason else ""
         self.notify(f"branch {message.branch_id} {message.status}{reason}", severity=severity)
+        self.follow = self.mode == "live" and not self.finished
         if self.view is not None:
             self._select_after_open = message.first
             self.app.bridge.open_run(self, self.view.run.run_id)  # type: ignore[attr-defined]
