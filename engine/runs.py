@@ -11,6 +11,8 @@ from typing import Any
 
 from . import __version__
 from .llm.budget import Budget
+from .model import events as ev
+from .scenario.loader import LoadedScenario
 from .scenario.schema import Scenario
 
 
@@ -46,3 +48,20 @@ def scenario_budget(scenario: Scenario, warn_fraction: float = 0.8) -> Budget | 
     return Budget(
         tokens=spec.tokens, usd=spec.usd, hard=spec.mode == "hard", warn_fraction=warn_fraction
     )
+
+
+def recorded_scenario(run_id: str, events: list[ev.EventBase]) -> tuple[LoadedScenario, int]:
+    """The scenario and seed a stored run started with, read from its first event, for a
+    resume or a fork to go on from; a log without a start or with a scenario that no longer
+    loads is a :class:`ResumeError`."""
+    start = events[0] if events else None
+    if not isinstance(start, ev.RunStarted):
+        raise ResumeError(f"the run {run_id} has no recorded start; it cannot resume")
+    try:
+        scenario = Scenario.model_validate(start.scenario_data)
+    except ValueError as exc:
+        raise ResumeError(
+            f"the scenario recorded with run {run_id} no longer loads: {exc}"
+        ) from exc
+    loaded = LoadedScenario(scenario=scenario, source=start.source, warnings=start.warnings)
+    return loaded, start.seed

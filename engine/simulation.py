@@ -39,9 +39,15 @@ from .modes.branching import AlternativesFailed
 from .modes.driver import RunDriver
 from .modes.fork import Fork, interpret
 from .query.answer import QueryAnswer, QueryFailed, ask, build_context, query_id
-from .runs import ResumeError, UnsupportedScenario, config_hash, new_run_id, scenario_budget
+from .runs import (
+    ResumeError,
+    UnsupportedScenario,
+    config_hash,
+    new_run_id,
+    recorded_scenario,
+    scenario_budget,
+)
 from .scenario.loader import LoadedScenario
-from .scenario.schema import Scenario
 from .steps import setup
 from .steps.context import StepContext
 from .steps.timepoint import TimepointRunner
@@ -410,26 +416,10 @@ class Simulation:
     ) -> Simulation:
         """A simulation over a stored run's scenario and seed, its Worlds not rebuilt yet."""
         summary = await store.get_run(run_id)
-        events = await store.events(summary.run_id)
-        start = events[0] if events else None
-        if not isinstance(start, ev.RunStarted):
-            raise ResumeError(f"the run {summary.run_id} has no recorded start; it cannot resume")
-        try:
-            scenario = Scenario.model_validate(start.scenario_data)
-        except ValueError as exc:
-            raise ResumeError(
-                f"the scenario recorded with run {summary.run_id} no longer loads: {exc}"
-            ) from exc
-        loaded = LoadedScenario(scenario=scenario, source=start.source, warnings=start.warnings)
-        sim = cls(
-            loaded,
-            provider=provider,
-            store=store,
-            seed=start.seed,
-            run_id=summary.run_id,
-            **options,
+        loaded, seed = recorded_scenario(summary.run_id, await store.events(summary.run_id))
+        return cls(
+            loaded, provider=provider, store=store, seed=seed, run_id=summary.run_id, **options
         )
-        return sim
 
     @classmethod
     async def fork(
