@@ -140,24 +140,20 @@ async def propose(
         named=tuple(a.name for a in spec.alternatives),
         wanted=min(8, wanted),
     )
-    recorder = steps.recorder
-    unit = recorder.open("alternatives")
     try:
-        answer, records = await steps.call(
+        answer = await steps.call_alone(
+            "alternatives",
             f"{trunk.last.timepoint_id}/alternatives",
             ActionType.BRANCH_ALTERNATIVES,
             context,
             AlternativesResponse,
             steps.sampling(0.7, 500),
+            world=trunk,
             timepoint_id=trunk.last.timepoint_id,
         )
     except LLMCallFailed as exc:
-        recorder.calls(unit, trunk, exc.records)
-        await recorder.commit(unit)
         raise AlternativesFailed(
             f"the courses at the decision point could not be proposed: {exc}"
         ) from exc
-    recorder.calls(unit, trunk, records)
-    await recorder.commit(unit)
     assert isinstance(answer, AlternativesResponse)
     return answer

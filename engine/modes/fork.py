@@ -91,22 +91,18 @@ async def interpret(
             for e in world.active()
         ),
     )
-    recorder = steps.recorder
-    unit = recorder.open(f"interpret:{fork.branch_id}")
     try:
-        answer, records = await steps.call(
+        answer = await steps.call_alone(
+            f"interpret:{fork.branch_id}",
             f"{fork.branch_id}/intervention",
             ActionType.COUNTERFACTUAL_PREDICTION,
             context,
             InterventionResponse,
             steps.sampling(0.0, 300),
+            branch_id=fork.branch_id,
         )
     except LLMCallFailed as exc:
-        recorder.calls(unit, None, exc.records, branch_id=fork.branch_id)
-        await recorder.commit(unit)
         raise InterventionUnreadable(f"the what-if could not be read: {exc}") from exc
-    recorder.calls(unit, None, records, branch_id=fork.branch_id)
-    await recorder.commit(unit)
     assert isinstance(answer, InterventionResponse)
     try:
         return Intervention(

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..llm.contexts import ScenarioBrief
-from ..llm.gateway import CallRecord, Gateway
+from ..llm.gateway import CallRecord, Gateway, LLMCallFailed
 from ..llm.protocol import ActionType, SamplingParams
 from ..model import events as ev
 from ..model.timepoint import Timepoint
@@ -70,6 +70,34 @@ class StepContext:
             call_key=key,
             **streaming,  # type: ignore[arg-type]
         )
+
+    async def call_alone(
+        self,
+        unit_name: str,
+        key: str,
+        action: ActionType,
+        context: BaseModel,
+        response: type[BaseModel],
+        sampling: SamplingParams,
+        *,
+        world: World | None = None,
+        branch_id: str | None = None,
+        timepoint_id: str | None = None,
+    ) -> BaseModel:
+        """One call outside any timepoint, in a unit of its own: its records are committed
+        whether it answers or fails (LLMCallFailed is raised after they are)."""
+        unit = self.recorder.open(unit_name)
+        try:
+            answer, records = await self.call(
+                key, action, context, response, sampling, timepoint_id=timepoint_id
+            )
+        except LLMCallFailed as exc:
+            self.recorder.calls(unit, world, exc.records, branch_id=branch_id)
+            await self.recorder.commit(unit)
+            raise
+        self.recorder.calls(unit, world, records, branch_id=branch_id)
+        await self.recorder.commit(unit)
+        return answer
 
     def in_background(self, call: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
         """Start a call that runs alongside others; a failed or stopped timepoint cancels it."""
