@@ -17,8 +17,9 @@ from .query.forks import (
     estimate,
     next_branch_id,
 )
+from .reopen import open_recorded
 from .scenario.schema import Scenario
-from .session import RunRequest, SessionError, budget_for, open_recorded
+from .session import RunRequest, SessionError, budget_for
 
 if TYPE_CHECKING:
     from .config import Config

@@ -3,7 +3,7 @@
 What the user asked for (flags, or the explorer's choices) is a :class:`RunRequest`;
 :func:`plan_run` resolves it against the configuration and the environment into a
 :class:`RunPlan`, what a run's :class:`~engine.simulation.Simulation` is built from. Replays and
-resumes are set up from a stored run (:func:`prepare_replay`, :func:`prepare_resume`). Every
+resumes of a stored run are set up in :mod:`engine.reopen`. Every
 error a user can cause is a :class:`SessionError` with one sentence saying what to change.
 
 This module imports the engine lazily (the command line starts fast and the explorer can browse
@@ -13,7 +13,7 @@ stored runs without loading the simulation), and never a user interface.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def retry_options(settings: ProviderSettings | None) -> dict[str, Any]:
     }
 
 
-def budget_for(request: RunRequest, config: Config, *, scenario_has_budget: bool) -> Budget | None:
+def budget_for(request: RunRequest, config: Config, *, scenariohas_budget: bool) -> Budget | None:
     """Flags first, then the scenario's own budget (None lets the engine use it), then the
     configuration's; ``no_budget`` means none at all (an inactive ``Budget()``)."""
     from engine.llm.budget import Budget
@@ -145,14 +145,14 @@ def budget_for(request: RunRequest, config: Config, *, scenario_has_budget: bool
         return Budget(
             tokens=request.budget_tokens, usd=request.budget_usd, warn_fraction=b.warn_fraction
         )
-    if scenario_has_budget:
+    if scenariohas_budget:
         return None
     if b.tokens is not None or b.usd is not None:
         return Budget(tokens=b.tokens, usd=b.usd, warn_fraction=b.warn_fraction)
     return None
 
 
-def _has_budget(spec: Any) -> bool:
+def has_budget(spec: Any) -> bool:
     """Whether a scenario's budget (the schema's object, or its recorded dict) sets a limit."""
     if isinstance(spec, dict):
         return bool(spec.get("tokens") or spec.get("usd"))
@@ -187,7 +187,7 @@ def plan_run(config: Config, request: RunRequest) -> RunPlan:
     loaded = read_scenario(request.scenario)
     settings = provider_settings(config, request)
     registry = model_registry(config)
-    budget = budget_for(request, config, scenario_has_budget=_has_budget(loaded.scenario.budget))
+    budget = budget_for(request, config, scenariohas_budget=has_budget(loaded.scenario.budget))
     return RunPlan(
         loaded=loaded,
         seed=request.seed if request.seed is not None else loaded.scenario.seed,
@@ -282,148 +282,6 @@ def over_budget(forecast: RunEstimate, budget: Budget | None) -> OverBudget | No
         budget.usd is not None and forecast.usd > budget.usd
     )
     return OverBudget(budget.text(), budget.hard) if over else None
-
-
-# --------------------------------------------------------------------------- stored runs
-@dataclass(frozen=True)
-class Replay:
-    """A recorded run set up to play again from its cassette."""
-
-    run_id: str  # the recording's
-    provider: str
-    model: str
-    simulation: Simulation
-
-
-async def prepare_replay(
-    store: Store,
-    config: Config,
-    run_id: str,
-    *,
-    scenario: str | None = None,
-    seed: int | None = None,
-) -> Replay:
-    """Re-run a recorded run from its cassette: its own scenario (or ``scenario``) and seed (or
-    ``seed``); the offline provider for an offline run, the recorded answers otherwise."""
-    from engine.llm.budget import Budget
-    from engine.llm.cassette import ReplayProvider, Transcripts
-    from engine.llm.factory import OfflineProvider
-    from engine.llm.registry import Router
-    from engine.scenario import LoadedScenario, Scenario
-    from engine.simulation import Simulation, UnsupportedScenario
-    from engine.store import StoreError
-
-    try:
-        recorded = await store.run_descriptor(run_id)
-    except StoreError as exc:
-        raise SessionError(str(exc)) from exc
-    if scenario:
-        loaded = read_scenario(scenario)
-    else:
-        try:
-            stored = Scenario.model_validate(recorded["scenario_data"])
-        except ValueError as exc:
-            raise SessionError(
-                f"the scenario recorded with run {recorded['run_id']} no longer loads"
-            ) from exc
-        loaded = LoadedScenario(
-            scenario=stored,
-            source=recorded.get("source", ""),
-            warnings=tuple(recorded.get("warnings", ())),
-        )
-    seed = seed if seed is not None else int(recorded["seed"])
-    name, model = recorded["provider"], recorded["model"]
-    routing = recorded.get("routing") or {}
-    router = None
-    if name == "offline":
-        provider: Any = OfflineProvider(seed)
-    else:
-        provider = ReplayProvider(name, model)
-        router = Router(
-            provider=name,
-            default_model=model,
-            registry=model_registry(config) if routing.get("routed") else None,
-            fixed_model=routing.get("fixed_model"),
-            prefer=routing.get("prefer"),
-            training_safe=bool(routing.get("training_safe")),
-        )
-    try:
-        sim = Simulation(
-            loaded,
-            provider=provider,
-            store=store,
-            seed=seed,
-            budget=Budget(),
-            router=router,
-            replay=True,
-            transcripts=Transcripts(recorded.get("attempts") or []),
-        )
-    except UnsupportedScenario as exc:
-        raise SessionError(str(exc)) from exc
-    return Replay(recorded["run_id"], name, model, sim)
-
-
-async def open_recorded(config: Config, request: RunRequest, recorded: dict[str, Any]) -> Opened:
-    """The provider a stored run goes on with: the recorded one (or the request's), with the
-    recorded fixed model and routing preferences."""
-    from engine.llm.factory import OfflineProvider, Opened
-
-    name = request.provider or recorded["provider"]
-    seed = int(recorded["seed"])
-    routing = recorded.get("routing") or {}
-    if name == "offline":
-        return Opened(OfflineProvider(seed), None)
-    if request.model is None and routing.get("fixed_model") and name == recorded["provider"]:
-        request = replace(request, model=routing["fixed_model"])
-    settings = provider_settings(config, request, default_provider=name)
-    return await open_provider(
-        settings,
-        model_registry(config),
-        seed=seed,
-        prefer=routing.get("prefer") or config.models.prefer,
-        training_safe=bool(routing.get("training_safe")),
-    )
-
-
-@dataclass(frozen=True)
-class Resumed:
-    """A stopped or failed run set up to continue; close ``opened`` when it is done."""
-
-    run_id: str
-    simulation: Simulation
-    opened: Opened
-
-
-async def prepare_resume(store: Store, config: Config, run_id: str, request: RunRequest) -> Resumed:
-    """Continue a run from its last committed timepoint: on the recorded provider (or the
-    request's), with the recorded fixed model and routing preferences, under the request's
-    budget (else the scenario's, else the configuration's)."""
-    from engine.simulation import ResumeError, Simulation, UnsupportedScenario
-    from engine.store import StoreError
-
-    try:
-        recorded = await store.run_descriptor(run_id)
-        summary = await store.get_run(recorded["run_id"])
-    except StoreError as exc:
-        raise SessionError(str(exc)) from exc
-    opened = await open_recorded(config, request, recorded)
-    try:
-        scenario_budget = (recorded.get("scenario_data") or {}).get("budget")
-        budget = budget_for(request, config, scenario_has_budget=_has_budget(scenario_budget))
-        sim = await Simulation.resume(
-            store,
-            summary.run_id,
-            provider=opened.provider,
-            budget=budget,
-            router=opened.router,
-            cache=config.provider.cache,
-        )
-    except BaseException as exc:
-        await opened.aclose()
-        if isinstance(exc, ResumeError | UnsupportedScenario):
-            raise SessionError(str(exc)) from exc
-        raise
-    return Resumed(summary.run_id, sim, opened)
 
 
 # --------------------------------------------------------------------------- the explorer's runs

@@ -16,55 +16,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
-from .common import MAIN_BRANCH, ResolutionLevel, RunStatus, StepStatus, TemporalMode
+from .common import ResolutionLevel, RunStatus, StepStatus, TemporalMode
 from .dialog import DialogTurn, PersonaParams
 from .entity import EntityProfile
+from .event_base import EventBase, TensorSnapshot
 from .inner import InnerLife
 from .knowledge import ExposureEvent
+from .observer_events import BranchCreated, BranchFinished, BranchScored, QueryAnswered
 from .relationship import Relationship
 from .run import RunCounts
 from .scene import Atmosphere, Scene
-from .tensors import CognitiveState, TTMTensor
+from .tensors import CognitiveState
 from .timepoint import Timepoint
-
-
-class TensorSnapshot(BaseModel):
-    """A TTM tensor as plain tuples, for events and messages."""
-
-    model_config = ConfigDict(frozen=True)
-
-    context: tuple[float, ...]
-    biology: tuple[float, ...]
-    behavior: tuple[float, ...]
-
-    @classmethod
-    def of(cls, tensor: TTMTensor) -> TensorSnapshot:
-        context, biology, behavior = tensor.as_tuples()
-        return cls(context=context, biology=biology, behavior=behavior)
-
-    def to_tensor(self) -> TTMTensor:
-        return TTMTensor(context=self.context, biology=self.biology, behavior=self.behavior)
-
-
-class EventBase(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    PERSIST: ClassVar[bool] = True
-    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset()
-    EXECUTION_FIELDS: ClassVar[frozenset[str]] = frozenset()
-
-    run_id: str
-    branch_id: str = MAIN_BRANCH
-    seq: int = Field(ge=0)
-    sim_time: datetime | None = None
-
-    def deterministic_dump(self) -> dict[str, Any]:
-        """The event as JSON data without the run id, wall-clock and execution fields."""
-        return self.model_dump(
-            mode="json", exclude={"run_id", *self.WALL_FIELDS, *self.EXECUTION_FIELDS}
-        )
 
 
 class RunStarted(EventBase):
@@ -357,72 +322,6 @@ class EventsDiscarded(EventBase):
     PERSIST: ClassVar[bool] = False
 
     events: tuple[EventBase, ...]
-
-
-class BranchCreated(EventBase):
-    """A new branch of the run's timeline: its World is the parent branch's as it stood at
-    ``fork_timepoint_id`` (M12, M17). ``intervention`` says what changes there, if anything."""
-
-    type: Literal["branch_created"] = "branch_created"
-
-    parent_branch_id: str
-    fork_timepoint_id: str | None
-    label: str = ""
-    intervention: dict[str, Any] = Field(default_factory=dict)
-
-
-class BranchFinished(EventBase):
-    """A fork ran as far as it was asked (to the scenario's end or N timepoints), or failed, or
-    was stopped. ``counts`` are what the fork itself made and spent, not the whole run's."""
-
-    type: Literal["branch_finished"] = "branch_finished"
-    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"wall_seconds", "finished_at"})
-
-    status: RunStatus
-    reason: str | None = None
-    counts: RunCounts
-    wall_seconds: float
-    finished_at: datetime
-
-
-class BranchScored(EventBase):
-    """How a branch came out, read from what happened on it after it forked (M12): each outcome
-    signal in [0, 1] with its weight, the score (their weighted mean), and each signal that could
-    not be read with the reason. ``score`` is None, never a guess, when no signal could be."""
-
-    type: Literal["branch_scored"] = "branch_scored"
-
-    score: float | None
-    components: dict[str, float] = Field(default_factory=dict)
-    weights: dict[str, float] = Field(default_factory=dict)
-    missing: dict[str, str] = Field(default_factory=dict)
-    details: dict[str, Any] = Field(default_factory=dict)
-
-
-class QueryAnswered(EventBase):
-    """Someone asked an entity about a moment and it answered, in character, from what it knew
-    then (an observer action: part of the run's record, replayable, never part of its World).
-    ``timepoint_id`` is the moment it answered at (None: before the first timepoint)."""
-
-    type: Literal["query_answered"] = "query_answered"
-    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"asked_at"})
-
-    query_id: str
-    entity_id: str
-    timepoint_id: str | None
-    question: str
-    answer: str
-    knowledge_references: tuple[str, ...] = ()
-    violations: tuple[str, ...] = ()
-    emotional_tone: str = "neutral"
-    confidence: float = 0.5
-    status: StepStatus = StepStatus.OK
-    provider: str
-    model: str
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    asked_at: datetime
 
 
 class RunFinished(EventBase):

@@ -173,7 +173,7 @@ def _report(summary: Any, warnings: Sequence[str], db: Path, as_json: bool, esti
 
 
 async def _replay(args: argparse.Namespace) -> int:
-    from engine.session import prepare_replay
+    from engine.reopen import prepare_replay
 
     store = await open_store(args)
     try:
@@ -193,7 +193,7 @@ async def _replay(args: argparse.Namespace) -> int:
 
 
 async def _resume(args: argparse.Namespace) -> int:
-    from engine.session import prepare_resume
+    from engine.reopen import prepare_resume
 
     store = await open_store(args)
     resumed = None

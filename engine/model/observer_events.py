@@ -1,0 +1,79 @@
+"""Events of branches and of observers: forks and their outcomes, and questions put to a run
+(part of its record like every other event; see :mod:`.events`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from .common import RunStatus, StepStatus
+from .event_base import EventBase
+from .run import RunCounts
+
+
+class BranchCreated(EventBase):
+    """A new branch of the run's timeline: its World is the parent branch's as it stood at
+    ``fork_timepoint_id`` (M12, M17). ``intervention`` says what changes there, if anything."""
+
+    type: Literal["branch_created"] = "branch_created"
+
+    parent_branch_id: str
+    fork_timepoint_id: str | None
+    label: str = ""
+    intervention: dict[str, Any] = Field(default_factory=dict)
+
+
+class BranchFinished(EventBase):
+    """A fork ran as far as it was asked (to the scenario's end or N timepoints), or failed, or
+    was stopped. ``counts`` are what the fork itself made and spent, not the whole run's."""
+
+    type: Literal["branch_finished"] = "branch_finished"
+    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"wall_seconds", "finished_at"})
+
+    status: RunStatus
+    reason: str | None = None
+    counts: RunCounts
+    wall_seconds: float
+    finished_at: datetime
+
+
+class BranchScored(EventBase):
+    """How a branch came out, read from what happened on it after it forked (M12): each outcome
+    signal in [0, 1] with its weight, the score (their weighted mean), and each signal that could
+    not be read with the reason. ``score`` is None, never a guess, when no signal could be."""
+
+    type: Literal["branch_scored"] = "branch_scored"
+
+    score: float | None
+    components: dict[str, float] = Field(default_factory=dict)
+    weights: dict[str, float] = Field(default_factory=dict)
+    missing: dict[str, str] = Field(default_factory=dict)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class QueryAnswered(EventBase):
+    """Someone asked an entity about a moment and it answered, in character, from what it knew
+    then (an observer action: part of the run's record, replayable, never part of its World).
+    ``timepoint_id`` is the moment it answered at (None: before the first timepoint)."""
+
+    type: Literal["query_answered"] = "query_answered"
+    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"asked_at"})
+
+    query_id: str
+    entity_id: str
+    timepoint_id: str | None
+    question: str
+    answer: str
+    knowledge_references: tuple[str, ...] = ()
+    violations: tuple[str, ...] = ()
+    emotional_tone: str = "neutral"
+    confidence: float = 0.5
+    status: StepStatus = StepStatus.OK
+    provider: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    asked_at: datetime
