@@ -7,21 +7,17 @@ Each returns ``(sql, params)`` rows; the store groups equal statements and runs 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from ..model import events as ev
-
-Row = tuple[str, tuple[Any, ...]]
-
-
-def _j(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
-def _t(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+from .projections_observer import (
+    _branch_created,
+    _branch_finished,
+    _branch_scored,
+    _query,
+)
+from .rows import Row, as_json, as_time
 
 
 def _run_started(e: ev.RunStarted) -> list[Row]:
@@ -41,10 +37,10 @@ def _run_started(e: ev.RunStarted) -> list[Row]:
                 e.model,
                 e.source,
                 e.planned_timepoints,
-                _t(e.started_at),
-                _j(list(e.warnings)),
-                _j(e.scenario_data),
-                _j(e.budget) if e.budget is not None else None,
+                as_time(e.started_at),
+                as_json(list(e.warnings)),
+                as_json(e.scenario_data),
+                as_json(e.budget) if e.budget is not None else None,
             ),
         ),
         (
@@ -108,9 +104,9 @@ def _state_row(
             timepoint_id,
             seq,
             resolution,
-            _j(tensor.context),
-            _j(tensor.biology),
-            _j(tensor.behavior),
+            as_json(tensor.context),
+            as_json(tensor.biology),
+            as_json(tensor.behavior),
             cognitive.model_dump_json(),
             cause,
         ),
@@ -147,7 +143,7 @@ def _exposure(e: ev.ExposureRecorded) -> list[Row]:
                 x.kind.value,
                 x.information,
                 x.source,
-                _t(x.timestamp),
+                as_time(x.timestamp),
                 x.confidence,
                 x.timepoint_id,
                 x.dialog_id,
@@ -172,15 +168,15 @@ def _timepoint_created(e: ev.TimepointCreated) -> list[Row]:
                 tp.timepoint_id,
                 tp.branch_id,
                 tp.index,
-                _t(tp.timestamp),
+                as_time(tp.timestamp),
                 tp.causal_parent,
                 tp.title,
                 tp.event_description,
-                _j(list(tp.entities_present)),
+                as_json(list(tp.entities_present)),
                 tp.importance,
                 tp.tension,
                 e.status.value,
-                _j(list(e.issues)),
+                as_json(list(e.issues)),
                 e.seq,
             ),
         )
@@ -200,7 +196,7 @@ def _timepoint_completed(e: ev.TimepointCompleted) -> list[Row]:
     return [
         (
             "UPDATE timepoints SET status=?, issues_json=? WHERE run_id=? AND timepoint_id=?",
-            (e.status.value, _j(list(e.issues)), e.run_id, e.timepoint_id),
+            (e.status.value, as_json(list(e.issues)), e.run_id, e.timepoint_id),
         )
     ]
 
@@ -215,7 +211,7 @@ def _dialog_started(e: ev.DialogStarted) -> list[Row]:
                 e.dialog_id,
                 e.branch_id,
                 e.timepoint_id,
-                _j(list(e.participants)),
+                as_json(list(e.participants)),
                 e.planned_turns,
             ),
         )
@@ -242,12 +238,12 @@ def _turn_finished(e: ev.DialogTurnFinished) -> list[Row]:
                 t.content,
                 t.emotional_tone,
                 t.stance,
-                _j(list(t.knowledge_references)),
+                as_json(list(t.knowledge_references)),
                 t.persona.model_dump_json(),
                 t.physical_state_influence,
                 t.status.value,
-                _j(list(t.issues)),
-                _t(t.timestamp),
+                as_json(list(t.issues)),
+                as_time(t.timestamp),
                 e.seq,
                 e.branch_id,
             ),
@@ -278,7 +274,7 @@ def _relationship(e: ev.RelationshipUpdated) -> list[Row]:
                 e.timepoint_id,
                 r.trust,
                 r.alignment,
-                _j(list(r.shared_knowledge)),
+                as_json(list(r.shared_knowledge)),
                 r.interaction_count,
                 e.seq,
             ),
@@ -356,58 +352,8 @@ def _validation(e: ev.ValidationReported) -> list[Row]:
                 e.dialog_id,
                 e.turn_index,
                 int(e.valid),
-                _j(list(e.violations)),
+                as_json(list(e.violations)),
                 e.action,
-            ),
-        )
-    ]
-
-
-def _branch_created(e: ev.BranchCreated) -> list[Row]:
-    return [
-        (
-            "INSERT INTO branches (run_id, branch_id, parent_branch_id, fork_timepoint_id, label, "
-            "intervention_json, seq, status) VALUES (?,?,?,?,?,?,?,'running')",
-            (
-                e.run_id,
-                e.branch_id,
-                e.parent_branch_id,
-                e.fork_timepoint_id,
-                e.label,
-                _j(e.intervention),
-                e.seq,
-            ),
-        )
-    ]
-
-
-def _query(e: ev.QueryAnswered) -> list[Row]:
-    return [
-        (
-            "INSERT INTO queries (run_id, query_id, entity_id, timepoint_id, question, answer, "
-            "knowledge_refs_json, violations_json, emotional_tone, confidence, status, provider, "
-            "model, prompt_tokens, completion_tokens, cost_usd, asked_at, seq, branch_id) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                e.run_id,
-                e.query_id,
-                e.entity_id,
-                e.timepoint_id,
-                e.question,
-                e.answer,
-                _j(list(e.knowledge_references)),
-                _j(list(e.violations)),
-                e.emotional_tone,
-                e.confidence,
-                e.status.value,
-                e.provider,
-                e.model,
-                e.prompt_tokens,
-                e.completion_tokens,
-                e.cost_usd,
-                _t(e.asked_at),
-                e.seq,
-                e.branch_id,
             ),
         )
     ]
@@ -418,7 +364,7 @@ def _run_resumed(e: ev.RunResumed) -> list[Row]:
         (
             "UPDATE runs SET status='running', status_reason=NULL, finished_at=NULL, "
             "budget_json=? WHERE run_id=?",
-            (_j(e.budget) if e.budget is not None else None, e.run_id),
+            (as_json(e.budget) if e.budget is not None else None, e.run_id),
         )
     ]
 
@@ -428,32 +374,7 @@ def _run_finished(e: ev.RunFinished) -> list[Row]:
         (
             "UPDATE runs SET status=?, status_reason=?, finished_at=?, "
             "wall_seconds=COALESCE(wall_seconds, 0) + ? WHERE run_id=?",
-            (e.status.value, e.reason, _t(e.finished_at), e.wall_seconds, e.run_id),
-        )
-    ]
-
-
-def _branch_finished(e: ev.BranchFinished) -> list[Row]:
-    return [
-        (
-            "UPDATE branches SET status=?, status_reason=?, finished_at=?, wall_seconds=? "
-            "WHERE run_id=? AND branch_id=?",
-            (e.status.value, e.reason, _t(e.finished_at), e.wall_seconds, e.run_id, e.branch_id),
-        )
-    ]
-
-
-def _branch_scored(e: ev.BranchScored) -> list[Row]:
-    detail = {
-        "components": e.components,
-        "weights": e.weights,
-        "missing": e.missing,
-        "details": e.details,
-    }
-    return [
-        (
-            "UPDATE branches SET score=?, score_json=? WHERE run_id=? AND branch_id=?",
-            (e.score, _j(detail), e.run_id, e.branch_id),
+            (e.status.value, e.reason, as_time(e.finished_at), e.wall_seconds, e.run_id),
         )
     ]
 
