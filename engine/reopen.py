@@ -149,7 +149,7 @@ async def prepare_resume(store: Store, config: Config, run_id: str, request: Run
     opened = await open_recorded(config, request, recorded)
     try:
         scenario_budget = (recorded.get("scenario_data") or {}).get("budget")
-        budget = budget_for(request, config, scenariohas_budget=has_budget(scenario_budget))
+        budget = budget_for(request, config, scenario_has_budget=has_budget(scenario_budget))
         sim = await Simulation.resume(
             store,
             summary.run_id,

@@ -133,7 +133,7 @@ def retry_options(settings: ProviderSettings | None) -> dict[str, Any]:
     }
 
 
-def budget_for(request: RunRequest, config: Config, *, scenariohas_budget: bool) -> Budget | None:
+def budget_for(request: RunRequest, config: Config, *, scenario_has_budget: bool) -> Budget | None:
     """Flags first, then the scenario's own budget (None lets the engine use it), then the
     configuration's; ``no_budget`` means none at all (an inactive ``Budget()``)."""
     from engine.llm.budget import Budget
@@ -145,7 +145,7 @@ def budget_for(request: RunRequest, config: Config, *, scenariohas_budget: bool)
         return Budget(
             tokens=request.budget_tokens, usd=request.budget_usd, warn_fraction=b.warn_fraction
         )
-    if scenariohas_budget:
+    if scenario_has_budget:
         return None
     if b.tokens is not None or b.usd is not None:
         return Budget(tokens=b.tokens, usd=b.usd, warn_fraction=b.warn_fraction)
@@ -187,7 +187,7 @@ def plan_run(config: Config, request: RunRequest) -> RunPlan:
     loaded = read_scenario(request.scenario)
     settings = provider_settings(config, request)
     registry = model_registry(config)
-    budget = budget_for(request, config, scenariohas_budget=has_budget(loaded.scenario.budget))
+    budget = budget_for(request, config, scenario_has_budget=has_budget(loaded.scenario.budget))
     return RunPlan(
         loaded=loaded,
         seed=request.seed if request.seed is not None else loaded.scenario.seed,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 from conftest import TEMPLATES, ScriptedProvider, run_scenario
 
@@ -135,17 +134,6 @@ async def test_tensors_move_and_are_stored_per_timepoint(store) -> None:
         assert abs(u.tensor.context[1] * 2 - 1 - u.cognitive.valence) < 1e-6
     rows = await store.table("entity_states", summary.run_id)
     assert len(rows) == len(created) + len(updates)
-
-
-async def test_people_who_speak_are_elevated(store, tmp_path: Path) -> None:
-    data = json.loads((TEMPLATES / "harbor_strike.json").read_text())
-    data["default_resolution"] = "tensor_only"
-    path = tmp_path / "low.json"
-    path.write_text(json.dumps(data))
-    _, events = await run_scenario(str(path), store)
-    elevated = of(events, ev.EntityElevated)
-    assert elevated and {e.resolution.value for e in elevated} >= {"dialog"}
-    assert all(e.previous.rank < e.resolution.rank for e in elevated)
 
 
 async def test_pause_step_and_stop(store) -> None:

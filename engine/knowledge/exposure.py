@@ -18,7 +18,7 @@ KNOWLEDGE_LIMITS = {
     ResolutionLevel.SCENE: 8,
     ResolutionLevel.GRAPH: 12,
     ResolutionLevel.DIALOG: 16,
-    ResolutionLevel.TRAINED: 20,
+    ResolutionLevel.TRAINED: 10_000,  # everything it holds
 }
 
 

@@ -30,6 +30,7 @@ class CallRecord:
     timepoint_id: str | None
     error: str | None = None
     cached: bool = False
+    entity_id: str | None = None  # the entity the call was made for, when it was for one
 
 
 class LLMCallFailed(Exception):

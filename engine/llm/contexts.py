@@ -84,6 +84,10 @@ class PopulationContext(_Ctx):
     count: int = Field(ge=1)
     existing: tuple[EntityBrief, ...] = ()
     types: tuple[str, ...] = ("human",)
+    # On demand (M9): the role each new entity has (from how a query named it) and the moment
+    # it must fit, with who was there.
+    roles: tuple[str, ...] = ()
+    moment: str = ""
 
 
 class TimepointEventContext(_Ctx):
@@ -125,6 +129,7 @@ class DialogTurnContext(_Ctx):
     speaking_mode: SpeakingMode = "speech"
     knowledge: tuple[KnowledgeRef, ...] = ()
     listeners: tuple[RelationBrief, ...] = ()
+    absent: tuple[RelationBrief, ...] = ()  # at the trained level: everyone else it knows
     previous_turns: tuple[TurnBrief, ...] = ()
     addressed_to: str | None = None
     move: Move
@@ -165,6 +170,24 @@ class EntityQueryContext(_Ctx):
     speaking_mode: SpeakingMode = "speech"
     knowledge: tuple[KnowledgeRef, ...] = ()
     question: str = Field(min_length=1)
+
+
+class ElaborationContext(_Ctx):
+    """An entity raised to a richer level at one moment because someone asked about it (M5):
+    what else it would know, consistent with everything established. ``known`` is what it
+    holds there; ``attended`` what happened in front of it on the moment's lineage."""
+
+    scenario: ScenarioBrief
+    timepoint_id: str | None
+    moment: str
+    speaker: EntityBrief
+    speaker_description: str = ""
+    personality: tuple[str, ...] = ()
+    level: str
+    known: tuple[KnowledgeRef, ...] = ()
+    attended: tuple[str, ...] = ()
+    question: str = ""
+    wanted: int = Field(3, ge=1, le=8)
 
 
 class ProspectionContext(_Ctx):

@@ -84,7 +84,8 @@ class Gateway:
         self._counter = 0
         self.records: list[CallRecord] = []  # every attempt, in the order each ended
 
-    def _chain(self, action: ActionType) -> tuple[str, ...]:
+    def chain(self, action: ActionType) -> tuple[str, ...]:
+        """The models an action is tried on, in order."""
         return self.router.chain(action) if self.router else (self.provider.model,)
 
     async def call(
@@ -98,6 +99,7 @@ class Gateway:
         on_chunk: Callable[[str], None] | None = None,
         on_reset: Callable[[], None] | None = None,
         call_key: str | None = None,
+        entity_id: str | None = None,
     ) -> tuple[BaseModel, list[CallRecord]]:
         """Make one call; return the validated answer and the records of every attempt.
         ``call_key`` names the call (see the module notes)."""
@@ -110,6 +112,7 @@ class Gateway:
             response_model=response_model,
             sampling=sampling or SamplingParams(),
             timepoint_id=timepoint_id,
+            entity_id=entity_id,
             on_chunk=on_chunk,
             on_reset=on_reset,
             messages=render(action, context, response_model),
@@ -153,6 +156,7 @@ class _Call:
     response_model: type[BaseModel]
     sampling: SamplingParams
     timepoint_id: str | None
+    entity_id: str | None
     on_chunk: Callable[[str], None] | None
     on_reset: Callable[[], None] | None
     messages: tuple[Message, ...]
@@ -166,11 +170,11 @@ class _Call:
     async def run(self) -> tuple[BaseModel, list[CallRecord]]:
         g = self.gateway
         if g.transcripts is not None:
-            played = await self._play_back(g._chain(self.action)[0])
+            played = await self._play_back(g.chain(self.action)[0])
             if played is not None:
                 return played, self.records
         last_error = "no attempt was made"
-        for model in g._chain(self.action):
+        for model in g.chain(self.action):
             request = self._request(model)
             rhash = request_hash(g.provider.name, model, request)
             cached = await self._from_cassette(model, rhash)
@@ -434,6 +438,7 @@ class _Call:
             timepoint_id=self.timepoint_id,
             error=error,
             cached=cached,
+            entity_id=self.entity_id,
         )
         self.records.append(record)
         self.gateway.records.append(record)

@@ -16,6 +16,7 @@ from ..model.voice import VoiceGuide
 from .contexts import (
     AlternativesContext,
     DialogTurnContext,
+    ElaborationContext,
     EntityQueryContext,
     ExtractionContext,
     InterventionContext,
@@ -69,6 +70,32 @@ def _population(ctx: PopulationContext) -> tuple[str, str]:
         f"Create {ctx.count} more entities of these types: {', '.join(ctx.types)}. "
         "Give each a name, role, description, 3 personality adjectives, behaviour traits "
         "in [0, 1], 3 knowledge items as full sentences, and a voice guide."
+    )
+    if ctx.roles:
+        user += (
+            f"\n\nThey are asked about by an observer, so they must fit what is established: "
+            f"their roles, in order: {'; '.join(ctx.roles)}. They were there at {ctx.moment}; "
+            "invent nothing that contradicts the cast or the events."
+        )
+    return system, user
+
+
+def _elaboration(ctx: ElaborationContext) -> tuple[str, str]:
+    who = f" {ctx.speaker_description}" if ctx.speaker_description else ""
+    system = (
+        f"You fill in the inner detail of {ctx.speaker.name}, {ctx.speaker.role}.{who} Someone "
+        f"is asking about them at {ctx.moment}, so they are raised to the {ctx.level} level of "
+        "detail. Add only what this person would plausibly know by then, consistent with "
+        "everything below: never contradict an item, never mention anything that had not "
+        "happened yet, and invent no new characters."
+    )
+    known = "\n".join(_known(k) for k in ctx.known) or "- nothing recorded"
+    attended = "\n".join(f"- {a}" for a in ctx.attended) or "- nothing recorded"
+    user = (
+        f"{_scenario(ctx.scenario)}\n\nWhat they already know:\n{known}\n\n"
+        f"What happened in front of them:\n{attended}\n\nThe question that brought this: "
+        f"{ctx.question or '(none)'}\n\nGive up to {ctx.wanted} new knowledge items as full "
+        "sentences with a confidence in [0, 1], and one sentence of memory in their own words."
     )
     return system, user
 
@@ -175,6 +202,12 @@ def _dialog(ctx: DialogTurnContext) -> tuple[str, str]:
         f"{r.alignment:+.2f}{'; ' + r.note if r.note else ''}"
         for r in ctx.listeners
     )
+    if ctx.absent:
+        listeners += "\n\nPeople you know who are not here:\n" + "\n".join(
+            f"- {r.entity.name} ({r.entity.role}): trust {r.trust:+.2f}, alignment "
+            f"{r.alignment:+.2f}{'; ' + r.note if r.note else ''}"
+            for r in ctx.absent
+        )
     previous = "\n".join(f"{t.speaker_name}: {t.content}" for t in ctx.previous_turns) or (
         "(you speak first)"
     )
@@ -379,6 +412,7 @@ _RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
     ActionType.DIALOG_TURN: _dialog,
     ActionType.KNOWLEDGE_EXTRACTION: _extraction,
     ActionType.ENTITY_QUERY: _query,
+    ActionType.ENTITY_ELABORATION: _elaboration,
     ActionType.PROSPECTION: _prospection,
     ActionType.SCENE_GENERATION: _scene,
     ActionType.COUNTERFACTUAL_PREDICTION: _intervention,

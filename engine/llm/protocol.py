@@ -30,6 +30,7 @@ class ActionType(StrEnum):
     DIALOG_TURN = "dialog_turn"
     KNOWLEDGE_EXTRACTION = "knowledge_extraction"
     ENTITY_QUERY = "entity_query"
+    ENTITY_ELABORATION = "entity_elaboration"
     DIALOG_SYNTHESIS = "dialog_synthesis"
     TEMPORAL_REASONING = "temporal_reasoning"
     COUNTERFACTUAL_PREDICTION = "counterfactual_prediction"

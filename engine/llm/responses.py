@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from ..model.responses import (
     AlternativesResponse,
     DialogTurnResponse,
+    ElaborationResponse,
     ExtractionResponse,
     InterventionResponse,
     PopulationResponse,
@@ -26,6 +27,7 @@ RESPONSE_MODELS: dict[ActionType, type[BaseModel]] = {
     ActionType.DIALOG_TURN: DialogTurnResponse,
     ActionType.KNOWLEDGE_EXTRACTION: ExtractionResponse,
     ActionType.ENTITY_QUERY: QueryResponse,
+    ActionType.ENTITY_ELABORATION: ElaborationResponse,
     ActionType.PROSPECTION: ProspectionResponse,
     ActionType.SCENE_GENERATION: SceneResponse,
     ActionType.COUNTERFACTUAL_PREDICTION: InterventionResponse,

@@ -22,6 +22,7 @@ from .common import ResolutionLevel, RunStatus, StepStatus, TemporalMode
 from .dialog import DialogTurn, PersonaParams
 from .entity import EntityProfile
 from .event_base import EventBase, TensorSnapshot
+from .fidelity_events import EntityCompressed, EntityElevated, FidelityPlanned
 from .inner import InnerLife
 from .knowledge import ExposureEvent
 from .observer_events import BranchCreated, BranchFinished, BranchScored, QueryAnswered
@@ -74,16 +75,8 @@ class EntityCreated(EventBase):
     resolution: ResolutionLevel
     tensor: TensorSnapshot
     cognitive: CognitiveState
-
-
-class EntityElevated(EventBase):
-    type: Literal["entity_elevated"] = "entity_elevated"
-
-    entity_id: str
-    timepoint_id: str | None
-    previous: ResolutionLevel
-    resolution: ResolutionLevel
-    reason: str
+    query_id: str | None = None  # created on demand by this query (M9), not by the scenario
+    timepoint_id: str | None = None  # where a query created it
 
 
 class ExposureRecorded(EventBase):
@@ -278,6 +271,7 @@ class LLMCallFinished(EventBase):
     timepoint_id: str | None = None
     error: str | None = None
     cached: bool = False
+    entity_id: str | None = None  # the entity the call was for (a turn's speaker, an inner life)
 
 
 class BudgetWarning(EventBase):
@@ -350,6 +344,8 @@ Event = Annotated[
     | RunResumed
     | EntityCreated
     | EntityElevated
+    | EntityCompressed
+    | FidelityPlanned
     | ExposureRecorded
     | TimepointCreated
     | DialogStarted

@@ -154,6 +154,20 @@ class BranchInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class LevelInfo:
+    """An entity's level from one moment on (M1): set by the fidelity plan (``cause`` "plan"),
+    raised by a query ("query", with its id) or compressed after disuse ("compressed")."""
+
+    entity_id: str
+    timepoint_id: str  # "" before the first timepoint
+    level: str
+    reason: str
+    cause: str
+    query_id: str | None
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class RunSnapshot:
     """Everything needed to show any moment of a stored run, read in one transaction, but
     the dialog and the knowledge, which are read when they are looked at."""
@@ -164,6 +178,8 @@ class RunSnapshot:
     relations: tuple[RelationInfo, ...]
     branches: tuple[BranchInfo, ...]
     warnings: tuple[str, ...]
+    levels: tuple[LevelInfo, ...] = ()
+    cell_tokens: tuple[tuple[str, str, int], ...] = ()  # (entity, timepoint, tokens spent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,18 @@ class QueryResponse(_Resp):
     confidence: float = Field(0.5, ge=0.0, le=1.0)
 
 
+class ElaboratedItem(_Resp):
+    information: str = Field(min_length=3, max_length=400)
+    confidence: float = Field(0.8, ge=0.0, le=1.0)
+
+
+class ElaborationResponse(_Resp):
+    """What an elevated entity also knows (M5), and a line of memory in its own words."""
+
+    knowledge: tuple[ElaboratedItem, ...] = Field(default=(), max_length=8)
+    memory: str = Field("", max_length=600)
+
+
 class ProspectionResponse(_Resp):
     """A character's inner life after a dialog: its memory of it, what it expects next, new
     concerns, an impulse it held back and how anxious it is (M15)."""

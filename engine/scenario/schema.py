@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..fidelity.templates import DEFAULT_TEMPLATE, template_names
 from ..model.common import ENTITY_TYPES, ExposureType, ResolutionLevel, TemporalMode
 from ..model.dims import BEHAVIOR_DIMS
 from ..model.voice import VoiceGuide
@@ -230,6 +231,24 @@ class BranchingSpec(_Strict):
         return self.count or max(len(self.alternatives), 3 if not self.alternatives else 2)
 
 
+class FidelitySpec(_Strict):
+    """Who gets how much detail (M1): a template from ``engine/data/fidelity.json``."""
+
+    template: str = Field(
+        DEFAULT_TEMPLATE, description="minimal, balanced, high_quality, maximum, dramatic, ..."
+    )
+    initial: ResolutionLevel | None = Field(
+        None, description="The level entities start at, before the template decides."
+    )
+
+    @field_validator("template")
+    @classmethod
+    def _known_template(cls, value: str) -> str:
+        if value not in template_names():
+            raise ValueError(f"expected one of {', '.join(template_names())}, got {value!r}")
+        return value
+
+
 class Scenario(_Strict):
     """A timeloom scenario file."""
 
@@ -249,7 +268,12 @@ class Scenario(_Strict):
     generated_types: list[str] = Field(
         default_factory=lambda: ["human"], description="Types of generated entities."
     )
-    default_resolution: ResolutionLevel = ResolutionLevel.SCENE
+    default_resolution: ResolutionLevel | None = Field(
+        None,
+        description="Pins every entity without a resolution of its own to this level (queries "
+        "still raise it); unset, the fidelity template decides each timepoint.",
+    )
+    fidelity: FidelitySpec = FidelitySpec()
     animism_level: Annotated[int, Field(ge=0, le=6)] = 0
     relationships: list[RelationshipSpec] = Field(default_factory=list)
     timeline: TimelineSpec

@@ -59,6 +59,7 @@ class StepContext:
         response: type[BaseModel],
         sampling: SamplingParams,
         timepoint_id: str | None = None,
+        entity_id: str | None = None,
         **streaming: Callable[..., None],
     ) -> Answer:
         return await self.gateway.call(
@@ -68,6 +69,7 @@ class StepContext:
             sampling=sampling,
             timepoint_id=timepoint_id,
             call_key=key,
+            entity_id=entity_id,
             **streaming,  # type: ignore[arg-type]
         )
 

@@ -17,7 +17,7 @@ from ..llm.gateway import CallRecord, LLMCallFailed
 from ..llm.protocol import ActionType, SamplingParams
 from ..model import events as ev
 from ..model.clock import time_of_day
-from ..model.common import StepStatus
+from ..model.common import ResolutionLevel, StepStatus
 from ..model.dialog import DialogTurn, SpeakingStyle
 from ..model.entity import Entity
 from ..model.relationship import pair_key
@@ -146,12 +146,13 @@ def _turn_context(
 ) -> DialogTurnContext:
     world, tp = m.world, m.timepoint
     inner = world.inner.get(entity.entity_id)
-    listeners = []
-    for other in m.present:
-        if other == entity.entity_id:
+    full = entity.resolution == ResolutionLevel.TRAINED  # every concern, all it knows (M1)
+    listeners, absent = [], []
+    for other in (e.entity_id for e in world.active()):
+        if other == entity.entity_id or (other not in m.present and not full):
             continue
         rel = world.relation(entity.entity_id, other)
-        listeners.append(
+        (listeners if other in m.present else absent).append(
             RelationBrief(
                 entity=brief(world.entities[other]),
                 trust=rel.trust,
@@ -159,6 +160,8 @@ def _turn_context(
                 note=world.notes.get(pair_key(entity.entity_id, other), ""),
             )
         )
+    order = {e: i for i, e in enumerate(m.present)}
+    listeners.sort(key=lambda r: order[r.entity.entity_id])
     return DialogTurnContext(
         scenario=m.steps.brief,
         timepoint_id=tp.timepoint_id,
@@ -175,6 +178,7 @@ def _turn_context(
         speaking_mode=steering.speaking_mode(entity.profile.entity_type),  # type: ignore[arg-type]
         knowledge=knowledge_refs(world, entity, tp.timepoint_id),
         listeners=tuple(listeners),
+        absent=tuple(absent),
         previous_turns=tuple(turn_brief(world, t) for t in turns[-PREVIOUS_TURNS:]),
         addressed_to=plan.addressed_to,
         move=plan.move,
@@ -184,7 +188,7 @@ def _turn_context(
         prior_beats=tuple(world.prior_beats),
         persona=params,
         memory=inner.memory if inner else "",
-        concerns=tuple(c.topic for c in inner.concerns[:3]) if inner else (),
+        concerns=tuple(c.topic for c in inner.concerns[: None if full else 3]) if inner else (),
     )
 
 
@@ -218,6 +222,7 @@ async def _speak(
             seed=m.steps.seed,
         ),
         timepoint_id=m.tp_id,
+        entity_id=ctx.speaker.entity_id,
         on_chunk=chunk,
         on_reset=reset,
     )

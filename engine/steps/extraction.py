@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from ..fidelity.policy import learns
 from ..knowledge import validators
 from ..knowledge.exposure import told_exposures
 from ..llm.contexts import ExtractionContext
@@ -20,9 +21,19 @@ from .context import Moment
 from .exposures import record
 
 
-def start(m: Moment, turn: DialogTurn) -> asyncio.Future[Any]:
+def learners(m: Moment, speaker: str) -> list[str]:
+    """Who a turn's knowledge reaches: the people present at the graph level or above (M1)."""
     world = m.world
-    listeners = [world.entities[e] for e in m.present if e != turn.speaker]
+    return [e for e in m.present if e != speaker and learns(world.entities[e].resolution)]
+
+
+def start(m: Moment, turn: DialogTurn) -> asyncio.Future[Any] | None:
+    """Start reading what a turn told its listeners; None when nobody present learns from it
+    (everyone else is below the graph level): then no call is made."""
+    world = m.world
+    listeners = [world.entities[e] for e in learners(m, turn.speaker)]
+    if not listeners:
+        return None
     context = ExtractionContext(
         scenario=m.steps.brief,
         timepoint_id=m.tp_id,
@@ -41,13 +52,16 @@ def start(m: Moment, turn: DialogTurn) -> asyncio.Future[Any]:
             ExtractionResponse,
             m.steps.sampling(0.1, 900),
             timepoint_id=m.tp_id,
+            entity_id=turn.speaker,
         )
     )
 
 
 async def finish(
-    m: Moment, turn: DialogTurn, task: asyncio.Future[Any], new_knowledge: dict[str, int]
+    m: Moment, turn: DialogTurn, task: asyncio.Future[Any] | None, new_knowledge: dict[str, int]
 ) -> None:
+    if task is None:
+        return
     try:
         answer, records = await task
     except LLMCallFailed as exc:
@@ -70,6 +84,7 @@ def _apply(
 ) -> None:
     world = m.world
     present = set(m.present)
+    reached = {turn.speaker, *learners(m, turn.speaker)}
     speaker_known = set(world.ledger.items(turn.speaker))
     for item in answer.items:
         item = item.model_copy(update={"speaker": turn.speaker})
@@ -95,7 +110,7 @@ def _apply(
         for exposure in told_exposures(
             item,
             ledger=world.ledger,
-            present=present,
+            present=reached,
             timepoint_id=m.tp_id,
             at=turn.timestamp,
             dialog_id=turn.dialog_id,

@@ -1,6 +1,7 @@
-"""Inner life (M15): after a dialog, one call per person present on how they remember it,
-their concerns and what they expect next; run alongside the last extractions and the next
-timepoint's event. Likely expectations become ``anticipated`` knowledge."""
+"""Inner life (M15): after a dialog, one call per person present (at the graph level or
+above) on how they remember it, their concerns and what they expect next; run alongside the
+last extractions and the next timepoint's event. Likely expectations become ``anticipated``
+knowledge."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 from typing import Any
 
 from ..agents import prospection, steering
+from ..fidelity.policy import learns
 from ..llm.contexts import ProspectionContext
 from ..llm.gateway import LLMCallFailed
 from ..llm.protocol import ActionType
@@ -34,6 +36,8 @@ def start(m: Moment, dialog_id: str, turns: list[DialogTurn], after: dict[str, E
     for entity_id in m.present:
         entity = after[entity_id]
         if steering.speaking_mode(entity.profile.entity_type) != "speech":
+            continue
+        if not learns(entity.resolution):  # below the graph level: no inner life (M1)
             continue
         own_refs = [r for t in turns if t.speaker == entity_id for r in t.knowledge_references]
         private = private_knowledge(world, entity_id, limit=12, before_dialog=dialog_id)
@@ -62,6 +66,7 @@ def start(m: Moment, dialog_id: str, turns: list[DialogTurn], after: dict[str, E
                 ProspectionResponse,
                 steps.sampling(0.7, 700),
                 timepoint_id=tp.timepoint_id,
+                entity_id=entity_id,
             )
         )
         calls.append((entity_id, context, task))

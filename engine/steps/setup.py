@@ -8,6 +8,7 @@ from ..knowledge.exposure import initial_exposures
 from ..llm.contexts import EntityBrief, PopulationContext
 from ..llm.protocol import ActionType, SamplingParams
 from ..model import events as ev
+from ..model.common import ResolutionLevel
 from ..model.relationship import Relationship, pair_key
 from ..model.responses import PopulationResponse
 from ..world import Unit, World
@@ -20,7 +21,8 @@ async def populate(steps: StepContext, world: World, unit: Unit) -> None:
     recorder = steps.recorder
     profiles = [profile_from_spec(spec) for spec in s.entities]
     states = {spec.id: spec.state for spec in s.entities}
-    resolutions = {spec.id: spec.resolution or s.default_resolution for spec in s.entities}
+    start = s.default_resolution or s.fidelity.initial or ResolutionLevel.TENSOR_ONLY
+    resolutions = {spec.id: spec.resolution or start for spec in s.entities}
     missing = s.total_entities - len(profiles)
     if missing > 0:
         context = PopulationContext(
@@ -48,7 +50,7 @@ async def populate(steps: StepContext, world: World, unit: Unit) -> None:
             entity_id = slug(draft.name, taken)
             taken.add(entity_id)
             profiles.append(profile_from_draft(draft, entity_id))
-            resolutions[entity_id] = s.default_resolution
+            resolutions[entity_id] = start
     for profile in profiles:
         entity = initial_entity(
             profile, states.get(profile.entity_id), resolutions[profile.entity_id]

@@ -1,13 +1,11 @@
-"""How a timepoint leaves its people: resolution raised where the moment needs it (M1), mood
-and tensors moved by the dialog they took part in or witnessed, rest for those away, and
-relationships moved by what was said."""
+"""How a timepoint leaves its people: mood and tensors moved by the dialog they took part in
+or witnessed, rest for those away, and relationships moved by what was said."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from ..agents import emotion, relationships
-from ..fidelity.resolution import resolution_for
 from ..model import events as ev
 from ..model.dialog import DialogTurn
 from ..model.entity import Entity
@@ -16,27 +14,6 @@ from ..world import World
 from .context import Moment
 
 _HOUR = timedelta(hours=1)
-
-
-def elevate(m: Moment, speakers: set[str], importance: float) -> None:
-    """Raise each present entity to the resolution this moment needs of it."""
-    for entity_id in m.present:
-        entity = m.world.entities[entity_id]
-        level, reason = resolution_for(
-            entity.resolution,
-            present=True,
-            speaks=entity_id in speakers and len(speakers) > 1,
-            importance=importance,
-        )
-        if reason is not None:
-            m.emit(
-                ev.EntityElevated,
-                entity_id=entity_id,
-                timepoint_id=m.tp_id,
-                previous=entity.resolution,
-                resolution=level,
-                reason=reason,
-            )
 
 
 def state_after(

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..agents import steering
+from ..fidelity import policy
 from ..llm.gateway import LLMCallFailed
 from ..model import events as ev
 from ..model.common import ExposureType, StepStatus
@@ -18,7 +19,7 @@ from ..model.entity import Entity
 from ..model.knowledge import ExposureEvent
 from ..model.timepoint import Phase, Timepoint
 from ..world import Unit, World
-from . import dialog, event, presence, state
+from . import dialog, event, fidelity, presence, state
 from .briefs import mood
 from .context import Moment, StepContext
 from .exposures import record
@@ -101,13 +102,13 @@ class TimepointRunner:
             status=StepStatus.DEGRADED if issues else StepStatus.OK,
             issues=tuple(issues),
         )
-        _witness(m, description, beat)
+        levels = fidelity.plan(m, importance)
+        _witness(m, description, beat, levels)
 
-        entities = [world.entities[e] for e in present]
+        voices = [world.entities[e] for e in present if policy.speaks(levels[e])]
         speakers = steering.choose_speakers(
-            entities, description, s.animism_level, s.dialog.max_speakers
+            voices, description, s.animism_level, s.dialog.max_speakers
         )
-        state.elevate(m, {e.entity_id for e in speakers}, importance)
         turns = []
         new_knowledge: dict[str, int] = {}
         if len(speakers) >= 2:
@@ -122,7 +123,7 @@ class TimepointRunner:
                 ev.DialogSkipped,
                 timepoint_id=m.tp_id,
                 reason=f"{len(speakers)} of {len(present)} present entities can take part in "
-                "dialog; a dialog needs two",
+                "dialog (at the dialog level or above); a dialog needs two",
             )
         state.update(m, turns, new_knowledge)
         m.emit(
@@ -134,10 +135,14 @@ class TimepointRunner:
         return timepoint
 
 
-def _witness(m: Moment, description: str, beat: Any) -> None:
-    """What the people present see, and what the beat reveals (M3)."""
+def _witness(m: Moment, description: str, beat: Any, levels: dict[str, Any]) -> None:
+    """What the people present at the scene level or above see, and what the beat reveals
+    (M3). Someone present only as tensors witnesses nothing; an elevation later brings back
+    what it was present at."""
     tp = m.timepoint
     for entity_id in m.present:
+        if not policy.witnesses(levels[entity_id]):
+            continue
         record(
             m,
             ExposureEvent(

@@ -15,6 +15,10 @@ from .projections_observer import (
     _branch_created,
     _branch_finished,
     _branch_scored,
+    _compressed,
+    _created_on_demand,
+    _elevated,
+    _fidelity_planned,
     _query,
 )
 from .rows import Row, as_json, as_time
@@ -79,6 +83,7 @@ def _entity_created(e: ev.EntityCreated) -> list[Row]:
             e.cognitive,
             "created",
         ),
+        *_created_on_demand(e),
     ]
 
 
@@ -316,7 +321,7 @@ def _llm_call(e: ev.LLMCallFinished) -> list[Row]:
         (
             "INSERT INTO llm_calls (run_id, call_id, seq, action, provider, model, status, "
             "prompt_tokens, completion_tokens, cost_usd, latency_ms, request_hash, timepoint_id, "
-            "error, cached) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "error, cached, entity_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 e.run_id,
                 e.call_id,
@@ -333,6 +338,7 @@ def _llm_call(e: ev.LLMCallFinished) -> list[Row]:
                 e.timepoint_id,
                 e.error,
                 int(e.cached),
+                e.entity_id,
             ),
         )
     ]
@@ -401,6 +407,9 @@ PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
     ev.BranchFinished: _branch_finished,
     ev.BranchScored: _branch_scored,
     ev.QueryAnswered: _query,
+    ev.FidelityPlanned: _fidelity_planned,
+    ev.EntityElevated: _elevated,
+    ev.EntityCompressed: _compressed,
 }
 
 UNPROJECTED: frozenset[type] = frozenset(
@@ -410,7 +419,6 @@ UNPROJECTED: frozenset[type] = frozenset(
         ev.DialogStreamReset,
         ev.EventsDiscarded,
         # stored in the event log only: no table reads them (the tally counts the failures)
-        ev.EntityElevated,  # the raised resolution reaches entity_states with the state
         ev.DialogSkipped,
         ev.DialogTurnStarted,
         ev.DialogTurnFailed,

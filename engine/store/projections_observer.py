@@ -1,5 +1,5 @@
-"""Projections of branch and observer events: the branches table (created, finished, scored)
-and the queries table. Part of :mod:`.projections`, which registers them."""
+"""Projections of branch, observer and fidelity events: the branches table (created,
+finished, scored), the queries table and the fidelity table. Part of :mod:`.projections`, which registers them."""
 
 from __future__ import annotations
 
@@ -85,5 +85,94 @@ def _branch_scored(e: ev.BranchScored) -> list[Row]:
         (
             "UPDATE branches SET score=?, score_json=? WHERE run_id=? AND branch_id=?",
             (e.score, as_json(detail), e.run_id, e.branch_id),
+        )
+    ]
+
+
+_LEVEL = (
+    "INSERT INTO fidelity (run_id, branch_id, timepoint_id, entity_id, level, reason, cause, "
+    "query_id, seq) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+
+
+def _fidelity_planned(e: ev.FidelityPlanned) -> list[Row]:
+    return [
+        (
+            _LEVEL,
+            (
+                e.run_id,
+                e.branch_id,
+                e.timepoint_id,
+                entity_id,
+                level.value,
+                e.reasons.get(entity_id, ""),
+                "plan",
+                None,
+                e.seq,
+            ),
+        )
+        for entity_id, level in e.levels.items()
+    ]
+
+
+def _elevated(e: ev.EntityElevated) -> list[Row]:
+    cause = "query" if e.query_id else "plan"
+    return [
+        (
+            _LEVEL,
+            (
+                e.run_id,
+                e.branch_id,
+                e.timepoint_id or "",
+                e.entity_id,
+                e.resolution.value,
+                e.reason,
+                cause,
+                e.query_id,
+                e.seq,
+            ),
+        )
+    ]
+
+
+def _compressed(e: ev.EntityCompressed) -> list[Row]:
+    return [
+        (
+            _LEVEL,
+            (
+                e.run_id,
+                e.branch_id,
+                e.timepoint_id,
+                e.entity_id,
+                e.resolution.value,
+                e.reason,
+                "compressed",
+                None,
+                e.seq,
+            ),
+        )
+    ]
+
+
+def _created_on_demand(e: ev.EntityCreated) -> list[Row]:
+    """An entity a query created (M9) is part of the observer ledger."""
+    if e.query_id is None:
+        return []
+    p = e.profile
+    reason = f"created on demand: {p.name}, {p.role}" if p.role else f"created on demand: {p.name}"
+    return [
+        (
+            _LEVEL,
+            (
+                e.run_id,
+                e.branch_id,
+                e.timepoint_id or "",
+                p.entity_id,
+                e.resolution.value,
+                reason,
+                "created",
+                e.query_id,
+                e.seq,
+            ),
         )
     ]

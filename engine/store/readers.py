@@ -22,6 +22,7 @@ from ..model.records import (
     EntityRecords,
     InnerInfo,
     KnowledgeInfo,
+    LevelInfo,
     MomentRecords,
     QueryInfo,
     RelationInfo,
@@ -265,6 +266,28 @@ def snapshot(conn: Conn, run_id: str) -> RunSnapshot:
         ),
         branches=branches(conn, run_id),
         warnings=warnings(conn, run_id),
+        levels=tuple(
+            LevelInfo(
+                r["entity_id"],
+                r["timepoint_id"],
+                r["level"],
+                r["reason"],
+                r["cause"],
+                r["query_id"],
+                r["seq"],
+            )
+            for r in _rows(conn, "SELECT * FROM fidelity WHERE run_id = ? ORDER BY seq", (run_id,))
+        ),
+        cell_tokens=tuple(
+            (r[0], r[1] or "", int(r[2]))
+            for r in _rows(
+                conn,
+                "SELECT entity_id, timepoint_id, SUM(prompt_tokens + completion_tokens) "
+                "FROM llm_calls WHERE run_id = ? AND entity_id IS NOT NULL "
+                "GROUP BY entity_id, timepoint_id",
+                (run_id,),
+            )
+        ),
     )
 
 

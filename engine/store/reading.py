@@ -21,6 +21,7 @@ T = TypeVar("T")
 TABLES = frozenset(
     {
         "events",
+        "fidelity",
         "branches",
         "entities",
         "entity_states",

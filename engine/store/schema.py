@@ -309,6 +309,24 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE branches ADD COLUMN score REAL;
     ALTER TABLE branches ADD COLUMN score_json TEXT;
     """,
+    # 8: fidelity (M1, M5, M6): each entity's level per timepoint and why, and the entity a
+    # call was made for, so that what each (entity, timepoint) cost can be read
+    """
+    ALTER TABLE llm_calls ADD COLUMN entity_id TEXT;
+    CREATE TABLE fidelity (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        branch_id TEXT NOT NULL,
+        timepoint_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        level TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        cause TEXT NOT NULL,
+        query_id TEXT,
+        seq INTEGER NOT NULL
+    );
+    CREATE INDEX fidelity_by_run ON fidelity (run_id, seq);
+    CREATE INDEX llm_calls_by_entity ON llm_calls (run_id, entity_id, timepoint_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -28,6 +28,7 @@ from ..model.records import (
     TimepointInfo,
     TurnInfo,
 )
+from .fidelity import FidelityFold
 from .info import RunInfo
 from .tally import RunTally
 
@@ -35,7 +36,7 @@ Changes = frozenset[str]
 _NONE: Changes = frozenset()
 
 
-class LiveFold:
+class LiveFold(FidelityFold):
     """The tables of a run view and the rules that fold events into them (the fields are
     declared by :class:`~engine.view.runview.RunView`, a dataclass)."""
 
@@ -143,14 +144,16 @@ class LiveFold:
             p.source,
         )
         self._state(p.entity_id, e.tensor, e.cognitive, ("", e.resolution.value, "created", e.seq))
-        return frozenset({"entities"})
+        self._created_on_demand(e)
+        return frozenset({"entities", "fidelity"} if e.query_id else {"entities"})
 
     def _on_tensor_updated(self, e: ev.TensorUpdated) -> Changes:
         at = (e.timepoint_id, e.resolution.value, e.cause, e.seq)
         self._state(e.entity_id, e.tensor, e.cognitive, at)
         return frozenset({"entities"})
 
-    def _on_entity_elevated(self, e: ev.EntityElevated) -> Changes:
+    def _on_elevated(self, e: ev.EntityElevated) -> Changes:
+        self._on_entity_elevated(e)
         current = self.state_at(e.entity_id, e.timepoint_id)
         if current is not None:
             raised = replace(
@@ -161,7 +164,7 @@ class LiveFold:
                 seq=e.seq,
             )
             self._put_state(raised)
-        return frozenset({"entities"})
+        return frozenset({"entities", "fidelity"})
 
     def _on_timepoint_created(self, e: ev.TimepointCreated) -> Changes:
         tp = e.timepoint
@@ -393,7 +396,6 @@ class LiveFold:
             ev.ValidationReported,
             ev.KnowledgeExtractionFailed,  # counted by the tally; nothing to draw
             ev.MechanismFailed,  # counted by the tally; the timepoint says degraded
-            ev.LLMCallFinished,  # counted by the tally
             ev.BudgetWarning,  # shown by the screen as a notification
         }
     )
@@ -402,7 +404,10 @@ class LiveFold:
 _RULES: dict[type, Callable[[Any, Any], Changes]] = {
     ev.EntityCreated: LiveFold._on_entity_created,
     ev.TensorUpdated: LiveFold._on_tensor_updated,
-    ev.EntityElevated: LiveFold._on_entity_elevated,
+    ev.EntityElevated: LiveFold._on_elevated,
+    ev.FidelityPlanned: LiveFold._on_fidelity_planned,
+    ev.EntityCompressed: LiveFold._on_entity_compressed,
+    ev.LLMCallFinished: LiveFold._on_llm_call,
     ev.TimepointCreated: LiveFold._on_timepoint_created,
     ev.TimepointCompleted: LiveFold._on_timepoint_completed,
     ev.TimepointFailed: LiveFold._on_timepoint_failed,

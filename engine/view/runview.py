@@ -30,6 +30,7 @@ from ..model.records import (
     EntityRecords,
     InnerInfo,
     KnowledgeInfo,
+    LevelInfo,
     MomentRecords,
     QueryInfo,
     RelationInfo,
@@ -41,6 +42,7 @@ from ..model.records import (
 )
 from ..model.run import RunSummary
 from ..model.scene import Scene
+from .fidelity import ObserverAction
 from .info import RunInfo, run_info
 from .live import HANDLED, Changes, LiveFold
 from .tally import RunTally
@@ -58,6 +60,9 @@ class RunView(LiveFold):
     graph: CausalGraph = field(default_factory=CausalGraph)
     branches: dict[str, BranchInfo] = field(default_factory=dict)  # forks, by branch id
     _tp_index: dict[str, int] = field(default_factory=dict)
+    _levels: dict[str, list[LevelInfo]] = field(default_factory=dict)
+    _cell_tokens: dict[tuple[str, str], int] = field(default_factory=dict)
+    _observer: list[ObserverAction] = field(default_factory=list)
     _states: dict[str, list[StateInfo]] = field(default_factory=dict)
     _turns: dict[str, list[TurnInfo]] = field(default_factory=dict)
     _knowledge: dict[str, list[KnowledgeInfo]] = field(default_factory=dict)
@@ -130,6 +135,10 @@ class RunView(LiveFold):
     def knowledge_loaded(self, entity_id: str) -> bool:
         return self.live or entity_id in self._knowledge
 
+    def all_knowledge(self, entity_id: str) -> list[KnowledgeInfo]:
+        """Everything the entity was exposed to, on every branch and at every moment."""
+        return list(self._knowledge.get(entity_id, ()))
+
     def knowledge_at(self, entity_id: str, at: str | None) -> list[KnowledgeInfo]:
         return self._reaching(self._knowledge.get(entity_id, ()), at)
 
@@ -177,6 +186,7 @@ class RunView(LiveFold):
             view._add_relation(rel)
         for branch in snapshot.branches:
             view.branches[branch.branch_id] = branch
+        view.add_levels(snapshot.levels, snapshot.cell_tokens)
         return view
 
     def add_moments(self, timepoint_ids: Iterable[str], records: MomentRecords) -> None:

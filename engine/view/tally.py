@@ -137,6 +137,8 @@ IGNORED: frozenset[type] = frozenset(
         ev.RunStarted,
         ev.RunResumed,
         ev.EntityElevated,
+        ev.EntityCompressed,
+        ev.FidelityPlanned,
         ev.TimepointCreated,
         ev.DialogStarted,
         ev.DialogSkipped,

@@ -145,6 +145,7 @@ class Recorder:
                 timepoint_id=r.timepoint_id,
                 error=r.error,
                 cached=r.cached,
+                entity_id=r.entity_id,
             )
 
     def reported(self, call_id: str) -> bool:

@@ -19,7 +19,7 @@ from datetime import datetime
 from ..knowledge.causal import CausalGraph
 from ..knowledge.exposure import KnowledgeLedger
 from ..model import events as ev
-from ..model.common import MAIN_BRANCH
+from ..model.common import MAIN_BRANCH, ResolutionLevel
 from ..model.dialog import DialogTurn
 from ..model.entity import Entity
 from ..model.inner import InnerLife
@@ -28,6 +28,7 @@ from ..model.relationship import Relationship, pair_key
 from ..model.scene import Atmosphere
 from ..model.timepoint import Timepoint
 from ..scenario.schema import Scenario
+from .attention import Attention
 
 PRIOR_BEATS = 8  # the last lines spoken that a speaker is reminded of
 _ATTEMPT = re.compile(r"^(?P<tp>[^/#~]+)(?:~(?P<n>\d+))?/")
@@ -52,6 +53,7 @@ class World:
     absent: set[str] = field(default_factory=set)  # removed from the branch by an intervention
     injected: list[str] = field(default_factory=list)  # events injected, for the next timepoint
     interventions: list[Intervention] = field(default_factory=list)  # on this branch's lineage
+    attention: Attention = field(default_factory=Attention)  # who was looked at, and asked
     _exposures: int = 0
     _attempts: dict[str, int] = field(default_factory=dict)
     _dialogs: dict[str, list[DialogTurn]] = field(default_factory=dict)
@@ -117,9 +119,32 @@ class World:
             resolution=e.resolution,
         )
 
+    def _level(self, entity_id: str, level: ResolutionLevel) -> None:
+        entity = self.entities.get(entity_id)
+        if entity is not None and entity.resolution != level:
+            self.entities[entity_id] = entity.model_copy(update={"resolution": level})
+
     def _elevated(self, e: ev.EntityElevated) -> None:
-        entity = self.entities[e.entity_id]
-        self.entities[e.entity_id] = entity.model_copy(update={"resolution": e.resolution})
+        self._level(e.entity_id, e.resolution)
+        if e.query_id is not None:
+            self.attention.elevated(e.entity_id, e.resolution, self._index(e.timepoint_id))
+
+    def _planned(self, e: ev.FidelityPlanned) -> None:
+        for entity_id, level in e.levels.items():
+            self._level(entity_id, level)
+
+    def _compressed(self, e: ev.EntityCompressed) -> None:
+        self._level(e.entity_id, e.resolution)
+
+    def _asked(self, e: ev.QueryAnswered) -> None:
+        self.attention.asked(e.entity_id, self._index(e.timepoint_id))
+
+    def _index(self, timepoint_id: str | None) -> int:
+        """The position of a timepoint of this branch's chain (-1: before the first)."""
+        for tp in reversed(self.timepoints):
+            if tp.timepoint_id == timepoint_id:
+                return tp.index
+        return -1
 
     def _tensor(self, e: ev.TensorUpdated) -> None:
         entity = self.entities[e.entity_id]
@@ -149,6 +174,7 @@ class World:
             parent = tp.causal_parent if tp.causal_parent in self.graph else None
             self.graph.add(tp.timepoint_id, parent)
         self.sim_time = tp.timestamp
+        self.attention.seen(tp.entities_present, tp.index)
 
     def _timepoint_completed(self, e: ev.TimepointCompleted) -> None:
         self.completed += 1
@@ -269,6 +295,9 @@ def lineage_events(events: list[ev.EventBase], branch_id: str) -> list[ev.EventB
 _RULES = {
     ev.EntityCreated: World._entity_created,
     ev.EntityElevated: World._elevated,
+    ev.FidelityPlanned: World._planned,
+    ev.EntityCompressed: World._compressed,
+    ev.QueryAnswered: World._asked,
     ev.TensorUpdated: World._tensor,
     ev.ExposureRecorded: World._exposure,
     ev.RelationshipUpdated: World._relationship,
@@ -301,7 +330,6 @@ IGNORED: frozenset[type] = frozenset(
         ev.TimepointFailed,
         ev.BranchFinished,
         ev.BranchScored,
-        ev.QueryAnswered,  # an observer's question changes nothing in the world
         ev.RunFinished,
     }
 )

@@ -307,7 +307,7 @@ class RunScreen(LiveRunPart, Screen[None]):
             return
         names = {k: e.name for k, e in self.view.entities.items()}
         try:
-            ask = parse_query(text)
+            ask = parse_query(text, allow=("ask", "fork"))
             if isinstance(ask, ForkAsk):
                 entity = resolve_entity(ask.entity, names) if ask.entity else ""
                 bar.remember(text)

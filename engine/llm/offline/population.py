@@ -115,6 +115,11 @@ def _fill(template: str, slots: dict[str, str]) -> str:
     return tx.upper_first(template.format_map(slots))
 
 
+def _human(ranked: list[Archetype], fallback: Archetype) -> Archetype:
+    """The best-matching human archetype (an entity asked for by a role is a person)."""
+    return next((a for a in ranked if a.entity_type == "human"), fallback)
+
+
 def generate_population(ctx: PopulationContext, rng: Random) -> PopulationResponse:
     taken = {e.name.lower() for e in ctx.existing}
     listed = names_in(ctx.scenario.description, taken)
@@ -127,6 +132,8 @@ def generate_population(ctx: PopulationContext, rng: Random) -> PopulationRespon
     for i in range(ctx.count):
         arch = ranked[i % len(ranked)]
         role = next((r for r in arch.roles if r.lower() not in used_roles), arch.roles[0])
+        if i < len(ctx.roles):  # asked for on demand as "the dock worker": that is the role
+            role, arch = ctx.roles[i], _human(ranked, arch)
         used_roles.add(role.lower())
         if arch.entity_type in ("human", "person", "character") and listed:
             name = listed.pop(0)

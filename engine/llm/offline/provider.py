@@ -19,6 +19,7 @@ from ..protocol import ActionType, LLMRequest, LLMResponse, ProviderError, Strea
 from .alternatives import generate_alternatives
 from .answers import generate_answer
 from .dialog import generate_turn
+from .elaboration import generate_elaboration
 from .events import generate_event
 from .extraction import generate_extraction
 from .interventions import generate_intervention
@@ -36,6 +37,7 @@ GENERATORS: dict[ActionType, Generator] = {
     ActionType.DIALOG_TURN: generate_turn,  # type: ignore[dict-item]
     ActionType.KNOWLEDGE_EXTRACTION: generate_extraction,  # type: ignore[dict-item]
     ActionType.ENTITY_QUERY: generate_answer,  # type: ignore[dict-item]
+    ActionType.ENTITY_ELABORATION: generate_elaboration,  # type: ignore[dict-item]
     ActionType.PROSPECTION: generate_prospection,  # type: ignore[dict-item]
     ActionType.SCENE_GENERATION: generate_scene,  # type: ignore[dict-item]
     ActionType.COUNTERFACTUAL_PREDICTION: generate_intervention,  # type: ignore[dict-item]

@@ -1,0 +1,252 @@
+"""Fidelity (M1, M2, M6): levels decide what an entity does and costs; the policy, the
+templates, compression; and the read model's grid."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import TEMPLATES, run_scenario
+
+from engine.fidelity import policy
+from engine.fidelity.templates import template, template_names, thresholds
+from engine.model import events as ev
+from engine.model.common import ResolutionLevel as L
+from engine.scenario import ScenarioError, load_scenario
+
+
+def of(events, kind):
+    return [e for e in events if isinstance(e, kind)]
+
+
+# --------------------------------------------------------------------------- the policy
+def test_eigenvector_centrality_finds_the_hub() -> None:
+    nodes = ["hub", "a", "b", "c", "loner"]
+    edges = {("hub", "a"): 1.0, ("hub", "b"): 1.0, ("hub", "c"): 1.0, ("a", "b"): 0.2}
+    c = policy.centrality(nodes, edges)
+    assert c["hub"] == 1.0
+    assert c["a"] == c["b"] > c["c"] > c["loner"] == 0.0
+    assert policy.centrality(["x", "y"], {}) == {"x": 0.0, "y": 0.0}
+
+
+def _standing(entity_id: str, **kw) -> policy.Standing:
+    return policy.Standing(
+        entity_id=entity_id, present=kw.pop("present", True), current=L.SCENE, **kw
+    )
+
+
+def test_the_template_decides_who_leads_and_who_only_witnesses() -> None:
+    people = [_standing(f"p{i}", centrality=i / 10) for i in range(6)]
+    balanced = policy.decide(
+        people,
+        importance=0.3,
+        template=template("balanced"),
+        thresholds=thresholds(),
+        max_speakers=3,
+    )
+    leads = {k for k, d in balanced.items() if d.level == L.DIALOG}
+    assert leads == {"p5", "p4", "p3"}, "the most central present lead"
+    assert balanced["p0"].level == L.SCENE and balanced["p0"].reason == "present"
+    minimal = policy.decide(
+        people,
+        importance=0.3,
+        template=template("minimal"),
+        thresholds=thresholds(),
+        max_speakers=3,
+    )
+    assert sum(d.level == L.DIALOG for d in minimal.values()) == 2
+    assert minimal["p0"].level == L.TENSOR_ONLY
+    maximum = policy.decide(
+        people,
+        importance=0.3,
+        template=template("maximum"),
+        thresholds=thresholds(),
+        max_speakers=3,
+    )
+    assert all(d.level == L.TRAINED for d in maximum.values())
+
+
+def test_critical_moments_raise_the_leads_of_a_template_that_says_so() -> None:
+    people = [_standing("a", centrality=1.0), _standing("b", centrality=0.2)]
+    hq = policy.decide(
+        people,
+        importance=0.9,
+        template=template("high_quality"),
+        thresholds=thresholds(),
+        max_speakers=2,
+    )
+    assert hq["a"].level == L.TRAINED and hq["a"].reason == "leads a critical moment"
+
+
+def test_pins_queries_holds_and_disuse() -> None:
+    t = thresholds()
+    people = [
+        _standing("pinned", pinned=L.TENSOR_ONLY, centrality=1.0),
+        _standing("asked", present=False, queries=t.frequent_access),
+        _standing("often", present=False, queries=t.trained_access),
+        _standing("held", present=False, held=L.TRAINED),
+        _standing("idle", present=False, idle=t.idle_timepoints),
+        _standing("recent", present=False, idle=0),
+    ]
+    d = policy.decide(
+        people, importance=0.2, template=template("balanced"), thresholds=t, max_speakers=3
+    )
+    assert d["pinned"].level == L.TENSOR_ONLY, "a pin is not raised by centrality or leading"
+    assert d["asked"].level == L.DIALOG and "asked" in d["asked"].reason
+    assert d["often"].level == L.TRAINED
+    assert d["held"].level == L.TRAINED and d["held"].reason == "raised by a query"
+    assert d["idle"].level == L.TENSOR_ONLY and d["idle"].compressed
+    assert d["recent"].level == L.SCENE, "away for a moment keeps its level"
+
+
+def test_templates_are_data_with_budgets_and_schedules() -> None:
+    assert {"minimal", "balanced", "high_quality", "maximum"} <= set(template_names())
+    assert template("minimal").token_budget == 50000
+    from engine.model.common import TemporalMode
+
+    assert template("balanced").budget_for(TemporalMode.PORTAL) == 375000
+    steps = template("portal_minimalist").step_levels(10)
+    assert steps is not None and len(steps) == 10
+    assert steps.count(L.TENSOR_ONLY) == 7 and steps.count(L.DIALOG) == 1
+    pivots = template("portal_pivots").step_levels(6)
+    assert pivots[0] == pivots[-1] == L.TRAINED
+    with pytest.raises(ValueError, match="no fidelity template"):
+        template("lavish")
+
+
+def test_a_scenario_naming_an_unknown_template_is_refused(tmp_path: Path) -> None:
+    data = json.loads((TEMPLATES / "harbor_strike.json").read_text())
+    data["fidelity"] = {"template": "lavish"}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ScenarioError, match="minimal"):
+        load_scenario(str(path))
+
+
+# --------------------------------------------------------------------------- levels in a run
+def _pinned(tmp_path: Path, level: str, name: str = "harbor_strike") -> str:
+    data = json.loads((TEMPLATES / f"{name}.json").read_text())
+    for entity in data["entities"]:
+        entity["resolution"] = level
+    path = tmp_path / f"{name}-{level}.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+async def test_every_level_changes_what_a_run_does_and_costs(store, tmp_path: Path) -> None:
+    seen = {}
+    for level in L:
+        summary, events = await run_scenario(
+            _pinned(tmp_path, level.value, "vintners_council"), store
+        )
+        assert summary.status.value == "completed"
+        calls = of(events, ev.LLMCallFinished)
+        seen[level] = {
+            "speakers": {e.turn.speaker for e in of(events, ev.DialogTurnFinished)},
+            "actions": {c.action for c in calls},
+            "tokens": sum(c.prompt_tokens for c in calls),
+            "per_turn": sum(c.prompt_tokens for c in calls if c.action == "dialog_turn")
+            / max(1, sum(c.action == "dialog_turn" for c in calls)),
+            "witnessed": sum(  # the event seen, not what a beat reveals
+                e.exposure.kind.value == "witnessed"
+                and e.exposure.information
+                in {t.timepoint.event_description for t in of(events, ev.TimepointCreated)}
+                for e in of(events, ev.ExposureRecorded)
+            ),
+        }
+        planned = of(events, ev.FidelityPlanned)
+        assert planned and all(set(p.levels.values()) == {level} for p in planned)
+    assert not seen[L.TENSOR_ONLY]["speakers"] and not seen[L.TENSOR_ONLY]["witnessed"]
+    assert seen[L.SCENE]["witnessed"] > 0 and not seen[L.SCENE]["speakers"]
+    assert not seen[L.GRAPH]["speakers"], "graph thinks but does not speak"
+    assert (
+        len(seen[L.DIALOG]["speakers"]) >= 5
+        and seen[L.TRAINED]["speakers"] == seen[L.DIALOG]["speakers"]
+    )
+    tokens = [seen[level]["tokens"] for level in L]
+    assert tokens[0] <= tokens[1] <= tokens[2] < tokens[3], tokens
+    assert tokens[3] > 10 * tokens[1], "speaking costs far more than witnessing"
+    assert seen[L.TRAINED]["per_turn"] > 1.03 * seen[L.DIALOG]["per_turn"], (
+        "a trained speaker brings its full context to every turn"
+    )
+
+
+async def test_graph_learns_and_reflects_where_scene_only_witnesses(store, tmp_path) -> None:
+    data = json.loads((TEMPLATES / "snowbound_ward.json").read_text())
+    ids = [e["id"] for e in data["entities"]]
+    pins = dict(zip(ids, ["dialog", "dialog", "graph", "scene", "tensor_only"], strict=True))
+    for entity in data["entities"]:
+        entity["resolution"] = pins[entity["id"]]
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps(data))
+    _summary, events = await run_scenario(str(path), store)
+    by_level = {
+        level: next(k for k, v in pins.items() if v == level) for level in set(pins.values())
+    }
+    speakers = {e.turn.speaker for e in of(events, ev.DialogTurnFinished)}
+    assert speakers == {by_level["dialog"]} | {ids[1]}
+    told = {
+        x.exposure.entity_id
+        for x in of(events, ev.ExposureRecorded)
+        if x.exposure.kind.value == "told"
+    }
+    witnessed = {
+        x.exposure.entity_id
+        for x in of(events, ev.ExposureRecorded)
+        if x.exposure.kind.value == "witnessed"
+    }
+    reflected = {c.entity_id for c in of(events, ev.LLMCallFinished) if c.action == "prospection"}
+    assert by_level["graph"] in told and by_level["graph"] in reflected
+    assert by_level["scene"] in witnessed
+    assert by_level["scene"] not in told and by_level["scene"] not in reflected
+    assert by_level["tensor_only"] not in witnessed | told | reflected
+
+
+async def test_only_the_leads_speak_and_only_learners_learn(store) -> None:
+    _summary, events = await run_scenario("vintners_council", store)
+    planned = {p.timepoint_id: p for p in of(events, ev.FidelityPlanned)}
+    for started in of(events, ev.DialogStarted):
+        levels = planned[started.timepoint_id].levels
+        assert all(levels[s].rank >= L.DIALOG.rank for s in started.participants)
+    for x in of(events, ev.ExposureRecorded):
+        if x.exposure.kind.value == "told":
+            tp = x.exposure.timepoint_id
+            assert planned[tp].levels[x.exposure.entity_id].rank >= L.GRAPH.rank
+    for call in of(events, ev.LLMCallFinished):
+        if call.action == "prospection":
+            assert planned[call.timepoint_id].levels[call.entity_id].rank >= L.GRAPH.rank
+        if call.action == "dialog_turn":
+            assert call.entity_id is not None
+
+
+async def test_an_entity_nobody_looks_at_is_compressed_and_loses_nothing(store, tmp_path) -> None:
+    data = json.loads((TEMPLATES / "snowbound_ward.json").read_text())
+    beats = data["timeline"]["beats"]
+    for beat in beats[1:4]:  # Walter is at the first and the last timepoints only
+        beat["present"] = [e for e in beat["present"] if e != "walter_ashby"]
+    beats[4]["present"].append("walter_ashby") if "walter_ashby" not in beats[4][
+        "present"
+    ] else None
+    path = tmp_path / "away.json"
+    path.write_text(json.dumps(data))
+    summary, events = await run_scenario(str(path), store)
+    idle = thresholds().idle_timepoints
+    compressed = [c for c in of(events, ev.EntityCompressed) if c.entity_id == "walter_ashby"]
+    assert len(compressed) == 1
+    c = compressed[0]
+    assert c.timepoint_id == f"tp{idle + 2:02d}", "compressed once unseen for the idle time"
+    assert c.resolution == L.TENSOR_ONLY and c.previous.rank > L.TENSOR_ONLY.rank
+    assert c.full_tokens > 3 * c.compressed_tokens > 0, (c.full_tokens, c.compressed_tokens)
+    last = of(events, ev.FidelityPlanned)[-1]
+    assert last.levels["walter_ashby"].rank >= L.SCENE.rank, "back when present again"
+    # nothing established about him was lost by compressing him
+    held_before = {
+        x.exposure.information
+        for x in of(events, ev.ExposureRecorded)
+        if x.exposure.entity_id == "walter_ashby" and x.seq < c.seq
+    }
+    rows = await store.table("exposure_events", summary.run_id)
+    assert held_before <= {r["information"] for r in rows if r["entity_id"] == "walter_ashby"}
+    levels = await store.table("fidelity", summary.run_id)
+    assert any(r["cause"] == "compressed" and r["entity_id"] == "walter_ashby" for r in levels)
