@@ -116,6 +116,18 @@ class FidelityFold:
             rows.append(row)
         return rows
 
+    def level_costs(self) -> dict[str, float]:
+        """What a cell at each level cost on this run, on average (tokens of the calls made
+        for that entity at that timepoint): the measured price of raising a cell to it."""
+        spent: dict[str, list[int]] = {}
+        for entity_id, infos in self._levels.items():
+            for info in infos:
+                if info.cause != "plan" or not info.timepoint_id:
+                    continue
+                tokens = self._cell_tokens.get((entity_id, info.timepoint_id), 0)
+                spent.setdefault(info.level, []).append(tokens)
+        return {level: sum(v) / len(v) for level, v in spent.items() if v}
+
     def observer_actions(self) -> list[ObserverAction]:
         return sorted(self._observer, key=lambda a: a.seq)
 
