@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .model import events as ev
 from .session import (
     RunRequest,
     SessionError,
@@ -97,6 +98,12 @@ async def prepare_replay(
             router=router,
             replay=True,
             transcripts=Transcripts(recorded.get("attempts") or []),
+            queries=tuple(
+                e
+                for e in await store.events(recorded["run_id"])
+                if isinstance(e, ev.QueryAnswered)
+                or (isinstance(e, ev.EntityElevated) and e.query_id)
+            ),
         )
     except UnsupportedScenario as exc:
         raise SessionError(str(exc)) from exc

@@ -38,7 +38,10 @@ from .modes import MODES, SUPPORTED_MODES, RunControl, StepFailed, Stopped
 from .modes.branching import AlternativesFailed
 from .modes.driver import RunDriver
 from .modes.fork import Fork, interpret
-from .query.answer import QueryAnswer, QueryFailed, ask, build_context, query_id
+from .query.answer import QueryFailed, load
+from .query.execute import NO_CONSENT as NO
+from .query.execute import Consent, Outcome
+from .query.stored import perform
 from .runs import (
     ResumeError,
     UnsupportedScenario,
@@ -87,7 +90,7 @@ class Simulation:
         replay: bool = False,
         retry: dict[str, Any] | None = None,
         transcripts: Transcripts | None = None,
-        queries: tuple[ev.QueryAnswered, ...] = (),
+        queries: tuple[ev.EventBase, ...] = (),
     ) -> None:
         """``budget`` overrides the scenario's own (``Budget()`` means none at all); ``router``
         picks models per action (M18); ``cache`` answers repeated calls from the cassette;
@@ -145,7 +148,7 @@ class Simulation:
         self._fork: Fork | None = None
         self._fork_before: RunTally | None = None
         self._asking = asyncio.Lock()
-        self._recorded_queries: list[ev.QueryAnswered] = list(queries)
+        self._recorded_queries: list[ev.EventBase] = list(queries)
         self._started = 0.0
         self._summary: RunSummary | None = None
 
@@ -229,7 +232,6 @@ class Simulation:
                     raise _SetupFailed(exc) from exc
                 await self.recorder.commit(unit)
             await self.mode.run(self.driver)
-            await self._replay_queries()
         except StepFailed as exc:
             status, reason = RunStatus.FAILED, f"timepoint {exc.index + 1}: {exc}"
         except _SetupFailed as exc:
@@ -253,6 +255,7 @@ class Simulation:
             await self._finish(RunStatus.FAILED, f"internal error: {exc.__class__.__name__}: {exc}")
             raise
         await self._finish(status, reason)
+        await self._replay_queries()  # after the end, where a stored run's queries were put
 
     async def _abandon(self, exc: BaseException | None) -> None:
         """Discard every unit still open (a timepoint under way), keeping what it spent."""
@@ -348,37 +351,38 @@ class Simulation:
         self._summary = await self.store.get_run(self.run_id)
 
     # ------------------------------------------------------------------ questions
-    async def ask(self, entity_id: str, timepoint_id: str | None, question: str) -> QueryAnswer:
-        """Ask an entity about a moment while this simulation runs (or after): the answer is
-        recorded in the run's log by this simulation's recorder, through its gateway. A moment
-        not committed yet is answered at the newest committed one."""
+    async def query(
+        self, text: str, *, at: str | None = None, branch: str | None = None, consent: Consent = NO
+    ) -> Outcome:
+        """Carry out a typed query on this run, recorded by this simulation's recorder through
+        its gateway (one writer numbers the run's events). A moment not committed yet is
+        answered at the newest committed one before it. The live World is not changed: the
+        running timeline is not steered by watching it; a resume or fork sees the record."""
         async with self._asking:
-            context = await build_context(
-                self.store, self.run_id, entity_id, timepoint_id, question, latest=True
+            loaded = await load(self.store, self.run_id)
+            if at is not None and loaded.view.timepoint(at) is None and loaded.view.timepoints:
+                at = loaded.view.timepoints[-1].timepoint_id
+            asked = self.recorder.tally().queries
+            return await perform(
+                self.store, loaded, self.gateway, self.recorder, asked, text, at, branch, consent
             )
-            unit = self.recorder.open("query")
-            asked = query_id(self.recorder.tally().queries)
-            try:
-                event = await ask(
-                    self.gateway,
-                    self.recorder,
-                    unit,
-                    asked,
-                    context,
-                    branch_of(context.timepoint_id),
-                )
-            except BudgetExceeded as exc:
-                raise QueryFailed(str(exc)) from exc
-            finally:
-                await self.recorder.commit(unit)
-        return QueryAnswer.of(event)
 
     async def _replay_queries(self) -> None:
-        """A replay asks the recorded run's questions again, in their order, at the moments
-        they were asked about; the cassette answers them as it did."""
+        """A replay puts the recorded run's queries again, in their order, at the moments they
+        were about (a question, or an elevation asked for by itself); the cassette answers
+        them as it did, and the elevations they caused follow from the same record."""
+        answered = {e.query_id for e in self._recorded_queries if isinstance(e, ev.QueryAnswered)}
         for recorded in self._recorded_queries:
+            if isinstance(recorded, ev.QueryAnswered):
+                text, at = f"@{recorded.entity_id} {recorded.question}", recorded.timepoint_id
+            elif isinstance(recorded, ev.EntityElevated) and recorded.query_id not in answered:
+                text = f"/elevate @{recorded.entity_id} to {recorded.resolution.value}"
+                at = recorded.timepoint_id
+            else:
+                continue
             with contextlib.suppress(QueryFailed):  # the failure is recorded by its call
-                await self.ask(recorded.entity_id, recorded.timepoint_id, recorded.question)
+                await self.query(text, at=at, consent=Consent(elevate=True, create=True))
+            self._summary = await self.store.get_run(self.run_id)
 
     # ------------------------------------------------------------------ resume
     @classmethod

@@ -190,14 +190,23 @@ class EngineBridge:
 
         async def work() -> None:
             from engine.query.answer import QueryFailed
+            from engine.query.execute import Consent
             from engine.query.stored import answer_query
 
             session = self.session_for(view.run.run_id)
             if session is not None and session.running and session.simulation is not None:
                 try:
-                    result = await session.simulation.ask(entity_id, timepoint_id, question)
+                    outcome = await session.simulation.query(
+                        f"@{entity_id} {question}",
+                        at=timepoint_id,
+                        consent=Consent(elevate=True),
+                    )
                 except QueryFailed as exc:
                     target.post_message(BridgeError(str(exc)))
+                    return
+                result = outcome.answer
+                if result is None:
+                    target.post_message(BridgeError(outcome.message))
                     return
                 target.post_message(
                     QueryDone(

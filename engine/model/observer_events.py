@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from .common import RunStatus, StepStatus
+from .common import ResolutionLevel, RunStatus, StepStatus
 from .event_base import EventBase
 from .run import RunCounts
 
@@ -77,3 +77,6 @@ class QueryAnswered(EventBase):
     completion_tokens: int = 0
     cost_usd: float = 0.0
     asked_at: datetime
+    level: ResolutionLevel | None = None  # the level it answered at (M5)
+    # where each item it drew on came from: information, kind, source, timepoint, confidence
+    provenance: tuple[dict[str, Any], ...] = ()

@@ -17,25 +17,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from ..agents import emotion, persona
 from ..agents.steering import speaking_mode
 from ..knowledge.exposure import KNOWLEDGE_LIMITS
+from ..knowledge.retrieval import rank
 from ..knowledge.validators import information_conservation
-from ..llm.contexts import EntityBrief, EntityQueryContext, KnowledgeRef, MoodBrief, ScenarioBrief
+from ..llm.contexts import EntityBrief, EntityQueryContext, KnowledgeRef, MoodBrief
 from ..llm.gateway import Gateway, LLMCallFailed
 from ..llm.protocol import ActionType, SamplingParams
 from ..model import events as ev
 from ..model.common import ResolutionLevel, StepStatus
-from ..model.records import TimepointInfo
+from ..model.entity import EntityProfile
+from ..model.records import KnowledgeInfo, TimepointInfo
 from ..model.responses import QueryResponse
+from ..model.run import RunSummary
 from ..model.tensors import CognitiveState, TTMTensor
 from ..store import Store, StoreError
 from ..view.runview import RunView
 from ..world import Recorder, Unit
-
-# What a questioned entity brings to the answer (elevation by queries is M5, still to come).
-QUERY_RESOLUTION = ResolutionLevel.DIALOG
+from .briefing import scenario_brief
 
 
 class QueryFailed(Exception):
@@ -60,6 +62,8 @@ class QueryAnswer:
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+    level: str | None = None
+    provenance: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def of(cls, e: ev.QueryAnswered) -> QueryAnswer:
@@ -80,6 +84,8 @@ class QueryAnswer:
             e.prompt_tokens,
             e.completion_tokens,
             e.cost_usd,
+            e.level.value if e.level else None,
+            e.provenance,
         )
 
 
@@ -96,27 +102,44 @@ def _moment(view: RunView, timepoint_id: str | None, latest: bool) -> TimepointI
     raise QueryFailed(f"run {view.run.run_id} has no timepoint {timepoint_id!r}")
 
 
-async def build_context(
-    store: Store,
-    run_id: str,
-    entity_id: str,
-    timepoint_id: str | None,
-    question: str,
-    *,
-    latest: bool = False,
-) -> EntityQueryContext:
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A run read for questions: its summary, its whole read model and its scenario."""
+
+    summary: RunSummary
+    view: RunView
+    scenario: dict[str, Any]
+
+
+async def load(store: Store, run_id: str) -> Loaded:
     try:
-        summary, snapshot = await store.read_snapshot(run_id)
-        profile = await store.read_profile(summary.run_id, entity_id)
+        summary = await store.get_run(run_id)
+        view = await store.load_view(summary.run_id, everything=True)
         scenario = await store.read_scenario(summary.run_id) or {}
-        records = await store.read_entities(summary.run_id, entity_id)
     except StoreError as exc:
         raise QueryFailed(str(exc)) from exc
-    if profile is None:
-        raise QueryFailed(f"run {summary.run_id} has no entity {entity_id!r}")
-    view = RunView.from_snapshot(summary, snapshot)
-    view.add_entity_records(entity_id, records[entity_id])
-    tp = _moment(view, timepoint_id, latest)
+    return Loaded(summary, view, scenario)
+
+
+def ranked_knowledge(
+    view: RunView, entity_id: str, at: str | None, question: str, level: ResolutionLevel
+) -> list[KnowledgeInfo]:
+    """What the entity brings to a question at ``at``: the items most relevant to it first
+    (TF-IDF), then the most recent, as many as its level allows."""
+    held = view.knowledge_at(entity_id, at)
+    order = [i for i, _ in rank(question, [k.information for k in held])]
+    rest = [i for i in reversed(range(len(held))) if i not in set(order)]
+    return [held[i] for i in (order + rest)[: KNOWLEDGE_LIMITS[level]]]
+
+
+def context_for(
+    loaded: Loaded,
+    profile: EntityProfile,
+    tp: TimepointInfo | None,
+    question: str,
+    level: ResolutionLevel,
+) -> EntityQueryContext:
+    view, entity_id = loaded.view, profile.entity_id
     at = tp.timepoint_id if tp else None
     state = view.state_at(entity_id, at)
     if state is None:
@@ -126,7 +149,6 @@ async def build_context(
         valence=state.valence, arousal=state.arousal, energy=state.energy
     )
     names = {k: e.name for k, e in view.entities.items()}
-    held = view.knowledge_at(entity_id, at)[-KNOWLEDGE_LIMITS[QUERY_RESOLUTION] :]
     knowledge = tuple(
         KnowledgeRef(
             information=k.information,
@@ -136,23 +158,15 @@ async def build_context(
             timepoint_id=k.timepoint_id,
             confidence=k.confidence,
         )
-        for k in reversed(held)
+        for k in ranked_knowledge(view, entity_id, at, question, level)
     )
     if tp is not None:
         moment = f"{tp.title} ({tp.timestamp.isoformat()[:16].replace('T', ' ')})"
         event = tp.event_description
     else:
         moment, event = "the start, before anything happened", ""
-    setting = scenario.get("setting") or {}
     return EntityQueryContext(
-        scenario=ScenarioBrief(
-            name=scenario.get("name", ""),
-            title=scenario.get("title", ""),
-            description=scenario.get("description", ""),
-            location=setting.get("location", ""),
-            atmosphere=setting.get("atmosphere", ""),
-            tags=tuple(scenario.get("tags", ())),
-        ),
+        scenario=scenario_brief(loaded.scenario),
         timepoint_id=at,
         moment=moment,
         event_description=event,
@@ -180,6 +194,25 @@ async def build_context(
     )
 
 
+async def build_context(
+    store: Store,
+    run_id: str,
+    entity_id: str,
+    timepoint_id: str | None,
+    question: str,
+    *,
+    latest: bool = False,
+    level: ResolutionLevel = ResolutionLevel.DIALOG,
+) -> EntityQueryContext:
+    """The context of a question put to ``entity_id`` about one moment of a stored run."""
+    loaded = await load(store, run_id)
+    profile = await store.read_profile(loaded.summary.run_id, entity_id)
+    if profile is None:
+        raise QueryFailed(f"run {loaded.summary.run_id} has no entity {entity_id!r}")
+    tp = _moment(loaded.view, timepoint_id, latest)
+    return context_for(loaded, profile, tp, question, level)
+
+
 async def ask(
     gateway: Gateway,
     recorder: Recorder,
@@ -187,6 +220,7 @@ async def ask(
     query_id: str,
     context: EntityQueryContext,
     branch_id: str,
+    level: ResolutionLevel | None = None,
 ) -> ev.QueryAnswered:
     """Put the question through the run's gateway and record the answer (and the call) in
     ``unit``; the caller commits it."""
@@ -198,6 +232,7 @@ async def ask(
             sampling=SamplingParams(temperature=0.7, max_tokens=400),
             timepoint_id=context.timepoint_id,
             call_key=query_id,
+            entity_id=context.speaker.entity_id,
         )
     except LLMCallFailed as exc:
         recorder.calls(unit, None, exc.records, branch_id)
@@ -207,6 +242,18 @@ async def ask(
     known = [k.information for k in context.knowledge]
     check = information_conservation(answer.knowledge_references, known)
     references = tuple(r for r in answer.knowledge_references if r not in check.violations)
+    by_text = {k.information: k for k in context.knowledge}
+    provenance = tuple(
+        {
+            "information": r,
+            "kind": by_text[r].kind,
+            "source": by_text[r].source,
+            "timepoint_id": by_text[r].timepoint_id,
+            "confidence": by_text[r].confidence,
+        }
+        for r in references
+        if r in by_text
+    )
     event = recorder.emit(
         unit,
         None,
@@ -228,6 +275,8 @@ async def ask(
         completion_tokens=sum(r.completion_tokens for r in records),
         cost_usd=sum(r.cost_usd for r in records),
         asked_at=datetime.now(UTC),
+        level=level,
+        provenance=provenance,
     )
     assert isinstance(event, ev.QueryAnswered)
     return event

@@ -13,11 +13,15 @@ from ..llm.cassette import Cassette, Transcripts
 from ..llm.gateway import Gateway
 from ..llm.protocol import Provider
 from ..llm.registry import Router
+from ..model import events as ev
 from ..model.run import RunSummary
 from ..store import RunHeldError, Store, StoreError
 from ..world import Recorder
 from ..world.world import branch_of
-from .answer import QueryAnswer, QueryFailed, ask, build_context, query_id
+from .answer import Loaded, QueryAnswer, QueryFailed, load
+from .elevation import ElevationFailed
+from .execute import NO_CONSENT, Consent, Executor, Outcome
+from .ondemand import CreationFailed
 
 _LOCKS: dict[tuple[str, str], asyncio.Lock] = {}
 
@@ -33,18 +37,20 @@ def _budget(recorded: dict[str, Any] | None) -> Budget | None:
     )
 
 
-async def answer_query(
+async def run_query(
     store: Store,
     provider: Provider,
     run_id: str,
-    entity_id: str,
-    timepoint_id: str | None,
-    question: str,
+    text: str,
     *,
+    at: str | None = None,
+    branch: str | None = None,
+    consent: Consent = NO_CONSENT,
     router: Router | None = None,
     transcripts: Transcripts | None = None,
-) -> QueryAnswer:
-    """Ask, validate, record and return the answer. Raises :class:`QueryFailed`."""
+) -> Outcome:
+    """Carry out one typed query on a stored run (see :mod:`.execute`); what it records is
+    appended to the run's log. Raises :class:`QueryFailed` in one sentence."""
     try:
         summary = await store.get_run(run_id)
     except StoreError as exc:
@@ -55,24 +61,25 @@ async def answer_query(
         except RunHeldError as exc:
             raise QueryFailed(f"{exc}; ask it there") from exc
         try:
-            return await _answer(
-                store, summary, provider, entity_id, timepoint_id, question, router, transcripts
+            return await _run(
+                store, summary, provider, text, at, branch, consent, router, transcripts
             )
         finally:
             await store.end_lease(summary.run_id)
 
 
-async def _answer(
+async def _run(
     store: Store,
     summary: RunSummary,
     provider: Provider,
-    entity_id: str,
-    timepoint_id: str | None,
-    question: str,
+    text: str,
+    at: str | None,
+    branch: str | None,
+    consent: Consent,
     router: Router | None,
     transcripts: Transcripts | None,
-) -> QueryAnswer:
-    context = await build_context(store, summary.run_id, entity_id, timepoint_id, question)
+) -> Outcome:
+    loaded = await load(store, summary.run_id)
     budget = _budget(await store.read_budget(summary.run_id))
     tracker = None
     if budget is not None:
@@ -88,12 +95,69 @@ async def _answer(
     )
     recorder = Recorder(summary.run_id, store, cassette)
     recorder.seq = await store.last_seq(summary.run_id)
+    return await perform(
+        store, loaded, gateway, recorder, summary.counts.queries, text, at, branch, consent
+    )
+
+
+async def perform(
+    store: Store,
+    loaded: Loaded,
+    gateway: Gateway,
+    recorder: Recorder,
+    asked_before: int,
+    text: str,
+    at: str | None,
+    branch: str | None,
+    consent: Consent,
+) -> Outcome:
+    """Run one query in a unit of ``recorder``'s, committed whatever happens (what was spent
+    is recorded, answered or not). The recorder is the run's writer: this module's for a
+    stored run, the simulation's for a live one."""
     unit = recorder.open("query")
-    asked = query_id((await store.get_run(summary.run_id)).counts.queries)
+    run_id = loaded.summary.run_id
+
+    async def profile_of(entity_id: str) -> Any:
+        for event in unit.events:  # created by this query, not stored yet
+            if isinstance(event, ev.EntityCreated) and event.profile.entity_id == entity_id:
+                return event.profile
+        return await store.read_profile(run_id, entity_id)
+
+    executor = Executor(loaded, gateway, recorder, unit, asked_before, profile_of)
     try:
-        event = await ask(gateway, recorder, unit, asked, context, branch_of(context.timepoint_id))
+        return await executor.run(text, at=at, branch=branch, consent=consent)
     except BudgetExceeded as exc:
         raise QueryFailed(str(exc)) from exc
+    except (ElevationFailed, CreationFailed) as exc:
+        raise QueryFailed(str(exc)) from exc
     finally:
-        await recorder.commit(unit)  # what was spent is recorded, answered or not
-    return QueryAnswer.of(event)
+        await recorder.commit(unit)
+
+
+async def answer_query(
+    store: Store,
+    provider: Provider,
+    run_id: str,
+    entity_id: str,
+    timepoint_id: str | None,
+    question: str,
+    *,
+    router: Router | None = None,
+    transcripts: Transcripts | None = None,
+) -> QueryAnswer:
+    """Ask one entity one question about one moment, raising its level as the question needs
+    (consent given), and return the answer. Raises :class:`QueryFailed`."""
+    outcome = await run_query(
+        store,
+        provider,
+        run_id,
+        f"@{entity_id} {question}",
+        at=timepoint_id,
+        branch=branch_of(timepoint_id),
+        consent=Consent(elevate=True),
+        router=router,
+        transcripts=transcripts,
+    )
+    if outcome.answer is None:  # an id nobody has: this form does not create anyone
+        raise QueryFailed(f"run {run_id} has no entity {entity_id!r}")
+    return outcome.answer

@@ -110,7 +110,7 @@ class FidelityFold:
                         found.reason if found else "",
                         found.cause if found else "",
                         self.tokens_at(entity_id, tp.timepoint_id),
-                        entity_id in tp.entities_present,
+                        entity_id in tp.present,
                     )
                 )
             rows.append(row)

@@ -163,6 +163,13 @@ class RunView(LiveFold):
         found = self._scenes.get(timepoint_id)
         return found.scene if found else None
 
+    def queries_of(self, entity_id: str) -> list[QueryInfo]:
+        """Every question put to an entity, at any moment."""
+        return sorted(
+            (q for qs in self._queries.values() for q in qs if q.entity_id == entity_id),
+            key=lambda q: q.seq,
+        )
+
     def queries(self, timepoint_id: str | None) -> list[QueryInfo]:
         """The questions put to entities about this moment, in the order they were asked."""
         return list(self._queries.get(timepoint_id or "", []))

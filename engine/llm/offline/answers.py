@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from random import Random
 
+from ...knowledge.retrieval import rank
 from ...model.responses import QueryResponse
 from ..contexts import EntityQueryContext, KnowledgeRef
 from . import text as tx
@@ -15,18 +16,10 @@ TONES = {"known": "forthcoming", "unknown": "guarded"}
 
 
 def relevant_knowledge(ctx: EntityQueryContext) -> list[KnowledgeRef]:
-    """Knowledge items that share words with the question, most relevant first."""
-    asked = set(tx.content_words(ctx.question))
-    scored = []
-    for i, ref in enumerate(ctx.knowledge):
-        words = set(tx.content_words(tx.humanize(ref.information)))
-        if ref.source:
-            words |= set(tx.content_words(ref.source))
-        overlap = len(words & asked)
-        if overlap:
-            scored.append((overlap + ref.confidence * 0.1, -i, ref))
-    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    return [ref for _, _, ref in scored]
+    """Knowledge items that bear on the question (TF-IDF over what the entity holds), most
+    relevant first; none when nothing it holds does (then it says it does not know)."""
+    texts = [f"{tx.humanize(ref.information)} {ref.source or ''}".strip() for ref in ctx.knowledge]
+    return [ctx.knowledge[i] for i, _ in rank(ctx.question, texts)]
 
 
 def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:

@@ -1,0 +1,226 @@
+"""Queries that elevate (M5, M2), entities made on demand (M9), lookups of the record, the
+observer ledger, and replays of runs that were questioned."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import TEMPLATES, run_scenario
+
+from engine.config import Config
+from engine.fidelity.questions import needed_level
+from engine.fidelity.templates import thresholds
+from engine.knowledge.validators import elaboration_consistency
+from engine.llm.offline import OfflineProvider
+from engine.model import events as ev
+from engine.model.common import ResolutionLevel as L
+from engine.query.answer import QueryFailed
+from engine.query.execute import Consent
+from engine.query.lookup import chain_sentence
+from engine.query.stored import run_query
+from engine.reopen import prepare_replay
+
+YES = Consent(elevate=True, create=True)
+
+
+def of(events, kind):
+    return [e for e in events if isinstance(e, kind)]
+
+
+async def _minimal_run(store, tmp_path: Path, name: str = "snowbound_ward"):
+    """A run in which most people are carried as tensors: the ones to raise."""
+    data = json.loads((TEMPLATES / f"{name}.json").read_text())
+    data["fidelity"] = {"template": "minimal"}
+    path = tmp_path / f"{name}-minimal.json"
+    path.write_text(json.dumps(data))
+    summary, events = await run_scenario(str(path), store)
+    return summary, events
+
+
+def _low(events, tp: str = "tp03") -> str:
+    """Someone carried below the graph level at ``tp``."""
+    planned = next(p for p in of(events, ev.FidelityPlanned) if p.timepoint_id == tp)
+    return min(sorted(planned.levels), key=lambda k: planned.levels[k].rank)
+
+
+def test_questions_need_levels() -> None:
+    assert needed_level("where is the ledger kept?")[0] == L.GRAPH
+    assert needed_level("why did you hide it?")[0] == L.DIALOG
+    assert needed_level("what will you do next?")[0] == L.DIALOG
+    assert needed_level("tell me everything about that night")[0] == L.TRAINED
+    assert needed_level("where?", asked_before=10)[0] == L.TRAINED
+
+
+def test_an_elaboration_may_not_contradict_or_reach_ahead() -> None:
+    accepted, rejected = elaboration_consistency(
+        [
+            "Bastien did not sign the letter",
+            "The harvest in the upper terraces failed",
+            "Ruth will call the Minister",
+        ],
+        ["Bastien signed the letter in March"],
+        ["Ruth will call the Minister on Thursday"],
+    )
+    assert accepted == ["The harvest in the upper terraces failed"]
+    assert len(rejected) == 2
+    assert "contradicts" in rejected[0] and "not known yet" in rejected[1]
+
+
+async def test_a_question_raises_an_entity_only_with_consent(store, tmp_path) -> None:
+    summary, events = await _minimal_run(store, tmp_path)
+    who = _low(events)
+    before = await store.events(summary.run_id)
+    asked = await run_query(
+        store, OfflineProvider(), summary.run_id, f"@{who}@tp03 why did you keep quiet?"
+    )
+    assert asked.needs_consent and asked.elevation is not None
+    plan = asked.elevation
+    assert plan.current.rank < L.GRAPH.rank and plan.target == L.DIALOG
+    assert plan.estimated_tokens > 100 and "why" in plan.reason
+    assert len(await store.events(summary.run_id)) == len(before), "nothing spent without consent"
+
+    held = {
+        r["information"]
+        for r in await store.table("exposure_events", summary.run_id)
+        if r["entity_id"] == who
+    }
+    done = await run_query(
+        store,
+        OfflineProvider(),
+        summary.run_id,
+        f"@{who}@tp03 why did you keep quiet?",
+        consent=YES,
+    )
+    assert done.kind == "answer" and done.elevated is not None
+    e = done.elevated
+    assert e.query_id == done.query_id and e.previous == plan.current and e.resolution == L.DIALOG
+    assert e.learned > 0, "what was said in front of them comes back"
+    assert done.answer.level == "dialog" and done.answer.answer
+    after = [
+        r for r in await store.table("exposure_events", summary.run_id) if r["entity_id"] == who
+    ]
+    assert held <= {r["information"] for r in after}, "nothing held before is lost"
+    learned = [r for r in after if r["exposure_id"].startswith(done.query_id)]
+    assert len(learned) == e.learned and all(r["kind"] == "learned" for r in learned)
+    assert all(r["timepoint_id"] == "tp03" for r in learned)
+    levels = await store.table("fidelity", summary.run_id)
+    assert any(r["cause"] == "query" and r["query_id"] == done.query_id for r in levels)
+    calls = await store.table("llm_calls", summary.run_id)
+    assert any(c["action"] == "entity_elaboration" and c["entity_id"] == who for c in calls)
+    # asked again at the same moment, it is already there: no second elevation
+    again = await run_query(
+        store, OfflineProvider(), summary.run_id, f"@{who}@tp03 why then?", consent=YES
+    )
+    assert again.elevated is None and again.answer is not None
+
+
+async def test_explicit_elevation_and_the_ledger(store, tmp_path) -> None:
+    summary, events = await _minimal_run(store, tmp_path)
+    who = _low(events)
+    out = await run_query(
+        store, OfflineProvider(), summary.run_id, f"/elevate @{who}@tp04 to trained", consent=YES
+    )
+    assert out.kind == "elevated" and out.elevated.resolution == L.TRAINED
+    view = await store.load_view(summary.run_id, everything=True)
+    assert view.level_at(who, "tp04").level == "trained"
+    assert view.level_at(who, "tp03").level != "trained", "an elevation holds from its moment on"
+    ledger = view.observer_actions()
+    assert [(a.kind, a.entity_id, a.query_id) for a in ledger] == [
+        ("elevated", who, out.query_id)
+    ]
+    noop = await run_query(
+        store, OfflineProvider(), summary.run_id, f"/elevate @{who}@tp04 to scene", consent=YES
+    )
+    assert "already" in noop.message
+
+
+async def test_questions_accumulate_into_higher_levels(store, tmp_path) -> None:
+    summary, events = await _minimal_run(store, tmp_path)
+    who = _low(events)
+    t = thresholds()
+    levels = []
+    for n in range(t.trained_access):
+        out = await run_query(
+            store,
+            OfflineProvider(),
+            summary.run_id,
+            f"@{who}@tp02 where was the ledger kept, the {n}th time?",
+            consent=YES,
+        )
+        levels.append(out.answer.level)
+    assert levels[0] == "graph", "a question of fact needs the graph level"
+    assert "dialog" in levels and levels[-1] == "trained", levels
+
+
+async def test_a_name_nobody_has_is_created_on_demand(store) -> None:
+    summary, _ = await run_scenario("harbor_strike", store)
+    offer = await run_query(store, OfflineProvider(), summary.run_id, "@dock_worker_12 who else?")
+    assert offer.needs_consent and offer.creation.role == "dock worker"
+    out = await run_query(
+        store, OfflineProvider(), summary.run_id, "@dock_worker_12 who else?", consent=YES
+    )
+    created = out.created
+    assert created.query_id == out.query_id and created.profile.source == "on_demand"
+    assert created.profile.role == "dock worker" and created.profile.name
+    view = await store.load_view(summary.run_id, everything=True)
+    assert "dock_worker_12" in view.entities
+    assert ("created", "dock_worker_12") in {(a.kind, a.entity_id) for a in view.observer_actions()}
+    tp = out.answer.timepoint_id
+    witnessed = [k for k in view.knowledge_at("dock_worker_12", tp) if k.kind == "witnessed"]
+    assert witnessed and witnessed[0].timepoint_id == tp, "they were there"
+    again = await run_query(store, OfflineProvider(), summary.run_id, "@dock_worker_12 and?")
+    assert again.created is None and again.answer is not None, "now they exist"
+
+
+async def test_who_knows_and_why(store) -> None:
+    summary, events = await run_scenario("vintners_council", store)
+    told = next(
+        x.exposure
+        for x in of(events, ev.ExposureRecorded)
+        if x.exposure.kind.value == "told" and len(x.exposure.information) > 20
+    )
+    phrase = " ".join(told.information.split()[:8])
+    at = told.timepoint_id
+    holders = await run_query(store, OfflineProvider(), summary.run_id, f'/who-knows "{phrase}"')
+    assert holders.kind == "who_knows"
+    assert told.entity_id in {h.entity_id for h in holders.holders}
+    chain = await run_query(
+        store, OfflineProvider(), summary.run_id, f'/why @{told.entity_id}@{at} "{phrase}"'
+    )
+    first = chain.chain[0]
+    assert first.entity_id == told.entity_id and first.kind == "told"
+    assert first.source == told.source and first.timepoint_id == at
+    assert chain_sentence(chain.chain).startswith(f"{first.name} was told by ")
+    nothing = await run_query(
+        store, OfflineProvider(), summary.run_id, f'/why @{told.entity_id} "zeppelins over Lisbon"'
+    )
+    assert nothing.chain == [] and "knows nothing" in nothing.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "@", "/elevate", "/elevate @nobody_known_here to godlike", '/why mara "x"', "/nonsense"],
+)
+async def test_malformed_queries_are_one_sentence(store, text) -> None:
+    summary, _ = await run_scenario("harbor_strike", store)
+    with pytest.raises(QueryFailed) as caught:
+        await run_query(store, OfflineProvider(), summary.run_id, text, consent=YES)
+    message = str(caught.value)
+    assert message and "\n" not in message and "Traceback" not in message
+
+
+async def test_a_questioned_run_replays_identically(store, tmp_path) -> None:
+    summary, events = await _minimal_run(store, tmp_path, "harbor_strike")
+    who = sorted(e.profile.entity_id for e in of(events, ev.EntityCreated))[0]
+    await run_query(
+        store, OfflineProvider(), summary.run_id, f"@{who}@tp01 why did you come?", consent=YES
+    )
+    await run_query(store, OfflineProvider(), summary.run_id, f"@{who} where is it?", consent=YES)
+    original = await store.events(summary.run_id)
+    assert of(original, ev.EntityElevated) or of(original, ev.QueryAnswered)
+    replay = await prepare_replay(store, Config(), summary.run_id)
+    copy = await replay.simulation.run()
+    again = await store.events(copy.run_id)
+    assert [e.deterministic_dump() for e in again] == [e.deterministic_dump() for e in original]
