@@ -354,10 +354,9 @@ class Simulation:
     async def query(
         self, text: str, *, at: str | None = None, branch: str | None = None, consent: Consent = NO
     ) -> Outcome:
-        """Carry out a typed query on this run, recorded by this simulation's recorder through
-        its gateway (one writer numbers the run's events). A moment not committed yet is
-        answered at the newest committed one before it. The live World is not changed: the
-        running timeline is not steered by watching it; a resume or fork sees the record."""
+        """Carry out a typed query, recorded by this simulation's recorder and gateway (one
+        writer). A moment not committed yet is answered at the newest committed one. The live
+        World is not changed (watching does not steer it); a resume or fork sees the record."""
         async with self._asking:
             loaded = await load(self.store, self.run_id)
             if at is not None and loaded.view.timepoint(at) is None and loaded.view.timepoints:
@@ -368,9 +367,8 @@ class Simulation:
             )
 
     async def _replay_queries(self) -> None:
-        """A replay puts the recorded run's queries again, in their order, at the moments they
-        were about (a question, or an elevation asked for by itself); the cassette answers
-        them as it did, and the elevations they caused follow from the same record."""
+        """A replay puts the recorded queries again, in order, at their moments; the cassette
+        answers them as it did."""
         answered = {e.query_id for e in self._recorded_queries if isinstance(e, ev.QueryAnswered)}
         for recorded in self._recorded_queries:
             if isinstance(recorded, ev.QueryAnswered):
