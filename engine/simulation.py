@@ -33,7 +33,6 @@ from .model import events as ev
 from .model.common import MAIN_BRANCH, RunStatus
 from .model.intervention import Intervention
 from .model.run import RunSummary
-from .model.timepoint import Timepoint
 from .modes import MODES, SUPPORTED_MODES, RunControl, StepFailed, Stopped
 from .modes.branching import AlternativesFailed
 from .modes.driver import RunDriver
@@ -158,9 +157,7 @@ class Simulation:
         """The main branch's World."""
         return self.worlds[MAIN_BRANCH]
 
-    @property
-    def timepoints(self) -> list[Timepoint]:
-        return self.world.timepoints
+    timepoints = property(lambda self: self.world.timepoints)  # the main branch's
 
     @property
     def summary(self) -> RunSummary | None:

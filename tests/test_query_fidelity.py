@@ -127,9 +127,7 @@ async def test_explicit_elevation_and_the_ledger(store, tmp_path) -> None:
     assert view.level_at(who, "tp04").level == "trained"
     assert view.level_at(who, "tp03").level != "trained", "an elevation holds from its moment on"
     ledger = view.observer_actions()
-    assert [(a.kind, a.entity_id, a.query_id) for a in ledger] == [
-        ("elevated", who, out.query_id)
-    ]
+    assert [(a.kind, a.entity_id, a.query_id) for a in ledger] == [("elevated", who, out.query_id)]
     noop = await run_query(
         store, OfflineProvider(), summary.run_id, f"/elevate @{who}@tp04 to scene", consent=YES
     )

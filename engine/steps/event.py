@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..fidelity.policy import learns, witnesses
 from ..llm.contexts import CastMember, MoodBrief, TimepointEventContext
 from ..llm.protocol import ActionType
 from ..model.clock import time_of_day
@@ -60,6 +61,7 @@ def plan(
     phase, tension = arc
     last_dialog = f"{previous.timepoint_id}-d1" if previous is not None else None
     tp_id = world.timepoint_id(index)
+    cast, fidelity_known = _cast(world, s.dialog.max_speakers)
     context = TimepointEventContext(
         scenario=steps.brief,
         index=index,
@@ -74,13 +76,26 @@ def plan(
             CastMember(
                 entity=brief(e),
                 mood=moods[e.entity_id] if moods else mood(e),
-                knowledge=private_knowledge(world, e.entity_id, before_dialog=last_dialog),
+                knowledge=private_knowledge(world, e.entity_id, before_dialog=last_dialog)
+                if learns(e.resolution) or not fidelity_known
+                else (),
             )
-            for e in world.active()
+            for e in cast
         ),
         tension=tension,
     )
     return EventPlan(index, tp_id, world.call_scope(tp_id), when, beat, tension, context)
+
+
+def _cast(world: World, max_speakers: int) -> tuple[list[Any], bool]:
+    """Who the event is written around (M1): the people carried above tensors, their secrets
+    only from the graph level up. Before any level is decided (the first timepoint, or when
+    fewer than two are above tensors), the first of the roster, as many as a scene holds."""
+    active = world.active()
+    above = [e for e in active if witnesses(e.resolution)]
+    if len(above) >= 2:
+        return above, True
+    return active[: max(2, max_speakers + 2)], False
 
 
 def _hint(world: World, beat: Any) -> str | None:

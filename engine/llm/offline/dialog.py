@@ -358,7 +358,7 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
         parts.append((rng.choice(examples), "example"))
         marked = True
     elif ctx.voice.specificity_anchors and rng.random() < 0.35:
-        marked = add(bank.anchor)
+        marked = add(bank.anchor, "anchor")
 
     if mood and rng.random() < 0.75:
         add(bank.mood.get(mood[0], ()))
@@ -379,7 +379,9 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
             sentence = _shape(sentence, ctx, 1000 if kind == "knowledge" else max_words)
         shaped.append(sentence)
     shaped = [tx.capitalize_sentences(p) for p in shaped]
-    # A speaker's first turn in a conversation always sounds like them.
+    # A speaker's first turn in a conversation always sounds like them (a marker cut by the
+    # sentence limit does not count).
+    marked = marked and any(kind in ("example", "anchor") for _, kind in parts[:limit])
     force = ctx.speaker_turn_number == 0 and not marked
     if force and not ctx.voice.verbal_tics and ctx.voice.specificity_anchors:
         anchor = _pick(bank.anchor, slots, rng, ban, used, said)
