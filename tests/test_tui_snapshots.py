@@ -228,3 +228,18 @@ def test_the_branch_diff(snap_compare, forked: Path) -> None:
     assert snap_compare(
         make_app(forked, start=StartReplay("run-fork")), terminal_size=SIZE, run_before=before
     )
+
+
+def test_the_fidelity_map(snap_compare, db: Path) -> None:
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        await pilot.press("left_square_bracket")
+        await _ready(pilot)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "FidelityMapScreen")
+        await pilot.press("down", "down")
+        await settle(pilot)
+
+    assert snap_compare(
+        make_app(db, start=StartReplay("run-vintners")), terminal_size=(80, 24), run_before=before
+    )

@@ -134,3 +134,24 @@ class DiffReady(Message):
     def __init__(self, diff: object) -> None:
         super().__init__()
         self.diff = diff
+
+
+class PrefillQuery(Message):
+    """Put this text in the run screen's query bar and focus it (``/elevate`` for a cell of
+    the fidelity map or the inspected entity), for the user to edit or send."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ViewChanged(Message):
+    """The run screen folded a live batch into its read model: what changed (the change sets
+    of ``RunView.apply``), for the screens shown over it that draw the same view."""
+
+    bubble = False
+
+    def __init__(self, view: RunView, changes: frozenset[str]) -> None:
+        super().__init__()
+        self.view = view
+        self.changes = changes

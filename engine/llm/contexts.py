@@ -129,6 +129,7 @@ class DialogTurnContext(_Ctx):
     speaking_mode: SpeakingMode = "speech"
     knowledge: tuple[KnowledgeRef, ...] = ()
     listeners: tuple[RelationBrief, ...] = ()
+    bystanders: int = 0  # others in the room, carried below the graph level (M1)
     absent: tuple[RelationBrief, ...] = ()  # at the trained level: everyone else it knows
     previous_turns: tuple[TurnBrief, ...] = ()
     addressed_to: str | None = None
@@ -225,6 +226,7 @@ class SceneContext(_Ctx):
     time_of_day: str
     tension: float
     present: tuple[CastMember, ...]
+    bystanders: int = 0  # others present, carried below the graph level (M1)
     previous: Atmosphere | None = None
 
 

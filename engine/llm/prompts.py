@@ -202,6 +202,8 @@ def _dialog(ctx: DialogTurnContext) -> tuple[str, str]:
         f"{r.alignment:+.2f}{'; ' + r.note if r.note else ''}"
         for r in ctx.listeners
     )
+    if ctx.bystanders:
+        listeners += f"\n- and {ctx.bystanders} others, listening"
     if ctx.absent:
         listeners += "\n\nPeople you know who are not here:\n" + "\n".join(
             f"- {r.entity.name} ({r.entity.role}): trust {r.trust:+.2f}, alignment "
@@ -337,6 +339,8 @@ def _scene(ctx: SceneContext) -> tuple[str, str]:
         )
         or "- nobody yet"
     )
+    if ctx.bystanders:
+        present += f"\n- and {ctx.bystanders} others"
     previous = "(this is the first scene)"
     if ctx.previous is not None:
         p = ctx.previous

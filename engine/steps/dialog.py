@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from ..agents import persona, steering
+from ..fidelity.policy import learns
 from ..knowledge import validators
 from ..llm.contexts import DialogTurnContext, RelationBrief
 from ..llm.gateway import CallRecord, LLMCallFailed
@@ -148,8 +149,12 @@ def _turn_context(
     inner = world.inner.get(entity.entity_id)
     full = entity.resolution == ResolutionLevel.TRAINED  # every concern, all it knows (M1)
     listeners, absent = [], []
+    bystanders = 0
     for other in (e.entity_id for e in world.active()):
         if other == entity.entity_id or (other not in m.present and not full):
+            continue
+        if other in m.present and not learns(world.entities[other].resolution):
+            bystanders += 1  # in the room, below the graph level: counted, not described
             continue
         rel = world.relation(entity.entity_id, other)
         (listeners if other in m.present else absent).append(
@@ -178,6 +183,7 @@ def _turn_context(
         speaking_mode=steering.speaking_mode(entity.profile.entity_type),  # type: ignore[arg-type]
         knowledge=knowledge_refs(world, entity, tp.timepoint_id),
         listeners=tuple(listeners),
+        bystanders=bystanders,
         absent=tuple(absent),
         previous_turns=tuple(turn_brief(world, t) for t in turns[-PREVIOUS_TURNS:]),
         addressed_to=plan.addressed_to,

@@ -10,6 +10,7 @@ from typing import Any
 from ..fidelity.policy import learns
 from ..knowledge import validators
 from ..knowledge.exposure import told_exposures
+from ..knowledge.retrieval import rank
 from ..llm.contexts import ExtractionContext
 from ..llm.gateway import LLMCallFailed
 from ..llm.protocol import ActionType
@@ -19,6 +20,15 @@ from ..model.responses import ExtractionResponse
 from .briefs import brief, turn_brief
 from .context import Moment
 from .exposures import record
+
+KNOWN_SHOWN = 6  # of what each listener holds, the items nearest the turn are shown
+
+
+def _relevant(items: list[str], said: str) -> tuple[str, ...]:
+    """What a listener already holds that bears on a turn (TF-IDF against it), so that the
+    call can skip it; the newest items when nothing does."""
+    ranked = [items[i] for i, _ in rank(said, items, limit=KNOWN_SHOWN)]
+    return tuple(ranked or items[-3:])
 
 
 def learners(m: Moment, speaker: str) -> list[str]:
@@ -41,7 +51,7 @@ def start(m: Moment, turn: DialogTurn) -> asyncio.Future[Any] | None:
         speaker=brief(world.entities[turn.speaker]),
         listeners=tuple(brief(e) for e in listeners),
         known_by_listeners={
-            e.entity_id: tuple(world.ledger.items(e.entity_id)[-12:]) for e in listeners
+            e.entity_id: _relevant(world.ledger.items(e.entity_id), turn.content) for e in listeners
         },
     )
     return m.steps.in_background(

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from ..agents import scene as scene_agent
+from ..fidelity.policy import learns
 from ..llm.contexts import CastMember, SceneContext
 from ..llm.gateway import LLMCallFailed
 from ..llm.protocol import ActionType
@@ -23,6 +24,10 @@ def start(m: Moment) -> asyncio.Future[Any] | None:
     steps, world, tp = m.steps, m.world, m.timepoint
     if not steps.scenario.mechanisms.atmosphere:
         return None
+    here = [world.entities[x] for x in m.present]
+    described = [e for e in here if learns(e.resolution)]  # the rest are counted (M1)
+    if len(described) < 2:
+        described = here
     context = SceneContext(
         scenario=steps.brief,
         timepoint_id=tp.timepoint_id,
@@ -30,10 +35,8 @@ def start(m: Moment) -> asyncio.Future[Any] | None:
         event_description=tp.event_description,
         time_of_day=time_of_day(tp.timestamp.hour),
         tension=tp.tension,
-        present=tuple(
-            CastMember(entity=brief(e), mood=mood(e))
-            for e in (world.entities[x] for x in m.present)
-        ),
+        present=tuple(CastMember(entity=brief(e), mood=mood(e)) for e in described),
+        bystanders=len(m.present) - len(described),
         previous=world.atmosphere,
     )
     return steps.in_background(

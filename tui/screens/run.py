@@ -24,6 +24,7 @@ from ..messages import (
     DiffReady,
     ForkFinished,
     KnowledgeLoaded,
+    PrefillQuery,
     QueryDone,
     RunOpened,
     TurnsLoaded,
@@ -36,6 +37,7 @@ from ..widgets.querybar import QueryBar
 from ..widgets.status import Scrubber, StatusLine
 from ..widgets.timeline import TimelineTree
 from .diff import DiffScreen
+from .fidelity import FidelityMapScreen
 from .fork import ForkScreen
 from .run_keys import RUN_BINDINGS
 from .run_live import LiveRunPart
@@ -426,3 +428,21 @@ class RunScreen(LiveRunPart, Screen[None]):
     def action_focus_pane(self, pane: str) -> None:
         target = {"timeline": "#timeline", "dialog": "#dialog", "inspector": "#entities"}[pane]
         self.query_one(target).focus()
+
+    # ------------------------------------------------------------------ fidelity
+    def action_fidelity_map(self) -> None:
+        """Every entity's level and tokens along the selected moment's chain."""
+        if self.view is None:
+            self.notify("the run is still opening", severity="warning")
+            return
+        self.app.push_screen(
+            FidelityMapScreen(self.view, self._at(), self.selected_entity, owner=self)
+        )
+
+    def on_prefill_query(self, message: PrefillQuery) -> None:
+        """Text for the query bar (``/elevate`` from the fidelity map or the inspector), left
+        there to edit or send."""
+        bar = self.query_one(QueryBar)
+        bar.value = message.text
+        bar.cursor_position = len(bar.value)
+        bar.focus()

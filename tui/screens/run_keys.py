@@ -85,6 +85,14 @@ RUN_BINDINGS = [
     ),
     Binding(
         "f",
+        "fidelity_map",
+        "Fidelity",
+        id="run.fidelity",
+        tooltip="The fidelity map: each entity's level and tokens at every timepoint, and what "
+        "raising one would cost",
+    ),
+    Binding(
+        "F",
         "follow",
         "Follow",
         id="run.follow",

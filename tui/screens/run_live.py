@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from engine.model import events as ev
 from engine.view import RunView
 
-from ..messages import EngineEvents, LiveRunEnded
+from ..messages import EngineEvents, LiveRunEnded, ViewChanged
 from ..widgets.dialog import DialogPane
 from ..widgets.querybar import QueryBar
 from ..widgets.status import Scrubber
@@ -97,8 +97,19 @@ class LiveRunPart:
             self.query_one(TimelineTree).sync(self.view)
         if changed & {"entities", "knowledge", "relations", "timeline"}:
             self._inspector_stale = True
+        if changed:
+            self._tell_screens_above(frozenset(changed))
         self.query_one(Scrubber).show(self.view, self.selected_tp)
         self._refresh_status()
+
+    def _tell_screens_above(self, changed: frozenset[str]) -> None:
+        """Screens shown over this one that draw its view (the fidelity map) hear what a live
+        batch changed, and redraw what they draw of it."""
+        stack = self.app.screen_stack
+        if self.view is None or self not in stack:
+            return
+        for screen in stack[stack.index(self) + 1 :]:
+            screen.post_message(ViewChanged(self.view, changed))
 
     def _refresh_inspector_if_stale(self) -> None:
         """Live runs change the inspector many times a second; it is redrawn a few times a

@@ -1,6 +1,7 @@
 """The entity inspector: who is present at the selected moment and, for one of them, their
-resolution, tensors as bars, valence/arousal/energy over time, what they know and from where,
-their inner life after their last conversation, and their relationships."""
+tensors as bars, valence/arousal/energy over time, what they know and from where, their inner
+life after their last conversation, their relationships, and their resolution (the level they
+are simulated at, why, its history, and ``e`` to raise it)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from engine.model.inner import InnerLife
 from engine.model.records import KnowledgeInfo, RelationInfo, StateInfo
 from engine.model.tensors import BEHAVIOR_DIMS, BIOLOGY_DIMS, CONTEXT_DIMS
 from engine.view import RunView
+
+from ..messages import PrefillQuery
+from .fidelity import elevate_command, resolution_lines
 
 BAR = 14
 BADGE = {
@@ -165,6 +169,20 @@ class EntityInspector(Vertical):
             id="inspector.relations",
             tooltip="Show the selected entity's relationships",
         ),
+        Binding(
+            "l",
+            "tab('resolution')",
+            "Resolution",
+            id="inspector.resolution",
+            tooltip="Show the selected entity's fidelity level, why, and its history",
+        ),
+        Binding(
+            "e",
+            "elevate",
+            "Raise fidelity",
+            id="inspector.elevate",
+            tooltip="Put /elevate for the selected entity, one level up, in the query bar",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -200,9 +218,19 @@ class EntityInspector(Vertical):
                 yield Static("", id="inner-life")
             with TabPane("Relations", id="relations"), VerticalScroll():
                 yield Static("", id="relation-list")
+            with TabPane("Resolution", id="resolution"), VerticalScroll():
+                yield Static("", id="resolution-list")
+
+    elevate: str | None = None  # the /elevate command for the entity shown, at its moment
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def action_elevate(self) -> None:
+        if self.elevate is None:
+            self.notify("no entity to raise, or it is at the highest level", severity="warning")
+            return
+        self.post_message(PrefillQuery(self.elevate))
 
     def show_cast(
         self,
@@ -241,6 +269,7 @@ class EntityInspector(Vertical):
         self, view: RunView, entity_id: str | None, at: str | None, names: Callable[[str], str]
     ) -> None:
         if entity_id is None or entity_id not in view.entities:
+            self.elevate = None
             self.query_one("#profile", Static).update(Content.styled("no entity selected", "dim"))
             return
         e = view.entities[entity_id]
@@ -279,6 +308,9 @@ class EntityInspector(Vertical):
         self.query_one("#relation-list", Static).update(
             relation_lines(view.relations_at(entity_id, at), names)
         )
+        self.query_one("#resolution-list", Static).update(resolution_lines(view, entity_id, at))
+        level = view.level_at(entity_id, at)
+        self.elevate = elevate_command(entity_id, at, level.level if level else "")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
