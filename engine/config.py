@@ -55,6 +55,9 @@ class UIConfig(_Section):
     keymap: dict[str, str] = {}
     pace: float = Field(40.0, gt=0, description="Offline dialog characters per second (live TUI).")
     db: str | None = None
+    confirm_elevation: bool = Field(
+        True, description="Ask before a query raises an entity's fidelity or creates one."
+    )
 
 
 class ProviderConfig(_Section):

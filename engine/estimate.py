@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .fidelity.templates import template
 from .llm.protocol import ActionType
 from .llm.registry import Router
 from .model import events as ev
+from .view.fidelity import fidelity_profile, profile_line
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class RunEstimate:
     usd: float
     unpriced_models: tuple[str, ...] = ()
     by_action: dict[str, ActionEstimate] = field(default_factory=dict)
+    fidelity: dict[str, Any] = field(default_factory=dict)  # the plan: levels and their cost
 
     @property
     def tokens(self) -> int:
@@ -43,6 +46,10 @@ class RunEstimate:
         line = f"about {self.calls} LLM calls, {self.tokens:,} tokens, ${self.usd:.4f}"
         if self.unpriced_models:
             line += f" (no price known for {', '.join(self.unpriced_models)})"
+        if self.fidelity.get("cells"):
+            f = self.fidelity
+            budget = f" of its {f['budget']:,}-token budget" if f.get("budget") else ""
+            line += f"; fidelity {f['template']}{budget}: {profile_line(f)}"
         return line
 
     def to_json(self) -> dict[str, Any]:
@@ -53,6 +60,7 @@ class RunEstimate:
             "tokens": self.tokens,
             "usd": round(self.usd, 6),
             "unpriced_models": list(self.unpriced_models),
+            "fidelity": self.fidelity,
             "by_action": {
                 k: {
                     "calls": v.calls,
@@ -80,10 +88,13 @@ async def estimate_run(
     store = await Store.open(":memory:")
     try:
         calls: list[ev.LLMCallFinished] = []
+        made: list[ev.EventBase] = []
 
         def keep(event: ev.EventBase) -> None:
             if isinstance(event, ev.LLMCallFinished):
                 calls.append(event)
+            if event.PERSIST:
+                made.append(event)
 
         await Simulation(dry, provider=OfflineProvider(seed), store=store, seed=seed).run(keep)
     finally:
@@ -114,4 +125,9 @@ async def estimate_run(
         usd=sum(a.usd for a in per_action.values()),
         unpriced_models=tuple(sorted(unpriced)),
         by_action=per_action,
+        fidelity={
+            "template": scenario.fidelity.template,
+            "budget": template(scenario.fidelity.template).budget_for(scenario.mode),
+            **fidelity_profile(made),
+        },
     )

@@ -222,3 +222,56 @@ async def test_a_questioned_run_replays_identically(store, tmp_path) -> None:
     copy = await replay.simulation.run()
     again = await store.events(copy.run_id)
     assert [e.deterministic_dump() for e in again] == [e.deterministic_dump() for e in original]
+
+
+async def test_the_query_command(tmp_path, capsys) -> None:
+    import asyncio
+
+    from tui.cli import main
+
+    db = tmp_path / "runs.db"
+    data = json.loads((TEMPLATES / "snowbound_ward.json").read_text())
+    data["fidelity"] = {"template": "minimal"}
+    path = tmp_path / "minimal.json"
+    path.write_text(json.dumps(data))
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([*args, "--db", str(db)])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, _ = await asyncio.to_thread(run, "run", str(path), "--headless", "--json")
+    assert code == 0
+    run_id = json.loads(out)["run_id"]
+    summary = json.loads(out)
+    assert summary["fidelity"]["actual"]["cells"]
+    planned = next(
+        p for p in of(await _events(db, run_id), ev.FidelityPlanned) if p.timepoint_id == "tp03"
+    )
+    low = min(sorted(planned.levels), key=lambda k: planned.levels[k].rank)
+    code, out, err = await asyncio.to_thread(run, "query", run_id, f"@{low}@tp03 why so quiet?")
+    assert code == 2 and "nothing was spent" in err and "Traceback" not in err
+    code, out, _ = await asyncio.to_thread(
+        run, "query", run_id, f"@{low}@tp03 why so quiet?", "--yes", "--json"
+    )
+    answer = json.loads(out)
+    assert code == 0 and answer["kind"] == "answer" and answer["elevation"]["done"]
+    assert answer["answer"]["level"] == "dialog" and answer["elevation"]["tokens"] > 0
+    for bad in ("@", "/elevate @x to godlike", "@nobody_here hello"):
+        code, _, err = await asyncio.to_thread(run, "query", run_id, bad)
+        assert code == 2 and err.startswith("timeloom: ") and err.count("\n") == 1
+    code, _, err = await asyncio.to_thread(run, "query", "no-such-run", "@x hi")
+    assert code == 2 and "no run" in err
+    code, out, _ = await asyncio.to_thread(run, "show", run_id, "--json")
+    shown = json.loads(out)["fidelity"]
+    assert [a["kind"] for a in shown["observer"]] == ["elevated"]
+
+
+async def _events(db, run_id):
+    from engine.store import Store
+
+    store = await Store.open(db)
+    try:
+        return await store.events(run_id)
+    finally:
+        await store.close()

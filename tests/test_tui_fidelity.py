@@ -241,3 +241,56 @@ async def test_the_map_follows_a_live_run(tmp_path: Path, recorded: list[ev.Even
                 level = screen.view.level_at(entity_id, tp)
                 assert level is not None and shown.startswith(MARKERS[level.level])
         assert any(c.tokens for c in grid.cells.values())
+
+
+async def test_a_query_that_raises_someone_asks_first_and_shows_its_provenance(db: Path) -> None:
+    from tui.screens.modals import ConfirmScreen
+    from tui.widgets.dialog import QueryView
+
+    seen: list = []
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        screen = await _opened(pilot)
+        view = screen.view
+        at = screen.selected_tp
+        low = min(
+            view.entities,
+            key=lambda e: ("tensor_only", "scene", "graph", "dialog", "trained").index(
+                view.level_at(e, at).level
+            ),
+        )
+        assert view.level_at(low, at).level in ("tensor_only", "scene", "graph")
+        bar = screen.query_one(QueryBar)
+        bar.focus()
+        bar.value = f"@{low} why did you keep quiet tonight?"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Raise" in app.screen.text and "tokens" in app.screen.text
+        await pilot.press("y")
+        await wait_until(pilot, lambda: any(type(m).__name__ == "QueryDone" for m in seen))
+        done = next(m for m in seen if type(m).__name__ == "QueryDone")
+        assert done.note and "raise" in done.note
+        await pilot.pause()
+        assert len(screen.query(QueryView)) == 1
+        # declining spends nothing: no second answer, the dialog pane unchanged
+        bar.focus()
+        other = sorted(e for e in view.entities if e != low)[0]
+        bar.value = "@nobody_called_this_7 were you there?"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await pilot.pause()
+        dones = {id(m) for m in seen if type(m).__name__ == "QueryDone"}  # bubbles: seen twice
+        assert len(dones) == 1
+        bar.focus()
+        bar.value = f'/why @{other} "frost"'
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(type(m).__name__ == "QueryNotice" for m in seen))
+    store = await Store.open(db)
+    try:
+        levels = await store.table("fidelity", "run-vintners")
+        assert any(r["cause"] == "query" and r["entity_id"] == low for r in levels)
+        entities = await store.table("entities", "run-vintners")
+        assert "nobody_called_this_7" not in {r["entity_id"] for r in entities}
+    finally:
+        await store.close()

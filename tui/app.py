@@ -33,6 +33,7 @@ class UISettings:
     user_theme_dir: Path | None = None
     # Opens the provider a stored run was made with, for questions to its entities.
     query_providers: QueryProviders | None = None
+    confirm_elevation: bool = True  # ask before a query raises or creates an entity
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,12 @@ class TimeloomApp(App[None]):
         self.settings = settings
         self.start = start
         self.clock = clock
-        self.bridge = EngineBridge(self, settings.db_path, settings.query_providers)
+        self.bridge = EngineBridge(
+            self,
+            settings.db_path,
+            settings.query_providers,
+            confirm_elevation=settings.confirm_elevation,
+        )
         self.timeloom_themes: list[str] = []
         self.known_scenarios: list[tuple[str, str]] = []  # (label, name or file)
         self.known_runs: list[tuple[str, str]] = []

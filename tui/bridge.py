@@ -28,7 +28,9 @@ from .messages import (
     ForkFinished,
     ForkPreviewed,
     KnowledgeLoaded,
+    QueryConsent,
     QueryDone,
+    QueryNotice,
     RunOpened,
     RunRow,
     RunsLoaded,
@@ -61,13 +63,31 @@ class QueryProviders(Protocol):
     ) -> tuple[Any, Any, Callable[[], Any]]: ...
 
 
+def _sourced(item: dict[str, Any]) -> str:
+    """A knowledge item with where it came from: ``… (from Chen at tp03)``."""
+    origin = f"from {item['source']}" if item.get("source") else item.get("kind", "")
+    when = f" at {item['timepoint_id']}" if item.get("timepoint_id") else ""
+    return f"{item['information']} ({origin}{when})"
+
+
+def _holder(h: Any) -> str:
+    origin = f"from {h.item.source}" if h.item.source else h.item.kind
+    return f"{h.name}: {h.item.information} ({origin})"
+
+
 class EngineBridge:
     def __init__(
-        self, app: App[Any], db_path: Path, query_providers: QueryProviders | None = None
+        self,
+        app: App[Any],
+        db_path: Path,
+        query_providers: QueryProviders | None = None,
+        *,
+        confirm_elevation: bool = True,
     ) -> None:
         self.app = app
         self.db_path = db_path
         self.query_providers = query_providers
+        self.confirm_elevation = confirm_elevation  # ask before a query raises or creates
         self.store: Store | None = None
         self.sessions: list[LiveSession] = []  # every live run started here, in order
         self._counter = 0
@@ -178,60 +198,63 @@ class EngineBridge:
         self._work(work(), f"load-knowledge-{entity_id}")
 
     # ------------------------------------------------------------------ queries
-    def ask(
+    def query(
         self,
         target: MessagePump,
         view: RunView,
-        entity_id: str,
+        text: str,
         timepoint_id: str | None,
-        question: str,
+        *,
+        agreed: bool = False,
     ) -> None:
-        """Ask an entity about a moment; the answer comes back as :class:`QueryDone`."""
+        """Carry out a typed query at a moment. An answer comes back as :class:`QueryDone`;
+        a lookup or an elevation by itself as :class:`QueryNotice`; a query that would raise
+        or create an entity, when the explorer asks first, as :class:`QueryConsent`."""
 
         async def work() -> None:
             from engine.query.answer import QueryFailed
             from engine.query.execute import Consent
-            from engine.query.stored import answer_query
+            from engine.query.stored import run_query
 
+            yes = agreed or not self.confirm_elevation
+            consent = Consent(elevate=yes, create=yes)
             session = self.session_for(view.run.run_id)
-            if session is not None and session.running and session.simulation is not None:
-                try:
-                    outcome = await session.simulation.query(
-                        f"@{entity_id} {question}",
-                        at=timepoint_id,
-                        consent=Consent(elevate=True),
-                    )
-                except QueryFailed as exc:
-                    target.post_message(BridgeError(str(exc)))
-                    return
-                result = outcome.answer
-                if result is None:
-                    target.post_message(BridgeError(outcome.message))
-                    return
-                target.post_message(
-                    QueryDone(
-                        entity_id, question, result.answer, timepoint_id, result.references, None
-                    )
-                )
-                return
-            provider, router, close, note = await self._query_provider(view)
+            note = None
             try:
-                store = await self._store()
-                result = await answer_query(
-                    store,
-                    provider,
-                    view.run.run_id,
-                    entity_id,
-                    timepoint_id,
-                    question,
-                    router=router,
-                )
+                if session is not None and session.running and session.simulation is not None:
+                    outcome = await session.simulation.query(text, at=timepoint_id, consent=consent)
+                else:
+                    provider, router, close, note = await self._query_provider(view)
+                    try:
+                        store = await self._store()
+                        outcome = await run_query(
+                            store,
+                            provider,
+                            view.run.run_id,
+                            text,
+                            at=timepoint_id,
+                            consent=consent,
+                            router=router,
+                        )
+                    finally:
+                        if close is not None:
+                            await close()
             except (QueryFailed, StoreError) as exc:
                 target.post_message(BridgeError(str(exc)))
                 return
-            finally:
-                if close is not None:
-                    await close()
+            if outcome.needs_consent:
+                target.post_message(QueryConsent(text, timepoint_id, outcome.message))
+                return
+            done = [
+                f"created {outcome.created.profile.name}" if outcome.created else "",
+                outcome.elevation.describe() if outcome.elevated else "",
+                note or "",
+            ]
+            result = outcome.answer
+            if result is None:
+                lines = [outcome.message, *(_holder(h) for h in outcome.holders)]
+                target.post_message(QueryNotice("\n".join(x for x in lines if x)))
+                return
             view.add_query(
                 QueryInfo(
                     result.query_id,
@@ -244,10 +267,17 @@ class EngineBridge:
                 )
             )
             target.post_message(
-                QueryDone(entity_id, question, result.answer, timepoint_id, result.references, note)
+                QueryDone(
+                    result.entity_id,
+                    result.question,
+                    result.answer,
+                    result.timepoint_id,
+                    tuple(_sourced(item) for item in result.provenance) or result.references,
+                    "; ".join(x for x in done if x) or None,
+                )
             )
 
-        self._work(work(), f"query-{entity_id}")
+        self._work(work(), "query")
 
     async def _query_provider(self, view: RunView) -> tuple[Any, Any, Any, str | None]:
         """The run's own provider (and router) for a question, and a note when the offline

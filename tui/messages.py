@@ -96,7 +96,25 @@ class QueryDone(Message):
         self.answer = answer
         self.timepoint_id = timepoint_id
         self.references = references
-        self.note = note  # set when another provider than the run's answered, and why
+        self.note = note  # what the query changed (raised, created), or who answered instead
+
+
+class QueryConsent(Message):
+    """A query would raise an entity's level or create one: what it would take, to confirm."""
+
+    def __init__(self, text: str, timepoint_id: str | None, estimate: str) -> None:
+        super().__init__()
+        self.text = text
+        self.timepoint_id = timepoint_id
+        self.estimate = estimate
+
+
+class QueryNotice(Message):
+    """What a lookup found (/who-knows, /why) or an elevation by itself did, in words."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
 
 class BridgeError(Message):

@@ -208,3 +208,55 @@ def rank(level: str) -> int:
         return ResolutionLevel(level).rank
     except ValueError:
         return -1
+
+
+def fidelity_profile(events: Any) -> dict[str, Any]:
+    """What a run's fidelity came to, from its events: cells (entity × timepoint) at each
+    level, the tokens of the calls made for entities at each level, each entity's levels in
+    order as markers (``TSSDD``), and how many were compressed or raised by queries. The
+    estimate computes it from a dry run (the plan), ``run`` and ``show`` from the record."""
+    levels: dict[str, dict[str, str]] = {}
+    order: list[str] = []
+    tokens: dict[str, int] = {}
+    compressed = raised = 0
+    calls = []
+    for e in events:
+        if isinstance(e, ev.FidelityPlanned):
+            levels[e.timepoint_id] = {k: v.value for k, v in e.levels.items()}
+            order.append(e.timepoint_id)
+        elif isinstance(e, ev.EntityCompressed):
+            compressed += 1
+        elif isinstance(e, ev.EntityElevated) and e.query_id:
+            raised += 1
+        elif isinstance(e, ev.LLMCallFinished) and e.entity_id:
+            calls.append(e)
+    cells: dict[str, int] = {}
+    rows: dict[str, str] = {}
+    for tp in order:
+        for entity_id, level in levels[tp].items():
+            cells[level] = cells.get(level, 0) + 1
+            rows[entity_id] = rows.get(entity_id, "") + MARKERS.get(level, "?")
+    for call in calls:
+        level = levels.get(call.timepoint_id or "", {}).get(call.entity_id or "", "query")
+        tokens[level] = tokens.get(level, 0) + call.prompt_tokens + call.completion_tokens
+    ranked = sorted(cells, key=rank, reverse=True)
+    return {
+        "cells": {k: cells[k] for k in ranked},
+        "entity_tokens": tokens,
+        "rows": rows,
+        "compressed": compressed,
+        "raised_by_queries": raised,
+    }
+
+
+def profile_line(profile: dict[str, Any]) -> str:
+    """``5 D · 12 S · 3 T cells, 41,200 tokens on entities``."""
+    cells = " · ".join(f"{n} {MARKERS.get(k, k)}" for k, n in profile["cells"].items())
+    spent = sum(profile["entity_tokens"].values())
+    extra = []
+    if profile["compressed"]:
+        extra.append(f"{profile['compressed']} compressed")
+    if profile["raised_by_queries"]:
+        extra.append(f"{profile['raised_by_queries']} raised by queries")
+    more = f" ({', '.join(extra)})" if extra else ""
+    return f"{cells or 'no cells'} cells, {spent:,} tokens on entities{more}"

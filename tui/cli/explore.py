@@ -28,6 +28,7 @@ def _ui_settings(args: argparse.Namespace) -> Any:
         pace=getattr(args, "pace", None) or ui.pace,
         user_theme_dir=config_path().parent / "themes",
         query_providers=partial(open_for_queries, config),
+        confirm_elevation=ui.confirm_elevation,
     )
 
 

@@ -101,6 +101,7 @@ async def _show(args: argparse.Namespace) -> int:
         summary = await store.get_run(view.run.run_id)
         warnings = await store.run_warnings(view.run.run_id)
         branches = await store.branches(view.run.run_id)
+        fidelity = await _fidelity(store, view)
     finally:
         await store.close()
     end = view.latest.timepoint_id if view.latest else None
@@ -152,6 +153,7 @@ async def _show(args: argparse.Namespace) -> int:
             for t in view.timepoints
         ]
         data["branches"] = [_branch_json(b, summary) for b in branches]
+        data["fidelity"] = fidelity
         print_json(data)
         return EXIT_OK
     from rich.markup import escape
@@ -215,7 +217,54 @@ async def _show(args: argparse.Namespace) -> int:
             f"{b.fork_timepoint_id}, {b.status}): {score}"
             + (f" [dim]({escape(detail)})[/]" if detail else "")
         )
+    _print_fidelity(out, view, fidelity)
     return EXIT_OK
+
+
+async def _fidelity(store: Any, view: Any) -> dict[str, Any]:
+    """The run's fidelity as it happened, and the observer ledger (what queries changed)."""
+    from engine.view.fidelity import fidelity_profile
+
+    scenario = await store.read_scenario(view.run.run_id) or {}
+    profile = fidelity_profile(await store.events(view.run.run_id))
+    return {
+        "template": (scenario.get("fidelity") or {}).get("template", "balanced"),
+        **profile,
+        "observer": [
+            {
+                "kind": a.kind,
+                "entity_id": a.entity_id,
+                "timepoint_id": a.timepoint_id,
+                "query_id": a.query_id,
+                "detail": a.detail,
+            }
+            for a in view.observer_actions()
+        ],
+    }
+
+
+def _print_fidelity(out: Any, view: Any, fidelity: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    from engine.view.fidelity import profile_line
+
+    if not fidelity["cells"] and not fidelity["observer"]:
+        return
+    out.print()
+    out.print(f"[bold]Fidelity[/] ({escape(fidelity['template'])}): {profile_line(fidelity)}")
+    out.print("  [dim]T tensor only · S scene · G graph · D dialog · ★ trained, per timepoint[/]")
+    for entity_id, row in fidelity["rows"].items():
+        name = view.entities[entity_id].name if entity_id in view.entities else entity_id
+        out.print(f"  {escape(name)[:24]:<24} {row}", markup=False)
+    if fidelity["observer"]:
+        out.print()
+        out.print("[bold]Observer ledger[/] [dim](where exploring changed the record)[/]")
+    for a in fidelity["observer"]:
+        at = f" at {a['timepoint_id']}" if a["timepoint_id"] else ""
+        out.print(
+            f"  {a['query_id'] or '-'} {a['kind']} {escape(a['entity_id'])}{at}: "
+            f"{escape(a['detail'])}"
+        )
 
 
 def _cognitive(state: Any) -> dict[str, Any]:

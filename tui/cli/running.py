@@ -82,11 +82,14 @@ async def _run(args: argparse.Namespace) -> Any:
                 err.print(f"  - {warning}", markup=False)
         summary = await _execute(sim, err, args.json)
         db = store_path(store)
+        from engine.view.fidelity import fidelity_profile
+
+        actual = fidelity_profile(await store.events(summary.run_id))
     finally:
         if store is not None:
             await store.close()
         await opened.aclose()
-    return _report(summary, loaded.warnings, db, args.json, estimate)
+    return _report(summary, loaded.warnings, db, args.json, estimate, actual)
 
 
 def _request(args: argparse.Namespace) -> Any:
@@ -161,14 +164,30 @@ async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
             loop.remove_signal_handler(signal.SIGTERM)
 
 
-def _report(summary: Any, warnings: Sequence[str], db: Path, as_json: bool, estimate: Any) -> int:
+def _report(
+    summary: Any,
+    warnings: Sequence[str],
+    db: Path,
+    as_json: bool,
+    estimate: Any,
+    fidelity: dict[str, Any] | None = None,
+) -> int:
+    """The run's line (or JSON), with its fidelity against the plan when one was made."""
+    from engine.view.fidelity import profile_line
+
+    planned = estimate.fidelity if estimate is not None else None
     if as_json:
         data = summary_json(summary, warnings, db)
         if estimate is not None:
             data["estimate"] = estimate.to_json()
+        if fidelity is not None:
+            data["fidelity"] = {"planned": planned, "actual": fidelity}
         print_json(data)
     else:
         print(summary_line(summary))
+        if fidelity is not None and fidelity.get("cells"):
+            plan = f" (planned: {profile_line(planned)})" if planned else ""
+            print(f"fidelity: {profile_line(fidelity)}{plan}")
     return EXIT_OK if summary.status.value == "completed" else EXIT_FAILED
 
 

@@ -76,3 +76,36 @@ class ErrorScreen(ModalScreen[None]):
             yield Static(Content.styled("timeloom cannot continue", "bold $error"))
             yield Static(Content(self.text))
             yield Static(Content.styled("press q to quit", "dim"))
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes-or-no question with what saying yes costs: ``y`` or enter agrees, ``n`` or
+    escape declines."""
+
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical { width: 72; max-width: 95%; height: auto; border: round $warning;
+                               background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, text: str, setting: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+        self.setting = setting
+
+    def compose(self) -> ComposeResult:
+        lines = [Content.styled(self.title_text, "bold $warning"), Content(""), Content(self.text)]
+        lines.append(Content(""))
+        lines.append(Content.styled("y or enter: go ahead · n or esc: leave it", "$text-muted"))
+        if self.setting:
+            lines.append(Content.styled(self.setting, "dim"))
+        with Vertical():
+            yield Static(Content("\n").join(lines))
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -25,7 +25,9 @@ from ..messages import (
     ForkFinished,
     KnowledgeLoaded,
     PrefillQuery,
+    QueryConsent,
     QueryDone,
+    QueryNotice,
     RunOpened,
     TurnsLoaded,
 )
@@ -39,6 +41,7 @@ from ..widgets.timeline import TimelineTree
 from .diff import DiffScreen
 from .fidelity import FidelityMapScreen
 from .fork import ForkScreen
+from .modals import ConfirmScreen
 from .run_keys import RUN_BINDINGS
 from .run_live import LiveRunPart
 
@@ -309,24 +312,44 @@ class RunScreen(LiveRunPart, Screen[None]):
             return
         names = {k: e.name for k, e in self.view.entities.items()}
         try:
-            ask = parse_query(text, allow=("ask", "fork"))
-            if isinstance(ask, ForkAsk):
-                entity = resolve_entity(ask.entity, names) if ask.entity else ""
+            parsed = parse_query(text)
+            if isinstance(parsed, ForkAsk):
+                entity = resolve_entity(parsed.entity, names) if parsed.entity else ""
                 bar.remember(text)
                 bar.value = ""
-                self.action_fork(ForkAsk(ask.kind, entity, ask.text))
+                self.action_fork(ForkAsk(parsed.kind, entity, parsed.text))
                 return
-            entity_id = resolve_entity(ask.entity, names)
         except QueryError as exc:
             self.notify(str(exc), title="Query", severity="warning")
             return
         bar.remember(text)
         bar.value = ""
-        self.app.bridge.ask(self, self.view, entity_id, self.selected_tp, ask.question)  # type: ignore[attr-defined]
+        self.app.bridge.query(self, self.view, text, self.selected_tp)  # type: ignore[attr-defined]
+
+    def on_query_consent(self, message: QueryConsent) -> None:
+        """A query would raise or create an entity: say what it costs, and go on if agreed."""
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.view is not None:
+                self.app.bridge.query(  # type: ignore[attr-defined]
+                    self, self.view, message.text, message.timepoint_id, agreed=True
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "This query changes the run",
+                message.estimate[:1].upper() + message.estimate[1:] + ".",
+                "Set ui.confirm_elevation = false in the configuration to stop asking.",
+            ),
+            answered,
+        )
+
+    def on_query_notice(self, message: QueryNotice) -> None:
+        self.notify(message.text, title="Query", timeout=10)
 
     async def on_query_done(self, message: QueryDone) -> None:
         if message.note:
-            self.notify(message.note, title="Query", severity="warning", timeout=8)
+            self.notify(message.note, title="Query", timeout=8)
         pane = self.query_one(DialogPane)
         await pane.add_query(
             QueryView(
