@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATES, run_scenario
+from conftest import FIXTURES, TEMPLATES, needs_fixtures, run_scenario
 
 from engine.fidelity import policy
 from engine.fidelity.templates import template, template_names, thresholds
@@ -250,3 +250,13 @@ async def test_an_entity_nobody_looks_at_is_compressed_and_loses_nothing(store, 
     assert held_before <= {r["information"] for r in rows if r["entity_id"] == "walter_ashby"}
     levels = await store.table("fidelity", summary.run_id)
     assert any(r["cause"] == "compressed" and r["entity_id"] == "walter_ashby" for r in levels)
+
+
+@needs_fixtures
+def test_a_reference_templates_fidelity_template_is_used() -> None:
+    path = next(FIXTURES.glob("templates/*/agent2_mission_failure.json"))
+    loaded = load_scenario(str(path))
+    assert loaded.scenario.fidelity.template == "dramatic"
+    assert loaded.scenario.fidelity.initial == L.TRAINED
+    assert not any("fidelity_template" in w for w in loaded.warnings)
+    assert any("fidelity_planning_mode" in w for w in loaded.warnings), "what is not used is said"

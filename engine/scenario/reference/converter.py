@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ...fidelity.templates import DEFAULT_TEMPLATE, template_names
 from ...model.common import ENTITY_TYPES, ResolutionLevel, TemporalMode
 from .branching import _Branching
 from .entities import _Entities
@@ -23,8 +24,8 @@ BUDGET_TEMPORAL = frozenset(
         "custom_fidelity_schedule",
     }
 )
-# Honoured as the scenario's budget; the rest of BUDGET_TEMPORAL is reported as not enforced.
-HONOURED_BUDGET = frozenset({"token_budget", "token_budget_mode"})
+# Honoured: the budget, and the fidelity template; the rest of BUDGET_TEMPORAL is reported.
+HONOURED_BUDGET = frozenset({"token_budget", "token_budget_mode", "fidelity_template"})
 SOFT_BUDGET_MODES = frozenset({"soft", "soft_guidance", "max_quality"})
 HARD_BUDGET_MODES = frozenset({"hard", "hard_constraint"})
 
@@ -84,14 +85,15 @@ class _Converter(_Entities, _Timeline, _Branching):
         if types:
             out["generated_types"] = types
         resolution = ents.get("initial_resolution")
-        if resolution is not None:
-            if resolution not in {r.value for r in ResolutionLevel}:
-                raise self.fail(
-                    "entities.initial_resolution",
-                    f"one of {', '.join(r.value for r in ResolutionLevel)}",
-                    resolution,
-                )
-            out["default_resolution"] = resolution
+        if resolution is not None and resolution not in {r.value for r in ResolutionLevel}:
+            raise self.fail(
+                "entities.initial_resolution",
+                f"one of {', '.join(r.value for r in ResolutionLevel)}",
+                resolution,
+            )
+        fidelity = self._fidelity(temporal, resolution)
+        if fidelity:
+            out["fidelity"] = fidelity
         level = self.number("entities.animism_level", ents.get("animism_level"), integer=True)
         if level is not None:
             out["animism_level"] = max(0, min(6, int(level)))
@@ -126,14 +128,35 @@ class _Converter(_Entities, _Timeline, _Branching):
                 f"{len(other_mode)} settings of the {mode} strategy are not "
                 f"used by this version ({', '.join(other_mode)})",
             )
-        fidelity = sorted(
-            k for k in BUDGET_TEMPORAL - HONOURED_BUDGET if temporal.get(k) is not None
-        )
-        if fidelity:
+        planning = temporal.get("fidelity_planning_mode")
+        if planning is not None:
             self.warn(
-                "temporal",
-                f"fidelity templates and planning are not enforced yet ({', '.join(fidelity)})",
+                "temporal.fidelity_planning_mode",
+                f"{planning!r} is not used: the fidelity template's policy decides each timepoint",
             )
+        if temporal.get("custom_fidelity_schedule") is not None:
+            self.warn(
+                "temporal.custom_fidelity_schedule",
+                "custom schedules are not read yet; the template's levels are used",
+            )
+
+    def _fidelity(self, temporal: dict[str, Any], initial: Any) -> dict[str, Any]:
+        """``temporal.fidelity_template`` picks the template (an unknown one is reported and
+        the default used); ``entities.initial_resolution`` is where everyone starts."""
+        out: dict[str, Any] = {}
+        name = temporal.get("fidelity_template")
+        if name is not None:
+            if isinstance(name, str) and name in template_names():
+                out["template"] = name
+            else:
+                self.warn(
+                    "temporal.fidelity_template",
+                    f"unknown template {name!r}; using {DEFAULT_TEMPLATE} "
+                    f"(known: {', '.join(template_names())})",
+                )
+        if initial is not None:
+            out["initial"] = initial
+        return out
 
     def _budget(self, temporal: dict[str, Any]) -> dict[str, Any]:
         """``temporal.token_budget`` (with its mode) and ``max_cost_usd`` become the budget."""
