@@ -275,3 +275,42 @@ async def _events(db, run_id):
         return await store.events(run_id)
     finally:
         await store.close()
+
+
+async def test_a_fork_inherits_what_queries_established_on_its_lineage(store, tmp_path) -> None:
+    from engine.simulation import Simulation
+    from engine.world.world import World
+
+    summary, events = await _minimal_run(store, tmp_path)
+    who = _low(events, "tp02")
+    out = await run_query(
+        store,
+        OfflineProvider(),
+        summary.run_id,
+        f"@{who}@tp02 why did you keep quiet?",
+        consent=YES,
+    )
+    later = await run_query(
+        store, OfflineProvider(), summary.run_id, f"@{who}@tp05 and now?", consent=YES
+    )
+    assert out.elevated is not None and out.elevated.learned > 0
+    learned = {
+        r["information"]
+        for r in await store.table("exposure_events", summary.run_id)
+        if r["exposure_id"].startswith(f"{out.query_id}-")
+    }
+    sim = await Simulation.fork(
+        store,
+        summary.run_id,
+        at="tp03",
+        intervention=None,
+        provider=OfflineProvider(),
+        branch_id="b1",
+    )
+    await sim.run()
+    log = await store.events(summary.run_id)
+    scenario = sim.scenario
+    branch = World.replay(scenario, log, "b1")
+    assert learned <= set(branch.ledger.items(who)), "the elevation at tp02 is on b1's lineage"
+    assert branch.attention.queries.get(who) == 1, "the question at tp05 is not"
+    assert later.answer is not None

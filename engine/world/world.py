@@ -125,7 +125,9 @@ class World:
             self.entities[entity_id] = entity.model_copy(update={"resolution": level})
 
     def _elevated(self, e: ev.EntityElevated) -> None:
-        self._level(e.entity_id, e.resolution)
+        last = self.last.timepoint_id if self.last else None
+        if e.query_id is None or e.timepoint_id == last:  # an earlier moment's stays there
+            self._level(e.entity_id, e.resolution)
         if e.query_id is not None:
             self.attention.elevated(e.entity_id, e.resolution, self._index(e.timepoint_id))
 
@@ -262,6 +264,10 @@ class World:
         for event in lineage_events(events, home):
             if event.PERSIST and event.seq <= cut:
                 world.apply(event)
+        moments = world.graph.lineage(at)
+        for event in events:  # what observers did later about moments the branch starts from
+            if event.seq > cut and observed(event, moments, world.entities):
+                world.apply(event)
         world.stale = False
         return world
 
@@ -289,7 +295,41 @@ def lineage_events(events: list[ev.EventBase], branch_id: str) -> list[ev.EventB
         parent, seq = parents[current]
         limits[parent] = seq
         current = parent
-    return [e for e in events if e.branch_id in limits and e.seq <= limits[e.branch_id]]
+    kept = [e for e in events if e.branch_id in limits and e.seq <= limits[e.branch_id]]
+    if len(limits) == 1:
+        return kept
+    moments = {e.timepoint.timepoint_id for e in kept if isinstance(e, ev.TimepointCreated)}
+    known = {e.profile.entity_id for e in kept if isinstance(e, ev.EntityCreated)}
+    later = []
+    for e in events:
+        if e.seq > limits.get(e.branch_id, -1) and observed(e, moments, known):
+            later.append(e)
+            if isinstance(e, ev.EntityCreated):
+                known.add(e.profile.entity_id)
+    return sorted(kept + later, key=lambda e: e.seq)
+
+
+_OBSERVER_EXPOSURE = re.compile(r"(?:^|\.)q\d+-[xc]\d+$")
+
+
+def observed(event: ev.EventBase, moments: Iterable[str], known: Iterable[str]) -> bool:
+    """Whether ``event`` is an observer's doing (a query, its elevation, an entity it created,
+    what they brought to one of the ``known`` entities) about one of ``moments``: a branch
+    that descends from those moments inherits it, even when recorded after its fork point."""
+    at: str | None
+    if isinstance(event, ev.QueryAnswered) or (
+        isinstance(event, ev.EntityElevated | ev.EntityCreated) and event.query_id
+    ):
+        at = event.timepoint_id
+    elif isinstance(event, ev.ExposureRecorded) and _OBSERVER_EXPOSURE.search(
+        event.exposure.exposure_id
+    ):
+        if event.exposure.entity_id not in set(known):
+            return False
+        at = event.exposure.timepoint_id
+    else:
+        return False
+    return at is None or at in set(moments)
 
 
 _RULES = {
