@@ -314,3 +314,49 @@ async def test_a_fork_inherits_what_queries_established_on_its_lineage(store, tm
     assert learned <= set(branch.ledger.items(who)), "the elevation at tp02 is on b1's lineage"
     assert branch.attention.queries.get(who) == 1, "the question at tp05 is not"
     assert later.answer is not None
+
+
+async def test_secrets_are_kept_or_told_by_character_and_answers_are_first_person(store) -> None:
+    from engine.query.answer import build_context
+    from engine.query.stored import answer_query
+
+    summary, _ = await run_scenario("vintners_council", store, seed=2)
+    run_id = summary.run_id
+    guarded = told = None
+    for entity_id in (
+        "bastien_ferrol",
+        "raymond_guerche",
+        "odile_marchetti",
+        "nadia_benhamou",
+        "henri_solane",
+        "marguerite_solane",
+        "claude_aubusson",
+        "yvette_caradec",
+    ):
+        ctx = await build_context(store, run_id, entity_id, None, "anything?")
+        secret = next((k for k in ctx.knowledge if k.private), None)
+        if secret is None:
+            continue
+        words = " ".join(secret.information.split()[:7])
+        answer = await answer_query(
+            store, OfflineProvider(2), run_id, entity_id, None, f"What about {words}?"
+        )
+        if ctx.candour < 0.55 and guarded is None:
+            guarded = answer
+        elif ctx.candour >= 0.55 and told is None:
+            told = (answer, secret)
+    assert guarded is not None, "someone in the cast keeps a secret"
+    assert guarded.references == () and guarded.emotional_tone == "guarded"
+    if told is not None:
+        answer, secret = told
+        assert secret.information in answer.references
+
+
+def test_a_persons_own_fact_from_the_roster_is_said_in_the_first_person() -> None:
+    from engine.llm.offline.answers import own_words
+
+    assert own_words("He has been drinking from the jug.") == "I have been drinking from the jug."
+    assert own_words("She was at the quay.") == "I was at the quay."
+    assert own_words("He keeps the ledger.") == "I keep the ledger."
+    assert own_words("Her brother owns the press.") == "My brother owns the press."
+    assert own_words("The harvest failed.") == "The harvest failed."

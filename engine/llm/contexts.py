@@ -52,6 +52,9 @@ class CastMember(_Ctx):
     knowledge: tuple[str, ...] = ()
 
 
+CANDID = 0.55  # the candour from which an entity tells its secrets to someone who asks
+
+
 class KnowledgeRef(_Ctx):
     information: str
     kind: str
@@ -59,6 +62,7 @@ class KnowledgeRef(_Ctx):
     source: str | None = None
     timepoint_id: str | None = None
     confidence: float = 1.0
+    private: bool = False  # nobody else holds it then: a secret of the one who does
 
 
 class TurnBrief(_Ctx):
@@ -171,6 +175,7 @@ class EntityQueryContext(_Ctx):
     speaking_mode: SpeakingMode = "speech"
     knowledge: tuple[KnowledgeRef, ...] = ()
     question: str = Field(min_length=1)
+    candour: float = Field(0.5, ge=0.0, le=1.0)  # how readily it tells a secret to who asks
 
 
 class ElaborationContext(_Ctx):

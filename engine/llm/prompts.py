@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from ..model.voice import VoiceGuide
 from .contexts import (
+    CANDID,
     AlternativesContext,
     DialogTurnContext,
     ElaborationContext,
@@ -264,9 +265,21 @@ def _query(ctx: EntityQueryContext) -> tuple[str, str]:
         f"{voice}) and only from what you knew at that moment: if you do not know, say so in "
         f"your own words. Your mood then: {ctx.mood.label}."
     )
-    knowledge = "\n".join(_known(k) for k in ctx.knowledge) or "- nothing specific"
+    knowledge = (
+        "\n".join(
+            _known(k) + (" [a secret: nobody else knows]" if k.private else "")
+            for k in ctx.knowledge
+        )
+        or "- nothing specific"
+    )
+    guard = (
+        "You are candid enough to tell a secret if asked straight."
+        if ctx.candour >= CANDID
+        else "Keep your secrets: deflect, in character, rather than tell one."
+    )
     user = (
-        f"{_scenario(ctx.scenario)}\n\nThe moment: {ctx.event_description or ctx.moment}\n\n"
+        f"{_scenario(ctx.scenario)}\n\n{guard}\n\n"
+        f"The moment: {ctx.event_description or ctx.moment}\n\n"
         f"What you knew then:\n{knowledge}\n\nQuestion: {ctx.question}\n\nGive your answer, "
         "the knowledge items you drew on (verbatim from the list), your emotional tone and how "
         "confident you are in [0, 1]."

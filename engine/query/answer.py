@@ -149,6 +149,12 @@ def context_for(
         valence=state.valence, arousal=state.arousal, energy=state.energy
     )
     names = {k: e.name for k, e in view.entities.items()}
+    others = {
+        k.information
+        for other in view.entities
+        if other != entity_id
+        for k in view.knowledge_at(other, at)
+    }
     knowledge = tuple(
         KnowledgeRef(
             information=k.information,
@@ -157,8 +163,15 @@ def context_for(
             source=names.get(k.source, k.source) if k.source else k.source,
             timepoint_id=k.timepoint_id,
             confidence=k.confidence,
+            private=k.kind in ("initial", "learned") and k.information not in others,
         )
         for k in ranked_knowledge(view, entity_id, at, question, level)
+    )
+    # how readily it tells a secret: open and warm people, in a good mood, more than others
+    candour = (
+        0.45 * tensor.beh("openness")
+        + 0.3 * tensor.beh("warmth")
+        + 0.25 * (cognitive.valence + 1.0) / 2.0
     )
     if tp is not None:
         moment = f"{tp.title} ({tp.timestamp.isoformat()[:16].replace('T', ' ')})"
@@ -191,6 +204,7 @@ def context_for(
         speaking_mode=speaking_mode(profile.entity_type),  # type: ignore[arg-type]
         knowledge=knowledge,
         question=question,
+        candour=round(min(1.0, max(0.0, candour)), 3),
     )
 
 

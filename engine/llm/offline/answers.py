@@ -3,11 +3,12 @@ and says plainly when it knew nothing (information conservation, M4)."""
 
 from __future__ import annotations
 
+import re
 from random import Random
 
 from ...knowledge.retrieval import rank
 from ...model.responses import QueryResponse
-from ..contexts import EntityQueryContext, KnowledgeRef
+from ..contexts import CANDID, EntityQueryContext, KnowledgeRef
 from . import text as tx
 from .dialog import _apply_tic, _pick, _shape
 from .library import dialog_bank
@@ -22,6 +23,29 @@ def relevant_knowledge(ctx: EntityQueryContext) -> list[KnowledgeRef]:
     return [ctx.knowledge[i] for i, _ in rank(ctx.question, texts)]
 
 
+_OWN_LEAD = (
+    (re.compile(r"^(?:He|She) has\b"), "I have"),
+    (re.compile(r"^(?:He|She) was\b"), "I was"),
+    (re.compile(r"^(?:He|She) is\b"), "I am"),
+    (re.compile(r"^(?:His|Her) "), "My "),
+    (re.compile(r"^(?:He|She) ([a-z]+s)\b"), None),
+    (re.compile(r"^(?:He|She)\b"), "I"),
+)
+
+
+def own_words(text: str) -> str:
+    """What the roster says about an entity ("He has been drinking…"), as the entity would say
+    it ("I have been drinking…")."""
+    for pattern, replacement in _OWN_LEAD:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        if replacement is None:
+            return f"I {tx.base_verb(found.group(1))}{text[found.end() :]}"
+        return replacement + text[found.end() :]
+    return text
+
+
 def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
     bank = dialog_bank()
     ban = ctx.voice.never_says
@@ -30,17 +54,25 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
     speaker = (ctx.speaker.name, tx.first_name(ctx.speaker.name))
     parts: list[str] = []
     refs: list[str] = []
+    guarded = False
     for i, ref in enumerate(found):
-        clause = tx.lower_first(
-            tx.strip_end(tx.perspective(tx.humanize(ref.information), speaker, ()))
-        )
+        if ref.private and ctx.candour < CANDID:
+            guarded = True  # its own secret, and it is not the candid kind: it deflects
+            break
+        own = own_words(ref.information) if ref.kind == "initial" else ref.information
+        clause = tx.lower_first(tx.strip_end(tx.perspective(tx.humanize(own), speaker, ())))
         slots = {
             "knowledge": clause,
             "Knowledge": tx.upper_first(clause),
             "source": tx.first_name(ref.source) if ref.source else "",
         }
         # An expectation the entity held (M15) is answered as a guess, never as a fact.
-        key = "expected" if ref.kind == "anticipated" else ("known" if i == 0 else "also")
+        if ref.kind == "anticipated":
+            key = "expected"
+        elif ref.private:
+            key = "confess"
+        else:
+            key = "known" if i == 0 else "also"
         sentence = _pick(bank.answer[key], slots, rng, ban, used)
         if sentence:
             parts.append(_shape(sentence, ctx, 1000))  # type: ignore[arg-type]
@@ -50,16 +82,20 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
                 told = _pick(bank.answer["source"], slots, rng, ban, used)
                 if told:
                     parts.append(_shape(told, ctx, 40))  # type: ignore[arg-type]
-    if not parts:
+    if guarded and not parts:
+        sentence = _pick(bank.answer["guarded"], {}, rng, ban, used)
+        parts.append(_shape(sentence or "That's my business.", ctx, 40))  # type: ignore[arg-type]
+    elif not parts:
         slots = {"question_topic": tx.topic(ctx.question)}
         sentence = _pick(bank.answer["unknown"], slots, rng, ban, used)
         parts.append(_shape(sentence or "I didn't know that then.", ctx, 40))  # type: ignore[arg-type]
     parts = [tx.capitalize_sentences(p) for p in parts]
     parts = _apply_tic(parts, ctx.voice.verbal_tics, rng, "", {speaker[1]}, force=True)
     confidence = (sum(r.confidence for r in found) / len(found)) if found else 0.2
+    tone = "guarded" if guarded and not refs else TONES["known" if refs else "unknown"]
     return QueryResponse(
         answer=" ".join(parts),
         knowledge_references=tuple(refs),
-        emotional_tone=TONES["known" if refs else "unknown"],
+        emotional_tone=tone,
         confidence=round(min(1.0, confidence), 3),
     )

@@ -41,7 +41,10 @@ class DialogBank(_Data):
     behavior: tuple[str, ...]
     environment: tuple[str, ...]
     collective: tuple[str, ...]
-    answer: dict[Literal["known", "also", "unknown", "source", "expected"], tuple[str, ...]]
+    answer: dict[
+        Literal["known", "also", "unknown", "source", "expected", "guarded", "confess"],
+        tuple[str, ...],
+    ]
 
 
 Lens = Literal["threat", "people", "decision", "pride", "plain"]
