@@ -187,7 +187,7 @@ def _report(
         print(summary_line(summary))
         if fidelity is not None and fidelity.get("cells"):
             plan = f" (planned: {profile_line(planned)})" if planned else ""
-            print(f"fidelity: {profile_line(fidelity)}{plan}")
+            print(f"fidelity: {profile_line(fidelity)}{plan}", file=sys.stderr)
     return EXIT_OK if summary.status.value == "completed" else EXIT_FAILED
 
 
