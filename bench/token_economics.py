@@ -115,6 +115,46 @@ async def run(folder: Path, entities: int, level: str | None, label: str) -> dic
         await store.close()
 
 
+async def compression(folder: Path) -> dict[str, Any]:
+    """The real ratio of an entity's full context to its compressed form (M6): 25 people over
+    10 timepoints, the villagers present one timepoint in four, so that they fall out of
+    sight and are compressed; every compression's two sizes, as the engine measured them."""
+    loaded = scenario(25, level=None)
+    beats = []
+    for index, beat in enumerate(loaded.scenario.timeline.beats):
+        here = [e for e in beat.present or [] if not e.startswith("villager_")]
+        here += [
+            e
+            for e in beat.present or []
+            if e.startswith("villager_") and int(e[-3:]) % 4 == index % 4
+        ]
+        beats.append(beat.model_copy(update={"present": here}))
+    timeline = loaded.scenario.timeline.model_copy(update={"beats": beats})
+    loaded = LoadedScenario(
+        scenario=loaded.scenario.model_copy(update={"timeline": timeline}), source="bench"
+    )
+    store = await Store.open(folder / "compression.db")
+    seen: list[Any] = []
+    try:
+        await Simulation(loaded, provider=OfflineProvider(SEED), store=store, seed=SEED).run(
+            seen.append
+        )
+    finally:
+        await store.close()
+    sizes = [(e.full_tokens, e.compressed_tokens) for e in seen if e.type == "entity_compressed"]
+    if not sizes:
+        return {"compressions": 0}
+    full = sum(f for f, _ in sizes) / len(sizes)
+    small = sum(c for _, c in sizes) / len(sizes)
+    return {
+        "compressions": len(sizes),
+        "mean_full_tokens": round(full),
+        "mean_compressed_tokens": round(small),
+        "ratio": round(full / small, 1),
+        "saved": round(1 - small / full, 4),
+    }
+
+
 def slope(points: list[tuple[int, int]]) -> float:
     """Least-squares tokens per additional entity."""
     n = len(points)
@@ -131,6 +171,7 @@ async def main(as_json: bool) -> None:
         sizes = [await run(folder, n, None, f"mixed-{n}") for n in (25, 50)]
         sizes.append(mixed)
         sizes.append(await run(folder, 200, None, "mixed-200"))
+        compressed = await compression(folder)
     reduction = 1 - mixed["tokens"] / uniform["tokens"]
     per_entity = slope([(r["entities"], r["tokens"]) for r in sizes])
     result = {
@@ -142,6 +183,7 @@ async def main(as_json: bool) -> None:
         "tokens_per_extra_entity": round(per_entity, 1),
         "growth_25_to_200": round(sizes[-1]["tokens"] / sizes[0]["tokens"], 3),
         "query_share_at_100": round(mixed["query_tokens"] / mixed["tokens"], 4),
+        "compression": compressed,
     }
     if as_json:
         print(json.dumps(result, indent=2))
@@ -161,6 +203,13 @@ async def main(as_json: bool) -> None:
         f"  slope: {per_entity:,.1f} tokens per extra entity; 25 -> 200 entities (x8) grows "
         f"tokens x{result['growth_25_to_200']}"
     )
+    if compressed.get("compressions"):
+        c = compressed
+        print(
+            f"compression (M6): {c['compressions']} compressions, full context "
+            f"{c['mean_full_tokens']:,} tokens -> {c['mean_compressed_tokens']} "
+            f"(x{c['ratio']}, {c['saved']:.1%} smaller)"
+        )
 
 
 if __name__ == "__main__":
