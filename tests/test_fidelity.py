@@ -260,3 +260,37 @@ def test_a_reference_templates_fidelity_template_is_used() -> None:
     assert loaded.scenario.fidelity.initial == L.TRAINED
     assert not any("fidelity_template" in w for w in loaded.warnings)
     assert any("fidelity_planning_mode" in w for w in loaded.warnings), "what is not used is said"
+
+
+async def test_compressed_then_raised_again_nothing_is_lost(store, tmp_path) -> None:
+    from engine.llm.offline import OfflineProvider
+    from engine.query.execute import Consent
+    from engine.query.stored import run_query
+
+    data = json.loads((TEMPLATES / "snowbound_ward.json").read_text())
+    for beat in data["timeline"]["beats"][1:]:
+        beat["present"] = [e for e in beat["present"] if e != "walter_ashby"]
+    path = tmp_path / "away.json"
+    path.write_text(json.dumps(data))
+    summary, events = await run_scenario(str(path), store)
+    c = next(e for e in of(events, ev.EntityCompressed) if e.entity_id == "walter_ashby")
+    before = {
+        r["information"]
+        for r in await store.table("exposure_events", summary.run_id)
+        if r["entity_id"] == "walter_ashby"
+    }
+    view = await store.load_view(summary.run_id, everything=True)
+    assert view.level_at("walter_ashby", "tp05").level == "tensor_only"
+    out = await run_query(
+        store,
+        OfflineProvider(),
+        summary.run_id,
+        "@walter_ashby@tp05 why did you drink from the jug?",
+        consent=Consent(elevate=True),
+    )
+    assert out.elevated is not None and out.elevated.previous == L.TENSOR_ONLY
+    after = await store.load_view(summary.run_id, everything=True)
+    held = {k.information for k in after.knowledge_at("walter_ashby", "tp05")}
+    assert before <= held, "compression kept everything, and raising him again loses nothing"
+    assert after.level_at("walter_ashby", "tp05").level == "dialog"
+    assert c.full_tokens > c.compressed_tokens
