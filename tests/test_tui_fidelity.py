@@ -272,6 +272,10 @@ async def test_a_query_that_raises_someone_asks_first_and_shows_its_provenance(d
         assert done.note and "raise" in done.note
         await pilot.pause()
         assert len(screen.query(QueryView)) == 1
+        from tui.widgets.dialog import ObserverNote
+
+        notes = screen.query(ObserverNote)
+        assert len(notes) == 1 and done.query_id in str(notes[0].render())
         # declining spends nothing: no second answer, the dialog pane unchanged
         bar.focus()
         other = sorted(e for e in view.entities if e != low)[0]

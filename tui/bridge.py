@@ -250,6 +250,10 @@ class EngineBridge:
                 outcome.elevation.describe() if outcome.elevated else "",
                 note or "",
             ]
+            if session is None or not session.running:  # a live run's events arrive anyway
+                for made in (outcome.created, outcome.elevated):
+                    if made is not None:
+                        view.apply(made)
             result = outcome.answer
             if result is None:
                 lines = [outcome.message, *(_holder(h) for h in outcome.holders)]
@@ -274,6 +278,7 @@ class EngineBridge:
                     result.timepoint_id,
                     tuple(_sourced(item) for item in result.provenance) or result.references,
                     "; ".join(x for x in done if x) or None,
+                    result.query_id,
                 )
             )
 

@@ -89,8 +89,10 @@ class QueryDone(Message):
         timepoint_id: str | None,
         references: tuple[str, ...],
         note: str | None = None,
+        query_id: str | None = None,
     ) -> None:
         super().__init__()
+        self.query_id = query_id
         self.entity_id = entity_id
         self.question = question
         self.answer = answer

@@ -33,7 +33,7 @@ from ..messages import (
 )
 from ..session import LiveSession
 from ..themes import speaker_colour
-from ..widgets.dialog import WINDOW_TURNS, DialogPane, QueryView
+from ..widgets.dialog import WINDOW_TURNS, DialogPane, ObserverNote, QueryView
 from ..widgets.inspector import EntityInspector
 from ..widgets.querybar import QueryBar
 from ..widgets.status import Scrubber, StatusLine
@@ -351,6 +351,10 @@ class RunScreen(LiveRunPart, Screen[None]):
         if message.note:
             self.notify(message.note, title="Query", timeout=8)
         pane = self.query_one(DialogPane)
+        if self.view is not None and message.query_id:
+            for action in self.view.observer_actions():  # what this query changed, first
+                if action.query_id == message.query_id:
+                    await pane.add_query(ObserverNote(action, self.name_of(action.entity_id)))
         await pane.add_query(
             QueryView(
                 self.name_of(message.entity_id),

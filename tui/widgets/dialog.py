@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -157,6 +158,25 @@ class TurnView(Static):
         self.update(self._content())
 
 
+class ObserverNote(Static):
+    """Where exploring changed the record at this moment: an entity raised by a query, or
+    created by one (the observer ledger)."""
+
+    DEFAULT_CSS = """
+    ObserverNote { padding: 0 1; border-left: thick $warning; height: auto; color: $text-muted; }
+    """
+
+    def __init__(self, action: Any, name: str) -> None:
+        verb = "created" if action.kind == "created" else "raised"
+        super().__init__(
+            Content.assemble(
+                ("observer ", "bold $warning"),
+                (f"{action.query_id or ''} {verb} {name}", "bold"),
+                (f": {action.detail}", ""),
+            )
+        )
+
+
 class QueryView(Static):
     """A question put to an entity and its answer, marked as a query."""
 
@@ -247,6 +267,9 @@ class DialogPane(VerticalScroll, can_focus=True):
                         query.references,
                     )
                 )
+            for action in view.observer_actions():
+                if action.timepoint_id == tp_id:
+                    widgets.append(ObserverNote(action, names(action.entity_id)))
         await self.mount_all(widgets)  # type: ignore[arg-type]
 
     def _turn_widget(self, turn: TurnInfo, names: Namer, colours: Namer) -> TurnView:
@@ -301,7 +324,7 @@ class DialogPane(VerticalScroll, can_focus=True):
         for widget in self.turn_views.values():
             widget.flush()
 
-    async def add_query(self, widget: QueryView) -> None:
+    async def add_query(self, widget: QueryView | ObserverNote) -> None:
         await self.mount(widget)
         self.scroll_end(animate=False)
 
