@@ -162,7 +162,9 @@ class Executor:
             return await self._elevate(parsed, at, branch, consent)
         if isinstance(parsed, Ask):
             return await self._ask(parsed, at, branch, consent)
-        raise QueryFailed("/fork opens a form in the explorer; headless, use: timeloom fork RUN_ID --at TP")
+        raise QueryFailed(
+            "/fork opens a form in the explorer; headless, use: timeloom fork RUN_ID --at TP"
+        )
 
     def _entity(self, typed: str) -> str:
         names = {k: e.name for k, e in self.view.entities.items()}
