@@ -249,6 +249,64 @@ class FidelitySpec(_Strict):
         return value
 
 
+class PortalWeights(_Strict):
+    """How much each part of a candidate antecedent's evaluation counts (normalised over the
+    parts that could be computed)."""
+
+    plausibility: Annotated[float, Field(ge=0)] = 0.3
+    historical_precedent: Annotated[float, Field(ge=0)] = 0.2
+    causal_necessity: Annotated[float, Field(ge=0)] = 0.3
+    entity_capability: Annotated[float, Field(ge=0)] = 0.2
+
+
+class PortalSpec(_Strict):
+    """PORTAL mode (M17): a known endpoint, searched backwards to an origin in steps, every
+    path kept."""
+
+    endpoint: str = Field(min_length=10, max_length=1500, description="What is known to happen.")
+    endpoint_at: datetime = Field(description="When the endpoint happens.")
+    origin_at: datetime = Field(description="Where the backward search stops.")
+    backward_steps: Annotated[int, Field(ge=1, le=60)] = Field(
+        description="States between the endpoint and the origin."
+    )
+    candidates_per_step: Annotated[int, Field(ge=1, le=8)] = Field(
+        3, description="Distinct antecedents proposed for each state on the frontier."
+    )
+    path_count: Annotated[int, Field(ge=1, le=20)] = Field(3, description="Paths kept.")
+    beam: Annotated[int, Field(ge=1, le=64)] | None = Field(
+        None, description="States kept on the frontier at each step (default: path_count)."
+    )
+    strategy: Literal["reverse_chronological", "oscillating", "adaptive"] = Field(
+        "reverse_chronological", description="The order the steps are worked through."
+    )
+    coherence_threshold: Unit = Field(0.6, description="Forward coherence a path must reach.")
+    max_backtrack_depth: Annotated[int, Field(ge=0, le=10)] = 2
+    weights: PortalWeights = PortalWeights()
+    simulation_judging: bool = Field(
+        False, description="Judge candidates by a short forward run from each."
+    )
+
+    @model_validator(mode="after")
+    def _fits(self) -> PortalSpec:
+        if self.origin_at >= self.endpoint_at:
+            raise ValueError(
+                f"portal.origin_at ({self.origin_at.date()}) must come before portal.endpoint_at "
+                f"({self.endpoint_at.date()})"
+            )
+        if self.beam is not None and self.path_count > self.beam:
+            raise ValueError(
+                f"portal.path_count is {self.path_count} but the beam keeps {self.beam} states a "
+                "step; raise portal.beam or lower path_count"
+            )
+        if not any(self.weights.model_dump().values()):
+            raise ValueError("portal.weights are all 0; at least one part must count")
+        return self
+
+    @property
+    def width(self) -> int:
+        return self.beam or self.path_count
+
+
 class Scenario(_Strict):
     """A timeloom scenario file."""
 
@@ -285,6 +343,17 @@ class Scenario(_Strict):
     branching: BranchingSpec | None = Field(
         None, description="The decision point and its alternatives (BRANCHING mode only)."
     )
+    portal: PortalSpec | None = Field(
+        None, description="The endpoint, the origin and the backward search (PORTAL mode only)."
+    )
+
+    @model_validator(mode="after")
+    def _portal_fits(self) -> Scenario:
+        if self.mode is TemporalMode.PORTAL and self.portal is None:
+            raise ValueError("a portal scenario needs a portal section (its endpoint and origin)")
+        if self.portal is not None and self.mode is not TemporalMode.PORTAL:
+            raise ValueError(f"a portal section belongs to portal mode, not {self.mode.value}")
+        return self
 
     @model_validator(mode="after")
     def _branching_fits(self) -> Scenario:

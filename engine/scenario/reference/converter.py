@@ -11,6 +11,7 @@ from ...model.common import ENTITY_TYPES, ResolutionLevel, TemporalMode
 from .branching import _Branching
 from .entities import _Entities
 from .names import _slug
+from .portal import PORTAL_TEMPORAL, UNUSED_PORTAL, _Portal
 from .timeline import _Timeline
 
 FORWARD_TEMPORAL = frozenset({"mode", "dramatic_tension"})
@@ -30,7 +31,7 @@ SOFT_BUDGET_MODES = frozenset({"soft", "soft_guidance", "max_quality"})
 HARD_BUDGET_MODES = frozenset({"hard", "hard_constraint"})
 
 
-class _Converter(_Entities, _Timeline, _Branching):
+class _Converter(_Entities, _Timeline, _Branching, _Portal):
     """A whole template, converted section by section."""
 
     def convert(self) -> dict[str, Any]:
@@ -104,6 +105,8 @@ class _Converter(_Entities, _Timeline, _Branching):
         if mode == TemporalMode.BRANCHING.value:
             ids = {e["id"] for e in entities}
             out["branching"] = self._branching(out["timeline"]["count"], ids)
+        if mode == TemporalMode.PORTAL.value:
+            out["portal"] = self._portal(temporal)
         self._other_warnings()
         return out
 
@@ -121,6 +124,7 @@ class _Converter(_Entities, _Timeline, _Branching):
             and k not in FORWARD_TEMPORAL
             and k not in BUDGET_TEMPORAL
             and not (mode == TemporalMode.BRANCHING.value and k in BRANCHING_TEMPORAL)
+            and not (mode == TemporalMode.PORTAL.value and k in PORTAL_TEMPORAL | UNUSED_PORTAL)
         )
         if other_mode:
             self.warn(
