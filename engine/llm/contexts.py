@@ -257,3 +257,41 @@ class AlternativesContext(_Ctx):
     cast: tuple[CastMember, ...]
     named: tuple[str, ...] = ()
     wanted: int = Field(ge=1, le=8)
+
+
+class PortalStateBrief(_Ctx):
+    """One state of a PORTAL path: what is the case at ``when``."""
+
+    description: str
+    key_events: tuple[str, ...] = ()
+    when: datetime
+
+
+class AntecedentContext(_Ctx):
+    """PORTAL (M17): propose states that could have led to ``consequent``, one step further
+    back from the endpoint. ``later`` are the states already fixed between it and the endpoint;
+    ``avoid`` the antecedents already proposed for it, which the new ones must differ from."""
+
+    scenario: ScenarioBrief
+    endpoint: str
+    origin_at: datetime
+    consequent: PortalStateBrief
+    when: datetime
+    step: int = Field(ge=1)
+    steps: int = Field(ge=1)
+    cast: tuple[EntityBrief, ...] = ()
+    later: tuple[str, ...] = ()
+    avoid: tuple[str, ...] = ()
+    wanted: int = Field(3, ge=1, le=8)
+
+
+class AntecedentScoringContext(_Ctx):
+    """PORTAL: judge one proposed antecedent of ``consequent``."""
+
+    scenario: ScenarioBrief
+    endpoint: str
+    consequent: PortalStateBrief
+    candidate: PortalStateBrief
+    causal_link: str
+    cast: tuple[EntityBrief, ...] = ()
+    present: tuple[str, ...] = ()

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pydantic import BaseModel
 
 from ..model.voice import VoiceGuide
+from . import prompts_portal
 from .contexts import (
     CANDID,
     AlternativesContext,
@@ -434,6 +435,8 @@ _RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
     ActionType.SCENE_GENERATION: _scene,
     ActionType.COUNTERFACTUAL_PREDICTION: _intervention,
     ActionType.BRANCH_ALTERNATIVES: _alternatives,
+    ActionType.PORTAL_BACKWARD_REASONING: lambda c: prompts_portal.antecedents(c, _scenario),
+    ActionType.PORTAL_PATH_SCORING: lambda c: prompts_portal.antecedent_score(c, _scenario),
 }
 
 

@@ -7,6 +7,8 @@ from pydantic import BaseModel
 
 from ..model.responses import (
     AlternativesResponse,
+    AntecedentScore,
+    AntecedentsResponse,
     DialogTurnResponse,
     ElaborationResponse,
     ExtractionResponse,
@@ -28,6 +30,8 @@ RESPONSE_MODELS: dict[ActionType, type[BaseModel]] = {
     ActionType.KNOWLEDGE_EXTRACTION: ExtractionResponse,
     ActionType.ENTITY_QUERY: QueryResponse,
     ActionType.ENTITY_ELABORATION: ElaborationResponse,
+    ActionType.PORTAL_BACKWARD_REASONING: AntecedentsResponse,
+    ActionType.PORTAL_PATH_SCORING: AntecedentScore,
     ActionType.PROSPECTION: ProspectionResponse,
     ActionType.SCENE_GENERATION: SceneResponse,
     ActionType.COUNTERFACTUAL_PREDICTION: InterventionResponse,

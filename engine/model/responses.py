@@ -6,7 +6,7 @@ providers fill them, and the LLM layer maps each action to one of them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -127,3 +127,31 @@ class AlternativesResponse(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     alternatives: list[AlternativeItem] = Field(min_length=1, max_length=8)
+
+
+class AntecedentDraft(_Resp):
+    """A state that could have led to the next one on a PORTAL path."""
+
+    description: str = Field(min_length=20, max_length=700)
+    key_events: tuple[Annotated[str, Field(max_length=200)], ...] = Field(default=(), max_length=5)
+    entity_changes: dict[str, Annotated[float, Field(ge=-1.0, le=1.0)]] = Field(
+        default_factory=dict
+    )
+    world_context: str = Field("", max_length=400)
+    causal_link: str = Field(min_length=10, max_length=400)
+    entities_present: tuple[str, ...] = Field(default=(), max_length=12)
+
+
+class AntecedentsResponse(_Resp):
+    candidates: tuple[AntecedentDraft, ...] = Field(min_length=1, max_length=8)
+
+
+class AntecedentScore(_Resp):
+    """How a candidate antecedent holds up; a part that cannot be judged is null, never a
+    guess."""
+
+    plausibility: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    historical_precedent: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    causal_necessity: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    entity_capability: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    reason: str = Field("", max_length=400)

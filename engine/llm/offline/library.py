@@ -164,6 +164,19 @@ class AlternativeCues(_Data):
     names: tuple[str, ...]
 
 
+class CauseKind(_Data):
+    kind: str
+    description: str
+    events: tuple[str, ...] = Field(min_length=1)
+    link: str
+
+
+class PortalKinds(_Data):
+    version: Literal[1]
+    about: str = Field(alias="_about")
+    kinds: tuple[CauseKind, ...] = Field(min_length=2)
+
+
 class NamePools(_Data):
     version: Literal[1]
     given: tuple[str, ...]
@@ -209,3 +222,8 @@ def intervention_cues() -> InterventionCues:
 @lru_cache(maxsize=1)
 def alternative_cues() -> AlternativeCues:
     return _load(AlternativeCues, "offline", "alternatives.json")  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def portal_kinds() -> PortalKinds:
+    return _load(PortalKinds, "offline", "portal.json")  # type: ignore[return-value]
