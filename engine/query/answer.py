@@ -24,8 +24,8 @@ from ..agents.steering import speaking_mode
 from ..knowledge.exposure import KNOWLEDGE_LIMITS
 from ..knowledge.retrieval import rank
 from ..knowledge.validators import information_conservation
-from ..llm.contexts import EntityBrief, EntityQueryContext, KnowledgeRef, MoodBrief
-from ..llm.gateway import Gateway, LLMCallFailed
+from ..llm.contexts import EntityBrief, EntityQueryContext, MoodBrief
+from ..llm.gateway import Gateway
 from ..llm.protocol import ActionType, SamplingParams
 from ..model import events as ev
 from ..model.common import ResolutionLevel, StepStatus
@@ -37,7 +37,8 @@ from ..model.tensors import CognitiveState, TTMTensor
 from ..store import Store, StoreError
 from ..view.runview import RunView
 from ..world import Recorder, Unit
-from .briefing import scenario_brief
+from .briefing import knowledge_ref, scenario_brief
+from .records import recorded_call
 
 
 class QueryFailed(Exception):
@@ -156,14 +157,8 @@ def context_for(
         for k in view.knowledge_at(other, at)
     }
     knowledge = tuple(
-        KnowledgeRef(
-            information=k.information,
-            kind=k.kind,
-            category=k.category,
-            source=names.get(k.source, k.source) if k.source else k.source,
-            timepoint_id=k.timepoint_id,
-            confidence=k.confidence,
-            private=k.kind in ("initial", "learned") and k.information not in others,
+        knowledge_ref(
+            k, names, private=k.kind in ("initial", "learned") and k.information not in others
         )
         for k in ranked_knowledge(view, entity_id, at, question, level)
     )
@@ -238,21 +233,21 @@ async def ask(
 ) -> ev.QueryAnswered:
     """Put the question through the run's gateway and record the answer (and the call) in
     ``unit``; the caller commits it."""
-    try:
-        answer, records = await gateway.call(
-            ActionType.ENTITY_QUERY,
-            context,
-            QueryResponse,
-            sampling=SamplingParams(temperature=0.7, max_tokens=400),
-            timepoint_id=context.timepoint_id,
-            call_key=query_id,
-            entity_id=context.speaker.entity_id,
-        )
-    except LLMCallFailed as exc:
-        recorder.calls(unit, None, exc.records, branch_id)
-        raise QueryFailed(f"{context.speaker.name} could not be asked: {exc}") from exc
-    recorder.calls(unit, None, records, branch_id)
-    assert isinstance(answer, QueryResponse)
+    answer, records = await recorded_call(
+        gateway,
+        recorder,
+        unit,
+        branch_id,
+        ActionType.ENTITY_QUERY,
+        context,
+        QueryResponse,
+        sampling=SamplingParams(temperature=0.7, max_tokens=400),
+        timepoint_id=context.timepoint_id,
+        call_key=query_id,
+        entity_id=context.speaker.entity_id,
+        failed=QueryFailed,
+        failure=f"{context.speaker.name} could not be asked",
+    )
     known = [k.information for k in context.knowledge]
     check = information_conservation(answer.knowledge_references, known)
     references = tuple(r for r in answer.knowledge_references if r not in check.violations)

@@ -1,10 +1,12 @@
-"""The scenario brief a question's calls carry, from the scenario a run recorded."""
+"""What a question's calls carry: the scenario brief from the scenario a run recorded, and a
+held item of knowledge with its source named."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..llm.contexts import ScenarioBrief
+from ..llm.contexts import KnowledgeRef, ScenarioBrief
+from ..model.records import KnowledgeInfo
 
 
 def scenario_brief(scenario: dict[str, Any]) -> ScenarioBrief:
@@ -17,4 +19,19 @@ def scenario_brief(scenario: dict[str, Any]) -> ScenarioBrief:
         location=str(setting.get("location", "")),
         atmosphere=str(setting.get("atmosphere", "")),
         tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+    )
+
+
+def knowledge_ref(
+    k: KnowledgeInfo, names: dict[str, str], *, private: bool = False
+) -> KnowledgeRef:
+    """A held item as a call carries it: its source by name when the source is someone."""
+    return KnowledgeRef(
+        information=k.information,
+        kind=k.kind,
+        category=k.category,
+        source=names.get(k.source, k.source) if k.source else k.source,
+        timepoint_id=k.timepoint_id,
+        confidence=k.confidence,
+        private=private,
     )

@@ -17,20 +17,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..knowledge.validators import elaboration_consistency
-from ..llm.contexts import ElaborationContext, EntityBrief, KnowledgeRef
-from ..llm.gateway import Gateway, LLMCallFailed
+from ..llm.contexts import ElaborationContext, EntityBrief
+from ..llm.gateway import Gateway
 from ..llm.prompts import render
 from ..llm.protocol import ActionType, SamplingParams, Usage
 from ..llm.tokens import estimate_prompt_tokens
 from ..model import events as ev
 from ..model.common import MAIN_BRANCH, ExposureType
 from ..model.common import ResolutionLevel as Level
-from ..model.knowledge import ExposureEvent
 from ..model.records import TimepointInfo
 from ..model.responses import ElaborationResponse
 from ..view.runview import RunView
 from ..world import Recorder, Unit
-from .briefing import scenario_brief
+from .briefing import knowledge_ref, scenario_brief
+from .records import record_exposure, recorded_call
 
 MAX_TOKENS = 600
 ATTENDED_LINES = 24
@@ -112,17 +112,7 @@ def plan(
         return None
     entity = view.entities[entity_id]
     names = {k: e.name for k, e in view.entities.items()}
-    known = tuple(
-        KnowledgeRef(
-            information=k.information,
-            kind=k.kind,
-            category=k.category,
-            source=names.get(k.source, k.source) if k.source else k.source,
-            timepoint_id=k.timepoint_id,
-            confidence=k.confidence,
-        )
-        for k in view.knowledge_at(entity_id, at)
-    )
+    known = tuple(knowledge_ref(k, names) for k in view.knowledge_at(entity_id, at))
     context = ElaborationContext(
         scenario=scenario_brief(scenario),
         timepoint_id=at,
@@ -170,21 +160,21 @@ async def run(
 ) -> ev.EntityElevated:
     """Make the elaboration call and record the elevation and what it brought."""
     ctx = elevation.context
-    try:
-        answer, records = await gateway.call(
-            ActionType.ENTITY_ELABORATION,
-            ctx,
-            ElaborationResponse,
-            sampling=SamplingParams(temperature=0.4, max_tokens=MAX_TOKENS),
-            timepoint_id=ctx.timepoint_id,
-            call_key=f"{query_id}/elevate",
-            entity_id=elevation.entity_id,
-        )
-    except LLMCallFailed as exc:
-        recorder.calls(unit, None, exc.records, branch_id)
-        raise ElevationFailed(f"{elevation.name} could not be raised: {exc}") from exc
-    recorder.calls(unit, None, records, branch_id)
-    assert isinstance(answer, ElaborationResponse)
+    answer, records = await recorded_call(
+        gateway,
+        recorder,
+        unit,
+        branch_id,
+        ActionType.ENTITY_ELABORATION,
+        ctx,
+        ElaborationResponse,
+        sampling=SamplingParams(temperature=0.4, max_tokens=MAX_TOKENS),
+        timepoint_id=ctx.timepoint_id,
+        call_key=f"{query_id}/elevate",
+        entity_id=elevation.entity_id,
+        failed=ElevationFailed,
+        failure=f"{elevation.name} could not be raised",
+    )
     confidence = {k.information: k.confidence for k in answer.knowledge}
     accepted, rejected = elaboration_consistency(
         list(confidence), [k.information for k in ctx.known], _unreachable(view, ctx.timepoint_id)
@@ -206,22 +196,18 @@ async def run(
         cost_usd=sum(r.cost_usd for r in records),
     )
     tp = view.timepoint(ctx.timepoint_id)
-    prefix = "" if branch_id == MAIN_BRANCH else f"{branch_id}."
     for n, information in enumerate(accepted, 1):
-        recorder.emit(
+        record_exposure(
+            recorder,
             unit,
-            None,
-            ev.ExposureRecorded,
-            branch_id=branch_id,
-            exposure=ExposureEvent(
-                exposure_id=f"{prefix}{query_id}-x{n:02d}",
-                entity_id=elevation.entity_id,
-                kind=ExposureType.LEARNED,
-                information=information,
-                timestamp=tp.timestamp if tp else (view.run.started_at or datetime.now(UTC)),
-                confidence=confidence[information],
-                timepoint_id=ctx.timepoint_id,
-            ),
+            branch_id,
+            f"{query_id}-x{n:02d}",
+            entity_id=elevation.entity_id,
+            kind=ExposureType.LEARNED,
+            information=information,
+            timestamp=tp.timestamp if tp else (view.run.started_at or datetime.now(UTC)),
+            confidence=confidence[information],
+            timepoint_id=ctx.timepoint_id,
         )
     if rejected:
         recorder.emit(

@@ -12,17 +12,17 @@ from datetime import UTC, datetime
 
 from ..agents.cast import initial_entity, profile_from_draft, slug
 from ..llm.contexts import EntityBrief, PopulationContext
-from ..llm.gateway import Gateway, LLMCallFailed
+from ..llm.gateway import Gateway
 from ..llm.protocol import ActionType, SamplingParams
 from ..model import events as ev
 from ..model.common import MAIN_BRANCH, ExposureType
 from ..model.common import ResolutionLevel as Level
-from ..model.knowledge import ExposureEvent
 from ..model.records import TimepointInfo
 from ..model.responses import PopulationResponse
 from ..view.runview import RunView
 from ..world import Recorder, Unit
 from .briefing import scenario_brief
+from .records import record_exposure, recorded_call
 
 _NUMBERED = re.compile(r"^(?P<role>[a-z][a-z_\- ]*?)[_\- ]?(?P<n>\d+)$")
 
@@ -98,21 +98,21 @@ async def create(
         roles=(creation.role,),
         moment=moment,
     )
-    try:
-        answer, records = await gateway.call(
-            ActionType.ENTITY_POPULATION,
-            context,
-            PopulationResponse,
-            sampling=SamplingParams(temperature=0.8, max_tokens=900),
-            timepoint_id=creation.timepoint_id,
-            call_key=f"{query_id}/create",
-            entity_id=creation.entity_id,
-        )
-    except LLMCallFailed as exc:
-        recorder.calls(unit, None, exc.records, branch_id)
-        raise CreationFailed(f"{creation.typed} could not be created: {exc}") from exc
-    recorder.calls(unit, None, records, branch_id)
-    assert isinstance(answer, PopulationResponse)
+    answer, _ = await recorded_call(
+        gateway,
+        recorder,
+        unit,
+        branch_id,
+        ActionType.ENTITY_POPULATION,
+        context,
+        PopulationResponse,
+        sampling=SamplingParams(temperature=0.8, max_tokens=900),
+        timepoint_id=creation.timepoint_id,
+        call_key=f"{query_id}/create",
+        entity_id=creation.entity_id,
+        failed=CreationFailed,
+        failure=f"{creation.typed} could not be created",
+    )
     draft = answer.entities[0]
     if creation.typed[0].isupper() and not _NUMBERED.match(creation.typed.lower()):
         draft = draft.model_copy(update={"name": creation.typed})
@@ -136,21 +136,17 @@ async def create(
     items = [(k, ExposureType.INITIAL, None) for k in profile.initial_knowledge]
     if tp is not None:
         items.append((tp.event_description, ExposureType.WITNESSED, tp.timepoint_id))
-    prefix = "" if branch_id == MAIN_BRANCH else f"{branch_id}."
     for n, (information, kind, timepoint_id) in enumerate(items, 1):
-        recorder.emit(
+        record_exposure(
+            recorder,
             unit,
-            None,
-            ev.ExposureRecorded,
-            branch_id=branch_id,
-            exposure=ExposureEvent(
-                exposure_id=f"{prefix}{query_id}-c{n:02d}",
-                entity_id=profile.entity_id,
-                kind=kind,
-                information=information,
-                timestamp=at,
-                timepoint_id=timepoint_id,
-            ),
+            branch_id,
+            f"{query_id}-c{n:02d}",
+            entity_id=profile.entity_id,
+            kind=kind,
+            information=information,
+            timestamp=at,
+            timepoint_id=timepoint_id,
         )
     assert isinstance(event, ev.EntityCreated)
     return event
