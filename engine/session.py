@@ -208,7 +208,7 @@ def ensure_supported(loaded: LoadedScenario) -> None:
     if loaded.scenario.mode not in SUPPORTED_MODES:
         raise SessionError(
             f"{loaded.scenario.name} uses {loaded.scenario.mode.value} mode, "
-            "which this version cannot run yet (it runs forward scenarios)"
+            "which this version cannot run yet (it runs forward, branching and portal scenarios)"
         )
 
 

@@ -33,8 +33,7 @@ from .model import events as ev
 from .model.common import MAIN_BRANCH, RunStatus
 from .model.intervention import Intervention
 from .model.run import RunSummary
-from .modes import MODES, SUPPORTED_MODES, RunControl, StepFailed, Stopped
-from .modes.branching import AlternativesFailed
+from .modes import MODES, SUPPORTED_MODES, ModeFailed, RunControl, StepFailed, Stopped
 from .modes.driver import RunDriver
 from .modes.fork import Fork, interpret
 from .query.answer import QueryFailed, load
@@ -233,7 +232,7 @@ class Simulation:
             status, reason = RunStatus.FAILED, f"timepoint {exc.index + 1}: {exc}"
         except _SetupFailed as exc:
             status, reason = RunStatus.FAILED, f"setup: {exc}"
-        except AlternativesFailed as exc:
+        except ModeFailed as exc:
             status, reason = RunStatus.FAILED, str(exc)
         except Stopped as stop:
             await self._abandon(None)

@@ -125,17 +125,11 @@ def test_an_unusable_database_is_exit_2(tmp_path: Path) -> None:
 
 def test_unsupported_modes_exit_2(tmp_path: Path) -> None:
     data = json.loads((ROOT / "templates" / "harbor_strike.json").read_text())
-    data["mode"] = "portal"
-    data["portal"] = {
-        "endpoint": "The harbour board sells the North Quay in 1972.",
-        "endpoint_at": "1972-06-01T12:00:00",
-        "origin_at": "1968-09-16T09:00:00",
-        "backward_steps": 3,
-    }
-    path = tmp_path / "p.json"
+    data["mode"] = "cyclical"
+    path = tmp_path / "c.json"
     path.write_text(json.dumps(data))
     out = cli("run", str(path), "--db", str(tmp_path / "e.db"))
-    assert out.returncode == 2 and "portal mode" in out.stderr
+    assert out.returncode == 2 and "cyclical mode" in out.stderr
 
 
 def test_a_failed_run_exits_1(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -16,7 +16,8 @@ from engine.simulation import Simulation, UnsupportedScenario
 TEMPLATES = reference_templates()
 FORWARD = [p for p in TEMPLATES if json.loads(p.read_text())["temporal"]["mode"] == "forward"]
 BRANCHING = [p for p in TEMPLATES if json.loads(p.read_text())["temporal"]["mode"] == "branching"]
-OTHER = [p for p in TEMPLATES if p not in FORWARD and p not in BRANCHING]
+PORTAL = [p for p in TEMPLATES if json.loads(p.read_text())["temporal"]["mode"] == "portal"]
+OTHER = [p for p in TEMPLATES if p not in FORWARD and p not in BRANCHING and p not in PORTAL]
 
 
 @needs_fixtures

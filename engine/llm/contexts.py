@@ -281,6 +281,7 @@ class AntecedentContext(_Ctx):
     steps: int = Field(ge=1)
     cast: tuple[EntityBrief, ...] = ()
     later: tuple[str, ...] = ()
+    earlier: PortalStateBrief | None = None  # a state already fixed further back, to follow from
     avoid: tuple[str, ...] = ()
     wanted: int = Field(3, ge=1, le=8)
 
@@ -295,3 +296,13 @@ class AntecedentScoringContext(_Ctx):
     causal_link: str
     cast: tuple[EntityBrief, ...] = ()
     present: tuple[str, ...] = ()
+
+
+class PathCoherenceContext(_Ctx):
+    """PORTAL: read a path found backwards the way time runs, origin first, and judge each
+    step: does the later state follow from the earlier one?"""
+
+    scenario: ScenarioBrief
+    endpoint: str
+    states: tuple[PortalStateBrief, ...] = Field(min_length=2)
+    links: tuple[str, ...] = ()  # how each state was said to lead to the next, origin first

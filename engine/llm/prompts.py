@@ -437,6 +437,7 @@ _RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
     ActionType.BRANCH_ALTERNATIVES: _alternatives,
     ActionType.PORTAL_BACKWARD_REASONING: lambda c: prompts_portal.antecedents(c, _scenario),
     ActionType.PORTAL_PATH_SCORING: lambda c: prompts_portal.antecedent_score(c, _scenario),
+    ActionType.TEMPORAL_REASONING: lambda c: prompts_portal.path_coherence(c, _scenario),
 }
 
 

@@ -26,6 +26,16 @@ from .fidelity_events import EntityCompressed, EntityElevated, FidelityPlanned
 from .inner import InnerLife
 from .knowledge import ExposureEvent
 from .observer_events import BranchCreated, BranchFinished, BranchScored, QueryAnswered
+from .portal_events import (
+    PortalAnalysed,
+    PortalBeamKept,
+    PortalCandidateProposed,
+    PortalCandidateScored,
+    PortalPathJudged,
+    PortalPathsKept,
+    PortalSearchStarted,
+    PortalStepFailed,
+)
 from .relationship import Relationship
 from .run import RunCounts
 from .scene import Atmosphere, Scene
@@ -373,6 +383,14 @@ Event = Annotated[
     | BranchFinished
     | BranchScored
     | QueryAnswered
+    | PortalSearchStarted
+    | PortalCandidateProposed
+    | PortalCandidateScored
+    | PortalStepFailed
+    | PortalBeamKept
+    | PortalPathJudged
+    | PortalPathsKept
+    | PortalAnalysed
     | RunFinished,
     Field(discriminator="type"),
 ]

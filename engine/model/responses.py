@@ -155,3 +155,11 @@ class AntecedentScore(_Resp):
     causal_necessity: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     entity_capability: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     reason: str = Field("", max_length=400)
+
+
+class PathCoherence(_Resp):
+    """How well each step of a path follows from the one before, origin first (null where it
+    cannot be judged)."""
+
+    links: tuple[Annotated[float, Field(ge=0.0, le=1.0)] | None, ...] = Field(max_length=61)
+    reason: str = Field("", max_length=400)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from ..model.common import TemporalMode
-from .base import Driver, Mode, StepFailed
+from .base import Driver, Mode, ModeFailed, StepFailed
 from .branching import Branching
 from .control import RunControl, Stopped
 from .forward import Forward
+from .portal import Portal
 
-MODES: dict[TemporalMode, type[Mode]] = {Forward.mode: Forward, Branching.mode: Branching}
+MODES: dict[TemporalMode, type[Mode]] = {
+    Forward.mode: Forward,
+    Branching.mode: Branching,
+    Portal.mode: Portal,
+}
 SUPPORTED_MODES = frozenset(MODES)
 
 __all__ = [
@@ -18,6 +23,8 @@ __all__ = [
     "Driver",
     "Forward",
     "Mode",
+    "ModeFailed",
+    "Portal",
     "RunControl",
     "StepFailed",
     "Stopped",

@@ -31,6 +31,11 @@ class StepFailed(Exception):
         self.cause = cause
 
 
+class ModeFailed(Exception):
+    """A mode's own work (not a timepoint) failed: the courses of a branching run could not
+    be proposed, a PORTAL search found no path. Its calls and failures are in the record."""
+
+
 class Driver(Protocol):
     """What a mode can do to a run."""
 
@@ -44,10 +49,13 @@ class Driver(Protocol):
     async def gate(self) -> None:
         """Wait while the run is paused; raise when it is asked to stop."""
 
-    async def advance(self, world: World, index: int) -> Timepoint:
-        """Make and commit timepoint ``index`` on ``world``'s branch (raises StepFailed)."""
+    async def advance(self, world: World, index: int, given: Any = None) -> Timepoint:
+        """Make and commit timepoint ``index`` on ``world``'s branch (raises StepFailed);
+        ``given`` (a :class:`~engine.steps.timepoint.Given`) says what happens there."""
 
-    async def advance_together(self, worlds: list[World], index: int) -> dict[str, StepFailed]:
+    async def advance_together(
+        self, worlds: list[World], index: int, given: dict[str, Any] | None = None
+    ) -> dict[str, StepFailed]:
         """Make timepoint ``index`` on several branches side by side, committed in the order
         given; return the branches whose timepoint failed."""
 
@@ -57,9 +65,16 @@ class Driver(Protocol):
         """Record that a branch is finished, with its outcome when it was scored."""
 
     async def fork(
-        self, parent: World, at: str, branch_id: str, *, label: str = "", intervention: Any = None
+        self,
+        parent: World,
+        at: str | None,
+        branch_id: str,
+        *,
+        label: str = "",
+        intervention: Any = None,
     ) -> World:
-        """Open a branch whose World is ``parent``'s as it stood once ``at`` was complete."""
+        """Open a branch whose World is ``parent``'s as it stood once ``at`` was complete (with
+        ``at`` None: before its first timepoint)."""
 
 
 class Mode(ABC):

@@ -22,14 +22,14 @@ from ..scenario.schema import AlternativeSpec, BranchingSpec, Scenario
 from ..steps.briefs import brief, mood
 from ..steps.context import StepContext
 from ..world import World
-from .base import Driver, Mode, StepFailed
+from .base import Driver, Mode, ModeFailed, StepFailed
 from .forward import phase, tension
 from .outcome import Standing, score
 
 HISTORY = 10  # how many of the trunk's events a course proposal is told
 
 
-class AlternativesFailed(Exception):
+class AlternativesFailed(ModeFailed):
     """The provider could not propose the courses a branching scenario wants."""
 
 

@@ -16,7 +16,7 @@ from ..model.knowledge import ExposureEvent
 from ..model.timepoint import Timepoint
 from ..steps.context import StepContext
 from ..steps.exposures import record_on
-from ..steps.timepoint import StepFailure, TimepointRunner
+from ..steps.timepoint import Given, StepFailure, TimepointRunner
 from ..store import Store
 from ..view.tally import RunTally
 from ..world import Unit, World
@@ -48,11 +48,11 @@ class RunDriver:
     async def events(self) -> list[ev.EventBase]:
         return await self.store.events(self.steps.recorder.run_id)
 
-    async def advance(self, world: World, index: int) -> Timepoint:
+    async def advance(self, world: World, index: int, given: Given | None = None) -> Timepoint:
         recorder = self.steps.recorder
         unit = recorder.open(f"{world.branch_id}:{index}")
         try:
-            timepoint = await self.runner.run(world, unit, index)
+            timepoint = await self.runner.run(world, unit, index, given)
         except StepFailure as exc:
             await self.abandon(unit, world, exc)
             raise self._failed(unit, world, index, exc) from exc
@@ -77,15 +77,21 @@ class RunDriver:
         )
         return StepFailed(index, exc)
 
-    async def advance_together(self, worlds: list[World], index: int) -> dict[str, StepFailed]:
+    async def advance_together(
+        self, worlds: list[World], index: int, given: dict[str, Given] | None = None
+    ) -> dict[str, StepFailed]:
         """Make timepoint ``index`` on every one of ``worlds``' branches side by side, then
         commit them in the order given, so that the log does not depend on which call finished
         first. A branch whose timepoint fails is recorded as failed and returned; the others
-        are committed. Anything else (a stop, the budget) commits what was finished and raises."""
+        are committed. Anything else (a stop, the budget) commits what was finished and raises.
+        ``given`` holds, by branch, what the mode says happens there (no event call)."""
         recorder = self.steps.recorder
         units = [recorder.open(f"{w.branch_id}:{index}", deferred=True) for w in worlds]
         results = await asyncio.gather(
-            *(self.runner.run(w, u, index) for w, u in zip(worlds, units, strict=True)),
+            *(
+                self.runner.run(w, u, index, (given or {}).get(w.branch_id))
+                for w, u in zip(worlds, units, strict=True)
+            ),
             return_exceptions=True,
         )
         failed: dict[str, StepFailed] = {}
@@ -162,16 +168,30 @@ class RunDriver:
                 recorder.calls(unit, owner, [record])
 
     async def fork(
-        self, parent: World, at: str, branch_id: str, *, label: str = "", intervention: Any = None
+        self,
+        parent: World,
+        at: str | None,
+        branch_id: str,
+        *,
+        label: str = "",
+        intervention: Any = None,
     ) -> World:
+        """A new branch from ``parent`` as it stood once ``at`` was complete; with ``at`` None,
+        from ``parent`` before its first timepoint (its cast made, nothing happened yet)."""
         if not branch_id or "." in branch_id or branch_id in self.worlds:
             raise ValueError(f"{branch_id!r} cannot name a new branch")
-        if at not in parent.graph:
+        if at is not None and at not in parent.graph:
             raise ValueError(f"timepoint {at!r} is not on branch {parent.branch_id}")
+        if at is None and parent.timepoints:
+            raise ValueError(f"branch {parent.branch_id} has timepoints; name the one to fork at")
         recorder = self.steps.recorder
         unit = recorder.open(f"fork:{branch_id}")
         events = await self.store.events(recorder.run_id)
-        world = World.fork(self.steps.scenario, events, at, branch_id)
+        if at is None:
+            world = World.replay(self.steps.scenario, events, parent.branch_id)
+            world.branch_id = branch_id
+        else:
+            world = World.fork(self.steps.scenario, events, at, branch_id)
         change = intervention if isinstance(intervention, Intervention) else None
         recorder.emit(
             unit,

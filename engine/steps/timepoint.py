@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..agents import steering
@@ -18,6 +20,7 @@ from ..model.common import ExposureType, StepStatus
 from ..model.entity import Entity
 from ..model.knowledge import ExposureEvent
 from ..model.timepoint import Phase, Timepoint
+from ..scenario.schema import BeatSpec
 from ..world import Unit, World
 from . import dialog, event, fidelity, presence, state
 from .briefs import mood
@@ -59,11 +62,67 @@ class TimepointRunner:
         task = self.steps.in_background(event.call(self.steps, plan))
         self._prefetched[world.branch_id] = (plan, task)
 
-    async def run(self, world: World, unit: Unit, index: int) -> Timepoint:
-        """Make timepoint ``index`` on ``world``'s branch, its events held in ``unit``.
-        Raises what made it fail (the caller records the failure)."""
-        steps, recorder = self.steps, self.steps.recorder
+    async def run(
+        self, world: World, unit: Unit, index: int, given: Given | None = None
+    ) -> Timepoint:
+        """Make timepoint ``index`` on ``world``'s branch, its events held in ``unit``; with
+        ``given``, what happens there is the mode's (no event call). Raises what made it fail
+        (the caller records the failure)."""
+        steps = self.steps
         s = steps.scenario
+        issues: list[str] = []
+        if given is not None:
+            timepoint, scope, beat = await self._given(world, unit, index, given, issues)
+        else:
+            timepoint, scope, beat = await self._generated(world, unit, index, issues)
+        present = list(timepoint.entities_present)
+        description = timepoint.event_description
+        m = Moment(steps, world, unit, timepoint, scope, present, issues)
+        m.emit(
+            ev.TimepointCreated,
+            timepoint=timepoint,
+            status=StepStatus.DEGRADED if issues else StepStatus.OK,
+            issues=tuple(issues),
+        )
+        levels = fidelity.plan(m, timepoint.importance)
+        _witness(m, description, beat, levels)
+
+        voices = [world.entities[e] for e in present if policy.speaks(levels[e])]
+        speakers = steering.choose_speakers(
+            voices, description, s.animism_level, s.dialog.max_speakers
+        )
+        turns = []
+        new_knowledge: dict[str, int] = {}
+        if len(speakers) >= 2:
+            turns = await dialog.converse(
+                m,
+                [world.entities[e.entity_id] for e in speakers],
+                new_knowledge,
+                (lambda after: None)
+                if given is not None
+                else (lambda after: self._prefetch(world, index + 1, after)),
+            )
+        else:
+            m.emit(
+                ev.DialogSkipped,
+                timepoint_id=m.tp_id,
+                reason=f"{len(speakers)} of {len(present)} present entities can take part in "
+                "dialog (at the dialog level or above); a dialog needs two",
+            )
+        state.update(m, turns, new_knowledge)
+        m.emit(
+            ev.TimepointCompleted,
+            timepoint_id=m.tp_id,
+            status=StepStatus.DEGRADED if issues else StepStatus.OK,
+            issues=tuple(issues),
+        )
+        return timepoint
+
+    async def _generated(
+        self, world: World, unit: Unit, index: int, issues: list[str]
+    ) -> tuple[Timepoint, str, Any]:
+        """The timepoint as its event call writes it (or as an event injected at a fork says)."""
+        steps = self.steps
         prefetched = self._prefetched.pop(world.branch_id, None)
         if prefetched is not None and prefetched[0].index == index:
             plan = prefetched[0]
@@ -72,8 +131,7 @@ class TimepointRunner:
             plan = self.plan(world, index)
             answer, records = await event.call(steps, plan)
         world.sim_time = plan.when
-        issues: list[str] = []
-        recorder.calls(unit, world, records)
+        steps.recorder.calls(unit, world, records)
         beat = plan.beat
         description = answer.event_description
         if world.injected:  # the event injected at the fork is what happens (M12)
@@ -95,44 +153,52 @@ class TimepointRunner:
             importance=importance,
             tension=max(plan.tension, answer.tension) if beat else answer.tension,
         )
-        m = Moment(steps, world, unit, timepoint, plan.scope, present, issues)
-        m.emit(
-            ev.TimepointCreated,
-            timepoint=timepoint,
-            status=StepStatus.DEGRADED if issues else StepStatus.OK,
-            issues=tuple(issues),
-        )
-        levels = fidelity.plan(m, importance)
-        _witness(m, description, beat, levels)
+        return timepoint, plan.scope, beat
 
-        voices = [world.entities[e] for e in present if policy.speaks(levels[e])]
-        speakers = steering.choose_speakers(
-            voices, description, s.animism_level, s.dialog.max_speakers
+    async def _given(
+        self, world: World, unit: Unit, index: int, given: Given, issues: list[str]
+    ) -> tuple[Timepoint, str, Any]:
+        """The timepoint the mode says happens (a PORTAL state): who is there is the state's
+        when it names two of the cast, else inferred from it by the presence call."""
+        steps = self.steps
+        tp_id = world.timepoint_id(index)
+        scope = world.call_scope(tp_id)
+        world.sim_time = given.when
+        known = [e for e in given.present if e in world.entities]
+        beat = BeatSpec(title=given.title or None, present=known if len(known) >= 2 else None)
+        present = await presence.decide(
+            steps, world, unit, scope, tp_id, given.description, beat, issues
         )
-        turns = []
-        new_knowledge: dict[str, int] = {}
-        if len(speakers) >= 2:
-            turns = await dialog.converse(
-                m,
-                [world.entities[e.entity_id] for e in speakers],
-                new_knowledge,
-                lambda after: self._prefetch(world, index + 1, after),
-            )
-        else:
-            m.emit(
-                ev.DialogSkipped,
-                timepoint_id=m.tp_id,
-                reason=f"{len(speakers)} of {len(present)} present entities can take part in "
-                "dialog (at the dialog level or above); a dialog needs two",
-            )
-        state.update(m, turns, new_knowledge)
-        m.emit(
-            ev.TimepointCompleted,
-            timepoint_id=m.tp_id,
-            status=StepStatus.DEGRADED if issues else StepStatus.OK,
-            issues=tuple(issues),
+        previous = world.last
+        _, tension = self.arc(index, given.count)
+        importance = given.importance if given.importance is not None else tension
+        timepoint = Timepoint(
+            timepoint_id=tp_id,
+            branch_id=world.branch_id,
+            index=index,
+            timestamp=given.when,
+            causal_parent=previous.timepoint_id if previous else None,
+            title=given.title,
+            event_description=given.description,
+            entities_present=tuple(present),
+            importance=importance,
+            tension=tension,
         )
-        return timepoint
+        return timepoint, scope, beat
+
+
+@dataclass(frozen=True)
+class Given:
+    """What happens at a timepoint when the mode already knows it: its time, title and
+    description, who the mode says is there, its importance, and how many moments the chain
+    has (for the dramatic arc)."""
+
+    when: datetime
+    title: str
+    description: str
+    present: tuple[str, ...] = ()
+    importance: float | None = None
+    count: int = 1
 
 
 def _witness(m: Moment, description: str, beat: Any, levels: dict[str, Any]) -> None:

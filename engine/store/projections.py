@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..model import events as ev
+from ..model.portal_events import PORTAL_EVENTS
 from .projections_observer import (
     _branch_created,
     _branch_finished,
@@ -426,6 +427,7 @@ UNPROJECTED: frozenset[type] = frozenset(
         ev.MechanismFailed,
         ev.BudgetWarning,
         ev.TimepointFailed,
+        *PORTAL_EVENTS,
     }
 )
 """Events that change no table but the event log; a test checks that every event type is

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from ..knowledge.causal import CausalGraph
 from ..model import events as ev
+from ..model.portal_events import PORTAL_EVENTS
 from ..model.records import (
     BranchInfo,
     EntityInfo,
@@ -397,6 +398,7 @@ class LiveFold(FidelityFold):
             ev.KnowledgeExtractionFailed,  # counted by the tally; nothing to draw
             ev.MechanismFailed,  # counted by the tally; the timepoint says degraded
             ev.BudgetWarning,  # shown by the screen as a notification
+            *PORTAL_EVENTS,
         }
     )
 

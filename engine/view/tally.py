@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..model import events as ev
+from ..model.portal_events import PORTAL_EVENTS
 from ..model.run import RunCounts
 
 
@@ -157,6 +158,7 @@ IGNORED: frozenset[type] = frozenset(
         ev.BranchFinished,
         ev.BranchScored,
         ev.RunFinished,
+        *PORTAL_EVENTS,  # the search's calls are counted as calls; its states are not timepoints
     }
 )
 """Events that change no count (they are still folded by the view and the store)."""

@@ -24,6 +24,7 @@ from ..model.dialog import DialogTurn
 from ..model.entity import Entity
 from ..model.inner import InnerLife
 from ..model.intervention import Intervention
+from ..model.portal_events import PORTAL_EVENTS
 from ..model.relationship import Relationship, pair_key
 from ..model.scene import Atmosphere
 from ..model.timepoint import Timepoint
@@ -371,6 +372,7 @@ IGNORED: frozenset[type] = frozenset(
         ev.BranchFinished,
         ev.BranchScored,
         ev.RunFinished,
+        *PORTAL_EVENTS,  # the search's record; a path's World is made by its own timepoints
     }
 )
 HANDLED: frozenset[type] = frozenset(_RULES)

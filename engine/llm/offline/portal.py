@@ -20,8 +20,13 @@ from random import Random
 
 from ...knowledge.retrieval import rank
 from ...knowledge.words import content_words
-from ...model.responses import AntecedentDraft, AntecedentScore, AntecedentsResponse
-from ..contexts import AntecedentContext, AntecedentScoringContext
+from ...model.responses import (
+    AntecedentDraft,
+    AntecedentScore,
+    AntecedentsResponse,
+    PathCoherence,
+)
+from ..contexts import AntecedentContext, AntecedentScoringContext, PathCoherenceContext
 from . import text as tx
 from .library import portal_kinds
 
@@ -73,7 +78,12 @@ def generate_antecedents(ctx: AntecedentContext, rng: Random) -> AntecedentsResp
                 description=tx.upper_first(kind.description.format(**slots))[:700],
                 key_events=tuple(e.format(**slots)[:200] for e in kind.events[:5]),
                 entity_changes={e: round(0.6 - 0.25 * n, 2) for n, e in enumerate(present)},
-                world_context=f"{kind.kind}, {ctx.step} of {ctx.steps} steps back",
+                world_context=f"{kind.kind}, {ctx.step} of {ctx.steps} steps back"
+                + (
+                    f", after: {tx.first_sentence(ctx.earlier.description)}"[:300]
+                    if ctx.earlier is not None
+                    else ""
+                ),
                 causal_link=tx.upper_first(kind.link.format(**slots))[:400],
                 entities_present=present,
             )
@@ -106,4 +116,28 @@ def generate_antecedent_score(ctx: AntecedentScoringContext, rng: Random) -> Ant
         causal_necessity=round(min(1.0, necessity * 2), 4),
         entity_capability=round(capability, 4) if capability is not None else None,
         reason="historical precedent is not judged offline; the rest is read from the texts",
+    )
+
+
+def _state_text(description: str, events: tuple[str, ...]) -> str:
+    return " ".join([description, *events])
+
+
+def generate_path_coherence(ctx: PathCoherenceContext, rng: Random) -> PathCoherence:
+    """Each link read from the texts: how much of the later state the earlier one, with what
+    it was said to lead to, anticipates (the cosine of their word vectors), on a scale where
+    a state that shares its subject and its people with the next reads as following on."""
+    links = []
+    for i in range(len(ctx.states) - 1):
+        earlier, later = ctx.states[i], ctx.states[i + 1]
+        said = ctx.links[i] if i < len(ctx.links) else ""
+        ranked = rank(
+            _state_text(later.description, later.key_events),
+            [f"{said} {_state_text(earlier.description, earlier.key_events)}"],
+        )
+        similarity = ranked[0][1] if ranked else 0.0
+        links.append(round(min(1.0, 0.3 + 1.5 * similarity), 4))
+    return PathCoherence(
+        links=tuple(links),
+        reason="each step judged by how much of the next state the earlier one anticipates",
     )

@@ -24,7 +24,7 @@ from .events import generate_event
 from .extraction import generate_extraction
 from .interventions import generate_intervention
 from .population import generate_population
-from .portal import generate_antecedent_score, generate_antecedents
+from .portal import generate_antecedent_score, generate_antecedents, generate_path_coherence
 from .presence import generate_presence
 from .prospection import generate_prospection
 from .scene import generate_scene
@@ -41,6 +41,7 @@ GENERATORS: dict[ActionType, Generator] = {
     ActionType.ENTITY_ELABORATION: generate_elaboration,  # type: ignore[dict-item]
     ActionType.PORTAL_BACKWARD_REASONING: generate_antecedents,  # type: ignore[dict-item]
     ActionType.PORTAL_PATH_SCORING: generate_antecedent_score,  # type: ignore[dict-item]
+    ActionType.TEMPORAL_REASONING: generate_path_coherence,  # type: ignore[dict-item]
     ActionType.PROSPECTION: generate_prospection,  # type: ignore[dict-item]
     ActionType.SCENE_GENERATION: generate_scene,  # type: ignore[dict-item]
     ActionType.COUNTERFACTUAL_PREDICTION: generate_intervention,  # type: ignore[dict-item]
