@@ -31,6 +31,7 @@ from ..model.records import (
 )
 from .fidelity import FidelityFold
 from .info import RunInfo
+from .portal import PortalView
 from .tally import RunTally
 
 Changes = frozenset[str]
@@ -56,6 +57,7 @@ class LiveFold(FidelityFold):
     _dialog_tp: dict[str, str]
     _scenes: dict[str, SceneInfo]
     _inner: dict[str, list[InnerInfo]]
+    portal: PortalView
 
     state_at: Callable[[str, str | None], StateInfo | None]  # RunView's reader
 
@@ -368,6 +370,10 @@ class LiveFold(FidelityFold):
             )
         return frozenset({"branches"})
 
+    def _on_portal(self, e: ev.EventBase) -> Changes:
+        self.portal.apply(e)
+        return frozenset({"portal"})
+
     def _on_run_resumed(self, e: ev.RunResumed) -> Changes:
         self.run = replace(self.run, status="running", reason=None)
         return frozenset({"run"})
@@ -398,7 +404,6 @@ class LiveFold(FidelityFold):
             ev.KnowledgeExtractionFailed,  # counted by the tally; nothing to draw
             ev.MechanismFailed,  # counted by the tally; the timepoint says degraded
             ev.BudgetWarning,  # shown by the screen as a notification
-            *PORTAL_EVENTS,
         }
     )
 
@@ -431,5 +436,6 @@ _RULES: dict[type, Callable[[Any, Any], Changes]] = {
     ev.BranchCreated: LiveFold._on_branch_created,
     ev.BranchFinished: LiveFold._on_branch_finished,
     ev.BranchScored: LiveFold._on_branch_scored,
+    **dict.fromkeys(PORTAL_EVENTS, LiveFold._on_portal),
 }
 HANDLED: frozenset[type] = frozenset(_RULES)

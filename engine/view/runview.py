@@ -45,6 +45,7 @@ from ..model.scene import Scene
 from .fidelity import ObserverAction
 from .info import RunInfo, run_info
 from .live import HANDLED, Changes, LiveFold
+from .portal import PortalView
 from .tally import RunTally
 
 __all__ = ["HANDLED", "Changes", "RunView"]
@@ -71,6 +72,7 @@ class RunView(LiveFold):
     _dialog_tp: dict[str, str] = field(default_factory=dict)
     _scenes: dict[str, SceneInfo] = field(default_factory=dict)
     _inner: dict[str, list[InnerInfo]] = field(default_factory=dict)
+    portal: PortalView = field(default_factory=PortalView)  # a PORTAL run's search and paths
 
     # ------------------------------------------------------------------ moments
     def chain(self, timepoint_id: str | None) -> list[TimepointInfo]:
