@@ -45,8 +45,11 @@ def _slots(ctx: AntecedentContext, lead: int, other: int, topic: str) -> dict[st
 
 
 def _topic(ctx: AntecedentContext) -> str:
-    text = ctx.consequent.description or ctx.endpoint
-    found = tx.topic(tx.first_sentence(text))
+    """What the whole history is about: the endpoint's subject (a state proposed earlier is
+    written around it too, so reading its text again would only find its date)."""
+    found = tx.topic(tx.first_sentence(ctx.endpoint)) or tx.topic(
+        tx.first_sentence(ctx.consequent.description)
+    )
     return tx.lower_first(found) if found else "the plan"
 
 
