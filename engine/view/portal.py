@@ -54,6 +54,7 @@ class PortalView:
     divergence: tuple[float, ...] = ()
     key_positions: tuple[int, ...] = ()
     pivots: tuple[pe.PivotInfo, ...] = ()
+    searches: int = 1  # more than one when a stopped search was begun again on resume
 
     @classmethod
     def of(cls, events: Iterable[Any]) -> PortalView:
@@ -71,6 +72,9 @@ class PortalView:
     def apply(self, e: Any) -> bool:
         """Fold one event; whether it was a PORTAL event."""
         if isinstance(e, pe.PortalSearchStarted):
+            if self.settings is not None:  # a resumed run searched again: the new search counts
+                self.searches += 1
+                self.candidates, self.failures, self.beams, self.judged = {}, [], [], []
             self.settings = e
         elif isinstance(e, pe.PortalCandidateProposed):
             self.candidates[e.candidate_id] = CandidateInfo(
