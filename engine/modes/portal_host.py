@@ -142,6 +142,8 @@ class PortalHost:
             wanted=self.spec.candidates_per_step,
         )
         key = f"portal/s{r.slot}/{r.later.candidate_id}/a{r.attempt}"
+        if r.lane:
+            key += f"/l{r.lane}"
         if r.earlier is not None:
             key += f"/{r.earlier.candidate_id}"
         return await self._call(

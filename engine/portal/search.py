@@ -53,6 +53,7 @@ class Request:
     avoid: tuple[str, ...]
     attempt: int
     toward: tuple[Candidate, ...] = ()  # the states after ``later``, to the endpoint
+    lane: int = 0  # which path a backtrack's request is for (two may share a later state)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Beam:
     avoid: dict[int, list[str]] = field(default_factory=dict)
     turn: int = 0  # how many slots it has filled (the oscillating order alternates on it)
     failed_at: int | None = None
+    lane: int = 0
 
 
 def later_of(chain: Chain, slot: int) -> Candidate:
@@ -169,6 +171,7 @@ class Search:
                         tuple(b.avoid.get(slot, ())),
                         b.attempt,
                         tuple(chain[s] for s in sorted(chain) if s < slot)[::-1][1:],
+                        b.lane,
                     )
                     for chain in b.chains
                 ]
@@ -228,7 +231,14 @@ class Search:
                         avoid[i].setdefault(s, []).append(c.text)
                 base = {s: c for s, c in chains[i].items() if s < cut}
                 beams.append(
-                    Beam([base], 1, list(range(cut, self.steps + 1)), backtracks[i] + 1, avoid[i])
+                    Beam(
+                        [base],
+                        1,
+                        list(range(cut, self.steps + 1)),
+                        backtracks[i] + 1,
+                        avoid[i],
+                        lane=i + 1,
+                    )
                 )
             await self.fill(beams)
             pending = []
