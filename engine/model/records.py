@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .event_base import EventBase
 from .inner import InnerLife
 from .scene import Scene
 from .tensors import CognitiveState
@@ -180,6 +181,7 @@ class RunSnapshot:
     warnings: tuple[str, ...]
     levels: tuple[LevelInfo, ...] = ()
     cell_tokens: tuple[tuple[str, str, int], ...] = ()  # (entity, timepoint, tokens spent)
+    portal_events: tuple[EventBase, ...] = ()  # a PORTAL run's search, folded by the view
 
 
 @dataclass(frozen=True, slots=True)

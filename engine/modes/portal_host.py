@@ -66,6 +66,7 @@ class PortalHost:
         self.states: dict[str, State] = {}
         self.prefix = ""  # a search begun again (after a resume) numbers its states apart
         self._counts: dict[int, int] = {}
+        self._said: dict[tuple[str, ...], str] = {}  # the judge's sentence, by path
         self._unit: Any = None
         self.cast = tuple(brief(e) for e in world.active()[:CAST])
         self.weights = spec.weights.model_dump()
@@ -291,6 +292,7 @@ class PortalHost:
             )
             return None
         assert isinstance(got.answer, PathCoherence)
+        self._said[tuple(c.candidate_id for c in path)] = got.answer.reason
         wanted = len(path) - 1
         links = list(got.answer.links[:wanted])
         return links + [None] * (wanted - len(links))  # a link the judge left out is unjudged
@@ -306,4 +308,5 @@ class PortalHost:
             at_slot=judged.verdict.at_step,
             reason=judged.verdict.reason,
             backtracks=judged.backtracks,
+            judge=self._said.get(tuple(c.candidate_id for c in judged.path), ""),
         )

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ..model import events as ev
-from ..model.portal_events import PORTAL_EVENTS
 from .projections_observer import (
     _branch_created,
     _branch_finished,
@@ -22,6 +21,7 @@ from .projections_observer import (
     _fidelity_planned,
     _query,
 )
+from .projections_portal import PORTAL_PROJECTIONS
 from .rows import Row, as_json, as_time
 
 
@@ -411,6 +411,7 @@ PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
     ev.FidelityPlanned: _fidelity_planned,
     ev.EntityElevated: _elevated,
     ev.EntityCompressed: _compressed,
+    **PORTAL_PROJECTIONS,
 }
 
 UNPROJECTED: frozenset[type] = frozenset(
@@ -427,7 +428,6 @@ UNPROJECTED: frozenset[type] = frozenset(
         ev.MechanismFailed,
         ev.BudgetWarning,
         ev.TimepointFailed,
-        *PORTAL_EVENTS,
     }
 )
 """Events that change no table but the event log; a test checks that every event type is

@@ -15,7 +15,10 @@ from typing import Any
 
 from ..model.common import RunStatus, TemporalMode
 from ..model.entity import EntityProfile
+from ..model.event_base import EventBase
+from ..model.events import parse_event
 from ..model.inner import InnerLife
+from ..model.portal_events import PORTAL_EVENTS
 from ..model.records import (
     BranchInfo,
     EntityInfo,
@@ -237,9 +240,26 @@ def branch(conn: Conn, run_id: str, branch_id: str) -> BranchInfo | None:
     return _branch(rows[0]) if rows else None
 
 
+PORTAL_TYPES: tuple[str, ...] = tuple(c.model_fields["type"].default for c in PORTAL_EVENTS)
+
+
+def portal_events(conn: Conn, run_id: str) -> list[EventBase]:
+    """A run's PORTAL events from the log, in order; only those rows are read and parsed."""
+    rows = conn.execute(
+        f"SELECT payload FROM events WHERE run_id = ? AND type IN ({_marks(PORTAL_TYPES)}) "
+        "ORDER BY seq",
+        (run_id, *PORTAL_TYPES),
+    ).fetchall()
+    return [parse_event(r[0]) for r in rows]
+
+
 def snapshot(conn: Conn, run_id: str) -> RunSnapshot:
-    """Everything needed to show any moment of a run but its dialog and knowledge."""
+    """Everything needed to show any moment of a run but its dialog and knowledge (and, for a
+    PORTAL run, its search's events, for the view to fold)."""
+    mode = conn.execute("SELECT mode FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    portal = mode is not None and mode[0] == TemporalMode.PORTAL.value
     return RunSnapshot(
+        portal_events=tuple(portal_events(conn, run_id)) if portal else (),
         entities=tuple(
             _entity(r)
             for r in _rows(

@@ -36,6 +36,12 @@ TABLES = frozenset(
         "llm_calls",
         "validations",
         "queries",
+        "portal_searches",
+        "portal_candidates",
+        "portal_paths",
+        "portal_divergence",
+        "portal_pivots",
+        "portal_failures",
     }
 )
 
@@ -102,6 +108,12 @@ class Readers:
             return [r[0] for r in rows]
 
         return [ev.parse_event(p) for p in await self._read(read)]
+
+    async def portal_events(self, run_id: str) -> list[ev.EventBase]:
+        """A run's PORTAL events (its search, what it kept, the analysis), in order: what
+        :meth:`PortalView.of <engine.view.portal.PortalView.of>` folds. Only those rows of the
+        log are read, so this stays quick for a long run; a run of another mode has none."""
+        return await self._read(readers.portal_events, run_id)
 
     async def last_seq(self, run_id: str) -> int:
         def read(conn: Any) -> int:

@@ -327,6 +327,108 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX fidelity_by_run ON fidelity (run_id, seq);
     CREATE INDEX llm_calls_by_entity ON llm_calls (run_id, entity_id, timepoint_id);
     """,
+    # 9: a PORTAL search (M17): its settings, every candidate with its score and whether the
+    # beam kept it, every judged path (the kept ones with their rank and branch), the
+    # divergence by position, the pivots and the calls that failed
+    """
+    CREATE TABLE portal_searches (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        endpoint TEXT NOT NULL,
+        steps INTEGER NOT NULL,
+        strategy TEXT NOT NULL,
+        candidates_per_step INTEGER NOT NULL,
+        beam INTEGER NOT NULL,
+        path_count INTEGER NOT NULL,
+        coherence_threshold REAL NOT NULL,
+        max_backtrack_depth INTEGER NOT NULL,
+        weights_json TEXT NOT NULL,
+        slot_times_json TEXT NOT NULL,
+        not_supported_json TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );
+    CREATE TABLE portal_candidates (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        candidate_id TEXT NOT NULL,
+        slot INTEGER NOT NULL,
+        later_id TEXT,
+        earlier_id TEXT,
+        when_at TEXT NOT NULL,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        key_events_json TEXT NOT NULL,
+        entity_changes_json TEXT NOT NULL,
+        world_context TEXT NOT NULL,
+        causal_link TEXT NOT NULL,
+        entities_present_json TEXT NOT NULL,
+        source TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        scored INTEGER NOT NULL DEFAULT 0,
+        score REAL,
+        components_json TEXT NOT NULL DEFAULT '{}',
+        missing_json TEXT NOT NULL DEFAULT '{}',
+        weights_json TEXT NOT NULL DEFAULT '{}',
+        score_reason TEXT NOT NULL DEFAULT '',
+        beam TEXT NOT NULL DEFAULT 'proposed',
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run_id, candidate_id)
+    );
+    CREATE INDEX portal_candidates_by_slot ON portal_candidates (run_id, slot, seq);
+    CREATE TABLE portal_paths (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        path_id TEXT NOT NULL,
+        candidate_ids_json TEXT NOT NULL,
+        links_json TEXT NOT NULL,
+        coherence REAL,
+        action TEXT NOT NULL,
+        at_slot INTEGER,
+        reason TEXT NOT NULL,
+        backtracks INTEGER NOT NULL,
+        judge TEXT NOT NULL,
+        kept INTEGER NOT NULL DEFAULT 0,
+        rank INTEGER,
+        branch_id TEXT,
+        cluster INTEGER,
+        warning TEXT,
+        score REAL,
+        PRIMARY KEY (run_id, seq)
+    );
+    CREATE INDEX portal_paths_by_id ON portal_paths (run_id, path_id, seq);
+    CREATE TABLE portal_divergence (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        slot INTEGER NOT NULL,
+        value REAL NOT NULL,
+        is_key INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run_id, position)
+    );
+    CREATE TABLE portal_pivots (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        branch_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        path_id TEXT NOT NULL,
+        slot INTEGER NOT NULL,
+        candidate_id TEXT NOT NULL,
+        strength REAL NOT NULL,
+        reasons_json TEXT NOT NULL,
+        sentence TEXT NOT NULL,
+        ord INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run_id, branch_id, position)
+    );
+    CREATE TABLE portal_failures (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        stage TEXT NOT NULL,
+        slot INTEGER,
+        later_id TEXT,
+        candidate_id TEXT,
+        error TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

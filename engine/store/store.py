@@ -222,7 +222,7 @@ def _writing(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
 
 def _append_steps(persisted: Iterable[ev.EventBase], cassette: Sequence[CassetteEntry]) -> Steps:
     """The statements of one append, in order: new runs, cassette entries, the events, their
-    projections (grouped for executemany) and the run rows' counters."""
+    projections (grouped for executemany, inserts first) and the run rows' counters."""
     run_rows: list[tuple[str, tuple[Any, ...]]] = []
     groups: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     event_rows: list[tuple[Any, ...]] = []
@@ -261,7 +261,11 @@ def _append_steps(persisted: Iterable[ev.EventBase], cassette: Sequence[Cassette
                 True,
             )
         )
-    steps.extend((sql, rows, True) for sql, rows in groups.items())
+    # Equal statements run together, in the order each first appeared, but a batch's inserts
+    # before its updates: an update then never runs before the insert of the row it changes,
+    # whatever the order of the events within the batch.
+    ordered = sorted(groups.items(), key=lambda group: not group[0].startswith("INSERT"))
+    steps.extend((sql, rows, True) for sql, rows in ordered)
     assignments = ", ".join(f"{name} = {name} + ?" for name in COLUMNS)
     for run_id, tally in tallies.items():
         delta = tally.as_dict()

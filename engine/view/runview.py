@@ -196,6 +196,8 @@ class RunView(LiveFold):
         for branch in snapshot.branches:
             view.branches[branch.branch_id] = branch
         view.add_levels(snapshot.levels, snapshot.cell_tokens)
+        if snapshot.portal_events:  # the same fold as the live view's
+            view.portal = PortalView.of(snapshot.portal_events)
         return view
 
     def add_moments(self, timepoint_ids: Iterable[str], records: MomentRecords) -> None:

@@ -65,8 +65,56 @@ async def open_store(args: argparse.Namespace) -> Any:
         raise UsageError(str(exc)) from exc
 
 
-def summary_json(summary: Any, warnings: Sequence[str], db: Path) -> dict[str, Any]:
+_BIDI = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+# a whole escape sequence: CSI (colours, cursor moves), OSC (titles, links) or a two-byte one
+_ESCAPES = r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_])?"
+
+
+def clean(text: str) -> str:
+    """Text from a scenario or a model made safe for one line of a terminal: line breaks and
+    tabs become spaces, and control characters (escape sequences among them) and
+    direction overrides are dropped."""
+    import re
+    import unicodedata
+
+    text = re.sub(_ESCAPES, "", text)
+    text = text.replace("\r\n", " ").translate({9: " ", 10: " ", 13: " "}).translate(_BIDI)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+
+
+def safe(text: str) -> str:
+    """:func:`clean` text, escaped for Rich markup."""
+    from rich.markup import escape
+
+    return escape(clean(text))
+
+
+def portal_counts(summary: Any, portal: Any) -> dict[str, Any] | None:
+    """A PORTAL run's paths, their length and its search's candidates and failed calls (None
+    for a run of another mode). ``portal`` is the run's ``PortalView`` (None: not read)."""
+    if summary.mode.value != "portal":
+        return None
+    kept = portal.kept if portal is not None else ()
+    paths = len(kept) if kept else summary.forks
+    if kept:
+        states = len(kept[0].candidate_ids)
+    elif portal is not None and portal.active:
+        states = portal.steps + 1
+    else:
+        states = summary.planned_timepoints // paths if paths else 0
+    counts: dict[str, Any] = {"path_count": paths, "states_per_path": states}
+    if portal is not None:
+        counts["candidates"] = len(portal.candidates)
+        counts["failed_search_calls"] = len(portal.failures)
+    return counts
+
+
+def summary_json(
+    summary: Any, warnings: Sequence[str], db: Path, portal: Any = None
+) -> dict[str, Any]:
+    """A run as JSON; a PORTAL run's also carries :func:`portal_counts`."""
     c = summary.counts
+    counts = portal_counts(summary, portal)
     return {
         "run_id": summary.run_id,
         "status": summary.status.value,
@@ -95,19 +143,36 @@ def summary_json(summary: Any, warnings: Sequence[str], db: Path) -> dict[str, A
         "wall_seconds": summary.wall_seconds,
         "warnings": list(warnings),
         "db": str(db),
+        **(counts or {}),
     }
 
 
-def summary_line(summary: Any) -> str:
+def summary_line(summary: Any, portal: Any = None) -> str:
+    """The run in one line. A PORTAL run (``portal``: its ``PortalView``) counts its paths,
+    whose branches are what it plays, not forks."""
     c = summary.counts
     done = summary.main_timepoints if summary.forks else c.timepoints
     forks = f" and {summary.forks} fork(s) ({c.timepoints - done} more)" if summary.forks else ""
+    made = f"{done}/{summary.planned_timepoints} timepoints{forks}"
     if summary.mode.value == "branching":  # its plan counts every branch's timepoints
-        done = c.timepoints
-        forks = f" ({summary.main_timepoints} before the decision, {summary.forks} branches)"
+        made = (
+            f"{c.timepoints}/{summary.planned_timepoints} timepoints ({summary.main_timepoints} "
+            f"before the decision, {summary.forks} branches)"
+        )
+    counts = portal_counts(summary, portal)
+    if counts is not None:
+        paths, states = counts["path_count"], counts["states_per_path"]
+        made = (
+            f"{paths} path{'' if paths == 1 else 's'} of {states} states "
+            f"({c.timepoints}/{summary.planned_timepoints} timepoints)"
+        )
+        if "candidates" in counts:
+            made += f", {counts['candidates']} candidates"
+        if counts.get("failed_search_calls"):
+            made += f" ({counts['failed_search_calls']} failed search calls)"
     line = (
-        f"run {summary.run_id} {summary.status.value}: {done}/{summary.planned_timepoints}"
-        f" timepoints{forks}, {c.dialog_turns} dialog turns, {c.exposure_events} exposure events, "
+        f"run {summary.run_id} {summary.status.value}: {made}"
+        f", {c.dialog_turns} dialog turns, {c.exposure_events} exposure events, "
         f"{c.llm_calls} LLM calls, {summary.tokens:,} tokens, ${summary.cost_usd:.4f}, "
         f"{summary.wall_seconds or 0:.2f} s"
     )

@@ -9,10 +9,12 @@ from typing import Any
 from .common import (
     EXIT_OK,
     UsageError,
+    clean,
     db_path,
     make_console,
     open_store,
     print_json,
+    safe,
     summary_json,
     summary_line,
 )
@@ -113,8 +115,9 @@ async def _show(args: argparse.Namespace) -> int:
         found = (view.inner_at(e, tp.timepoint_id) for e in tp.present)
         return [x for x in found if x is not None and x.timepoint_id == tp.timepoint_id]
 
+    portal = view.portal if view.portal.active else None
     if args.json:
-        data = summary_json(summary, warnings, db_path(args))
+        data = summary_json(summary, warnings, db_path(args), portal)
         data["title"] = summary.title
         data["entities_detail"] = [
             {
@@ -154,16 +157,18 @@ async def _show(args: argparse.Namespace) -> int:
         ]
         data["branches"] = [_branch_json(b, summary) for b in branches]
         data["fidelity"] = fidelity
+        if portal is not None:
+            data.update(_portal_json(view))
         print_json(data)
         return EXIT_OK
-    from rich.markup import escape
+    escape = safe
 
     out = make_console()
     out.print(
-        f"[bold]{escape(summary.title or summary.scenario)}[/]  ({summary.scenario}, "
+        f"[bold]{escape(summary.title or summary.scenario)}[/]  ({escape(summary.scenario)}, "
         f"{summary.mode.value}, seed {summary.seed}, {summary.provider}/{summary.model})"
     )
-    out.print(summary_line(summary), markup=False)
+    out.print(clean(summary_line(summary, portal)), markup=False)
     for w in warnings:
         out.print(f"  [yellow]not supported:[/] {escape(w)}")
     out.print()
@@ -179,7 +184,11 @@ async def _show(args: argparse.Namespace) -> int:
         out.print(
             f"  {escape(e.name)} - {escape(e.role)}; {known[e.entity_id]} knowledge items; {mood}"
         )
-    for t in view.timepoints:
+    timepoints = view.timepoints
+    if portal is not None:  # each path's states together, in the order time runs
+        _print_portal(out, view, {b.branch_id: b for b in branches})
+        timepoints = sorted(timepoints, key=lambda t: (t.branch_id != "main", t.branch_id, t.index))
+    for t in timepoints:
         out.print()
         out.print(
             f"[bold]{t.timepoint_id} {escape(t.title)}[/] [dim]{t.timestamp.isoformat()}"
@@ -204,7 +213,8 @@ async def _show(args: argparse.Namespace) -> int:
         for inner in inner_lives(t):
             name = escape(view.entities[inner.entity_id].name)
             out.print(f"  [italic]{name} remembers:[/] {escape(inner.memory)}")
-    forks = [b for b in branches if b.parent_branch_id is not None]
+    # a PORTAL run's branches are its paths, shown in its Portal section
+    forks = [b for b in branches if b.parent_branch_id is not None and portal is None]
     if forks:
         out.print()
         out.print("[bold]Branches[/]")
@@ -243,10 +253,119 @@ async def _fidelity(store: Any, view: Any) -> dict[str, Any]:
     }
 
 
-def _print_fidelity(out: Any, view: Any, fidelity: dict[str, Any]) -> None:
-    from rich.markup import escape
+def _portal_json(view: Any) -> dict[str, Any]:
+    """A PORTAL run's search for ``show --json``: its kept paths (each with its steps, their
+    timepoints and scores, and its coherence), the divergence and the pivots by position, and
+    the rest of the search under ``portal``."""
+    tps = {(t.branch_id, t.index): t.timepoint_id for t in view.timepoints}
+    found = view.portal.as_json(tps)
+    key = set(found["key_positions"])
+    titles = {c.candidate_id: c.title for c in view.portal.candidates.values()}
+    shown = ("paths", "divergence", "pivots")
+    return {
+        "paths": found["paths"],
+        "divergence": [{**d, "key": d["position"] in key} for d in found["divergence"]],
+        "pivots": [
+            {
+                **p,
+                "timepoint_id": tps.get((p["branch_id"], p["position"])),
+                "title": titles.get(p["candidate_id"], ""),
+            }
+            for p in found["pivots"]
+        ],
+        "portal": {k: v for k, v in found.items() if k not in shown},
+    }
 
+
+WIDTH = 78  # the Portal section reads at 80 columns, whatever the console's width
+
+
+def _wrapped(out: Any, text: str, indent: str = "  ", more: str = "    ") -> None:
+    import textwrap
+
+    for line in textwrap.wrap(clean(text), WIDTH, initial_indent=indent, subsequent_indent=more):
+        out.print(line, markup=False)
+
+
+def _cut(text: str, room: int) -> str:
+    text = clean(text)
+    return text if len(text) <= room else text[: room - 1].rstrip() + "…"
+
+
+def _num(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "-"
+
+
+def _print_portal(out: Any, view: Any, branches: dict[str, Any]) -> None:
+    """The Portal section of ``show``: the search, each kept path position by position (date,
+    score, title), the divergence by position and the pivots, each with its sentence."""
+    portal, s = view.portal, view.portal.settings
+    times = list(s.slot_times)
+    daily = len({t.date() for t in times}) == len(times)
+
+    def when(at: Any) -> str:
+        return f"{at:%Y-%m-%d}" if daily else f"{at:%Y-%m-%d %H:%M}"
+
+    out.print()
+    out.print(
+        f"[bold]Portal[/] ({safe(s.strategy)}, {s.steps} steps back, beam {s.beam}, "
+        f"coherence threshold {s.coherence_threshold:.2f})"
+    )
+    _wrapped(out, f"endpoint ({when(times[0]) if times else '?'}): {s.endpoint}")
+    proposed = sum(1 for c in portal.candidates.values() if c.source != "scenario")
+    given = len(portal.candidates) - proposed
+    out.print(
+        f"  {len(portal.candidates)} candidates ({proposed} proposed"
+        f"{f', {given} given' if given else ''}), {len(portal.failures)} failed calls, "
+        f"{len(portal.judged)} paths judged, {len(portal.kept)} kept",
+        markup=False,
+    )
+    for note in s.not_supported:
+        _wrapped(out, f"not supported: {note}")
+    for f in portal.failures[:5]:
+        at = f" at slot {f.slot}" if f.slot is not None else ""
+        _wrapped(out, f"failed {f.stage}{at}: {f.error}", "    ", "      ")
+    if len(portal.failures) > 5:
+        out.print(f"    … and {len(portal.failures) - 5} more failed calls", markup=False)
+    pivots = {(p.branch_id, p.position) for p in portal.pivots}
+    for k in portal.kept:
+        branch = branches.get(k.branch_id)
+        status = f", {branch.status}" if branch is not None and branch.status != "completed" else ""
+        out.print()
+        out.print(
+            f"  [bold]#{k.rank} {safe(k.branch_id)}[/] coherence {_num(k.coherence)}, "
+            f"score {_num(k.score)}, cluster {k.cluster}{status}"
+        )
+        if k.warning:
+            _wrapped(out, f"warning: {k.warning}", "    ", "      ")
+        for i, c in enumerate(portal.path(k.branch_id)):
+            mark = "*" if (k.branch_id, i) in pivots else " "
+            head = f"   {mark}{i:>2} {when(c.when)} {_num(c.score):>4}  "
+            out.print(head + _cut(c.title or c.description, WIDTH - len(head)), markup=False)
+    if portal.divergence:
+        key = set(portal.key_positions)
+        cells = "  ".join(
+            f"{p}:{v:.2f}{'*' if p in key else ''}" for p, v in enumerate(portal.divergence)
+        )
+        out.print()
+        _wrapped(out, f"divergence by position (* where the paths part): {cells}")
+    if portal.pivots:
+        out.print()
+        out.print("  [bold]Pivots[/] [dim](marked * on the paths above)[/]")
+    for p in portal.pivots:
+        _wrapped(
+            out,
+            f"{p.branch_id} position {p.position} (slot {p.slot}, strength {p.strength:.2f}): "
+            f"{p.sentence}",
+            "    ",
+            "      ",
+        )
+
+
+def _print_fidelity(out: Any, view: Any, fidelity: dict[str, Any]) -> None:
     from engine.view.fidelity import profile_line
+
+    escape = safe
 
     if not fidelity["cells"] and not fidelity["observer"]:
         return
@@ -255,7 +374,7 @@ def _print_fidelity(out: Any, view: Any, fidelity: dict[str, Any]) -> None:
     out.print("  [dim]T tensor only · S scene · G graph · D dialog · ★ trained, per timepoint[/]")
     for entity_id, row in fidelity["rows"].items():
         name = view.entities[entity_id].name if entity_id in view.entities else entity_id
-        out.print(f"  {escape(name)[:24]:<24} {row}", markup=False)
+        out.print(f"  {clean(name)[:24]:<24} {row}", markup=False)
     if fidelity["observer"]:
         out.print()
         out.print("[bold]Observer ledger[/] [dim](where exploring changed the record)[/]")
@@ -289,11 +408,13 @@ def _branch_json(b: Any, summary: Any) -> dict[str, Any]:
         "reason": summary.status_reason if main else b.status_reason,
         "score": b.score,
         "scoring": b.scoring or None,  # components, weights, and why any signal is missing
-        "score_missing": None if b.score is not None else _why_unscored(b),
+        "score_missing": None if b.score is not None else _why_unscored(b, summary),
     }
 
 
-def _why_unscored(b: Any) -> str:
+def _why_unscored(b: Any, summary: Any) -> str:
+    if summary.mode.value == "portal" and b.parent_branch_id is not None:
+        return "a PORTAL path is judged by its coherence and its states' scores (see paths)"
     if b.parent_branch_id is None:
         return "the main branch is the trunk the alternatives fork from; it is not scored"
     if b.scoring:
@@ -304,6 +425,6 @@ def _why_unscored(b: Any) -> str:
 
 def _progress(r: Any) -> str:
     """``4/4``, or ``4/4 ⑂2`` for a run with two forks (whose timepoints are not counted here)."""
-    if not r.forks or r.mode.value == "branching":  # a BRANCHING plan counts its branches
+    if not r.forks or r.mode.value in ("branching", "portal"):  # a plan counting its branches
         return f"{r.counts.timepoints}/{r.planned_timepoints}" + (f" ⑂{r.forks}" if r.forks else "")
     return f"{r.main_timepoints}/{r.planned_timepoints} ⑂{r.forks}"

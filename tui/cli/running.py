@@ -84,12 +84,29 @@ async def _run(args: argparse.Namespace) -> Any:
         db = store_path(store)
         from engine.view.fidelity import fidelity_profile
 
-        actual = fidelity_profile(await store.events(summary.run_id))
+        events = await store.events(summary.run_id)
+        actual = fidelity_profile(events)
+        portal = _portal(summary, events)
     finally:
         if store is not None:
             await store.close()
         await opened.aclose()
-    return _report(summary, loaded.warnings, db, args.json, estimate, actual)
+    return _report(summary, loaded.warnings, db, args.json, estimate, actual, portal)
+
+
+def _portal(summary: Any, events: Sequence[Any]) -> Any:
+    """A PORTAL run's search folded from its events (None for a run of another mode)."""
+    if summary.mode.value != "portal":
+        return None
+    from engine.view.portal import PortalView
+
+    return PortalView.of(events)
+
+
+async def _stored_portal(store: Any, summary: Any) -> Any:
+    if summary.mode.value != "portal":
+        return None
+    return _portal(summary, await store.portal_events(summary.run_id))
 
 
 def _request(args: argparse.Namespace) -> Any:
@@ -171,20 +188,22 @@ def _report(
     as_json: bool,
     estimate: Any,
     fidelity: dict[str, Any] | None = None,
+    portal: Any = None,
 ) -> int:
-    """The run's line (or JSON), with its fidelity against the plan when one was made."""
+    """The run's line (or JSON), with its fidelity against the plan when one was made (and a
+    PORTAL run's paths and candidates, from ``portal``, its ``PortalView``)."""
     from engine.view.fidelity import profile_line
 
     planned = estimate.fidelity if estimate is not None else None
     if as_json:
-        data = summary_json(summary, warnings, db)
+        data = summary_json(summary, warnings, db, portal)
         if estimate is not None:
             data["estimate"] = estimate.to_json()
         if fidelity is not None:
             data["fidelity"] = {"planned": planned, "actual": fidelity}
         print_json(data)
     else:
-        print(summary_line(summary))
+        print(summary_line(summary, portal))
         if fidelity is not None and fidelity.get("cells"):
             plan = f" (planned: {profile_line(planned)})" if planned else ""
             print(f"fidelity: {profile_line(fidelity)}{plan}", file=sys.stderr)
@@ -206,9 +225,10 @@ async def _replay(args: argparse.Namespace) -> int:
             )
         summary = await _execute(replay.simulation, err, args.json)
         db = store_path(store)
+        portal = await _stored_portal(store, summary)
     finally:
         await store.close()
-    return _report(summary, replay.simulation.loaded.warnings, db, args.json, None)
+    return _report(summary, replay.simulation.loaded.warnings, db, args.json, None, None, portal)
 
 
 async def _resume(args: argparse.Namespace) -> int:
@@ -231,11 +251,12 @@ async def _resume(args: argparse.Namespace) -> int:
         result = await _execute(sim, err, args.json)
         db = store_path(store)
         warnings = await store.run_warnings(resumed.run_id)
+        portal = await _stored_portal(store, result)
     finally:
         await store.close()
         if resumed is not None:
             await resumed.opened.aclose()
-    return _report(result, warnings, db, args.json, None)
+    return _report(result, warnings, db, args.json, None, None, portal)
 
 
 async def _run_with_progress(sim: Any, console: Any) -> Any:
