@@ -51,6 +51,7 @@ class Answered:
 def title_of(description: str, events: Sequence[str]) -> str:
     text = events[0] if events else description.split(". ")[0]
     text = text.strip().rstrip(".")
+    text = text[:1].upper() + text[1:]
     return text if len(text) <= 60 else text[:59].rsplit(" ", 1)[0] + "…"
 
 

@@ -63,8 +63,13 @@ def _written_from(template: str, text: str) -> bool:
 def generate_antecedents(ctx: AntecedentContext, rng: Random) -> AntecedentsResponse:
     kinds = list(portal_kinds().kinds)
     taken = {k.kind for k in kinds for a in ctx.avoid if _written_from(k.description, a)}
+    # kinds the states after this one already took: a history of one cause told five times
+    # over is not a history, so they come last
+    later = [ctx.consequent.description, *ctx.later]
+    told = {k.kind for k in kinds for t in later if _written_from(k.description, t)}
     fresh = [k for k in kinds if k.kind not in taken] or kinds
     rng.shuffle(fresh)
+    fresh.sort(key=lambda k: k.kind in told)  # a stable sort: the shuffle decides the rest
     topic = _topic(ctx)
     start = rng.randrange(max(1, len(ctx.cast)))
     drafts = []
