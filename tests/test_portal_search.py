@@ -117,7 +117,7 @@ async def test_the_oscillating_order_pins_the_origin_side_second_and_tells_it_th
 
 
 def test_adaptive_goes_back_while_the_scores_agree_and_pins_the_origin_when_they_part() -> None:
-    beam = Beam([{}], 1, [2, 3, 4], turn=1)
+    beam = Beam([{}], 1, [2, 3, 4], turn=1, last=1)
     agreeing = {1: [0.6, 0.62, 0.61]}
     parted = {1: [0.1, 0.9, 0.5]}
     assert next_slot("adaptive", beam, 4, agreeing) == 2

@@ -91,6 +91,7 @@ class Beam:
     turn: int = 0  # how many slots it has filled (the oscillating order alternates on it)
     failed_at: int | None = None
     lane: int = 0
+    last: int | None = None  # the slot it filled last (adaptive reads how its scores spread)
 
 
 def later_of(chain: Chain, slot: int) -> Candidate:
@@ -106,14 +107,14 @@ def next_slot(strategy: str, beam: Beam, steps: int, scores: dict[int, list[floa
     """The slot a beam fills next. Reverse chronological: the nearest the endpoint.
     Oscillating: alternately the nearest the endpoint and the nearest the origin side.
     Adaptive: the most uncertain (the spread of the scores beside it, :func:`neighbour_spread`);
-    when the last slot's proposals disagreed by more than :data:`ADAPTIVE_SWITCH`, the origin
-    side is pinned next, since the history is open and its start should constrain it."""
+    when the proposals of the slot the beam filled last disagreed by more than
+    :data:`ADAPTIVE_SWITCH`, the origin side is pinned next, since the history is open and its
+    start should constrain it."""
     left = sorted(beam.remaining)
     if strategy == "oscillating":
         return left[0] if beam.turn % 2 == 0 else left[-1]
     if strategy == "adaptive":
-        filled = [s for s in range(1, steps + 1) if s not in beam.remaining and scores.get(s)]
-        last = max(filled, default=None)
+        last = beam.last
         known = [v for v in scores.get(last, []) if v is not None] if last is not None else []
         if len(known) >= 2 and max(known) - min(known) > ADAPTIVE_SWITCH and len(left) > 1:
             return left[-1]
@@ -194,6 +195,7 @@ class Search:
                 self.scores.setdefault(slot, []).extend(c.score for _, c in mine)
                 b.remaining.remove(slot)
                 b.turn += 1
+                b.last = slot
                 if not mine:
                     b.failed_at = slot
                     continue

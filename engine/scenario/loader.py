@@ -89,7 +89,10 @@ def validation_message(source: str, exc: ValidationError) -> str:
         if len(errors) > 1
         else ""
     )
-    return f"{source}: {_loc(tuple(first['loc']))} {_describe(first)}{more}"
+    where, what = _loc(tuple(first["loc"])), _describe(first)
+    if what.startswith(f"{where}."):  # a check of several fields names them itself
+        return f"{source}: {what}{more}"
+    return f"{source}: {where} {what}{more}"
 
 
 def check_references(scenario: Scenario, source: str) -> None:

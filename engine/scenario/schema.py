@@ -8,7 +8,7 @@ by :func:`engine.scenario.loader.check_references`, which names the offending fi
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -286,6 +286,15 @@ class PortalSpec(_Strict):
         False, description="Judge candidates by a short forward run from each."
     )
 
+    @field_validator("endpoint_at", "origin_at")
+    @classmethod
+    def _plain_time(cls, value: datetime) -> datetime:
+        """A time with a zone is read as that moment in UTC, so that one with and one without
+        a zone can be compared (simulated time carries no zone)."""
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
     @model_validator(mode="after")
     def _fits(self) -> PortalSpec:
         if self.origin_at >= self.endpoint_at:
@@ -296,7 +305,14 @@ class PortalSpec(_Strict):
         if self.beam is not None and self.path_count > self.beam:
             raise ValueError(
                 f"portal.path_count is {self.path_count} but the beam keeps {self.beam} states a "
-                "step; raise portal.beam or lower path_count"
+                "step; raise portal.beam or lower portal.path_count"
+            )
+        most = self.candidates_per_step**self.backward_steps
+        if self.path_count > most:
+            raise ValueError(
+                f"portal.path_count is {self.path_count} but {self.candidates_per_step} candidate(s) a "
+                f"step over {self.backward_steps} step(s) can give at most {most} path(s); "
+                "raise portal.candidates_per_step or lower portal.path_count"
             )
         if not any(self.weights.model_dump().values()):
             raise ValueError("portal.weights are all 0; at least one part must count")

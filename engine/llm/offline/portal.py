@@ -78,8 +78,14 @@ def generate_antecedents(ctx: AntecedentContext, rng: Random) -> AntecedentsResp
         if ctx.cast and other % len(ctx.cast) == lead % len(ctx.cast):
             other += 1
         slots = _slots(ctx, lead, other, topic)
+        # the two the cause is about, and a witness from the rest of the cast when there is one
+        n = max(1, len(ctx.cast))
+        third = next(
+            (j for j in range(lead + 1, lead + n) if j % n not in {lead % n, other % n}), None
+        )
+        around = (lead, other) if third is None else (lead, other, third)
         present = tuple(
-            dict.fromkeys(ctx.cast[j % len(ctx.cast)].entity_id for j in (lead, other) if ctx.cast)
+            dict.fromkeys(ctx.cast[j % len(ctx.cast)].entity_id for j in around if ctx.cast)
         )
         drafts.append(
             AntecedentDraft(
