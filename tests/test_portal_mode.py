@@ -430,3 +430,16 @@ def test_a_time_with_a_zone_on_one_side_only_is_read_as_utc() -> None:
         }
     )
     assert spec.origin_at.tzinfo is None and spec.origin_at.hour == 6
+
+
+def test_a_headless_run_says_what_it_does_not_support(tmp_path, capsys) -> None:
+    data = json.loads((TEMPLATES / "fennick_bakery.json").read_text())
+    data["portal"]["simulation_judging"] = True
+    data["portal"]["backward_steps"] = 2
+    path = tmp_path / "judged.json"
+    path.write_text(json.dumps(data))
+    code = main(["run", str(path), "--headless", "--db", str(tmp_path / "j.db")])
+    out = capsys.readouterr()
+    assert code == 0
+    assert "portal: simulation judging" in out.err and "not supported" in out.err
+    assert "3 paths of 3 states" in out.out + out.err

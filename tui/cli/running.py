@@ -157,6 +157,9 @@ async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
         def on_event(event: Any) -> None:
             if isinstance(event, ev.BudgetWarning) and not as_json:
                 console.print(f"budget: {event.message}", markup=False)
+            elif isinstance(event, ev.PortalSearchStarted) and not as_json:
+                for note in event.not_supported:
+                    console.print(f"portal: {note}", markup=False)
 
         work = sim.run(on_event)
     task = asyncio.ensure_future(work)
@@ -276,11 +279,15 @@ async def _run_with_progress(sim: Any, console: Any) -> Any:
         transient=True,
     ) as progress:
         task = progress.add_task(
-            "run", total=sim.scenario.timeline.count, title=sim.scenario.title, status="setting up"
+            "run",
+            total=sim.mode.planned_timepoints(),
+            title=sim.scenario.title,
+            status="setting up",
         )
+        proposed = 0
 
         def on_event(event: Any) -> None:
-            nonlocal calls, tokens
+            nonlocal calls, tokens, proposed
             if isinstance(event, ev.EntityCreated):
                 names[event.profile.entity_id] = event.profile.name
             elif isinstance(event, ev.LLMCallFinished):
@@ -298,5 +305,16 @@ async def _run_with_progress(sim: Any, console: Any) -> Any:
                 progress.advance(task)
             elif isinstance(event, ev.BudgetWarning):
                 progress.console.print(f"[yellow]budget:[/] {event.message}", highlight=False)
+            elif isinstance(event, ev.PortalSearchStarted):
+                for note in event.not_supported:
+                    progress.console.print(f"portal: {note}", markup=False, highlight=False)
+            elif isinstance(event, ev.PortalCandidateProposed):
+                proposed += 1
+            elif isinstance(event, ev.PortalBeamKept):
+                progress.update(
+                    task,
+                    status=f"searching back: step {event.slot} · {proposed} states proposed "
+                    f"· {calls} calls",
+                )
 
         return await sim.run(on_event)
