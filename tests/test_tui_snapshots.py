@@ -6,7 +6,15 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from tui_support import make_app, seed_fork, seed_runs, settle, steady_inputs, wait_until
+from tui_support import (
+    make_app,
+    record_portal,
+    seed_fork,
+    seed_runs,
+    settle,
+    steady_inputs,
+    wait_until,
+)
 
 from engine.llm.offline import OfflineProvider
 from engine.model import events as ev
@@ -243,3 +251,32 @@ def test_the_fidelity_map(snap_compare, db: Path) -> None:
     assert snap_compare(
         make_app(db, start=StartReplay("run-vintners")), terminal_size=(80, 24), run_before=before
     )
+
+
+@pytest.fixture(scope="module")
+def portal_events(tmp_path_factory: pytest.TempPathFactory) -> list[ev.EventBase]:
+    """The events of an offline PORTAL run, to play as a scripted live engine."""
+    return asyncio.run(record_portal(tmp_path_factory.mktemp("portal")))
+
+
+def test_the_portal_paths(snap_compare, tmp_path: Path, portal_events: list[ev.EventBase]) -> None:
+    async def source():  # type: ignore[no-untyped-def]
+        for event in portal_events:
+            yield event
+
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await wait_until(
+            pilot,
+            lambda: isinstance(pilot.app.screen, RunScreen) and pilot.app.screen.finished,
+        )
+        await _ready(pilot)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "PortalScreen")
+        await wait_until(pilot, lambda: pilot.app.screen.redraws > 0)
+        await pilot.press("up", "up", "left")  # the first path, one step before the endpoint
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    app = make_app(tmp_path / "live.db", start=StartLive("orbital_portal", source=source))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)

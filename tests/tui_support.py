@@ -109,3 +109,45 @@ def steady_inputs(app: Any) -> None:
 
     for field in app.screen.query(Input):
         field.cursor_blink = False
+
+
+PORTAL_SPEC = {
+    "endpoint": "Halden Ring is stood down for thirty days after the Consortium finds an "
+    "undeclared hazardous materials incident, and the Tycho ice haulers are stranded.",
+    "endpoint_at": "2087-06-01T09:00:00Z",
+    "origin_at": "2087-02-20T09:00:00Z",
+    "backward_steps": 4,
+    "candidates_per_step": 3,
+    "path_count": 3,
+}
+
+
+def portal_scenario(folder: Path) -> Path:
+    """The orbital audit as a PORTAL run: searched back from its stand-down in four steps."""
+    import json
+
+    data = json.loads(Path(load_scenario("orbital_audit").source).read_text())
+    data.update(name="orbital_portal", mode="portal", portal=PORTAL_SPEC)
+    data["timeline"]["beats"] = []
+    path = folder / "orbital_portal.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+async def record_portal(folder: Path, run_id: str = "run-portal", seed: int = 3) -> list[Any]:
+    """Every event of an offline PORTAL run (recorded into a store of its own in ``folder``),
+    to play as a scripted live engine. With seed 3 its paths turn one step before the end."""
+    store = await Store.open(folder / "portal.db")
+    events: list[Any] = []
+    try:
+        sim = Simulation(
+            load_scenario(str(portal_scenario(folder))),
+            provider=OfflineProvider(seed),
+            store=store,
+            seed=seed,
+            run_id=run_id,
+        )
+        await sim.run(events.append)
+    finally:
+        await store.close()
+    return events

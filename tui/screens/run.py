@@ -44,11 +44,12 @@ from .fork import ForkScreen
 from .modals import ConfirmScreen
 from .run_keys import RUN_BINDINGS
 from .run_live import LiveRunPart
+from .run_portal import PortalPart
 
 Mode = Literal["live", "replay"]
 
 
-class RunScreen(LiveRunPart, Screen[None]):
+class RunScreen(PortalPart, LiveRunPart, Screen[None]):
     CSS_PATH = "run.tcss"
     BINDINGS = RUN_BINDINGS
 
@@ -156,6 +157,7 @@ class RunScreen(LiveRunPart, Screen[None]):
         self.view = view
         self.query_one(TimelineTree).rebuild(view)
         self.query_one(QueryBar).entities = {k: e.name for k, e in view.entities.items()}
+        self.refresh_bindings()  # a PORTAL run offers its paths
         if view.run.warnings:
             self.notify(
                 f"{len(view.run.warnings)} scenario settings are not supported yet and "

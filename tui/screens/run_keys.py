@@ -92,6 +92,16 @@ RUN_BINDINGS = [
         "raising one would cost",
     ),
     Binding(
+        "w",
+        "portal",
+        "Paths",
+        id="run.portal",
+        tooltip="The paths of this PORTAL run: every kept path from origin to endpoint, the "
+        "competing states of each step, the pivots; compare two, open a state here",
+    ),
+    # The same key on a run that is not a PORTAL run: not offered, but it says why.
+    Binding("w", "portal_unavailable", "", id="run.portal", show=False),
+    Binding(
         "F",
         "follow",
         "Follow",

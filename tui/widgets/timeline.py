@@ -113,11 +113,14 @@ class TimelineTree(Tree[str]):
 
     def _branch_node(self, view: RunView, branch_id: str) -> TreeNode[str]:
         """A fork hangs under the timepoint it branched from, labelled with what it changed;
-        the main branch (and a branch whose fork point is not shown) sits at the top."""
+        the main branch, a branch opened before the first timepoint (a PORTAL run's path,
+        with no fork point) and a branch whose fork point is not shown sit at the top."""
         info = view.branches.get(branch_id)
         fork = self._tp_nodes.get(info.fork_timepoint_id or "") if info else None
-        if info is None or fork is None:
+        if info is None or info.parent_branch_id is None:  # the main branch
             node = self.root.add(Text(f"branch {branch_id}", style="bold"), data="", expand=True)
+        elif fork is None:
+            node = self.root.add(branch_label(view, info), data="", expand=True)
         else:
             fork.allow_expand = True
             fork.expand()
