@@ -443,3 +443,40 @@ def test_a_headless_run_says_what_it_does_not_support(tmp_path, capsys) -> None:
     assert code == 0
     assert "portal: simulation judging" in out.err and "not supported" in out.err
     assert "3 paths of 3 states" in out.out + out.err
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.6], ids=["in-the-search", "in-the-play"])
+async def test_a_run_stopped_by_its_budget_resumes_to_the_run_it_would_have_been(
+    store, fraction: float
+) -> None:
+    from engine.llm.budget import Budget
+    from engine.llm.offline import OfflineProvider
+    from engine.simulation import Simulation
+
+    path = str(TEMPLATES / "fennick_bakery.json")
+    whole, _ = await run_scenario(path, store)
+    loaded = load_scenario(path)
+    budget = Budget(tokens=int(whole.spent_tokens * fraction))
+    sim = Simulation(loaded, provider=OfflineProvider(0), store=store, seed=0, budget=budget)
+    stopped = await sim.run()
+    assert stopped.status is RunStatus.STOPPED
+    before = await store.events(stopped.run_id)
+    searched = any(isinstance(e, pe.PortalPathsKept) for e in before)
+    assert searched == (fraction > 0.5)  # the budget ran out where the case says
+    again = await Simulation.resume(
+        store, stopped.run_id, provider=OfflineProvider(0), budget=Budget()
+    )
+    done = await again.run()
+    assert done.status is RunStatus.COMPLETED
+    events = await store.events(done.run_id)
+    kept = [e for e in events if isinstance(e, pe.PortalPathsKept)]
+    assert len(kept) == 1 and len(kept[0].paths) == 3
+    length = kept[0].paths[0].candidate_ids
+    for path_ in kept[0].paths:
+        made = [
+            e
+            for e in events
+            if isinstance(e, ev.TimepointCompleted) and e.branch_id == path_.branch_id
+        ]
+        assert len(made) == len(length)
+    assert sum(isinstance(e, pe.PortalAnalysed) for e in events) == 1
