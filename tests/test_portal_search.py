@@ -172,3 +172,32 @@ async def test_a_failed_proposal_drops_its_chain_and_nothing_stands_in_for_it() 
 async def test_when_nothing_can_be_proposed_the_search_fails() -> None:
     with pytest.raises(SearchFailed, match="step 1"):
         await search(Host(fail={"e"})).run()
+
+
+def test_with_each_paths_own_divergence_only_the_path_that_leaves_the_common_story_pivots() -> None:
+    from engine.portal import detect, divergence, per_path
+
+    end = Candidate("E", 0, None, "the island starves")
+
+    def path(name: str, origin: str, middle: str) -> list[Candidate]:
+        return [
+            Candidate(f"{name}2", 2, f"{name}1", origin),
+            Candidate(f"{name}1", 1, "E", middle),
+            end,
+        ]
+
+    common = "the harbour freezes and the grain ships cannot land"
+    paths = [
+        path("a", "a storm wrecks the fleet", common),
+        path("b", "the council sells the granary", common),
+        path("c", "a blight takes the wheat", common),
+        path("d", "a comet frightens the fishermen", "the orchestra tours abroad instead"),
+    ]
+    div = divergence(paths)
+    everyone = detect(paths, div)
+    assert sorted({p.path_index for p in everyone if p.position == 1}) == [0, 1, 2, 3]
+    own = per_path(paths)
+    assert own[3][1] == 1.0 and own[0][1] < 0.5
+    leaving = detect(paths, div, own=own)
+    assert [p.path_index for p in leaving if p.position == 1] == [3]
+    assert "this path parts from the others" in leaving[-1].sentence.lower()

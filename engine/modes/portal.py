@@ -18,7 +18,7 @@ from ..model import events as ev
 from ..model import portal_events as pe
 from ..model.common import MAIN_BRANCH, RunStatus, TemporalMode
 from ..model.timepoint import Phase
-from ..portal import Candidate, detect, divergence, key_steps
+from ..portal import Candidate, detect, divergence, key_steps, per_path
 from ..portal.search import Judged, Search, SearchFailed
 from ..scenario.schema import PortalSpec, Scenario
 from ..steps.timepoint import Given
@@ -225,7 +225,7 @@ class Portal(Mode):
         names = {
             e.profile.entity_id: e.profile.name for e in events if isinstance(e, ev.EntityCreated)
         }
-        found = detect(paths, div, turns_at=turns, names=names)
+        found = detect(paths, div, turns_at=turns, names=names, own=per_path(paths))
         last = len(paths[0]) - 1 if paths else 0
         driver.steps.recorder.emit(
             driver.steps.recorder.run_unit,

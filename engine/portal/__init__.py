@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .beam import select
 from .coherence import Verdict, coherence, verdict, weakest_link
-from .divergence import divergence, key_steps
+from .divergence import divergence, key_steps, per_path
 from .graph import Candidate, SearchGraph
 from .order import STRATEGIES, adaptive, neighbour_spread, oscillating, plan, reverse_chronological
 from .pivots import Pivot, detect
@@ -35,6 +35,7 @@ __all__ = [
     "key_steps",
     "neighbour_spread",
     "oscillating",
+    "per_path",
     "plan",
     "reverse_chronological",
     "select",

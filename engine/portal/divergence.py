@@ -79,6 +79,27 @@ def divergence(paths: Sequence[Sequence[Candidate]]) -> dict[int, float]:
     return out
 
 
+def per_path(paths: Sequence[Sequence[Candidate]]) -> list[dict[int, float]]:
+    """Each path's own divergence by position: 1 minus the mean similarity of its state to the
+    other paths' states there (0 everywhere with fewer than two paths)."""
+    lengths = {len(p) for p in paths}
+    if len(lengths) > 1:
+        raise ValueError(
+            f"Paths are compared position by position, so they need one length, not "
+            f"{sorted(lengths)}."
+        )
+    length = lengths.pop() if lengths else 0
+    out: list[dict[int, float]] = [dict.fromkeys(range(length), 0.0) for _ in paths]
+    if len(paths) < 2:
+        return out
+    for position in range(length):
+        sims = _similarities([path[position] for path in paths])
+        for i in range(len(paths)):
+            others = [sims[i, j] for j in range(len(paths)) if j != i]
+            out[i][position] = round(min(1.0, max(0.0, 1.0 - float(np.mean(others)))), 4)
+    return out
+
+
 def key_steps(div: Mapping[int, float], *, top: int = 2, floor: float = 0.2) -> list[int]:
     """The positions where the paths part most: the ``top`` highest divergences strictly
     above ``floor`` (equal values to the position nearer the origin), listed in path order."""

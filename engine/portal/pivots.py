@@ -150,23 +150,35 @@ def detect(
     *,
     turns_at: Mapping[tuple[int, int], int] | None = None,
     names: Mapping[str, str] | None = None,
+    own: Sequence[Mapping[int, float]] | None = None,
 ) -> list[Pivot]:
     """The pivots of every path. ``divergence`` is by position (see
     :func:`engine.portal.divergence.divergence`); ``turns_at`` maps (path index, position) to
     the number of dialog turns there; ``names`` gives entities' display names (their ids
-    otherwise)."""
+    otherwise); ``own`` gives each path's own divergence by position
+    (:func:`engine.portal.divergence.per_path`): then the divergence signal of a path is where
+    *it* parts from the others, so a path that keeps to the common story there is no pivot."""
     for position, value in divergence.items():
         if not 0.0 <= value <= 1.0:
             raise ValueError(
                 f"The divergence at position {position} is {value!r}; it lies in [0, 1]."
             )
-    rises = {
-        p: max(0.0, divergence[p] - divergence[p + 1]) for p in divergence if p + 1 in divergence
-    }
-    steepest = max(rises.values(), default=0.0)
+    if own is not None and len(own) != len(paths):
+        raise ValueError(f"Own divergences are given for {len(own)} paths, not {len(paths)}.")
+    curves: list[Mapping[int, float]] = list(own) if own is not None else [divergence] * len(paths)
+    for curve in curves:
+        for position, value in curve.items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(
+                    f"The divergence at position {position} is {value!r}; it lies in [0, 1]."
+                )
+    rises_of = [{p: max(0.0, c[p] - c[p + 1]) for p in c if p + 1 in c} for c in curves]
+    steepest = max((v for r in rises_of for v in r.values()), default=0.0)
+    whose = "this path parts from the others" if own is not None else "the paths part"
     turns = _turns_by_path(paths, turns_at or {})
     out: list[Pivot] = []
     for index, path in enumerate(paths):
+        rises, curve = rises_of[index], curves[index]
         jumps = _score_jumps(path)
         changes = _entity_changes(path, names or {})
         dialog = _dialog(turns[index])
@@ -177,8 +189,8 @@ def detect(
                 most = "most " if math.isclose(rise, steepest) else ""
                 found["divergence"] = (
                     _cap(rise),
-                    f"the paths part {most}here (divergence {divergence[position]:.2f}, "
-                    f"against {divergence[position + 1]:.2f} one step later)",
+                    f"{whose} {most}here (divergence {curve[position]:.2f}, "
+                    f"against {curve[position + 1]:.2f} one step later)",
                 )
             for name, table in (
                 ("score_jump", jumps),
