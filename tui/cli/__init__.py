@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from . import cassette, catalog, explore, forking, inspecting, querying, running
+from . import cassette, catalog, explore, exporting, forking, inspecting, querying, running
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, user_config
 from .explore import DEMO_SCENARIO
 
@@ -30,6 +30,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "fork": forking.fork,
     "diff": forking.diff,
     "query": querying.query,
+    "export": exporting.export,
     "runs": inspecting.runs,
     "show": inspecting.show,
     "cassette": cassette.cassette,
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     forking.add_parser(sub, db, _provider_flags, _budget_flags, _positive_int)
     forking.add_diff_parser(sub, db)
     querying.add_parser(sub, db)
+    exporting.add_parser(sub, db)
 
     cassette = sub.add_parser("cassette", help="export or import recorded model answers")
     csub = cassette.add_subparsers(dest="cassette_command", parser_class=_Parser, metavar="ACTION")

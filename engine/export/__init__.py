@@ -1,0 +1,8 @@
+"""Exports of a stored run (issue 12): a selection of what happened, written atomically with a
+manifest beside it. Only the JSONL training-data format so far."""
+
+from .jsonl import jsonl_records
+from .selection import ExportError, Selection, select
+from .writer import write_export
+
+__all__ = ["ExportError", "Selection", "jsonl_records", "select", "write_export"]

@@ -1,0 +1,86 @@
+"""``timeloom export``: write a selection of a stored run to a file (JSONL training data so
+far), atomically, with a manifest beside it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from .common import EXIT_OK, UsageError, open_store, print_json
+
+FORMATS = ("jsonl",)
+
+
+def add_parser(sub: Any, db: argparse.ArgumentParser) -> None:
+    export = sub.add_parser(
+        "export",
+        parents=[db],
+        help="export a stored run (JSONL training data)",
+        description="Write a selection of a stored run to a file, atomically, with a manifest "
+        "(PATH.manifest.json) beside it.",
+    )
+    export.add_argument("run_id", metavar="RUN_ID", help="a run id or a unique prefix of one")
+    export.add_argument("--format", default="jsonl", metavar="FORMAT", help="jsonl")
+    export.add_argument("-o", "--output", metavar="PATH", help="default: RUN_ID.FORMAT here")
+    export.add_argument("--branch", metavar="BRANCH", help="only this branch's lineage")
+    export.add_argument("--entities", metavar="A,B", help="only turns these entities spoke")
+    export.add_argument("--from", dest="start", metavar="TIME", help="from this time (ISO)")
+    export.add_argument("--to", dest="end", metavar="TIME", help="up to this time (ISO)")
+    export.add_argument(
+        "--training-safe", action="store_true", help="only content that may train other models"
+    )
+    export.add_argument("--force", action="store_true", help="overwrite an existing file")
+    export.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def export(args: argparse.Namespace) -> int:
+    """``timeloom export``."""
+    return asyncio.run(_export(args))
+
+
+async def _export(args: argparse.Namespace) -> int:
+    from engine.export import ExportError, jsonl_records, select, write_export
+    from engine.export.selection import parse_time
+    from engine.store import StoreError
+
+    if args.format not in FORMATS:
+        raise UsageError(f"unknown format {args.format!r} (known: {', '.join(FORMATS)})")
+    entities = tuple(e.strip() for e in (args.entities or "").split(",") if e.strip())
+    try:
+        start, end = parse_time(args.start), parse_time(args.end)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from exc
+    store = await open_store(args)
+    try:
+        try:
+            view = await store.load_view(args.run_id, everything=True)
+            summary = await store.get_run(view.run.run_id)
+        except StoreError as exc:
+            raise UsageError(str(exc)) from exc
+    finally:
+        await store.close()
+    path = Path(args.output or f"{summary.run_id}.{args.format}")
+    try:
+        selection = select(
+            view,
+            summary,
+            branch=args.branch,
+            entities=entities,
+            start=start,
+            end=end,
+            training_safe=args.training_safe,
+        )
+        manifest = write_export(selection, args.format, path, jsonl_records(selection), args.force)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.json:
+        print_json({"path": str(path), "format": args.format, **manifest["counts"]})
+    else:
+        counts = manifest["counts"]
+        sys.stdout.write(
+            f"wrote {counts['records']} records to {path} (manifest {path.name}.manifest.json)\n"
+        )
+    return EXIT_OK
