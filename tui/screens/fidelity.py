@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from engine.view import RunView
 
-from ..messages import PrefillQuery, ViewChanged
+from ..messages import PrefillQuery
 from ..widgets.fidelity import (
     LEVEL_NAMES,
     FidelityGrid,
@@ -25,13 +25,15 @@ from ..widgets.fidelity import (
     raise_cost,
     short_tokens,
 )
+from .following import FollowsView
 
 REFRESH_SECONDS = 0.25  # a live run changes cells many times a second; redraw at most this often
 WATCHED = frozenset({"fidelity", "timeline", "entities"})
 
 
-class FidelityMapScreen(Screen[None]):
+class FidelityMapScreen(FollowsView, Screen[None]):
     CSS_PATH = "fidelity.tcss"
+    WATCHED = WATCHED
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="fidelity.back", tooltip="Back to the run"),
         Binding(
@@ -144,21 +146,6 @@ class FidelityMapScreen(Screen[None]):
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
         event.stop()
         self._show_detail()
-
-    def on_view_changed(self, message: ViewChanged) -> None:
-        """The run screen folded a live batch that changed levels, tokens, timepoints or
-        entities; the map redraws on its next tick."""
-        if message.view is not self.view:
-            self.view = message.view
-            self.stale = True
-        if message.changes & WATCHED:
-            self.stale = True
-
-    def _redraw_if_stale(self) -> None:
-        if self.stale:
-            self.stale = False
-            self._redraw()
-            self._show_detail()
 
     def _theme_changed(self) -> None:
         grid = self.query_one(FidelityGrid)

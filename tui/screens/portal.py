@@ -17,7 +17,6 @@ from textual.widgets import DataTable, Footer, Static
 from engine.view import RunView
 from engine.view.portal import CandidateInfo, PortalView
 
-from ..messages import ViewChanged
 from ..widgets.portal import (
     PIVOT,
     CandidateTable,
@@ -32,6 +31,7 @@ from ..widgets.portal import (
     position_name,
     score_text,
 )
+from .following import FollowsView
 
 REFRESH_SECONDS = 0.25  # a live search changes many times a second; redraw at most this often
 WATCHED = frozenset({"portal", "timeline"})
@@ -133,10 +133,11 @@ def state_text(
     return Content("\n").join(lines)
 
 
-class PortalScreen(Screen[str | None]):
+class PortalScreen(FollowsView, Screen[str | None]):
     """Dismissed with the timepoint to show in the run screen (None: back as it was)."""
 
     CSS_PATH = "portal.tcss"
+    WATCHED = WATCHED
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="portal.back", tooltip="Back to the run"),
@@ -221,20 +222,6 @@ class PortalScreen(Screen[str | None]):
         event.stop()
         if event.data_table is self.query_one(PathLanes):
             self.open_state()
-
-    def on_view_changed(self, message: ViewChanged) -> None:
-        """The run screen folded a live batch: the search moved on, or a path played on."""
-        if message.view is not self.view:
-            self.view = message.view
-            self.stale = True
-        if message.changes & WATCHED:
-            self.stale = True
-
-    def _redraw_if_stale(self) -> None:
-        if self.stale:
-            self.stale = False
-            self._redraw()
-            self._show_detail()
 
     def _theme_changed(self) -> None:
         self._redraw(rebuild=True)
