@@ -4,11 +4,15 @@ the completion exactly the turn's text."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model.records import TimepointInfo, TurnInfo
 from .selection import Selection
+
+if TYPE_CHECKING:
+    from .formats import Tally
 
 
 def _state_lines(sel: Selection, speaker: str, tp: TimepointInfo) -> list[str]:
@@ -102,7 +106,6 @@ def _prompt(sel: Selection, turn: TurnInfo, tp: TimepointInfo, before: list[Turn
 def jsonl_records(sel: Selection) -> Iterator[dict[str, Any]]:
     view, run = sel.view, sel.run
     tps = {t.timepoint_id: t for t in sel.timepoints}
-    licence = sel.licence or ("offline" if run.provider == "offline" else None)
     spoken: dict[str, list[TurnInfo]] = {}
     for turn in sel.turns:
         tp = tps[turn.timepoint_id]
@@ -111,6 +114,7 @@ def jsonl_records(sel: Selection) -> Iterator[dict[str, Any]]:
         spoken.setdefault(tp.timepoint_id, []).append(turn)
         who = view.entities.get(turn.speaker)
         state = view.state_at(turn.speaker, tp.timepoint_id)
+        made_by = sel.models_of(turn)
         queried = any(q.entity_id == turn.speaker for q in view.queries(tp.timepoint_id))
         yield {
             "prompt": _prompt(sel, turn, tp, before),
@@ -128,13 +132,21 @@ def jsonl_records(sel: Selection) -> Iterator[dict[str, Any]]:
                 "emotional_tone": turn.emotional_tone,
                 "emotional_valence": state.valence if state else None,
                 "emotional_arousal": state.arousal if state else None,
-                "provider": run.provider,
-                "model": run.model,
-                "licence": licence,
-                "training_safe": sel.training_safe,
+                "provider": made_by[0].provider if made_by else run.provider,
+                "model": made_by[0].model if made_by else run.model,
+                "models": [m.model for m in made_by],
+                "licence": made_by[0].licence if made_by else None,
+                "training_safe": bool(made_by) and all(m.training_safe for m in made_by),
                 "degraded": turn.status != "ok" or tp.status != "ok",
                 "turn_status": turn.status,
                 "timepoint_status": tp.status,
                 "query_influenced": queried,
             },
         }
+
+
+def jsonl_lines(sel: Selection, tally: Tally) -> Iterator[str]:
+    """The records as JSON lines, counted."""
+    for record in jsonl_records(sel):
+        tally.records += 1
+        yield json.dumps(record, ensure_ascii=False) + "\n"

@@ -7,10 +7,11 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from .formats import Tally
 from .selection import ExportError, Selection
 
 
@@ -39,52 +40,93 @@ def _atomic(path: Path, chunks: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def write_export(
-    selection: Selection, fmt: str, path: Path, records: Iterable[dict[str, Any]], force: bool
-) -> dict[str, Any]:
-    """Write the records (one JSON object a line) and the manifest; return the manifest."""
+def check_destination(path: Path, force: bool) -> None:
+    """Refuse before any work is done: a missing folder, a folder, an existing file."""
     if not path.parent.is_dir():
         raise ExportError(f"cannot write {path}: the folder {path.parent} does not exist")
     if path.is_dir():
         raise ExportError(f"cannot write {path}: it is a folder")
     if path.exists() and not force:
         raise ExportError(f"{path} already exists; use --force to overwrite it")
-    count = 0
 
-    def lines() -> Iterable[str]:
-        nonlocal count
-        for record in records:
-            count += 1
-            yield json.dumps(record, ensure_ascii=False) + "\n"
 
-    digest = _atomic(path, lines())
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_export(
+    selection: Selection,
+    fmt: str,
+    path: Path,
+    force: bool,
+    *,
+    chunks: Iterable[str] | None = None,
+    tally: Tally | None = None,
+    build: Callable[[Path], dict[str, int]] | None = None,
+) -> dict[str, Any]:
+    """Write a text export from ``chunks`` (counted in ``tally``), or a file ``build`` makes at
+    a temporary path it is given, then the manifest; return the manifest."""
+    check_destination(path, force)
+    tally = tally or Tally()
+    if build is not None:
+        digest, counts = _atomic_built(path, build)
+    else:
+        digest = _atomic(path, chunks or ())
+        counts = {"records": tally.records, **tally.extra}
+    manifest = build_manifest(selection, fmt, path, counts, digest)
+    _atomic(manifest_path(path), [json.dumps(manifest, indent=2) + "\n"])
+    return manifest
+
+
+def _atomic_built(
+    path: Path, build: Callable[[Path], dict[str, int]]
+) -> tuple[str, dict[str, int]]:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ExportError(f"cannot write in {path.parent}: {exc.strerror or exc}") from exc
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        tmp_path.unlink()
+        counts = build(tmp_path)
+        digest = file_sha256(tmp_path)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return digest, counts
+
+
+def build_manifest(
+    selection: Selection, fmt: str, path: Path, counts: dict[str, int], digest: str
+) -> dict[str, Any]:
     run = selection.run
-    manifest = {
+    return {
         "run_id": run.run_id,
         "scenario": run.scenario,
         "seed": run.seed,
         "config_hash": run.config_hash,
         "format": fmt,
         "file": path.name,
-        "models": [
-            {
-                "provider": run.provider,
-                "model": run.model,
-                "licence": selection.licence or ("offline" if run.provider == "offline" else None),
-                "training_safe": selection.training_safe,
-            }
-        ],
+        "models": [m.as_json() for m in selection.models],
         "training_safe": selection.training_safe,
         "selection": {
             "branch": selection.branch,
             "entities": list(selection.entities),
+            "from": selection.start.isoformat() if selection.start else None,
+            "to": selection.end.isoformat() if selection.end else None,
+            "training_safe_only": selection.training_safe_only,
         },
         "counts": {
-            "records": count,
+            **counts,
             "timepoints": len(selection.timepoints),
             "dialog_turns": len(selection.turns),
+            "left_out_not_training_safe": selection.dropped_unsafe,
         },
         "sha256": digest,
     }
-    _atomic(manifest_path(path), [json.dumps(manifest, indent=2) + "\n"])
-    return manifest

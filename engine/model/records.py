@@ -199,3 +199,17 @@ class EntityRecords:
 
     knowledge: tuple[KnowledgeInfo, ...]
     inner: tuple[InnerInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CallModel:
+    """How many calls of one action for one entity one model answered at one timepoint (``""``
+    for none), and how many succeeded: what an export's licences rest on."""
+
+    timepoint_id: str
+    entity_id: str
+    action: str
+    provider: str
+    model: str
+    calls: int
+    ok: int

@@ -21,6 +21,7 @@ from ..model.inner import InnerLife
 from ..model.portal_events import PORTAL_EVENTS
 from ..model.records import (
     BranchInfo,
+    CallModel,
     EntityInfo,
     EntityRecords,
     InnerInfo,
@@ -429,3 +430,17 @@ def profile(conn: Conn, run_id: str, entity_id: str) -> EntityProfile | None:
         (run_id, entity_id),
     )
     return EntityProfile.model_validate_json(rows[0]["profile_json"]) if rows else None
+
+
+def call_models(conn: Conn, run_id: str) -> list[CallModel]:
+    """Which model answered which action where (an export's per-call licences)."""
+    return [
+        CallModel(r[0] or "", r[1] or "", r[2], r[3], r[4], int(r[5]), int(r[6]))
+        for r in conn.execute(
+            "SELECT timepoint_id, entity_id, action, provider, model, COUNT(*), "
+            "SUM(CASE WHEN status = 'ok' THEN 1 ELSE 0 END) FROM llm_calls WHERE run_id = ? "
+            "GROUP BY timepoint_id, entity_id, action, provider, model "
+            "ORDER BY timepoint_id, entity_id, action, model",
+            (run_id,),
+        ).fetchall()
+    ]

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from ..model import events as ev
 from ..model.common import RunStatus
 from ..model.entity import EntityProfile
-from ..model.records import BranchInfo, EntityRecords, MomentRecords, RunSnapshot
+from ..model.records import BranchInfo, CallModel, EntityRecords, MomentRecords, RunSnapshot
 from ..model.run import RunSummary
 from ..view.runview import RunView
 from . import cassettes, readers
@@ -178,6 +178,9 @@ class Readers:
 
     async def read_profile(self, run_id: str, entity_id: str) -> EntityProfile | None:
         return await self._read(readers.profile, run_id, entity_id)
+
+    async def read_call_models(self, run_id: str) -> list[CallModel]:
+        return await self._read(readers.call_models, await self.resolve_run_id(run_id))
 
     async def read_budget(self, run_id: str) -> dict[str, Any] | None:
         """The budget a run last started or resumed with (``Budget.describe()``), if any."""

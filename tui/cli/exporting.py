@@ -9,9 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_OK, UsageError, open_store, print_json
-
-FORMATS = ("jsonl",)
+from .common import EXIT_OK, UsageError, open_store, print_json, user_config
 
 
 def add_parser(sub: Any, db: argparse.ArgumentParser) -> None:
@@ -23,7 +21,9 @@ def add_parser(sub: Any, db: argparse.ArgumentParser) -> None:
         "(PATH.manifest.json) beside it.",
     )
     export.add_argument("run_id", metavar="RUN_ID", help="a run id or a unique prefix of one")
-    export.add_argument("--format", default="jsonl", metavar="FORMAT", help="jsonl")
+    export.add_argument(
+        "--format", default="jsonl", metavar="FORMAT", help="jsonl (default), " + _others()
+    )
     export.add_argument("-o", "--output", metavar="PATH", help="default: RUN_ID.FORMAT here")
     export.add_argument("--branch", metavar="BRANCH", help="only this branch's lineage")
     export.add_argument("--entities", metavar="A,B", help="only turns these entities spoke")
@@ -36,18 +36,27 @@ def add_parser(sub: Any, db: argparse.ArgumentParser) -> None:
     export.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _others() -> str:
+    from engine.export.formats import FORMATS
+
+    return ", ".join(f for f in FORMATS if f != "jsonl")
+
+
 def export(args: argparse.Namespace) -> int:
     """``timeloom export``."""
     return asyncio.run(_export(args))
 
 
 async def _export(args: argparse.Namespace) -> int:
-    from engine.export import ExportError, jsonl_records, select, write_export
+    from engine.export import ExportError, select, write_export
+    from engine.export.formats import FORMATS, Tally, known
     from engine.export.selection import parse_time
+    from engine.llm.registry import RegistryError, load_registry
     from engine.store import StoreError
 
-    if args.format not in FORMATS:
-        raise UsageError(f"unknown format {args.format!r} (known: {', '.join(FORMATS)})")
+    fmt = FORMATS.get(args.format)
+    if fmt is None:
+        raise UsageError(f"unknown format {args.format!r} (known: {known()})")
     entities = tuple(e.strip() for e in (args.entities or "").split(",") if e.strip())
     try:
         start, end = parse_time(args.start), parse_time(args.end)
@@ -58,26 +67,38 @@ async def _export(args: argparse.Namespace) -> int:
         try:
             view = await store.load_view(args.run_id, everything=True)
             summary = await store.get_run(view.run.run_id)
+            calls = await store.read_call_models(summary.run_id)
         except StoreError as exc:
             raise UsageError(str(exc)) from exc
     finally:
         await store.close()
-    path = Path(args.output or f"{summary.run_id}.{args.format}")
+    try:
+        registry = load_registry(user_config().models.registry)
+    except RegistryError as exc:
+        raise UsageError(str(exc)) from exc
+    path = Path(args.output or f"{summary.run_id}.{fmt.suffix}")
     try:
         selection = select(
             view,
             summary,
+            calls=calls,
+            registry=registry,
             branch=args.branch,
             entities=entities,
             start=start,
             end=end,
             training_safe=args.training_safe,
         )
-        manifest = write_export(selection, args.format, path, jsonl_records(selection), args.force)
+        if fmt.render is None:
+            raise ExportError(f"the {fmt.name} format is not available yet")
+        tally = Tally()
+        manifest = write_export(
+            selection, fmt.name, path, args.force, chunks=fmt.render(selection, tally), tally=tally
+        )
     except ExportError as exc:
         raise UsageError(str(exc)) from exc
     if args.json:
-        print_json({"path": str(path), "format": args.format, **manifest["counts"]})
+        print_json({"path": str(path), "format": fmt.name, **manifest["counts"]})
     else:
         counts = manifest["counts"]
         sys.stdout.write(
