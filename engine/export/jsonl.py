@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..model.records import TimepointInfo, TurnInfo
 from .selection import Selection
-
-if TYPE_CHECKING:
-    from .formats import Tally
+from .tally import Tally
 
 
 def _state_lines(sel: Selection, speaker: str, tp: TimepointInfo) -> list[str]:

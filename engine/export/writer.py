@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .formats import Tally
 from .selection import ExportError, Selection
+from .tally import Tally
 
 
 def manifest_path(path: Path) -> Path:

@@ -49,8 +49,9 @@ def export(args: argparse.Namespace) -> int:
 
 async def _export(args: argparse.Namespace) -> int:
     from engine.export import ExportError, select, write_export
-    from engine.export.formats import FORMATS, Tally, known
+    from engine.export.formats import FORMATS, known
     from engine.export.selection import parse_time
+    from engine.export.tally import Tally
     from engine.llm.registry import RegistryError, load_registry
     from engine.store import StoreError
 
