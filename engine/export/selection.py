@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..llm.protocol import ActionType
 from ..llm.registry import Registry
 from ..model.records import CallModel, TimepointInfo, TurnInfo
 from ..view.runview import RunView
 
 # The action whose answers are a turn's text.
-DIALOG_ACTION = "dialog_generation"
+DIALOG_ACTION = ActionType.DIALOG_TURN.value
 
 
 class ExportError(Exception):
