@@ -22,8 +22,9 @@ def _export(db: Path, run_id: str, out: Path, *extra: str) -> int:
     return main(["export", run_id, "--db", str(db), "-o", str(out), "--json", *extra])
 
 
-def _records(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+def _records(path: Path, kind: str | None = "dialog_turn") -> list[dict]:
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [r for r in records if kind is None or r["metadata"]["kind"] == kind]
 
 
 def _show(db: Path, run_id: str, capsys) -> dict:
@@ -49,7 +50,8 @@ def test_one_record_per_spoken_turn_with_the_stored_text(exported, capsys) -> No
         for t in shown["timepoints_detail"]
         for d in t["dialog"]
     ]
-    assert turns and len(records) == len(turns) == printed["records"]
+    assert turns and len(records) == len(turns) == printed["dialog_turn"]
+    assert printed["records"] == len(_records(out, None))
     got = [
         (r["metadata"]["timepoint_id"], r["metadata"]["speaker"], r["completion"]) for r in records
     ]
@@ -124,7 +126,8 @@ def test_loads_with_datasets(exported) -> None:
     datasets = pytest.importorskip("datasets")
     _, _, out, _ = exported
     ds = datasets.load_dataset("json", data_files=str(out), split="train")
-    assert len(ds) == len(_records(out)) and ds[0]["completion"] == _records(out)[0]["completion"]
+    everything = _records(out, None)
+    assert len(ds) == len(everything) and ds[0]["completion"] == everything[0]["completion"]
 
 
 @pytest.mark.parametrize(
@@ -151,3 +154,157 @@ def test_unknown_run_and_unwritable_path(exported, tmp_path: Path, capsys) -> No
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert _export(db, run["run_id"], tmp_path / "missing" / "y.jsonl") == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_state_change_records_hold_what_the_moment_changed(exported, capsys) -> None:
+    db, run, out, printed = exported
+    changes = _records(out, "state_change")
+    shown = _show(db, run["run_id"], capsys)
+    present = sum(len(t["entities_present"]) for t in shown["timepoints_detail"])
+    assert len(changes) == present == printed["state_change"]
+    assert all("CAUSAL HISTORY" in r["prompt"] for r in changes)
+    later = [r for r in changes if r["metadata"]["timepoint_id"] != "tp01"]
+    assert any("earlier moment" in r["prompt"] for r in later)
+    turns = _records(out)
+    for record in changes:
+        change = json.loads(record["completion"])
+        meta = record["metadata"]
+        said = [
+            r["completion"]
+            for r in turns
+            if r["metadata"]["timepoint_id"] == meta["timepoint_id"]
+            and r["metadata"]["speaker"] == meta["speaker"]
+        ]
+        assert change["said"] == said
+        if "emotion" in change:
+            assert change["emotion"]["valence_after"] == meta["emotional_valence"]
+            assert change["energy"]["after"] == meta["energy"]
+    gained = [k for r in changes for k in json.loads(r["completion"])["new_knowledge"]]
+    assert any(k["from"] for k in gained), "nobody was told anything by anyone"
+
+
+def test_time_window_keeps_only_the_moments_inside_it(exported, tmp_path: Path, capsys) -> None:
+    db, run, _, _ = exported
+    shown = _show(db, run["run_id"], capsys)
+    stamps = sorted({t["timestamp"] for t in shown["timepoints_detail"]})
+    assert len(stamps) >= 3
+    window = tmp_path / "window.jsonl"
+    assert _export(db, run["run_id"], window, "--from", stamps[1], "--to", stamps[1]) == 0
+    capsys.readouterr()
+    records = _records(window, None)
+    inside = {t["timepoint_id"] for t in shown["timepoints_detail"] if t["timestamp"] == stamps[1]}
+    assert records and {r["metadata"]["timepoint_id"] for r in records} == inside
+    manifest = json.loads((tmp_path / "window.jsonl.manifest.json").read_text())
+    assert manifest["selection"]["from"].startswith(stamps[1][:16])
+
+
+def test_training_safe_leaves_out_what_an_unsafe_model_wrote(tmp_path: Path, capsys) -> None:
+    import asyncio
+    from dataclasses import replace
+
+    from engine.export import select
+    from engine.llm.registry import load_registry
+    from engine.store import Store
+
+    db, run = _run(tmp_path, capsys)
+    unsafe = "meta-llama/llama-3.1-8b-instruct"  # Llama licence: may not train other models
+
+    async def read():
+        store = await Store.open(db)
+        try:
+            view = await store.load_view(run["run_id"], everything=True)
+            return (
+                view,
+                await store.get_run(run["run_id"]),
+                await store.read_call_models(run["run_id"]),
+            )
+        finally:
+            await store.close()
+
+    view, summary, calls = asyncio.run(read())
+    victim = next(c.entity_id for c in calls if c.action == "dialog_turn")
+    mixed = [
+        replace(c, provider="openrouter", model=unsafe)
+        if c.action == "dialog_turn" and c.entity_id == victim
+        else c
+        for c in calls
+    ]
+    registry = load_registry()
+    everything = select(view, summary, calls=mixed, registry=registry)
+    safe = select(view, summary, calls=mixed, registry=registry, training_safe=True)
+    assert not everything.training_safe and safe.training_safe
+    assert {t.speaker for t in everything.turns} - {t.speaker for t in safe.turns} == {victim}
+    assert safe.dropped_unsafe == sum(1 for t in everything.turns if t.speaker == victim) > 0
+    licences = {m.model: m.licence for m in everything.models}
+    assert licences[unsafe] == "Llama-3.1" and licences["offline-composer-1"] == "offline"
+
+
+def test_a_failed_export_leaves_no_partial_file(exported, tmp_path: Path) -> None:
+    from engine.export import write_export
+    from engine.export.tally import Tally
+
+    db, run, out, _ = exported
+    before = out.read_bytes()
+
+    def chunks():
+        yield "one line\n"
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        write_export(
+            _selection(db, run["run_id"]), "jsonl", out, True, chunks=chunks(), tally=Tally()
+        )
+    assert out.read_bytes() == before
+    assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def _selection(db: Path, run_id: str):
+    import asyncio
+
+    from engine.export import select
+    from engine.store import Store
+
+    async def read():
+        store = await Store.open(db)
+        try:
+            view = await store.load_view(run_id, everything=True)
+            return select(view, await store.get_run(run_id))
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def test_a_killed_export_leaves_no_file_at_the_destination(exported, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    db, run, _, _ = exported
+    dest = tmp_path / "killed.jsonl"
+    child = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+from pathlib import Path
+from tests.test_export import _selection
+from engine.export import write_export
+from engine.export.tally import Tally
+def chunks():
+    yield "first\\n"
+    print("writing", flush=True)
+    sys.stdin.readline()  # hold the export open until killed
+    yield "never\\n"
+write_export(_selection(Path({str(db)!r}), {run["run_id"]!r}), "jsonl", Path({str(dest)!r}),
+             False, chunks=chunks(), tally=Tally())
+"""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", child], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "writing"  # waits for the event, no sleep
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert not dest.exists() and not (tmp_path / "killed.jsonl.manifest.json").exists()

@@ -1,6 +1,13 @@
-"""JSONL training data: one prompt/completion pair per dialog turn actually spoken, the prompt
-built from what the run's read model held for the speaker at that moment (by causal ancestry),
-the completion exactly the turn's text."""
+"""JSONL training data, two kinds of prompt/completion pair, both taken from what happened:
+
+- ``dialog_turn``: one per turn actually spoken; the prompt is what the run's read model held
+  for the speaker at that moment (by causal ancestry), the completion exactly the turn's text;
+- ``state_change``: one per entity present at a timepoint; the prompt is the entity as it came
+  into the moment and the event, the completion what the moment actually changed in it (the
+  knowledge it gained and from whom, its recorded mood and energy before and after, the cause
+  the run recorded, what it said), never a formula.
+
+The sections a speaker's prompt shares across its turns at one moment are built once."""
 
 from __future__ import annotations
 
@@ -11,6 +18,8 @@ from typing import Any
 from ..model.records import TimepointInfo, TurnInfo
 from .selection import Selection
 from .tally import Tally
+
+KINDS = frozenset({"dialog_turn", "state_change"})
 
 
 def _state_lines(sel: Selection, speaker: str, tp: TimepointInfo) -> list[str]:
@@ -68,30 +77,78 @@ def _scene_lines(sel: Selection, tp: TimepointInfo) -> list[str]:
     ]
 
 
-def _prompt(sel: Selection, turn: TurnInfo, tp: TimepointInfo, before: list[TurnInfo]) -> str:
-    view, run = sel.view, sel.run
-    who = view.entities.get(turn.speaker)
-    name = who.name if who else turn.speaker
-    role = f", {who.role}" if who and who.role else ""
+def _history_lines(sel: Selection, tp: TimepointInfo) -> list[str]:
+    """The moments that led here, oldest first (the last few), by causal ancestry."""
+    chain = [t for t in sel.view.chain(tp.timepoint_id) if t.index < tp.index]
+    chain = [t for t in chain if t.timepoint_id in sel.view.lineage(tp.timepoint_id)]
+    if not chain:
+        return ["  (this is the first moment)"]
+    lines = [f"  {len(chain)} earlier moment(s); the latest:"]
+    for t in chain[-4:]:
+        lines.append(f"  - {t.timestamp.isoformat()} {t.title or t.event_description[:80]}")
+    return lines
+
+
+class _Context:
+    """Prompt sections per (speaker, timepoint) and per timepoint, built once."""
+
+    def __init__(self, sel: Selection) -> None:
+        self.sel = sel
+        self._speaker: dict[tuple[str, str], list[str]] = {}
+        self._moment: dict[str, list[str]] = {}
+
+    def speaker(self, speaker: str, tp: TimepointInfo) -> list[str]:
+        key = (speaker, tp.timepoint_id)
+        found = self._speaker.get(key)
+        if found is None:
+            found = self._speaker[key] = [
+                f"=== ENTITY STATE (M6) at {tp.timepoint_id} ===",
+                *_state_lines(self.sel, speaker, tp),
+                "",
+                "=== KNOWLEDGE PROVENANCE (M3) ===",
+                *_knowledge_lines(self.sel, speaker, tp),
+                "",
+                "=== RELATIONSHIPS (M13) ===",
+                *_relation_lines(self.sel, speaker, tp),
+            ]
+        return found
+
+    def moment(self, tp: TimepointInfo) -> list[str]:
+        found = self._moment.get(tp.timepoint_id)
+        if found is None:
+            mode = self.sel.run.mode.value
+            found = self._moment[tp.timepoint_id] = [
+                "=== CAUSAL HISTORY (M7) ===",
+                *_history_lines(self.sel, tp),
+                "",
+                "=== ATMOSPHERE (M10) ===",
+                *_scene_lines(self.sel, tp),
+                "",
+                f"=== EVENT NOW ({tp.timestamp.isoformat()}, {mode} mode, "
+                f"branch {tp.branch_id}) ===",
+                f"  {tp.title}: {tp.event_description}"
+                if tp.title
+                else f"  {tp.event_description}",
+                f"  Present: {', '.join(tp.present)}",
+            ]
+        return found
+
+
+def _who(sel: Selection, entity_id: str) -> str:
+    who = sel.view.entities.get(entity_id)
+    name = who.name if who else entity_id
+    return f"{name}, {who.role}" if who and who.role else name
+
+
+def _turn_prompt(ctx: _Context, turn: TurnInfo, tp: TimepointInfo, before: list[TurnInfo]) -> str:
+    run = ctx.sel.run
     parts = [
-        f"You are {name}{role}, in a {run.mode.value} temporal simulation "
+        f"You are {_who(ctx.sel, turn.speaker)}, in a {run.mode.value} temporal simulation "
         f"({run.scenario}). Speak your next dialog turn.",
         "",
-        f"=== ENTITY STATE (M6) at {tp.timepoint_id} ===",
-        *_state_lines(sel, turn.speaker, tp),
+        *ctx.speaker(turn.speaker, tp),
         "",
-        "=== KNOWLEDGE PROVENANCE (M3) ===",
-        *_knowledge_lines(sel, turn.speaker, tp),
-        "",
-        "=== RELATIONSHIPS (M13) ===",
-        *_relation_lines(sel, turn.speaker, tp),
-        "",
-        "=== ATMOSPHERE (M10) ===",
-        *_scene_lines(sel, tp),
-        "",
-        f"=== EVENT NOW ({tp.timestamp.isoformat()}, branch {tp.branch_id}) ===",
-        f"  {tp.title}: {tp.event_description}" if tp.title else f"  {tp.event_description}",
-        f"  Present: {', '.join(tp.present)}",
+        *ctx.moment(tp),
     ]
     if before:
         parts += ["", "=== DIALOG SO FAR (M11) ==="]
@@ -101,50 +158,148 @@ def _prompt(sel: Selection, turn: TurnInfo, tp: TimepointInfo, before: list[Turn
     return "\n".join(parts)
 
 
-def jsonl_records(sel: Selection) -> Iterator[dict[str, Any]]:
-    view, run = sel.view, sel.run
-    tps = {t.timepoint_id: t for t in sel.timepoints}
-    spoken: dict[str, list[TurnInfo]] = {}
-    for turn in sel.turns:
-        tp = tps[turn.timepoint_id]
-        all_turns = view.turns(tp.timepoint_id)
-        before = [t for t in all_turns if t.turn_index < turn.turn_index and t.status != "failed"]
-        spoken.setdefault(tp.timepoint_id, []).append(turn)
-        who = view.entities.get(turn.speaker)
-        state = view.state_at(turn.speaker, tp.timepoint_id)
-        made_by = sel.models_of(turn)
-        queried = any(q.entity_id == turn.speaker for q in view.queries(tp.timepoint_id))
+def _meta(sel: Selection, tp: TimepointInfo, entity_id: str, kind: str) -> dict[str, Any]:
+    who = sel.view.entities.get(entity_id)
+    state = sel.view.state_at(entity_id, tp.timepoint_id)
+    return {
+        "kind": kind,
+        "run_id": sel.run.run_id,
+        "scenario": sel.run.scenario,
+        "timepoint_id": tp.timepoint_id,
+        "timestamp": tp.timestamp.isoformat(),
+        "branch": tp.branch_id,
+        "speaker": entity_id,
+        "archetype": who.archetype if who else None,
+        "mode": sel.run.mode.value,
+        "emotional_valence": state.valence if state else None,
+        "emotional_arousal": state.arousal if state else None,
+        "energy": state.energy if state else None,
+        "resolution": state.resolution if state else None,
+        "timepoint_status": tp.status,
+        "query_influenced": any(
+            q.entity_id == entity_id for q in sel.view.queries(tp.timepoint_id)
+        ),
+    }
+
+
+def _licence(meta: dict[str, Any], made_by: tuple[Any, ...], fallback: Any) -> None:
+    meta["provider"] = made_by[0].provider if made_by else fallback.provider
+    meta["model"] = made_by[0].model if made_by else fallback.model
+    meta["models"] = [m.model for m in made_by]
+    meta["licence"] = made_by[0].licence if made_by else None
+    meta["training_safe"] = bool(made_by) and all(m.training_safe for m in made_by)
+
+
+def _turn_records(sel: Selection, ctx: _Context, tp: TimepointInfo, turns: list[TurnInfo]):
+    said = [t for t in sel.view.turns(tp.timepoint_id) if t.status != "failed"]
+    for turn in turns:
+        before = [t for t in said if t.turn_index < turn.turn_index]
+        meta = _meta(sel, tp, turn.speaker, "dialog_turn")
+        meta.update(
+            dialog_id=turn.dialog_id,
+            turn_index=turn.turn_index,
+            addressed_to=turn.addressed_to,
+            emotional_tone=turn.emotional_tone,
+            mechanisms=["M3", "M6", "M7", "M10", "M11", "M13"],
+            degraded=turn.status != "ok" or tp.status != "ok",
+            turn_status=turn.status,
+        )
+        _licence(meta, sel.models_of(turn), sel.run)
         yield {
-            "prompt": _prompt(sel, turn, tp, before),
+            "prompt": _turn_prompt(ctx, turn, tp, before),
             "completion": turn.content,
-            "metadata": {
-                "run_id": run.run_id,
-                "timepoint_id": tp.timepoint_id,
-                "branch": tp.branch_id,
-                "dialog_id": turn.dialog_id,
-                "turn_index": turn.turn_index,
-                "speaker": turn.speaker,
-                "archetype": who.archetype if who else None,
-                "mode": run.mode.value,
-                "mechanisms": ["M3", "M6", "M7", "M10", "M11", "M13"],
-                "emotional_tone": turn.emotional_tone,
-                "emotional_valence": state.valence if state else None,
-                "emotional_arousal": state.arousal if state else None,
-                "provider": made_by[0].provider if made_by else run.provider,
-                "model": made_by[0].model if made_by else run.model,
-                "models": [m.model for m in made_by],
-                "licence": made_by[0].licence if made_by else None,
-                "training_safe": bool(made_by) and all(m.training_safe for m in made_by),
-                "degraded": turn.status != "ok" or tp.status != "ok",
-                "turn_status": turn.status,
-                "timepoint_status": tp.status,
-                "query_influenced": queried,
-            },
+            "metadata": meta,
         }
 
 
+def _change(sel: Selection, entity_id: str, tp: TimepointInfo, spoke: list[TurnInfo]) -> str:
+    view = sel.view
+    before = view.state_at(entity_id, tp.parent) if tp.parent else None
+    after = view.state_at(entity_id, tp.timepoint_id)
+    gained = [k for k in view.all_knowledge(entity_id) if k.timepoint_id == tp.timepoint_id]
+    change: dict[str, Any] = {
+        "new_knowledge": [
+            {
+                "information": k.information,
+                "how": k.kind,
+                "from": k.source,
+                "confidence": k.confidence,
+            }
+            for k in gained
+        ],
+    }
+    if after is not None and after.timepoint_id == tp.timepoint_id:
+        start = before or after
+        change["energy"] = {
+            "before": start.energy,
+            "after": after.energy,
+            "change": round(after.energy - start.energy, 4),
+        }
+        change["emotion"] = {
+            "valence_before": start.valence,
+            "valence_after": after.valence,
+            "arousal_before": start.arousal,
+            "arousal_after": after.arousal,
+        }
+        change["recorded_cause"] = after.cause
+    inner = view.inner_at(entity_id, tp.timepoint_id)
+    if inner is not None and inner.timepoint_id == tp.timepoint_id:
+        change["memory"] = inner.memory
+        change["concerns"] = [c.topic for c in inner.concerns]
+    change["said"] = [t.content for t in spoke]
+    return json.dumps(change, ensure_ascii=False, indent=2)
+
+
+def _change_prompt(ctx: _Context, entity_id: str, tp: TimepointInfo) -> str:
+    return "\n".join(
+        [
+            f"An entity lives through a moment of a {ctx.sel.run.mode.value} temporal simulation "
+            f"({ctx.sel.run.scenario}). Say what the moment changes in {_who(ctx.sel, entity_id)}: "
+            "what they learn and from whom, their mood and energy, what they say.",
+            "",
+            *ctx.speaker(entity_id, tp),
+            "",
+            *ctx.moment(tp),
+        ]
+    )
+
+
+def jsonl_records(sel: Selection, *, kinds: frozenset[str] = KINDS) -> Iterator[dict[str, Any]]:
+    """The records, a timepoint at a time: its turns, then its entities' changes."""
+    ctx = _Context(sel)
+    by_tp: dict[str, list[TurnInfo]] = {}
+    for turn in sel.turns:
+        by_tp.setdefault(turn.timepoint_id, []).append(turn)
+    wanted = set(sel.entities)
+    for tp in sel.timepoints:
+        turns = by_tp.get(tp.timepoint_id, [])
+        if "dialog_turn" in kinds:
+            yield from _turn_records(sel, ctx, tp, turns)
+        if "state_change" not in kinds:
+            continue
+        for entity_id in tp.present:
+            if (wanted and entity_id not in wanted) or entity_id not in sel.view.entities:
+                continue
+            spoke = [t for t in turns if t.speaker == entity_id]
+            meta = _meta(sel, tp, entity_id, "state_change")
+            meta.update(
+                mechanisms=["M3", "M6", "M7", "M10", "M13", "M15"],
+                degraded=tp.status != "ok",
+            )
+            made_by = tuple(dict.fromkeys(m for t in spoke for m in sel.models_of(t)))
+            _licence(meta, made_by or sel.models, sel.run)
+            if sel.training_safe_only and not meta["training_safe"]:
+                continue
+            yield {
+                "prompt": _change_prompt(ctx, entity_id, tp),
+                "completion": _change(sel, entity_id, tp, spoke),
+                "metadata": meta,
+            }
+
+
 def jsonl_lines(sel: Selection, tally: Tally) -> Iterator[str]:
-    """The records as JSON lines, counted."""
+    """The records as JSON lines, counted by kind."""
     for record in jsonl_records(sel):
         tally.records += 1
+        tally.add(record["metadata"]["kind"])
         yield json.dumps(record, ensure_ascii=False) + "\n"
