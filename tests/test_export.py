@@ -122,10 +122,14 @@ def test_branch_selects_only_its_lineage(tmp_path: Path, capsys) -> None:
     assert len(records) < len(_records(everything))
 
 
-def test_loads_with_datasets(exported) -> None:
+def test_loads_with_datasets(exported, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")  # the suite never touches the network
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     datasets = pytest.importorskip("datasets")
     _, _, out, _ = exported
-    ds = datasets.load_dataset("json", data_files=str(out), split="train")
+    ds = datasets.load_dataset(
+        "json", data_files=str(out), split="train", cache_dir=str(tmp_path / "hf")
+    )
     everything = _records(out, None)
     assert len(ds) == len(everything) and ds[0]["completion"] == everything[0]["completion"]
 
