@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .selection import Selection
 
@@ -83,14 +84,18 @@ def edges(sel: Selection) -> Iterator[Edge]:
                     f"{k.kind}: {k.information}",
                     ("causal", _tp_key(sel, k.timepoint_id), f"{entity_id}:{fact}"),
                 )
+    holdings: dict[tuple[str, str], dict[str, Any]] = {}
     for turn in sel.turns:
         if not turn.knowledge_references:
             continue
-        held = {}
-        for k in view.knowledge_at(turn.speaker, turn.timepoint_id):
-            held[k.information] = k
-            if k.exposure_id:
-                held[k.exposure_id] = k
+        where = (turn.speaker, turn.timepoint_id)
+        held = holdings.get(where)
+        if held is None:  # one lookup per speaker and moment, however many turns cite it
+            held = holdings[where] = {}
+            for k in view.knowledge_at(turn.speaker, turn.timepoint_id):
+                held[k.information] = k
+                if k.exposure_id:
+                    held[k.exposure_id] = k
         for ref in turn.knowledge_references:
             item = held.get(ref)
             about = normalise(item.information if item else ref)
