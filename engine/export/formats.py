@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from .jsonl import jsonl_lines
 from .selection import Selection
 from .tally import Tally
+from .tdf import tdf_lines
 
 Render = Callable[[Selection, Tally], Iterator[str]]
 
@@ -24,6 +25,7 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     "jsonl": Format("jsonl", "jsonl", "training data, one prompt/completion per turn", jsonl_lines),
+    "tdf": Format("tdf", "tdf.jsonl", "JSON-LD timeline records, one per branch", tdf_lines),
 }
 
 

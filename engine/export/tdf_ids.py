@@ -1,0 +1,122 @@
+"""TDF's vocabulary and node ids: the inline JSON-LD ``@context`` every record carries, the
+``urn:timeloom:RUN/...`` ids of a run's nodes, and the content hash a record verifies with (the
+sha256 of its canonical JSON, sorted keys and no spaces, with the hash itself left out)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from importlib import metadata
+from typing import Any
+from urllib.parse import quote
+
+from ..model.records import KnowledgeInfo
+
+VOCAB = "urn:timeloom:tdf:v1#"
+TDF_VERSION = "1"
+
+_ID = {"@type": "@id"}
+_LIST = {"@container": "@list"}
+_JSON = {"@type": "@json"}
+
+CONTEXT: dict[str, Any] = {
+    "@version": 1.1,
+    "@vocab": VOCAB,
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "timestamp": {"@type": "xsd:dateTime"},
+    "started_at": {"@type": "xsd:dateTime"},
+    "finished_at": {"@type": "xsd:dateTime"},
+    "timepoints": _LIST,
+    "turns": _LIST,
+    "context": _LIST,
+    "biology": _LIST,
+    "behavior": _LIST,
+    "present": _ID,
+    "causal_antecedents": _ID,
+    "fork_timepoint": _ID,
+    "timepoint": _ID,
+    "speaker": _ID,
+    "addressed_to": _ID,
+    "entity": _ID,
+    "source_entity": _ID,
+    "query": _ID,
+    "intervention": _JSON,
+    "scoring": _JSON,
+    "models": _JSON,
+    "turn_models": _JSON,
+    "cognitive": _JSON,
+    "edges": {"@context": {"source": _ID, "target": _ID}},
+}
+
+
+def generator_version() -> str:
+    """The installed package's version, else the engine's ``__version__``."""
+    try:
+        return metadata.version("timeloom")
+    except metadata.PackageNotFoundError:
+        from .. import __version__
+
+        return __version__
+
+
+# ---------------------------------------------------------------------- ids and hashing
+@lru_cache(maxsize=1 << 16)
+def _q(part: str) -> str:
+    return quote(part, safe="-._~")
+
+
+class Ids:
+    """The URNs of one run's nodes."""
+
+    def __init__(self, run_id: str) -> None:
+        self.base = f"urn:timeloom:{_q(run_id)}"
+
+    def entity(self, entity_id: str) -> str:
+        return f"{self.base}/entity/{_q(entity_id)}"
+
+    def timepoint(self, timepoint_id: str) -> str:
+        return f"{self.base}/timepoint/{_q(timepoint_id)}"
+
+    def dialog(self, dialog_id: str) -> str:
+        return f"{self.base}/dialog/{_q(dialog_id)}"
+
+    def turn(self, dialog_id: str, index: int) -> str:
+        return f"{self.base}/turn/{_q(dialog_id)}/{index}"
+
+    def knowledge(self, k: KnowledgeInfo) -> str:
+        key = k.exposure_id or f"{k.entity_id}.{k.seq}"
+        return f"{self.base}/knowledge/{_q(key)}"
+
+    def reference(self, speaker: str, ref: str) -> str:
+        digest = hashlib.sha256(f"{speaker}\n{ref}".encode()).hexdigest()[:16]
+        return f"{self.base}/reference/{digest}"
+
+    def query(self, query_id: str) -> str:
+        return f"{self.base}/query/{_q(query_id)}"
+
+    def record(self, branch_id: str) -> str:
+        return f"{self.base}/record/{_q(branch_id)}"
+
+    def branch(self, branch_id: str) -> str:
+        return f"{self.base}/branch/{_q(branch_id)}"
+
+
+def canonical(record: dict[str, Any]) -> bytes:
+    """The canonical JSON the content hash is taken over."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    """The sha256 of ``record`` without its ``provenance.content_hash``."""
+    provenance = dict(record.get("provenance") or {})
+    provenance.pop("content_hash", None)
+    return hashlib.sha256(canonical({**record, "provenance": provenance})).hexdigest()
+
+
+def verify(record: dict[str, Any]) -> bool:
+    """Whether the record's ``provenance.content_hash`` matches what it holds."""
+    provenance = record.get("provenance")
+    if not isinstance(provenance, dict) or not isinstance(provenance.get("content_hash"), str):
+        return False
+    return provenance["content_hash"] == content_hash(record)
