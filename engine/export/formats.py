@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from .fountain import fountain_lines
 from .jsonl import jsonl_lines
+from .markdown import markdown_lines
 from .selection import Selection
 from .tally import Tally
 from .tdf import tdf_lines
@@ -25,6 +27,8 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     "jsonl": Format("jsonl", "jsonl", "training data, one prompt/completion per turn", jsonl_lines),
+    "fountain": Format("fountain", "fountain", "screenplay, a scene per timepoint", fountain_lines),
+    "markdown": Format("markdown", "md", "a readable report of the run", markdown_lines),
     "tdf": Format("tdf", "tdf.jsonl", "JSON-LD timeline records, one per branch", tdf_lines),
 }
 
