@@ -12,7 +12,7 @@ from ..model.entity import EntityProfile
 from ..model.records import BranchInfo, CallModel, EntityRecords, MomentRecords, RunSnapshot
 from ..model.run import RunSummary
 from ..view.runview import RunView
-from . import cassettes, readers
+from . import cassettes, convergence, readers
 from .errors import AmbiguousRunError, StoreError, UnknownRunError
 from .leases import Leases
 
@@ -216,6 +216,15 @@ class Readers:
             for entity_id in view.entities:
                 view.add_entity_records(entity_id, entities.get(entity_id) or EntityRecords((), ()))
         return view
+
+    # ------------------------------------------------------------------ convergence sets
+    async def convergence_sets(self, limit: int | None = None) -> list[convergence.ConvergenceRow]:
+        """The stored convergence sets, newest first (their results are not read)."""
+        return await self._read(convergence.list_sets, limit)
+
+    async def convergence_set(self, set_id: str) -> convergence.ConvergenceRow:
+        """One convergence set by id or unique prefix, with its result (StoreError if none)."""
+        return await self._read(convergence.get_set, set_id, self.path)
 
     # ------------------------------------------------------------------ raw tables (tests)
     async def table(self, name: str, run_id: str, order: str = "rowid") -> list[dict[str, Any]]:

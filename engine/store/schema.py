@@ -429,6 +429,27 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, seq)
     );
     """,
+    # 10: convergence sets: runs of one scenario compared by their causal graphs (the result,
+    # with its consensus, contested edges and divergence points, as JSON) and their member runs
+    """
+    CREATE TABLE convergence_sets (
+        set_id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        scenario TEXT NOT NULL,
+        run_count INTEGER NOT NULL,
+        score REAL NOT NULL,
+        grade TEXT NOT NULL,
+        result_json TEXT NOT NULL
+    );
+    CREATE TABLE convergence_runs (
+        set_id TEXT NOT NULL REFERENCES convergence_sets(set_id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        seed INTEGER NOT NULL,
+        PRIMARY KEY (set_id, position)
+    );
+    CREATE INDEX convergence_runs_by_run ON convergence_runs (run_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,7 +25,7 @@ import aiosqlite
 from ..model import events as ev
 from ..model.cassette import CassetteEntry
 from ..view.tally import COLUMNS, RunTally
-from . import cassettes, readers
+from . import cassettes, convergence, readers
 from .errors import StoreError, explain
 from .leases import Leases, RunHeldError
 from .projections import PROJECTIONS
@@ -164,6 +164,21 @@ class Store(Readers):
     async def cassette_count(self) -> int:
         return await self._in_thread(
             lambda c: int(c.execute("SELECT COUNT(*) FROM cassette").fetchone()[0])
+        )
+
+    async def save_convergence_set(
+        self,
+        set_id: str,
+        created_at: str,
+        scenario: str,
+        score: float,
+        grade: str,
+        result: dict[str, Any],
+        members: Sequence[tuple[str, int]],
+    ) -> None:
+        """Record a convergence set and its member runs ``(run id, seed)`` in one transaction."""
+        await self._write(
+            convergence.insert, set_id, created_at, scenario, score, grade, result, members
         )
 
     # ------------------------------------------------------------------ leases

@@ -14,7 +14,17 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from . import cassette, catalog, explore, exporting, forking, inspecting, querying, running
+from . import (
+    cassette,
+    catalog,
+    converging,
+    explore,
+    exporting,
+    forking,
+    inspecting,
+    querying,
+    running,
+)
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, user_config
 from .explore import DEMO_SCENARIO
 
@@ -31,6 +41,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "diff": forking.diff,
     "query": querying.query,
     "export": exporting.export,
+    "convergence": converging.convergence,
     "runs": inspecting.runs,
     "show": inspecting.show,
     "cassette": cassette.cassette,
@@ -110,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     forking.add_diff_parser(sub, db)
     querying.add_parser(sub, db)
     exporting.add_parser(sub, db)
+    converging.add_parser(sub, db)
 
     cassette = sub.add_parser("cassette", help="export or import recorded model answers")
     csub = cassette.add_subparsers(dest="cassette_command", parser_class=_Parser, metavar="ACTION")
