@@ -25,7 +25,7 @@ class ResumeError(Exception):
 
 
 def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
 def config_hash(scenario_data: dict[str, Any], seed: int, provider: str, model: str) -> str:

@@ -187,6 +187,7 @@ def test_different_seeds_diverge_at_named_points_and_stored_runs_agree(db: Path,
         (["--show", "cv-nothing"], "no convergence set"),
         ([], "name a scenario"),
         (["lighthouse_night", "--list"], "only one"),
+        (["--list", "--concurrency", "2"], "go with a SCENARIO"),
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_2(db: Path, capsys, argv, says) -> None:
@@ -210,3 +211,33 @@ def test_runs_of_refuses_a_run_named_twice_and_runs_of_other_scenarios(db: Path,
     # two runs of the scenario's own seed happened the same way
     same = _cli(capsys, "--runs-of", f"{runs[0]},{runs[1]}", "--db", str(db))
     assert same["score"] == 1.0 and same["grade"] == "A"
+
+
+def test_a_concurrency_below_one_is_refused_by_the_parser(db: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["convergence", "lighthouse_night", "--concurrency", "0", "--db", str(db)])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--concurrency" in err[0] and "positive" in err[0]
+    assert not db.exists()
+
+
+def test_concurrency_and_provider_choose_how_runs_go_not_what_happens(db: Path, capsys) -> None:
+    one_at_a_time = _cli(
+        capsys,
+        "lighthouse_night",
+        "--runs",
+        "2",
+        "--concurrency",
+        "1",
+        "--provider",
+        "offline",
+        "--db",
+        str(db),
+    )
+    together = _cli(capsys, "lighthouse_night", "--runs", "2", "--db", str(db))
+    assert one_at_a_time["score"] == together["score"]
+    assert [r["seed"] for r in one_at_a_time["runs"]] == [1, 2]
+    assert {r["run_id"] for r in one_at_a_time["runs"]}.isdisjoint(
+        r["run_id"] for r in together["runs"]
+    )

@@ -121,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     forking.add_diff_parser(sub, db)
     querying.add_parser(sub, db)
     exporting.add_parser(sub, db)
-    converging.add_parser(sub, db)
+    converging.add_parser(sub, db, _provider_flags, _budget_flags, _positive_int)
 
     cassette = sub.add_parser("cassette", help="export or import recorded model answers")
     csub = cassette.add_subparsers(dest="cassette_command", parser_class=_Parser, metavar="ACTION")

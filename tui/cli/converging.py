@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .common import EXIT_OK, UsageError, clean, open_store, print_json, user_config
@@ -13,7 +14,13 @@ from .common import EXIT_OK, UsageError, clean, open_store, print_json, user_con
 TOP = 5  # contested edges and divergence points a person is shown
 
 
-def add_parser(sub: Any, db: argparse.ArgumentParser) -> None:
+def add_parser(
+    sub: Any,
+    db: argparse.ArgumentParser,
+    provider_flags: Callable[[argparse.ArgumentParser], None],
+    budget_flags: Callable[[argparse.ArgumentParser], None],
+    positive_int: Callable[[str], int],
+) -> None:
     conv = sub.add_parser(
         "convergence",
         parents=[db],
@@ -31,7 +38,16 @@ def add_parser(sub: Any, db: argparse.ArgumentParser) -> None:
     )
     conv.add_argument("--list", action="store_true", help="list the stored convergence sets")
     conv.add_argument("--show", metavar="SET_ID", help="show a stored set (id or unique prefix)")
+    conv.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="runs going on at once (default: 4; 1 for a local server that answers one at a time)",
+    )
     conv.add_argument("--json", action="store_true", help="print one JSON object")
+    provider_flags(conv)
+    budget_flags(conv)
 
 
 def convergence(args: argparse.Namespace) -> int:
@@ -78,8 +94,10 @@ def _mode(args: argparse.Namespace) -> str:
         raise UsageError(
             f"give only one of SCENARIO, --runs-of, --list, --show (got {', '.join(chosen)})"
         )
-    if chosen[0] != "SCENARIO" and (args.runs is not None or args.seeds is not None):
-        raise UsageError("--runs and --seeds go with a SCENARIO to run")
+    if chosen[0] != "SCENARIO" and (
+        args.runs is not None or args.seeds is not None or args.concurrency is not None
+    ):
+        raise UsageError("--runs, --seeds and --concurrency go with a SCENARIO to run")
     return chosen[0]
 
 
@@ -92,6 +110,9 @@ async def _convergence(args: argparse.Namespace) -> int:
         stored_set,
         stored_sets,
     )
+    from engine.convergence.running import DEFAULT_CONCURRENCY
+
+    from .running import _request
 
     mode = _mode(args)
     try:
@@ -108,7 +129,12 @@ async def _convergence(args: argparse.Namespace) -> int:
             else:
                 data = (
                     await run_convergence(
-                        args.scenario, seeds=seeds, store=store, config=user_config()
+                        args.scenario,
+                        seeds=seeds,
+                        store=store,
+                        config=user_config(),
+                        request=_request(args),
+                        concurrency=args.concurrency or DEFAULT_CONCURRENCY,
                     )
                 ).to_json()
         finally:
