@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from .selection import Selection
 
@@ -84,20 +83,9 @@ def edges(sel: Selection) -> Iterator[Edge]:
                     f"{k.kind}: {k.information}",
                     ("causal", _tp_key(sel, k.timepoint_id), f"{entity_id}:{fact}"),
                 )
-    holdings: dict[tuple[str, str], dict[str, Any]] = {}
     for turn in sel.turns:
-        if not turn.knowledge_references:
-            continue
-        where = (turn.speaker, turn.timepoint_id)
-        held = holdings.get(where)
-        if held is None:  # one lookup per speaker and moment, however many turns cite it
-            held = holdings[where] = {}
-            for k in view.knowledge_at(turn.speaker, turn.timepoint_id):
-                held[k.information] = k
-                if k.exposure_id:
-                    held[k.exposure_id] = k
         for ref in turn.knowledge_references:
-            item = held.get(ref)
+            item = view.knowledge_item(turn.speaker, turn.timepoint_id, ref)
             about = normalise(item.information if item else ref)
             yield Edge(
                 "causal",

@@ -42,11 +42,11 @@ def _state_lines(sel: Selection, speaker: str, tp: TimepointInfo) -> list[str]:
 
 
 def _knowledge_lines(sel: Selection, speaker: str, tp: TimepointInfo) -> list[str]:
-    known = sel.view.knowledge_at(speaker, tp.timepoint_id)
+    known = sel.view.recent_knowledge(speaker, tp.timepoint_id, 8)
     if not known:
         return ["  (nothing known yet)"]
     lines = []
-    for k in known[-8:]:
+    for k in known:
         when = f" at {k.timepoint_id}" if k.timepoint_id else " from the start"
         how = f"{k.kind} from {k.source}" if k.source else k.kind
         lines.append(f'  - "{k.information}" ({how}{when}, confidence {k.confidence:.2f})')
@@ -79,25 +79,34 @@ def _scene_lines(sel: Selection, tp: TimepointInfo) -> list[str]:
 
 def _history_lines(sel: Selection, tp: TimepointInfo) -> list[str]:
     """The moments that led here, oldest first (the last few), by causal ancestry."""
-    chain = [t for t in sel.view.chain(tp.timepoint_id) if t.index < tp.index]
-    chain = [t for t in chain if t.timepoint_id in sel.view.lineage(tp.timepoint_id)]
-    if not chain:
+    count, latest = sel.view.ancestry(tp.timepoint_id, 4)
+    if not count:
         return ["  (this is the first moment)"]
-    lines = [f"  {len(chain)} earlier moment(s); the latest:"]
-    for t in chain[-4:]:
+    lines = [f"  {count} earlier moment(s); the latest:"]
+    for t in latest:
         lines.append(f"  - {t.timestamp.isoformat()} {t.title or t.event_description[:80]}")
     return lines
 
 
 class _Context:
-    """Prompt sections per (speaker, timepoint) and per timepoint, built once."""
+    """Prompt sections per (speaker, timepoint) and per timepoint, built once. Records are
+    made a timepoint at a time, so only the current timepoint's are kept: memory stays flat
+    however long the run."""
 
     def __init__(self, sel: Selection) -> None:
         self.sel = sel
+        self._at: str | None = None
         self._speaker: dict[tuple[str, str], list[str]] = {}
         self._moment: dict[str, list[str]] = {}
 
+    def _moving(self, tp: TimepointInfo) -> None:
+        if tp.timepoint_id != self._at:
+            self._at = tp.timepoint_id
+            self._speaker.clear()
+            self._moment.clear()
+
     def speaker(self, speaker: str, tp: TimepointInfo) -> list[str]:
+        self._moving(tp)
         key = (speaker, tp.timepoint_id)
         found = self._speaker.get(key)
         if found is None:
@@ -114,6 +123,7 @@ class _Context:
         return found
 
     def moment(self, tp: TimepointInfo) -> list[str]:
+        self._moving(tp)
         found = self._moment.get(tp.timepoint_id)
         if found is None:
             mode = self.sel.run.mode.value
@@ -216,7 +226,7 @@ def _change(sel: Selection, entity_id: str, tp: TimepointInfo, spoke: list[TurnI
     view = sel.view
     before = view.state_at(entity_id, tp.parent) if tp.parent else None
     after = view.state_at(entity_id, tp.timepoint_id)
-    gained = [k for k in view.all_knowledge(entity_id) if k.timepoint_id == tp.timepoint_id]
+    gained = view.knowledge_during(entity_id, tp.timepoint_id)
     change: dict[str, Any] = {
         "new_knowledge": [
             {
@@ -247,7 +257,7 @@ def _change(sel: Selection, entity_id: str, tp: TimepointInfo, spoke: list[TurnI
         change["memory"] = inner.memory
         change["concerns"] = [c.topic for c in inner.concerns]
     change["said"] = [t.content for t in spoke]
-    return json.dumps(change, ensure_ascii=False, indent=2)
+    return json.dumps(change, ensure_ascii=False)
 
 
 def _change_prompt(ctx: _Context, entity_id: str, tp: TimepointInfo) -> str:

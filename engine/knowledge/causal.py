@@ -22,6 +22,7 @@ class CausalGraph:
 
         self.graph: nx.DiGraph = nx.DiGraph()
         self._ancestry: dict[str, frozenset[str]] = {}
+        self.version = 0  # counts changes, so readers can tell when what they derived is stale
 
     def __contains__(self, timepoint_id: object) -> bool:
         return timepoint_id in self.graph
@@ -35,6 +36,7 @@ class CausalGraph:
             raise ValueError(f"unknown causal parent {parent!r}")
         if timepoint_id in self.graph and parent is not None:
             self._ancestry.clear()  # a new edge into an existing node changes ancestries
+        self.version += 1
         self.graph.add_node(timepoint_id)
         if parent is not None:
             self.graph.add_edge(parent, timepoint_id, kind=kind)

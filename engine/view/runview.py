@@ -46,6 +46,7 @@ from .fidelity import ObserverAction
 from .info import RunInfo, run_info
 from .live import HANDLED, Changes, LiveFold
 from .portal import PortalView
+from .reach import Reach, Tree
 from .tally import RunTally
 
 __all__ = ["HANDLED", "Changes", "RunView"]
@@ -73,6 +74,9 @@ class RunView(LiveFold):
     _scenes: dict[str, SceneInfo] = field(default_factory=dict)
     _inner: dict[str, list[InnerInfo]] = field(default_factory=dict)
     portal: PortalView = field(default_factory=PortalView)  # a PORTAL run's search and paths
+    # the causal forest and per (kind, entity) indexes of what reaches each moment (.reach)
+    _tree: tuple[tuple[int, int], Tree | None] | None = field(default=None, repr=False)
+    _reach: dict[tuple[str, str], tuple[Any, Reach]] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ moments
     def chain(self, timepoint_id: str | None) -> list[TimepointInfo]:
@@ -109,13 +113,53 @@ class RunView(LiveFold):
         return self.timepoints[-1] if self.timepoints else None
 
     # ------------------------------------------------------------------ entities at a moment
+    def forest(self) -> Tree | None:
+        """The causal graph as a numbered forest (None when a moment has two parents)."""
+        size = (id(self.graph), self.graph.version)
+        if self._tree is None or self._tree[0] != size:
+            self._tree = (size, Tree.of(self.graph))
+        return self._tree[1]
+
+    def _index(self, kind: str, table: dict[str, list[Any]], entity_id: str) -> Reach | None:
+        tree = self.forest()
+        if tree is None:
+            return None
+        items = table.get(entity_id, [])
+        fp = Reach.fingerprint(items, tree)
+        found = self._reach.get((kind, entity_id))
+        if found is None or found[0] != fp:
+            found = self._reach[(kind, entity_id)] = (fp, Reach(items, tree))
+        return found[1]
+
     def _reaching(self, items: Iterable[Any], at: str | None) -> list[Any]:
         """The items (in the order they happened) whose timepoint reaches ``at``."""
+        tree = self.forest()
+        if tree is not None:
+            return [x for x in items if tree.reaches(x.timepoint_id, at)]
         lineage = self.lineage(at)
         return [x for x in items if not x.timepoint_id or x.timepoint_id in lineage]
 
+    def ancestry(self, at: str, limit: int) -> tuple[int, list[TimepointInfo]]:
+        """How many moments led to ``at`` by causal ancestry, and the last ``limit`` of them,
+        oldest first."""
+        tree = self.forest()
+        if tree is not None and at in tree:
+            ids = tree.ancestors(at, limit)
+            return tree.depth[at], [t for t in map(self.timepoint, ids) if t is not None]
+        found = self.timepoint(at)
+        before = [
+            t
+            for t in self.chain(at)
+            if t.timepoint_id != at and found is not None and t.index < found.index
+        ]
+        before = [t for t in before if self.visible(t.timepoint_id, at)]
+        return len(before), before[-limit:] if limit else []
+
     def state_at(self, entity_id: str, at: str | None) -> StateInfo | None:
         """The entity's state as it stood at the end of ``at`` (None: before the first)."""
+        index = self._index("state", self._states, entity_id)
+        if index is not None:
+            return index.latest(at)
         states = self._reaching(self._states.get(entity_id, ()), at)
         return states[-1] if states else None
 
@@ -129,9 +173,13 @@ class RunView(LiveFold):
 
     def relations_at(self, entity_id: str, at: str | None) -> list[tuple[str, RelationInfo]]:
         """``(other, relationship)`` as each stood at ``at``, the strongest feelings first."""
-        latest: dict[str, RelationInfo] = {}
-        for rel in self._reaching(self._relations.get(entity_id, ()), at):
-            latest[rel.other(entity_id)] = rel
+        index = self._index("relation", self._relations, entity_id)
+        if index is not None:
+            latest = index.latest_by(at, lambda rel: rel.other(entity_id))
+        else:
+            latest = {}
+            for rel in self._reaching(self._relations.get(entity_id, ()), at):
+                latest[rel.other(entity_id)] = rel
         return sorted(latest.items(), key=lambda item: (-abs(item[1].trust), item[0]))
 
     def knowledge_loaded(self, entity_id: str) -> bool:
@@ -144,10 +192,38 @@ class RunView(LiveFold):
     def knowledge_at(self, entity_id: str, at: str | None) -> list[KnowledgeInfo]:
         return self._reaching(self._knowledge.get(entity_id, ()), at)
 
+    def recent_knowledge(self, entity_id: str, at: str | None, n: int) -> list[KnowledgeInfo]:
+        """The last ``n`` items of what the entity knew at ``at``, in the order they came."""
+        index = self._index("knowledge", self._knowledge, entity_id)
+        if index is not None:
+            return index.last(at, n)
+        return self.knowledge_at(entity_id, at)[-n:] if n else []
+
+    def knowledge_item(self, entity_id: str, at: str | None, ref: str) -> KnowledgeInfo | None:
+        """The latest item the entity knew at ``at`` whose text or exposure id is ``ref``."""
+        index = self._index("knowledge", self._knowledge, entity_id)
+        if index is not None:
+            return index.find(at, ref, lambda k: (k.information, k.exposure_id))
+        for k in reversed(self.knowledge_at(entity_id, at)):
+            if ref in (k.information, k.exposure_id):
+                return k
+        return None
+
+    def knowledge_during(self, entity_id: str, timepoint_id: str) -> list[KnowledgeInfo]:
+        """What the entity was exposed to at ``timepoint_id`` itself."""
+        index = self._index("knowledge", self._knowledge, entity_id)
+        if index is not None:
+            return index.during(timepoint_id)
+        return [k for k in self._knowledge.get(entity_id, ()) if k.timepoint_id == timepoint_id]
+
     def inner_at(self, entity_id: str, at: str | None) -> InnerLife | None:
         """The inner life the entity's latest dialog reaching ``at`` left it with."""
-        found = self._reaching(self._inner.get(entity_id, ()), at)
-        return found[-1].inner if found else None
+        index = self._index("inner", self._inner, entity_id)
+        if index is not None:
+            found = index.latest(at)
+            return found.inner if found else None
+        items = self._reaching(self._inner.get(entity_id, ()), at)
+        return items[-1].inner if items else None
 
     # ------------------------------------------------------------------ dialog and questions
     def turns_loaded(self, timepoint_id: str) -> bool:
