@@ -22,6 +22,7 @@ grouped once per record, never repeated per turn."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -141,25 +142,21 @@ def _dialogs(
     tps: list[TimepointInfo],
     turns: dict[str, list[TurnInfo]],
     asked: set[tuple[str, str]],
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+) -> Iterator[dict[str, Any]]:
     for tp in tps:
         by_dialog: dict[str, list[TurnInfo]] = {}
         for t in turns.get(tp.timepoint_id, ()):
             by_dialog.setdefault(t.dialog_id, []).append(t)
         for dialog_id, spoken in by_dialog.items():
-            out.append(
-                {
-                    "@id": ids.dialog(dialog_id),
-                    "@type": "Dialog",
-                    "dialog_id": dialog_id,
-                    "timepoint": ids.timepoint(tp.timepoint_id),
-                    "turns": [
-                        _turn(sel, ids, t, (tp.timepoint_id, t.speaker) in asked) for t in spoken
-                    ],
-                }
-            )
-    return out
+            yield {
+                "@id": ids.dialog(dialog_id),
+                "@type": "Dialog",
+                "dialog_id": dialog_id,
+                "timepoint": ids.timepoint(tp.timepoint_id),
+                "turns": [
+                    _turn(sel, ids, t, (tp.timepoint_id, t.speaker) in asked) for t in spoken
+                ],
+            }
 
 
 def _exposure(sel: Selection, ids: Ids, k: KnowledgeInfo) -> dict[str, Any]:
@@ -226,12 +223,12 @@ def _graph(
     line: Selection,
     held: dict[tuple[str, str], KnowledgeInfo],
     turns: dict[tuple[str, int], TurnInfo],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The edges, each end an ``@id`` of this record, and the references turns made to
-    something the speaker held no exposure of (kept as nodes so every edge has its ends)."""
+    unresolved: dict[str, dict[str, Any]],
+) -> Iterator[dict[str, Any]]:
+    """The edges, each end an ``@id`` of this record; the references turns made to something
+    the speaker held no exposure of are put in ``unresolved`` (written with the knowledge, so
+    every edge has its ends)."""
     resolve = {e: ids.entity(e) for e in sel.view.entities}
-    unresolved: dict[str, dict[str, Any]] = {}
-    out = []
     for e in edges(line):
         if e.source.startswith("knowledge:") and e.source not in resolve:
             dialog, _, index = e.target[5:].rpartition("#")
@@ -251,10 +248,9 @@ def _graph(
                         "information": ref,
                     },
                 )
-                out.append(_edge(ids, e, {**resolve, e.source: node}))
+                yield _edge(ids, e, {**resolve, e.source: node})
                 continue
-        out.append(_edge(ids, e, resolve))
-    return out, list(unresolved.values())
+        yield _edge(ids, e, resolve)
 
 
 def _run(sel: Selection, ids: Ids, branch: str) -> dict[str, Any]:
@@ -357,40 +353,67 @@ def _provenance(
     }
 
 
+class _Record:
+    """One line of time's record as sections, the long ones (dialogs, edges, knowledge)
+    produced lazily, in the order the canonical JSON puts them."""
+
+    def __init__(self, sel: Selection, branch: str, line: list[TimepointInfo]) -> None:
+        self.sel, self.branch, self.line = sel, branch, line
+        self.ids = Ids(sel.run.run_id)
+        self.tps = {t.timepoint_id for t in line}
+        self.turns: dict[str, list[TurnInfo]] = {}
+        self.by_key: dict[tuple[str, int], TurnInfo] = {}
+        for t in sel.turns:
+            if t.timepoint_id in self.tps:
+                self.turns.setdefault(t.timepoint_id, []).append(t)
+                self.by_key[(t.dialog_id, t.turn_index)] = t
+        self.asked = {(tp, q.entity_id) for tp in self.tps for q in sel.view.queries(tp)}
+        self.observed = {tp for tp, _ in self.asked} | {
+            a.timepoint_id for a in sel.view.observer_actions() if a.timepoint_id
+        }
+        self.sub = dataclasses.replace(
+            sel,
+            timepoints=tuple(line),
+            turns=tuple(t for tp in line for t in self.turns.get(tp.timepoint_id, ())),
+        )
+        self.knowledge, self.held = _knowledge(sel, self.tps)
+        self.unresolved: dict[str, dict[str, Any]] = {}
+
+    def head(self) -> dict[str, Any]:
+        """The short sections, whole."""
+        sel, ids, line = self.sel, self.ids, self.line
+        end = line[-1].timepoint_id if line else None
+        return {
+            "@context": CONTEXT,
+            "@id": ids.record(self.branch),
+            "@type": "TimelineRecord",
+            "run": _run(sel, ids, self.branch),
+            "entities": _entities(sel, ids, end),
+            "timepoints": [_timepoint(ids, tp, tp.timepoint_id in self.observed) for tp in line],
+            "provenance": _provenance(sel, ids, self.tps, line),
+        }
+
+    def dialogs(self) -> Iterator[dict[str, Any]]:
+        return _dialogs(self.sel, self.ids, self.line, self.turns, self.asked)
+
+    def edges(self) -> Iterator[dict[str, Any]]:
+        return _graph(self.sel, self.ids, self.sub, self.held, self.by_key, self.unresolved)
+
+    def exposures(self) -> Iterator[dict[str, Any]]:
+        """The knowledge: every exposure, then the references no exposure resolved (complete
+        only once :meth:`edges` has been walked)."""
+        for k in self.knowledge:
+            yield _exposure(self.sel, self.ids, k)
+        yield from self.unresolved.values()
+
+
 def tdf_record(sel: Selection, branch: str, line: list[TimepointInfo]) -> dict[str, Any]:
-    """The record of one line of time (``line``: its timepoints, in order)."""
-    ids = Ids(sel.run.run_id)
-    tps = {t.timepoint_id for t in line}
-    turns: dict[str, list[TurnInfo]] = {}
-    by_key: dict[tuple[str, int], TurnInfo] = {}
-    for t in sel.turns:
-        if t.timepoint_id in tps:
-            turns.setdefault(t.timepoint_id, []).append(t)
-            by_key[(t.dialog_id, t.turn_index)] = t
-    asked = {(tp, q.entity_id) for tp in tps for q in sel.view.queries(tp)}
-    observed = {tp for tp, _ in asked} | {
-        a.timepoint_id for a in sel.view.observer_actions() if a.timepoint_id
-    }
-    sub = dataclasses.replace(
-        sel,
-        timepoints=tuple(line),
-        turns=tuple(t for tp in line for t in turns.get(tp.timepoint_id, ())),
-    )
-    knowledge, held = _knowledge(sel, tps)
-    graph, unresolved = _graph(sel, ids, sub, held, by_key)
-    end = line[-1].timepoint_id if line else None
-    record: dict[str, Any] = {
-        "@context": CONTEXT,
-        "@id": ids.record(branch),
-        "@type": "TimelineRecord",
-        "run": _run(sel, ids, branch),
-        "entities": _entities(sel, ids, end),
-        "timepoints": [_timepoint(ids, tp, tp.timepoint_id in observed) for tp in line],
-        "dialogs": _dialogs(sel, ids, line, turns, asked),
-        "causal_graph": {"@type": "CausalGraph", "edges": graph},
-        "knowledge": [_exposure(sel, ids, k) for k in knowledge] + unresolved,
-        "provenance": _provenance(sel, ids, tps, line),
-    }
+    """The record of one line of time (``line``: its timepoints, in order), whole."""
+    part = _Record(sel, branch, line)
+    record = part.head()
+    record["causal_graph"] = {"@type": "CausalGraph", "edges": list(part.edges())}
+    record["dialogs"] = list(part.dialogs())
+    record["knowledge"] = list(part.exposures())
     record["provenance"]["content_hash"] = content_hash(record)
     return record
 
@@ -401,12 +424,69 @@ def tdf_records(sel: Selection) -> Iterator[dict[str, Any]]:
         yield tdf_record(sel, branch, line)
 
 
+def _canon(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _stream(part: _Record, tally: Tally) -> Iterator[str]:
+    """One record as JSON text in pieces, never whole in memory. Each piece is canonical JSON,
+    so the content hash is taken over the pieces as they go, in canonical (sorted) order; the
+    provenance, whose hash needs everything, is written last (key order does not matter to
+    JSON, the hash is over the sorted form, so the record verifies as if built whole)."""
+    head = part.head()
+    provenance = head.pop("provenance")
+    lists = {
+        "dialogs": part.dialogs(),
+        "knowledge": part.exposures(),  # after causal_graph, whose walk completes it
+    }
+    digest = hashlib.sha256()
+    keys = sorted([*head, "causal_graph", *lists, "provenance"])
+    first = True
+    for key in keys:
+        if key == "provenance":
+            # canonical order puts it here; the text, with its hash, goes at the end
+            digest.update(("," + _canon(key) + ":" + _canon(provenance)).encode())
+            continue
+        piece = ("{" if first else ",") + _canon(key) + ":"
+        first = False
+        if key in head:
+            piece += _canon(head[key])
+            digest.update(piece.encode())
+            yield piece
+            continue
+        if key == "causal_graph":
+            piece += '{"@type":"CausalGraph","edges":'
+            items, close, name = part.edges(), "]}", "edges"
+        else:
+            items, close, name = (
+                lists[key],
+                "]",
+                {"dialogs": "dialogs", "knowledge": "exposures"}[key],
+            )
+        piece += "["
+        count = 0
+        for item in items:
+            text = ("," if count else "") + _canon(item)
+            count += 1
+            if key == "dialogs":
+                tally.add("turns_written", len(item["turns"]))
+            piece += text
+            if len(piece) > 1 << 16:
+                digest.update(piece.encode())
+                yield piece
+                piece = ""
+        piece += close
+        digest.update(piece.encode())
+        yield piece
+        tally.add(name, count)
+    digest.update(b"}")
+    provenance["content_hash"] = digest.hexdigest()
+    yield "," + _canon("provenance") + ":" + _canon(provenance) + "}\n"
+
+
 def tdf_lines(sel: Selection, tally: Tally) -> Iterator[str]:
-    """The records as JSON lines, counted (records, and what they hold)."""
-    for record in tdf_records(sel):
+    """The records as JSON lines, streamed, counted (records, and what they hold)."""
+    for branch, line in _lines(sel):
         tally.records += 1
-        tally.add("timepoints_written", len(record["timepoints"]))
-        tally.add("turns_written", sum(len(d["turns"]) for d in record["dialogs"]))
-        tally.add("edges", len(record["causal_graph"]["edges"]))
-        tally.add("exposures", len(record["knowledge"]))
-        yield json.dumps(record, ensure_ascii=False) + "\n"
+        tally.add("timepoints_written", len(line))
+        yield from _stream(_Record(sel, branch, line), tally)
