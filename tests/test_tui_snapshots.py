@@ -280,3 +280,65 @@ def test_the_portal_paths(snap_compare, tmp_path: Path, portal_events: list[ev.E
 
     app = make_app(tmp_path / "live.db", start=StartLive("orbital_portal", source=source))
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+def test_the_export_form_with_its_preview(snap_compare, db: Path) -> None:
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "ExportScreen")
+        await wait_until(pilot, lambda: pilot.app.screen.previewed)
+        await settle(pilot)
+        steady_inputs(pilot.app)
+        await pilot.pause()
+
+    assert snap_compare(
+        make_app(db, start=StartReplay("run-vintners")), terminal_size=(80, 24), run_before=before
+    )
+
+
+@pytest.fixture(scope="module")
+def converged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two lighthouse runs compared as a set, under a fixed set id and time."""
+    from datetime import UTC, datetime
+
+    from engine.convergence import compare_stored, running
+
+    class Fixed(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def,override]
+            return datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
+
+    path = tmp_path_factory.mktemp("conv") / "conv.db"
+
+    async def make() -> None:
+        await seed_runs(
+            path, [("run-light-1", "lighthouse_night", 1), ("run-light-2", "lighthouse_night", 2)]
+        )
+        store = await Store.open(path)
+        try:
+            await compare_stored(store, ["run-light-1", "run-light-2"])
+        finally:
+            await store.close()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(running, "new_set_id", lambda: "cv-20300107-090000-5eed01")
+        patch.setattr(running, "datetime", Fixed)
+        asyncio.run(make())
+    return path
+
+
+def test_the_convergence_set(snap_compare, converged: Path) -> None:
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        await pilot.press("c")
+        await wait_until(
+            pilot,
+            lambda: (
+                pilot.app.screen.__class__.__name__ == "ConvergenceScreen"
+                and pilot.app.screen.detail is not None
+            ),
+        )
+        await settle(pilot)
+
+    assert snap_compare(make_app(converged), terminal_size=(80, 24), run_before=before)

@@ -34,6 +34,7 @@ class UISettings:
     # Opens the provider a stored run was made with, for questions to its entities.
     query_providers: QueryProviders | None = None
     confirm_elevation: bool = True  # ask before a query raises or creates an entity
+    model_registry: str | None = None  # the user's model registry file (None: the bundled one)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class TimeloomApp(App[None]):
             settings.db_path,
             settings.query_providers,
             confirm_elevation=settings.confirm_elevation,
+            registry_path=settings.model_registry,
         )
         self.timeloom_themes: list[str] = []
         self.known_scenarios: list[tuple[str, str]] = []  # (label, name or file)

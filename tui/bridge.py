@@ -21,6 +21,8 @@ from engine.session import ProviderUnavailable
 from engine.store import Store, StoreError
 from engine.view import RunView
 
+from .bridge_convergence import ConvergenceWork
+from .bridge_export import ExportWork
 from .messages import (
     BridgeError,
     DiffReady,
@@ -75,7 +77,7 @@ def _holder(h: Any) -> str:
     return f"{h.name}: {h.item.information} ({origin})"
 
 
-class EngineBridge:
+class EngineBridge(ExportWork, ConvergenceWork):
     def __init__(
         self,
         app: App[Any],
@@ -83,9 +85,11 @@ class EngineBridge:
         query_providers: QueryProviders | None = None,
         *,
         confirm_elevation: bool = True,
+        registry_path: str | None = None,
     ) -> None:
         self.app = app
         self.db_path = db_path
+        self.registry_path = registry_path  # the user's model registry (None: the bundled one)
         self.query_providers = query_providers
         self.confirm_elevation = confirm_elevation  # ask before a query raises or creates
         self.store: Store | None = None

@@ -175,3 +175,136 @@ class ViewChanged(Message):
         super().__init__()
         self.view = view
         self.changes = changes
+
+
+# ---------------------------------------------------------------------- exports
+@dataclass(frozen=True, slots=True)
+class ExportChoices:
+    """What the export form says, as typed (parsed off the UI thread); ``seq`` orders them."""
+
+    fmt: str
+    branch: str | None = None  # None: the whole run
+    entities: str = ""  # names or ids, separated by commas
+    start: str = ""
+    end: str = ""
+    training_safe: bool = False
+    path: str = ""
+    force: bool = False
+    seq: int = 0
+
+
+class ExportReady(Message):
+    """A run read whole for an export (``basis``, an opaque handle the form passes back), its
+    branches ``(id, label)`` and entity names; or why it cannot be (``error``)."""
+
+    def __init__(
+        self,
+        basis: object,
+        branches: tuple[tuple[str, str], ...] = (),
+        error: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.basis = basis
+        self.branches = branches
+        self.error = error
+
+
+class ExportPreviewed(Message):
+    """What a choice selects: ``counts`` (timepoints, turns, left out as not training-safe),
+    the first lines of the format (none for a database), or ``error`` in one sentence."""
+
+    def __init__(
+        self,
+        seq: int,
+        counts: tuple[int, int, int] | None,
+        lines: tuple[str, ...] = (),
+        error: str | None = None,
+        database: bool = False,
+    ) -> None:
+        super().__init__()
+        self.seq = seq
+        self.counts = counts
+        self.lines = lines
+        self.error = error
+        self.database = database
+
+
+class ExportProgress(Message):
+    def __init__(self, records: int, turns: int, total: int) -> None:
+        super().__init__()
+        self.records = records
+        self.turns = turns
+        self.total = total
+
+
+class ExportFinished(Message):
+    """An export written (its path and the manifest's counts), or why not (``error``)."""
+
+    def __init__(
+        self,
+        path: str | None,
+        counts: tuple[tuple[str, int], ...] = (),
+        error: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.path = path
+        self.counts = counts
+        self.error = error
+
+
+# ---------------------------------------------------------------------- convergence
+@dataclass(frozen=True, slots=True)
+class ConvergenceRow:
+    set_id: str
+    scenario: str
+    runs: tuple[tuple[str, int], ...]  # (run id, seed)
+    score: float
+    grade: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeRow:
+    text: str
+    kind: str
+    scored: bool
+    present_in: int
+    of: int
+    runs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DivergenceRow:
+    position: int
+    title: str
+    agreement: float
+    shared: int
+    edges: int
+    sides: tuple[tuple[tuple[tuple[str, int], ...], tuple[str, ...]], ...]  # (runs, did)
+
+
+@dataclass(frozen=True, slots=True)
+class ConvergenceDetail:
+    row: ConvergenceRow
+    pairs: tuple[tuple[str, str, float], ...]
+    counts: tuple[tuple[str, int], ...]
+    points: tuple[DivergenceRow, ...]
+    contested: tuple[EdgeRow, ...]
+    consensus: tuple[EdgeRow, ...]
+
+
+class ConvergenceSetsLoaded(Message):
+    def __init__(self, rows: tuple[ConvergenceRow, ...], error: str | None = None) -> None:
+        super().__init__()
+        self.rows = rows
+        self.error = error
+
+
+class ConvergenceSetLoaded(Message):
+    def __init__(
+        self, set_id: str, detail: ConvergenceDetail | None, error: str | None = None
+    ) -> None:
+        super().__init__()
+        self.set_id = set_id
+        self.detail = detail
+        self.error = error

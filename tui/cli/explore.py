@@ -29,6 +29,7 @@ def _ui_settings(args: argparse.Namespace) -> Any:
         user_theme_dir=config_path().parent / "themes",
         query_providers=partial(open_for_queries, config),
         confirm_elevation=ui.confirm_elevation,
+        model_registry=config.models.registry,
     )
 
 

@@ -48,27 +48,22 @@ def export(args: argparse.Namespace) -> int:
 
 
 async def _export(args: argparse.Namespace) -> int:
-    from engine.export import ExportError, select, write_export
-    from engine.export.formats import FORMATS, known
+    from engine.export import ExportError, select
+    from engine.export.job import default_path, export_selection, format_named, load_source
     from engine.export.selection import parse_time
-    from engine.export.tally import Tally
     from engine.llm.registry import RegistryError, load_registry
     from engine.store import StoreError
 
-    fmt = FORMATS.get(args.format)
-    if fmt is None:
-        raise UsageError(f"unknown format {args.format!r} (known: {known()})")
-    entities = tuple(e.strip() for e in (args.entities or "").split(",") if e.strip())
     try:
+        fmt = format_named(args.format)
         start, end = parse_time(args.start), parse_time(args.end)
     except ExportError as exc:
         raise UsageError(str(exc)) from exc
+    entities = tuple(e.strip() for e in (args.entities or "").split(",") if e.strip())
     store = await open_store(args)
     try:
         try:
-            view = await store.load_view(args.run_id, everything=True)
-            summary = await store.get_run(view.run.run_id)
-            calls = await store.read_call_models(summary.run_id)
+            source = await load_source(store, args.run_id)
         except StoreError as exc:
             raise UsageError(str(exc)) from exc
     finally:
@@ -77,12 +72,12 @@ async def _export(args: argparse.Namespace) -> int:
         registry = load_registry(user_config().models.registry)
     except RegistryError as exc:
         raise UsageError(str(exc)) from exc
-    path = Path(args.output or f"{summary.run_id}.{fmt.suffix}")
+    path = Path(args.output) if args.output else default_path(source.run_id, fmt)
     try:
         selection = select(
-            view,
-            summary,
-            calls=calls,
+            source.view,
+            source.summary,
+            calls=source.calls,
             registry=registry,
             branch=args.branch,
             entities=entities,
@@ -90,12 +85,7 @@ async def _export(args: argparse.Namespace) -> int:
             end=end,
             training_safe=args.training_safe,
         )
-        if fmt.render is None:
-            raise ExportError(f"the {fmt.name} format is not available yet")
-        tally = Tally()
-        manifest = write_export(
-            selection, fmt.name, path, args.force, chunks=fmt.render(selection, tally), tally=tally
-        )
+        manifest = export_selection(selection, fmt, path, args.force)
     except ExportError as exc:
         raise UsageError(str(exc)) from exc
     if args.json:

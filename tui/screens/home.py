@@ -91,6 +91,22 @@ class HomeScreen(Screen[None]):
             id="home.stop",
             tooltip="Stop the highlighted run, live in the background here",
         ),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            id="home.export",
+            show=False,  # offered in the palette and the keys list (f1)
+            tooltip="Export the highlighted run to a file, in any of the export formats",
+        ),
+        Binding(
+            "c",
+            "convergence",
+            "Convergence",
+            id="home.convergence",
+            show=False,  # offered in the palette and the keys list (f1)
+            tooltip="The stored convergence sets: how alike runs of one scenario came out",
+        ),
         Binding("q", "app.quit", "Quit", id="home.quit", tooltip="Leave timeloom"),
     ]
 
@@ -216,17 +232,18 @@ class HomeScreen(Screen[None]):
         self.query_one("#runs", DataTable).focus()
 
     def on_key(self, event: Any) -> None:
-        # Typing while the runs table has focus goes to the filter.
+        # Typing while the runs table has focus goes to the filter, but for this screen's own
+        # keys (as the keymap binds them).
         runs = self.query_one("#runs", DataTable)
-        if (
-            self.focused is runs
-            and event.is_printable
-            and event.character not in ("/", "n", "o", "q", "x")
-        ):
+        if self.focused is runs and event.is_printable and not self._own_key(event.key):
             field = self.query_one("#filter", Input)
             field.focus()
             field.insert_text_at_cursor(event.character)
             event.stop()
+
+    def _own_key(self, key: str) -> bool:
+        found = self.active_bindings.get(key)
+        return found is not None and found.node is self
 
     @on(DataTable.HeaderSelected, "#runs")
     def _header(self, event: DataTable.HeaderSelected) -> None:
@@ -279,6 +296,26 @@ class HomeScreen(Screen[None]):
             return
         session.stop()
         self.notify(f"stopping run {run_id} after its current timepoint", timeout=3)
+
+    def _highlighted_run(self) -> str | None:
+        table = self.query_one("#runs", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def action_export(self) -> None:
+        from .export import ExportScreen
+
+        run_id = self._highlighted_run()
+        if run_id is None:
+            self.notify("there is no run to export yet", severity="warning", timeout=3)
+            return
+        self.app.push_screen(ExportScreen(run_id))
+
+    def action_convergence(self) -> None:
+        from .convergence import ConvergenceScreen
+
+        self.app.push_screen(ConvergenceScreen())
 
     def action_refresh(self) -> None:
         self.app.bridge.refresh_runs(self)  # type: ignore[attr-defined]

@@ -458,6 +458,16 @@ class RunScreen(PortalPart, LiveRunPart, Screen[None]):
         target = {"timeline": "#timeline", "dialog": "#dialog", "inspector": "#entities"}[pane]
         self.query_one(target).focus()
 
+    def action_export(self) -> None:
+        """The export form for this run, on the selected moment's branch."""
+        from .export import ExportScreen
+
+        run_id = self.view.run.run_id if self.view else self.run_id
+        if not run_id:
+            self.notify("the run is not in the database yet", severity="warning")
+            return
+        self.app.push_screen(ExportScreen(run_id, self._selected_branch() if self.view else None))
+
     # ------------------------------------------------------------------ fidelity
     def action_fidelity_map(self) -> None:
         """Every entity's level and tokens along the selected moment's chain."""

@@ -92,6 +92,15 @@ RUN_BINDINGS = [
         "raising one would cost",
     ),
     Binding(
+        "e",
+        "export",
+        "Export",
+        id="run.export",
+        show=False,
+        tooltip="Export this run to a file, in any of the export formats (the selected "
+        "moment's branch to begin with)",
+    ),
+    Binding(
         "w",
         "portal",
         "Paths",
