@@ -261,3 +261,32 @@ async def test_bad_times_and_folders_are_one_sentence(db: Path, tmp_path: Path) 
             status.startswith(f"cannot write {missing}: the folder") and "does not exist" in status
         )
         assert not missing.parent.exists()
+
+
+async def test_a_database_export_from_the_form_opens_as_a_store(db: Path, tmp_path: Path) -> None:
+    app = make_app(db)
+    out = tmp_path / "fork-b1.db"
+    async with app.run_test(size=SIZE) as pilot:
+        await _home(pilot)
+        await pilot.press("e")
+        form = await _form(pilot)
+        form.query_one("#export-format", Select).value = "sqlite"
+        form.query_one("#export-branch", Select).value = "b1"
+        await _previewed(pilot, form)
+        assert form.query_one("#export-path", Input).value == "run-fork.db"
+        shown = str(form.query_one("#export-preview", Static).render())
+        assert "timeloom show --db run-fork.db run-fork" in shown
+        form.query_one("#export-path", Input).value = str(out)
+        await _previewed(pilot, form)
+        await pilot.click("#export-go")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        assert form.written == out
+
+    expected = await _selection(db, branch="b1")
+    async with await Store.open(out) as store:
+        view = await store.load_view("run-fork", everything=True)
+    assert [t.timepoint_id for t in view.timepoints] == [
+        t.timepoint_id for t in expected.timepoints
+    ]
+    turns = [turn for t in view.timepoints for turn in view.turns(t.timepoint_id)]
+    assert turns == list(expected.turns)

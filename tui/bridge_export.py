@@ -189,7 +189,12 @@ class ExportWork:
                             target.post_message(ExportProgress(tally.records, done, total))
 
                     manifest = export_selection(
-                        selection, fmt, path, choices.force, progress=progress
+                        selection,
+                        fmt,
+                        path,
+                        choices.force,
+                        progress=progress,
+                        database=basis.source.database,
                     )
             except ExportError as exc:
                 post(ExportFinished(None, error=str(exc)))

@@ -1,5 +1,5 @@
 """Exports of a stored run (issue 12): a selection of what happened, written atomically with a
-manifest beside it. Only the JSONL training-data format so far."""
+manifest beside it, in the formats :mod:`engine.export.formats` lists."""
 
 from .jsonl import jsonl_records
 from .selection import ExportError, Selection, select

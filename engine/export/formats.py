@@ -1,6 +1,7 @@
 """The export formats: each renders a selection as text chunks and counts what it wrote. A
 format is one module with one ``render`` function; this table is the only place that lists them
-(the SQLite export writes a database, not text, and is handled by the writer itself)."""
+(the SQLite export writes a database, not text: it has no ``render``, and the export job builds
+it with :func:`engine.export.sqlite.build_database`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ FORMATS: dict[str, Format] = {
     "fountain": Format("fountain", "fountain", "screenplay, a scene per timepoint", fountain_lines),
     "markdown": Format("markdown", "md", "a readable report of the run", markdown_lines),
     "tdf": Format("tdf", "tdf.jsonl", "JSON-LD timeline records, one per branch", tdf_lines),
+    "sqlite": Format(
+        "sqlite", "db", "a database in the store's schema, holding the selection", None
+    ),
 }
 
 

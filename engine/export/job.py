@@ -13,6 +13,7 @@ from ..model.records import CallModel
 from ..view.runview import RunView
 from .formats import FORMATS, Format, known
 from .selection import ExportError, Selection
+from .sqlite import build_database
 from .tally import Tally
 from .writer import write_export
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from ..store import Store
 
 # the tally key that counts the turns a format has written (records, where it is not listed)
-_TURN_KEYS = {"jsonl": "dialog_turn", "tdf": "turns_written"}
+_TURN_KEYS = {"jsonl": "dialog_turn", "tdf": "turns_written", "sqlite": "dialog_turn"}
 PREVIEW_CHARS = 4000  # read this much of a format's text at most for its first lines
 
 
@@ -31,6 +32,7 @@ class Source:
     view: RunView
     summary: Any  # RunSummary
     calls: tuple[CallModel, ...]
+    database: str = ":memory:"  # the store it was read from (the SQLite export copies from it)
 
     @property
     def run_id(self) -> str:
@@ -43,7 +45,7 @@ async def load_source(store: Store, run_id: str) -> Source:
     view = await store.load_view(run_id, everything=True)
     summary = await store.get_run(view.run.run_id)
     calls = await store.read_call_models(summary.run_id)
-    return Source(view, summary, tuple(calls))
+    return Source(view, summary, tuple(calls), store.path)
 
 
 def format_named(name: str) -> Format:
@@ -72,12 +74,21 @@ def export_selection(
     force: bool,
     *,
     progress: Callable[[Tally], None] | None = None,
+    database: str | None = None,
 ) -> dict[str, Any]:
     """Write ``selection`` in ``fmt`` at ``path`` (atomically, never over an existing file
     unless ``force``), with the manifest beside it; return the manifest. ``progress`` is
-    called with the tally after each chunk written."""
-    if fmt.render is None:  # a database: the writer's build hook (not wired here yet)
-        raise ExportError(f"the {fmt.name} format is not available yet")
+    called with the tally after each chunk written. A database export copies the selected
+    events from the store at ``database``, the one the selection was read from."""
+    if fmt.render is None:
+        if database is None:
+            raise ExportError(f"the {fmt.name} format needs the database the run was read from")
+        source = database
+
+        def build(tmp: Path) -> dict[str, int]:
+            return build_database(selection, source, tmp, progress)
+
+        return write_export(selection, fmt.name, path, force, build=build)
     tally = Tally()
     chunks: Iterator[str] = fmt.render(selection, tally)
     if progress is not None:

@@ -1,5 +1,5 @@
-"""``timeloom export``: write a selection of a stored run to a file (JSONL training data so
-far), atomically, with a manifest beside it."""
+"""``timeloom export``: write a selection of a stored run to a file (training data, TDF, a
+screenplay, a report or a database), atomically, with a manifest beside it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def add_parser(sub: Any, db: argparse.ArgumentParser) -> None:
     export = sub.add_parser(
         "export",
         parents=[db],
-        help="export a stored run (JSONL training data)",
+        help="export a stored run (training data, TDF, screenplay, report, database)",
         description="Write a selection of a stored run to a file, atomically, with a manifest "
         "(PATH.manifest.json) beside it.",
     )
@@ -85,7 +85,7 @@ async def _export(args: argparse.Namespace) -> int:
             end=end,
             training_safe=args.training_safe,
         )
-        manifest = export_selection(selection, fmt, path, args.force)
+        manifest = export_selection(selection, fmt, path, args.force, database=source.database)
     except ExportError as exc:
         raise UsageError(str(exc)) from exc
     if args.json:

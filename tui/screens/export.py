@@ -204,7 +204,14 @@ class ExportScreen(ModalScreen[Path | None]):
             )
         )
         if message.database:
-            shown.update(Content.styled("preview not available for a database", "$text-muted"))
+            path = self.query_one("#export-path", Input).value.strip() or "FILE"
+            shown.update(
+                Content.styled(
+                    f"a database, no lines to preview: open it with "
+                    f"timeloom show --db {path} {self.run_id}",
+                    "$text-muted",
+                )
+            )
         else:
             shown.update(Content("\n".join(message.lines) or "(nothing)"))
         self._status("")
