@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.export import select, write_export
+from engine.export import select
 from engine.export.formats import FORMATS
-from engine.export.tally import Tally
+from engine.export.job import export_selection
 from engine.llm.offline import OfflineProvider
 from engine.model import events as ev
 from engine.scenario import load_scenario
@@ -163,10 +163,7 @@ async def _export(db: Path, run_id: str, fmt: str, out: Path) -> dict[str, float
     with _Peak() as peak:
         t1 = time.perf_counter()
         selection = select(view, summary, calls=calls, registry=None)
-        tally = Tally()
-        manifest = write_export(
-            selection, fmt, out, True, chunks=FORMATS[fmt].render(selection, tally), tally=tally
-        )
+        manifest = export_selection(selection, FORMATS[fmt], out, True, database=str(db))
         took = time.perf_counter() - t1
     return {
         "load_seconds": round(loaded, 2),
@@ -191,13 +188,13 @@ async def main() -> None:
             run_id, made = await _build(folder, f"run{turns}.db", turns)
             if not args.json:
                 print(f"built a run of {made:,} turns in {time.perf_counter() - t0:.1f} s")
-            for fmt in ("jsonl", "tdf"):
+            for fmt in ("jsonl", "tdf", "sqlite"):
                 out = folder / f"out{turns}.{FORMATS[fmt].suffix}"
                 figures = await _export(folder / f"run{turns}.db", run_id, fmt, out)
                 results.setdefault(str(made), {})[fmt] = figures
                 if not args.json:
                     print(
-                        f"  {fmt:5} {figures['records']:>7,} records, {figures['megabytes']:>7} MB: "
+                        f"  {fmt:6} {figures['records']:>7,} records, {figures['megabytes']:>7} MB: "
                         f"export {figures['export_seconds']:.2f} s (load {figures['load_seconds']:.2f} s), "
                         f"+{figures['added_memory_mib']} MiB over the loaded run"
                     )

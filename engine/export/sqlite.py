@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,11 @@ from ..store import Store, StoreError
 from .selection import ExportError, Selection
 from .tally import Tally
 
-BATCH = 2000  # events appended per transaction (progress is reported after each)
+# events appended per transaction, at least: a batch is cut only where a timepoint begins, as a
+# simulation commits, so no batch holds a turn of a dialog begun in an earlier batch ahead of a
+# dialog of its own (progress is reported after each)
+BATCH = 2000
+PAGE = 5000  # events read from the source at a time
 
 _TURN_EVENTS = (ev.DialogTurnStarted, ev.DialogTurnFailed, ev.KnowledgeExtractionFailed)
 
@@ -89,36 +93,46 @@ class _Filter:
         return True
 
 
-def selected_events(selection: Selection, events: Sequence[ev.EventBase]) -> Iterator[ev.EventBase]:
-    """The events of ``events`` (one run's, in order) that ``selection`` holds, in order."""
-    keep = _Filter(selection)
-    return (e for e in events if keep.keeps(e))
+async def _pages(store: Store, run_id: str) -> AsyncIterator[list[ev.EventBase]]:
+    after = -1
+    while page := await store.events_after(run_id, after, PAGE):
+        yield page
+        after = page[-1].seq
 
 
 async def _copy(
     selection: Selection, source: str, target: Path, progress: Callable[[Tally], None] | None
 ) -> dict[str, int]:
+    """Read the run's log a page at a time, keep what the selection holds and append it in
+    timepoint-aligned batches: memory holds a page and a batch, never the whole run."""
     run_id = selection.run.run_id
-    async with await Store.open(source) as store:
-        events = await store.events(run_id)
-        recorded = await store.cassette_for_run(run_id)
     keep = _Filter(selection)
-    chosen = [e for e in events if keep.keeps(e)]
-    del events
-    cassette = [c for c in recorded if c.request_hash in keep.request_hashes]
     tally = Tally()
-    async with await Store.open(target) as out:
-        for start in range(0, len(chosen), BATCH):
-            batch = chosen[start : start + BATCH]
-            await out.append(batch, cassette if start == 0 else ())
-            tally.records += len(batch)
-            tally.extra["dialog_turn"] = tally.extra.get("dialog_turn", 0) + sum(
-                isinstance(e, ev.DialogTurnFinished) for e in batch
-            )
-            if progress is not None:
-                progress(tally)
-        if not chosen and cassette:
-            await out.append((), cassette)
+    pending: list[ev.EventBase] = []
+
+    async def flush(out: Store, upto: int) -> None:
+        batch = pending[:upto]
+        del pending[:upto]
+        await out.append(batch)
+        tally.records += len(batch)
+        turns = sum(isinstance(e, ev.DialogTurnFinished) for e in batch)
+        tally.extra["dialog_turn"] = tally.extra.get("dialog_turn", 0) + turns
+        if progress is not None:
+            progress(tally)
+
+    async with await Store.open(source) as store, await Store.open(target) as out:
+        async for page in _pages(store, run_id):
+            for event in page:
+                if not keep.keeps(event):
+                    continue
+                if len(pending) >= BATCH and isinstance(event, ev.TimepointCreated):
+                    await flush(out, len(pending))
+                pending.append(event)
+        if pending:
+            await flush(out, len(pending))
+        recorded = await store.cassette_for_run(run_id)
+        cassette = [c for c in recorded if c.request_hash in keep.request_hashes]
+        await out.append((), cassette)
     return {"records": tally.records, "events": tally.records, "cassette_entries": len(cassette)}
 
 

@@ -109,6 +109,19 @@ class Readers:
 
         return [ev.parse_event(p) for p in await self._read(read)]
 
+    async def events_after(self, run_id: str, after_seq: int, limit: int) -> list[ev.EventBase]:
+        """At most ``limit`` of a run's events with a ``seq`` above ``after_seq``, in order: a
+        long run's log read a page at a time (pass the last ``seq`` of a page for the next)."""
+
+        def read(conn: Any) -> list[str]:
+            rows = conn.execute(
+                "SELECT payload FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (run_id, after_seq, limit),
+            ).fetchall()
+            return [r[0] for r in rows]
+
+        return [ev.parse_event(p) for p in await self._read(read)]
+
     async def portal_events(self, run_id: str) -> list[ev.EventBase]:
         """A run's PORTAL events (its search, what it kept, the analysis), in order: what
         :meth:`PortalView.of <engine.view.portal.PortalView.of>` folds. Only those rows of the
