@@ -290,3 +290,10 @@ async def test_a_database_export_from_the_form_opens_as_a_store(db: Path, tmp_pa
     ]
     turns = [turn for t in view.timepoints for turn in view.turns(t.timepoint_id)]
     assert turns == list(expected.turns)
+    # the explorer opens the exported file as its database and lists the run
+    explorer = make_app(out)
+    async with explorer.run_test(size=SIZE) as pilot:
+        await _home(pilot)
+        runs = explorer.screen.query_one("#runs", DataTable)
+        assert runs.row_count == 1
+        assert "run-fork" in " ".join(str(c) for c in runs.get_row_at(0))
