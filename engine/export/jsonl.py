@@ -11,9 +11,10 @@ The sections a speaker's prompt shares across its turns at one moment are built 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
+
+import orjson
 
 from ..model.records import TimepointInfo, TurnInfo
 from .selection import Selection
@@ -257,7 +258,7 @@ def _change(sel: Selection, entity_id: str, tp: TimepointInfo, spoke: list[TurnI
         change["memory"] = inner.memory
         change["concerns"] = [c.topic for c in inner.concerns]
     change["said"] = [t.content for t in spoke]
-    return json.dumps(change, ensure_ascii=False)
+    return orjson.dumps(change).decode()
 
 
 def _change_prompt(ctx: _Context, entity_id: str, tp: TimepointInfo) -> str:
@@ -312,4 +313,4 @@ def jsonl_lines(sel: Selection, tally: Tally) -> Iterator[str]:
     for record in jsonl_records(sel):
         tally.records += 1
         tally.add(record["metadata"]["kind"])
-        yield json.dumps(record, ensure_ascii=False) + "\n"
+        yield orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE).decode()

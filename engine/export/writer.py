@@ -27,10 +27,11 @@ def _atomic(path: Path, chunks: Iterable[str]) -> str:
     except OSError as exc:
         raise ExportError(f"cannot write in {path.parent}: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as out:
             for chunk in chunks:
-                out.write(chunk)
-                digest.update(chunk.encode("utf-8"))
+                data = chunk.encode("utf-8")
+                out.write(data)
+                digest.update(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from ..model.common import RunStatus, TemporalMode
 from ..model.entity import EntityProfile
 from ..model.event_base import EventBase
@@ -173,25 +175,25 @@ def _timepoint(row: sqlite3.Row) -> TimepointInfo:
         datetime.fromisoformat(row["timestamp"]),
         row["title"],
         row["event_description"],
-        tuple(json.loads(row["entities_present_json"])),
+        tuple(orjson.loads(row["entities_present_json"])),
         row["importance"],
         row["tension"],
         row["status"],
-        tuple(json.loads(row["issues_json"])),
+        tuple(orjson.loads(row["issues_json"])),
         row["causal_parent"],
         row["seq"],
     )
 
 
 def _state(row: sqlite3.Row) -> StateInfo:
-    cog = json.loads(row["cognitive_json"])
+    cog = orjson.loads(row["cognitive_json"])
     return StateInfo(
         row["entity_id"],
         row["timepoint_id"],
         row["resolution"],
-        tuple(json.loads(row["context_json"])),
-        tuple(json.loads(row["biology_json"])),
-        tuple(json.loads(row["behavior_json"])),
+        tuple(orjson.loads(row["context_json"])),
+        tuple(orjson.loads(row["biology_json"])),
+        tuple(orjson.loads(row["behavior_json"])),
         cog["valence"],
         cog["arousal"],
         cog["energy"],
@@ -209,7 +211,7 @@ def _relation(row: sqlite3.Row) -> RelationInfo:
         row["trust"],
         row["alignment"],
         row["interaction_count"],
-        tuple(json.loads(row["shared_json"])),
+        tuple(orjson.loads(row["shared_json"])),
         row["seq"],
     )
 
@@ -220,12 +222,12 @@ def _branch(row: sqlite3.Row) -> BranchInfo:
         row["parent_branch_id"],
         row["fork_timepoint_id"],
         row["label"],
-        json.loads(row["intervention_json"]),
+        orjson.loads(row["intervention_json"]),
         row["status"],
         row["status_reason"],
         row["wall_seconds"],
         row["score"],
-        json.loads(row["score_json"]) if row["score_json"] else {},
+        orjson.loads(row["score_json"]) if row["score_json"] else {},
     )
 
 
@@ -322,10 +324,10 @@ def _turn(row: sqlite3.Row) -> TurnInfo:
         row["content"],
         row["emotional_tone"],
         row["stance"],
-        tuple(json.loads(row["knowledge_refs_json"])),
+        tuple(orjson.loads(row["knowledge_refs_json"])),
         row["addressed_to"],
         row["status"],
-        tuple(json.loads(row["issues_json"])),
+        tuple(orjson.loads(row["issues_json"])),
         seq=row["seq"],
     )
 
@@ -346,7 +348,7 @@ def _query(row: sqlite3.Row) -> QueryInfo:
         row["timepoint_id"],
         row["question"],
         row["answer"],
-        tuple(json.loads(row["knowledge_refs_json"])),
+        tuple(orjson.loads(row["knowledge_refs_json"])),
         row["status"],
         row["seq"],
     )

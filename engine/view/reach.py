@@ -24,6 +24,8 @@ from typing import Any
 
 from ..knowledge.causal import CausalGraph
 
+_SCAN = 8  # a key held by at most this many items is answered by testing each
+
 Item = Any  # a record with ``timepoint_id`` (None or "" for what was there from the start)
 
 
@@ -106,6 +108,8 @@ class Reach:
         self._keyed: dict[str | None, dict[Any, tuple[int, Item]]] = {}
         self._last: dict[int, dict[str | None, tuple[tuple[int, Item], ...]]] = {}
         self._by_key: dict[Any, list[tuple[int, Item]]] | None = None
+        self._found: dict[Any, dict[str | None, tuple[int, Item] | None]] = {}
+        self._own: dict[Any, dict[str | None, tuple[int, Item]]] = {}
 
     @staticmethod
     def fingerprint(items: Sequence[Item], tree: Tree) -> tuple[int, int, int, int]:
@@ -167,17 +171,41 @@ class Reach:
     def find(
         self, at: str | None, ref: Any, keys: Callable[[Item], tuple[Any, ...]]
     ) -> Item | None:
-        """The latest item reaching ``at`` one of whose ``keys`` is ``ref``."""
+        """The latest item reaching ``at`` one of whose ``keys`` is ``ref``.
+
+        A key held by a few items is answered by testing them, latest first. A key that recurs
+        (the same line learned again at moment after moment) would make that scan pass every
+        later copy for every question, so its answers are remembered per moment, each from its
+        parent's, as :meth:`latest` does."""
         if self._by_key is None:
             self._by_key = {}
             for i, x in enumerate(self.items):
                 for k in keys(x):
                     if k:
                         self._by_key.setdefault(k, []).append((i, x))
-        for _, x in reversed(self._by_key.get(ref, ())):
-            if self.tree.reaches(x.timepoint_id, at):
-                return x
-        return None
+        found = self._by_key.get(ref, ())
+        if len(found) <= _SCAN:
+            for _, x in reversed(found):
+                if self.tree.reaches(x.timepoint_id, at):
+                    return x
+            return None
+        memo = self._found.get(ref)
+        if memo is None:
+            own: dict[str | None, tuple[int, Item]] = {}
+            for i, x in found:  # in the order they happened: the last one per moment stays
+                own[x.timepoint_id or None] = (i, x)
+            memo = self._found[ref] = {None: own.pop(None, None)}
+            self._own[ref] = own
+        own = self._own[ref]
+        path, top = self._path(at, memo)
+        value = memo[top]
+        for node in reversed(path):
+            mine = own.get(node)
+            if mine is not None and (value is None or mine[0] > value[0]):
+                value = mine
+            memo[node] = value
+        hit = memo[at if at in self.tree else None]
+        return hit[1] if hit else None
 
     def during(self, timepoint_id: str) -> list[Item]:
         """The items of ``timepoint_id`` itself."""
