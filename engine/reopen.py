@@ -101,7 +101,7 @@ async def prepare_replay(
             queries=tuple(
                 e
                 for e in await store.events(recorded["run_id"])
-                if isinstance(e, ev.QueryAnswered)
+                if isinstance(e, ev.QueryAnswered | ev.RecordLookedUp)
                 or (isinstance(e, ev.EntityElevated) and e.query_id)
             ),
         )

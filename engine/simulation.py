@@ -372,6 +372,8 @@ class Simulation:
             elif isinstance(recorded, ev.EntityElevated) and recorded.query_id not in answered:
                 text = f"/elevate @{recorded.entity_id} to {recorded.resolution.value}"
                 at = recorded.timepoint_id
+            elif isinstance(recorded, ev.RecordLookedUp):
+                text, at = recorded.text, recorded.timepoint_id
             else:
                 continue
             with contextlib.suppress(QueryFailed):  # the failure is recorded by its call

@@ -195,6 +195,41 @@ async def test_who_knows_and_why(store) -> None:
         store, OfflineProvider(), summary.run_id, f'/why @{told.entity_id} "zeppelins over Lisbon"'
     )
     assert nothing.chain == [] and "knows nothing" in nothing.message
+    # each look is part of the record (the observer ledger), with what it found, and changed
+    # nothing else: no call, no exposure, no level
+    after = await store.events(summary.run_id)
+    looked = of(after, ev.RecordLookedUp)
+    assert [(x.kind, x.query_id) for x in looked] == [
+        ("who_knows", holders.query_id),
+        ("why", chain.query_id),
+        ("why", nothing.query_id),
+    ]
+    assert len({holders.query_id, chain.query_id, nothing.query_id}) == 3
+    assert looked[0].found == tuple(h.entity_id for h in holders.holders)
+    assert looked[1].entity_id == told.entity_id and looked[1].timepoint_id == at
+    assert looked[1].summary == chain.message and looked[2].found == ()
+    last = max(e.seq for e in events if e.PERSIST)
+    added = {type(e) for e in after if e.seq > last}
+    assert added == {ev.RecordLookedUp}
+    view = await store.load_view(summary.run_id)
+    assert [(x.query_id, x.text) for x in view.lookups()] == [(x.query_id, x.text) for x in looked]
+
+
+async def test_every_observer_action_takes_its_own_query_number(store, tmp_path) -> None:
+    summary, events = await _minimal_run(store, tmp_path)
+    who = _low(events)
+    raised = await run_query(
+        store, OfflineProvider(), summary.run_id, f"/elevate @{who}@tp03 to graph", consent=YES
+    )
+    asked = await run_query(
+        store, OfflineProvider(), summary.run_id, f"@{who}@tp03 what happened?", consent=YES
+    )
+    looked = await run_query(store, OfflineProvider(), summary.run_id, '/who-knows "the"')
+    again = await run_query(
+        store, OfflineProvider(), summary.run_id, f"@{who}@tp03 and then?", consent=YES
+    )
+    ids = [raised.query_id, asked.query_id, looked.query_id, again.query_id]
+    assert ids == ["q0001", "q0002", "q0003", "q0004"]
 
 
 @pytest.mark.parametrize(
@@ -216,8 +251,10 @@ async def test_a_questioned_run_replays_identically(store, tmp_path) -> None:
         store, OfflineProvider(), summary.run_id, f"@{who}@tp01 why did you come?", consent=YES
     )
     await run_query(store, OfflineProvider(), summary.run_id, f"@{who} where is it?", consent=YES)
+    await run_query(store, OfflineProvider(), summary.run_id, f'/why @{who} "strike"')
     original = await store.events(summary.run_id)
     assert of(original, ev.EntityElevated) or of(original, ev.QueryAnswered)
+    assert of(original, ev.RecordLookedUp)
     replay = await prepare_replay(store, Config(), summary.run_id)
     copy = await replay.simulation.run()
     again = await store.events(copy.run_id)

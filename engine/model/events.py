@@ -25,7 +25,13 @@ from .event_base import EventBase, TensorSnapshot
 from .fidelity_events import EntityCompressed, EntityElevated, FidelityPlanned
 from .inner import InnerLife
 from .knowledge import ExposureEvent
-from .observer_events import BranchCreated, BranchFinished, BranchScored, QueryAnswered
+from .observer_events import (
+    BranchCreated,
+    BranchFinished,
+    BranchScored,
+    QueryAnswered,
+    RecordLookedUp,
+)
 from .portal_events import (
     PortalAnalysed,
     PortalBeamKept,
@@ -383,6 +389,7 @@ Event = Annotated[
     | BranchFinished
     | BranchScored
     | QueryAnswered
+    | RecordLookedUp
     | PortalSearchStarted
     | PortalCandidateProposed
     | PortalCandidateScored

@@ -80,3 +80,24 @@ class QueryAnswered(EventBase):
     level: ResolutionLevel | None = None  # the level it answered at (M5)
     # where each item it drew on came from: information, kind, source, timepoint, confidence
     provenance: tuple[dict[str, Any], ...] = ()
+
+
+class RecordLookedUp(EventBase):
+    """An observer read the record: who held something at a moment (``/who-knows``) or the
+    exposures that brought an entity to know it (``/why``). It calls no model and changes no
+    World; it is recorded so that the observer ledger shows what was looked at and when, and a
+    replay looks it up again. ``found`` is the holders' entity ids, best match first
+    (who-knows) or the chain's steps as sentences, oldest first (why)."""
+
+    type: Literal["record_looked_up"] = "record_looked_up"
+    WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"asked_at"})
+
+    query_id: str
+    kind: Literal["who_knows", "why"]
+    text: str  # the query as it was typed
+    phrase: str
+    entity_id: str | None = None  # whose knowledge ``/why`` traced
+    timepoint_id: str | None
+    found: tuple[str, ...] = ()
+    summary: str
+    asked_at: datetime

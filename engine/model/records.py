@@ -141,6 +141,21 @@ class QueryInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class LookupInfo:
+    """An observer's look at the record (``/who-knows``, ``/why``): part of the ledger."""
+
+    query_id: str
+    kind: str  # who_knows | why
+    text: str
+    entity_id: str | None
+    timepoint_id: str | None
+    branch_id: str
+    found: tuple[str, ...]
+    summary: str
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class BranchInfo:
     branch_id: str
     parent_branch_id: str | None
@@ -182,6 +197,7 @@ class RunSnapshot:
     levels: tuple[LevelInfo, ...] = ()
     cell_tokens: tuple[tuple[str, str, int], ...] = ()  # (entity, timepoint, tokens spent)
     portal_events: tuple[EventBase, ...] = ()  # a PORTAL run's search, folded by the view
+    lookups: tuple[LookupInfo, ...] = ()  # what observers looked up (/who-knows, /why)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,17 +5,21 @@ question needs (facts, intentions, a long conversation; more once it has been as
 when the entity is below it at that moment, plans an elevation and asks for consent: without it
 nothing is spent and the plan is returned for the caller to show. With it, the elevation, the
 answer and (for a name nobody has) the creation are recorded in ``unit`` through the run's
-gateway, in that order. ``/who-knows`` and ``/why`` read the record and change nothing.
+gateway, in that order. ``/who-knows`` and ``/why`` read the record, change nothing in any
+World and make no call, and are recorded as a ``RecordLookedUp`` for the observer ledger.
+Every action takes the next query number of its run (q0001, q0002, ...), whatever its kind.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from ..fidelity.questions import needed_level
 from ..fidelity.templates import thresholds
 from ..llm.gateway import Gateway
+from ..model import events as ev
 from ..model.common import MAIN_BRANCH
 from ..model.common import ResolutionLevel as Level
 from ..model.records import TimepointInfo
@@ -138,7 +142,38 @@ class Executor:
         return self.loaded.view
 
     def _qid(self) -> str:
-        return query_id(self.asked_before)
+        """The next query number of the run: past every id an observer action holds (an
+        elevation or a lookup answers no question, so counting answers alone would reuse one)."""
+        taken = [int(q[1:]) for q in self.view.observer_ids() if q[:1] == "q" and q[1:].isdigit()]
+        return query_id(max([self.asked_before, *taken]))
+
+    def _looked_up(
+        self,
+        text: str,
+        kind: str,
+        phrase: str,
+        entity_id: str | None,
+        tp: TimepointInfo | None,
+        found: tuple[str, ...],
+        summary: str,
+    ) -> str:
+        qid = self._qid()
+        self.recorder.emit(
+            self.unit,
+            None,
+            ev.RecordLookedUp,
+            branch_id=_branch(tp),
+            query_id=qid,
+            kind=kind,
+            text=text,
+            phrase=phrase,
+            entity_id=entity_id,
+            timepoint_id=tp.timepoint_id if tp else None,
+            found=found,
+            summary=summary,
+            asked_at=datetime.now(UTC),
+        )
+        return qid
 
     async def run(
         self, text: str, *, at: str | None, branch: str | None, consent: Consent
@@ -150,14 +185,26 @@ class Executor:
         if isinstance(parsed, WhoKnows):
             tp = _moment(self.view, None, at, branch)
             holders = lookup.who_knows(self.view, parsed.phrase, tp.timepoint_id if tp else None)
-            return Outcome("who_knows", holders=holders, message=f"{len(holders)} hold it")
+            message = f"{len(holders)} hold it"
+            qid = self._looked_up(
+                text,
+                "who_knows",
+                parsed.phrase,
+                None,
+                tp,
+                tuple(h.entity_id for h in holders),
+                message,
+            )
+            return Outcome("who_knows", qid, holders=holders, message=message)
         if isinstance(parsed, Why):
             entity_id = self._entity(parsed.entity)
             tp = _moment(self.view, parsed.timepoint, at, branch)
             chain = lookup.why(self.view, entity_id, parsed.phrase, tp.timepoint_id if tp else None)
             name = self.view.entities[entity_id].name
             message = lookup.chain_sentence(chain) or f"{name} knows nothing about that then"
-            return Outcome("why", chain=chain, message=message)
+            found = tuple(f"{s.name} {s.phrase()}: {s.information}" for s in chain)
+            qid = self._looked_up(text, "why", parsed.phrase, entity_id, tp, found, message)
+            return Outcome("why", qid, chain=chain, message=message)
         if isinstance(parsed, Elevate):
             return await self._elevate(parsed, at, branch, consent)
         if isinstance(parsed, Ask):

@@ -19,6 +19,7 @@ from .projections_observer import (
     _created_on_demand,
     _elevated,
     _fidelity_planned,
+    _lookup,
     _query,
 )
 from .projections_portal import PORTAL_PROJECTIONS
@@ -408,6 +409,7 @@ PROJECTIONS: dict[type, Callable[[Any], list[Row]]] = {
     ev.BranchFinished: _branch_finished,
     ev.BranchScored: _branch_scored,
     ev.QueryAnswered: _query,
+    ev.RecordLookedUp: _lookup,
     ev.FidelityPlanned: _fidelity_planned,
     ev.EntityElevated: _elevated,
     ev.EntityCompressed: _compressed,

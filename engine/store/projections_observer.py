@@ -1,5 +1,5 @@
 """Projections of branch, observer and fidelity events: the branches table (created,
-finished, scored), the queries table and the fidelity table. Part of :mod:`.projections`, which registers them."""
+finished, scored), the queries and lookups tables and the fidelity table. Part of :mod:`.projections`, which registers them."""
 
 from __future__ import annotations
 
@@ -52,6 +52,29 @@ def _query(e: ev.QueryAnswered) -> list[Row]:
                 as_time(e.asked_at),
                 e.seq,
                 e.branch_id,
+            ),
+        )
+    ]
+
+
+def _lookup(e: ev.RecordLookedUp) -> list[Row]:
+    return [
+        (
+            "INSERT INTO lookups (run_id, query_id, kind, text, phrase, entity_id, timepoint_id, "
+            "branch_id, found_json, summary, asked_at, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                e.run_id,
+                e.query_id,
+                e.kind,
+                e.text,
+                e.phrase,
+                e.entity_id,
+                e.timepoint_id,
+                e.branch_id,
+                as_json(list(e.found)),
+                e.summary,
+                as_time(e.asked_at),
+                e.seq,
             ),
         )
     ]

@@ -29,6 +29,7 @@ from ..model.records import (
     InnerInfo,
     KnowledgeInfo,
     LevelInfo,
+    LookupInfo,
     MomentRecords,
     QueryInfo,
     RelationInfo,
@@ -310,6 +311,20 @@ def snapshot(conn: Conn, run_id: str) -> RunSnapshot:
                 "GROUP BY entity_id, timepoint_id",
                 (run_id,),
             )
+        ),
+        lookups=tuple(
+            LookupInfo(
+                r["query_id"],
+                r["kind"],
+                r["text"],
+                r["entity_id"],
+                r["timepoint_id"],
+                r["branch_id"],
+                tuple(orjson.loads(r["found_json"])),
+                r["summary"],
+                r["seq"],
+            )
+            for r in _rows(conn, "SELECT * FROM lookups WHERE run_id = ? ORDER BY seq", (run_id,))
         ),
     )
 

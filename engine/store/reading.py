@@ -36,6 +36,7 @@ TABLES = frozenset(
         "llm_calls",
         "validations",
         "queries",
+        "lookups",
         "portal_searches",
         "portal_candidates",
         "portal_paths",

@@ -450,6 +450,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX convergence_runs_by_run ON convergence_runs (run_id);
     """,
+    # 11: what observers looked up in the record (/who-knows, /why): the observer ledger
+    """
+    CREATE TABLE lookups (
+        run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+        query_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        phrase TEXT NOT NULL,
+        entity_id TEXT,
+        timepoint_id TEXT,
+        branch_id TEXT NOT NULL,
+        found_json TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        asked_at TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run_id, query_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

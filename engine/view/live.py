@@ -22,6 +22,7 @@ from ..model.records import (
     EntityInfo,
     InnerInfo,
     KnowledgeInfo,
+    LookupInfo,
     QueryInfo,
     RelationInfo,
     SceneInfo,
@@ -54,6 +55,7 @@ class LiveFold(FidelityFold):
     _knowledge: dict[str, list[KnowledgeInfo]]
     _relations: dict[str, list[RelationInfo]]
     _queries: dict[str, list[QueryInfo]]
+    _lookups: list[LookupInfo]
     _dialog_tp: dict[str, str]
     _scenes: dict[str, SceneInfo]
     _inner: dict[str, list[InnerInfo]]
@@ -320,6 +322,22 @@ class LiveFold(FidelityFold):
         self._inner.setdefault(e.entity_id, []).append(info)
         return frozenset({"knowledge"})
 
+    def _on_record_looked_up(self, e: ev.RecordLookedUp) -> Changes:
+        info = LookupInfo(
+            e.query_id,
+            e.kind,
+            e.text,
+            e.entity_id,
+            e.timepoint_id,
+            e.branch_id,
+            e.found,
+            e.summary,
+            e.seq,
+        )
+        if all(x.query_id != e.query_id for x in self._lookups):
+            self._lookups.append(info)
+        return frozenset({"queries"})
+
     def _on_query_answered(self, e: ev.QueryAnswered) -> Changes:
         self.add_query(
             QueryInfo(
@@ -433,6 +451,7 @@ _RULES: dict[type, Callable[[Any, Any], Changes]] = {
     ev.RunResumed: LiveFold._on_run_resumed,
     ev.EventsDiscarded: LiveFold._on_events_discarded,
     ev.QueryAnswered: LiveFold._on_query_answered,
+    ev.RecordLookedUp: LiveFold._on_record_looked_up,
     ev.BranchCreated: LiveFold._on_branch_created,
     ev.BranchFinished: LiveFold._on_branch_finished,
     ev.BranchScored: LiveFold._on_branch_scored,

@@ -31,6 +31,7 @@ from ..model.records import (
     InnerInfo,
     KnowledgeInfo,
     LevelInfo,
+    LookupInfo,
     MomentRecords,
     QueryInfo,
     RelationInfo,
@@ -70,6 +71,7 @@ class RunView(LiveFold):
     _knowledge: dict[str, list[KnowledgeInfo]] = field(default_factory=dict)
     _relations: dict[str, list[RelationInfo]] = field(default_factory=dict)
     _queries: dict[str, list[QueryInfo]] = field(default_factory=dict)
+    _lookups: list[LookupInfo] = field(default_factory=list)
     _dialog_tp: dict[str, str] = field(default_factory=dict)
     _scenes: dict[str, SceneInfo] = field(default_factory=dict)
     _inner: dict[str, list[InnerInfo]] = field(default_factory=dict)
@@ -252,6 +254,18 @@ class RunView(LiveFold):
         """The questions put to entities about this moment, in the order they were asked."""
         return list(self._queries.get(timepoint_id or "", []))
 
+    def lookups(self) -> list[LookupInfo]:
+        """What observers looked up in the record (/who-knows, /why), in the order they did."""
+        return list(self._lookups)
+
+    def observer_ids(self) -> set[str]:
+        """Every query id an observer action of this run carries (questions, elevations,
+        creations, lookups): the next action takes a number none of them has."""
+        ids = {q.query_id for qs in self._queries.values() for q in qs}
+        ids.update(a.query_id for a in self.observer_actions() if a.query_id)
+        ids.update(x.query_id for x in self._lookups)
+        return ids
+
     # ------------------------------------------------------------------ building
     @classmethod
     def starting(cls, e: ev.RunStarted) -> RunView:
@@ -272,6 +286,7 @@ class RunView(LiveFold):
         for branch in snapshot.branches:
             view.branches[branch.branch_id] = branch
         view.add_levels(snapshot.levels, snapshot.cell_tokens)
+        view._lookups.extend(snapshot.lookups)
         if snapshot.portal_events:  # the same fold as the live view's
             view.portal = PortalView.of(snapshot.portal_events)
         return view

@@ -157,6 +157,7 @@ IGNORED: frozenset[type] = frozenset(
         ev.BranchCreated,
         ev.BranchFinished,
         ev.BranchScored,
+        ev.RecordLookedUp,
         ev.RunFinished,
         *PORTAL_EVENTS,  # the search's calls are counted as calls; its states are not timepoints
     }

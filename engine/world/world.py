@@ -371,6 +371,7 @@ IGNORED: frozenset[type] = frozenset(
         ev.TimepointFailed,
         ev.BranchFinished,
         ev.BranchScored,
+        ev.RecordLookedUp,  # an observer read the record; nothing in the World changed
         ev.RunFinished,
         *PORTAL_EVENTS,  # the search's record; a path's World is made by its own timepoints
     }

@@ -250,6 +250,18 @@ async def _fidelity(store: Any, view: Any) -> dict[str, Any]:
             }
             for a in view.observer_actions()
         ],
+        "lookups": [
+            {
+                "kind": x.kind,
+                "query_id": x.query_id,
+                "text": x.text,
+                "entity_id": x.entity_id,
+                "timepoint_id": x.timepoint_id,
+                "found": list(x.found),
+                "summary": x.summary,
+            }
+            for x in view.lookups()
+        ],
     }
 
 
@@ -367,7 +379,7 @@ def _print_fidelity(out: Any, view: Any, fidelity: dict[str, Any]) -> None:
 
     escape = safe
 
-    if not fidelity["cells"] and not fidelity["observer"]:
+    if not fidelity["cells"] and not fidelity["observer"] and not fidelity["lookups"]:
         return
     out.print()
     out.print(f"[bold]Fidelity[/] ({escape(fidelity['template'])}): {profile_line(fidelity)}")
@@ -384,6 +396,12 @@ def _print_fidelity(out: Any, view: Any, fidelity: dict[str, Any]) -> None:
             f"  {a['query_id'] or '-'} {a['kind']} {escape(a['entity_id'])}{at}: "
             f"{escape(a['detail'])}"
         )
+    if fidelity["lookups"]:
+        out.print()
+        out.print("[bold]Looked up[/] [dim](read from the record, nothing changed)[/]")
+    for x in fidelity["lookups"]:
+        at = f" at {x['timepoint_id']}" if x["timepoint_id"] else ""
+        out.print(f"  {x['query_id']} {escape(x['text'])}{at}: {escape(x['summary'])}")
 
 
 def _cognitive(state: Any) -> dict[str, Any]:
