@@ -101,7 +101,7 @@ async def prepare_replay(
             queries=tuple(
                 e
                 for e in await store.events(recorded["run_id"])
-                if isinstance(e, ev.QueryAnswered | ev.RecordLookedUp)
+                if isinstance(e, ev.QueryAnswered | ev.RecordLookedUp | ev.QueriesApplied)
                 or (isinstance(e, ev.EntityElevated) and e.query_id)
             ),
         )

@@ -39,6 +39,7 @@ from .modes.fork import Fork, interpret
 from .query.answer import QueryFailed, load
 from .query.execute import NO_CONSENT as NO
 from .query.execute import Consent, Outcome
+from .query.held import HeldQueries
 from .query.stored import perform
 from .runs import (
     ResumeError,
@@ -94,8 +95,9 @@ class Simulation:
         picks models per action (M18); ``cache`` answers repeated calls from the cassette;
         ``replay`` only reads it (a replay records nothing new) and plays back the recorded
         ``transcripts`` of its calls, failed attempts included; ``retry`` holds the gateway's
-        retry settings; ``queries`` are a recorded run's questions, which a replay asks again
-        once its timepoints are made."""
+        retry settings; ``queries`` are a recorded run's observer events, which a replay asks
+        again where the recorded run took them in (:mod:`.query.held`), the rest once its
+        timepoints are made."""
         scenario = loaded.scenario
         if scenario.mode not in SUPPORTED_MODES:
             raise UnsupportedScenario(
@@ -146,7 +148,9 @@ class Simulation:
         self._fork: Fork | None = None
         self._fork_before: RunTally | None = None
         self._asking = asyncio.Lock()
-        self._recorded_queries: list[ev.EventBase] = list(queries)
+        self.held = HeldQueries(self.recorder, queries)
+        self.driver.before_timepoint = self._before_timepoint
+        runner.may_prefetch = self.held.may_prefetch
         self._started = 0.0
         self._summary: RunSummary | None = None
 
@@ -351,31 +355,42 @@ class Simulation:
         self, text: str, *, at: str | None = None, branch: str | None = None, consent: Consent = NO
     ) -> Outcome:
         """Carry out a typed query, recorded by this simulation's recorder and gateway (one
-        writer). A moment not committed yet is answered at the newest committed one. The live
-        World is not changed (watching does not steer it); a resume or fork sees the record."""
+        writer). A moment not committed yet is answered at the newest committed one. What it
+        does reaches the live Worlds before their next timepoints (:mod:`.query.held`)."""
         async with self._asking:
             loaded = await load(self.store, self.run_id)
             if at is not None and loaded.view.timepoint(at) is None and loaded.view.timepoints:
                 at = loaded.view.timepoints[-1].timepoint_id
             asked = self.recorder.tally().queries
-            return await perform(
-                self.store, loaded, self.gateway, self.recorder, asked, text, at, branch, consent
-            )
+            with self.held.hearing():
+                return await perform(
+                    self.store,
+                    loaded,
+                    self.gateway,
+                    self.recorder,
+                    asked,
+                    text,
+                    at,
+                    branch,
+                    consent,
+                )
+
+    async def _before_timepoint(self, world: World, index: int) -> None:
+        """Before ``world`` makes timepoint ``index``: a replay asks again the queries the
+        recorded run took in there; then what observers did meanwhile reaches the World."""
+        for qid in self.held.due(world, index):
+            for text, at in self.held.asks(qid):
+                with contextlib.suppress(QueryFailed):  # the failure is recorded by its call
+                    await self.query(text, at=at, consent=Consent(elevate=True, create=True))
+            self.held.replayed.add(qid)
+        prefetched = self.driver.runner.prefetching(world.branch_id, index)
+        self.held.apply(world, index, prefetched)
 
     async def _replay_queries(self) -> None:
-        """A replay puts the recorded queries again, in order, at their moments; the cassette
-        answers them as it did."""
-        answered = {e.query_id for e in self._recorded_queries if isinstance(e, ev.QueryAnswered)}
-        for recorded in self._recorded_queries:
-            if isinstance(recorded, ev.QueryAnswered):
-                text, at = f"@{recorded.entity_id} {recorded.question}", recorded.timepoint_id
-            elif isinstance(recorded, ev.EntityElevated) and recorded.query_id not in answered:
-                text = f"/elevate @{recorded.entity_id} to {recorded.resolution.value}"
-                at = recorded.timepoint_id
-            elif isinstance(recorded, ev.RecordLookedUp):
-                text, at = recorded.text, recorded.timepoint_id
-            else:
-                continue
+        """A replay puts the recorded queries again, in order, at their moments (those the
+        recorded run took in on the way were asked again there); the cassette answers them
+        as it did."""
+        for text, at in self.held.asks():
             with contextlib.suppress(QueryFailed):  # the failure is recorded by its call
                 await self.query(text, at=at, consent=Consent(elevate=True, create=True))
             self._summary = await self.store.get_run(self.run_id)

@@ -29,6 +29,7 @@ from .observer_events import (
     BranchCreated,
     BranchFinished,
     BranchScored,
+    QueriesApplied,
     QueryAnswered,
     RecordLookedUp,
 )
@@ -390,6 +391,7 @@ Event = Annotated[
     | BranchScored
     | QueryAnswered
     | RecordLookedUp
+    | QueriesApplied
     | PortalSearchStarted
     | PortalCandidateProposed
     | PortalCandidateScored

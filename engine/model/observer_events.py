@@ -101,3 +101,18 @@ class RecordLookedUp(EventBase):
     found: tuple[str, ...] = ()
     summary: str
     asked_at: datetime
+
+
+class QueriesApplied(EventBase):
+    """What observers did to a live run reached one of its Worlds before timepoint ``index``
+    of its branch was made: from there on, the levels, the attention and the knowledge of
+    that branch include those queries (``query_ids``), asked while the run went on. A replay
+    asks them again at the same point, so that it makes the same timepoints."""
+
+    type: Literal["queries_applied"] = "queries_applied"
+
+    index: int
+    query_ids: tuple[str, ...]
+    # the event of that timepoint was already being made (started ahead of time, from the
+    # World as it was): a replay makes it ahead of time too, or else only after the queries
+    prefetched: bool = False

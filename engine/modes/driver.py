@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +42,8 @@ class RunDriver:
         self.worlds = worlds
         self.closed: set[str] = set()  # branches whose BranchFinished is in the log
         self._opened: dict[str, float] = {}
+        # called before a World's next timepoint is made: what observers did meanwhile
+        self.before_timepoint: Callable[[World, int], Awaitable[None]] | None = None
 
     async def gate(self) -> None:
         await self.control.gate()
@@ -50,6 +53,8 @@ class RunDriver:
 
     async def advance(self, world: World, index: int, given: Given | None = None) -> Timepoint:
         recorder = self.steps.recorder
+        if self.before_timepoint is not None:
+            await self.before_timepoint(world, index)
         unit = recorder.open(f"{world.branch_id}:{index}")
         try:
             timepoint = await self.runner.run(world, unit, index, given)
@@ -86,6 +91,9 @@ class RunDriver:
         are committed. Anything else (a stop, the budget) commits what was finished and raises.
         ``given`` holds, by branch, what the mode says happens there (no event call)."""
         recorder = self.steps.recorder
+        if self.before_timepoint is not None:
+            for world in worlds:
+                await self.before_timepoint(world, index)
         units = [recorder.open(f"{w.branch_id}:{index}", deferred=True) for w in worlds]
         results = await asyncio.gather(
             *(

@@ -40,6 +40,9 @@ class TimepointRunner:
         self.steps = steps
         self.arc = arc
         self.holding = holding
+        # whether the event of (branch, index) may be started ahead of time (a replay holds
+        # it back where the recorded run made it only after held queries were applied)
+        self.may_prefetch: Callable[[str, int], bool] = lambda branch, index: True
         # the next event call of each branch, started while its last timepoint finished
         self._prefetched: dict[str, tuple[event.EventPlan, asyncio.Future[Any]]] = {}
 
@@ -54,8 +57,15 @@ class TimepointRunner:
             if not task.done():
                 task.cancel()
 
+    def prefetching(self, branch_id: str, index: int) -> bool:
+        """Whether the event of ``branch_id``'s timepoint ``index`` was started ahead of time."""
+        found = self._prefetched.get(branch_id)
+        return found is not None and found[0].index == index
+
     def _prefetch(self, world: World, index: int, after: dict[str, Entity]) -> None:
         if index >= self.steps.scenario.timeline.count or self.holding():
+            return
+        if not self.may_prefetch(world.branch_id, index):
             return
         moods = {entity_id: mood(entity) for entity_id, entity in after.items()}
         plan = self.plan(world, index, moods)

@@ -430,6 +430,7 @@ UNPROJECTED: frozenset[type] = frozenset(
         ev.MechanismFailed,
         ev.BudgetWarning,
         ev.TimepointFailed,
+        ev.QueriesApplied,  # read from the log by a replay
     }
 )
 """Events that change no table but the event log; a test checks that every event type is

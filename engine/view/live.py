@@ -422,6 +422,7 @@ class LiveFold(FidelityFold):
             ev.KnowledgeExtractionFailed,  # counted by the tally; nothing to draw
             ev.MechanismFailed,  # counted by the tally; the timepoint says degraded
             ev.BudgetWarning,  # shown by the screen as a notification
+            ev.QueriesApplied,  # the queries it names are drawn where they were asked
         }
     )
 

@@ -158,6 +158,7 @@ IGNORED: frozenset[type] = frozenset(
         ev.BranchFinished,
         ev.BranchScored,
         ev.RecordLookedUp,
+        ev.QueriesApplied,
         ev.RunFinished,
         *PORTAL_EVENTS,  # the search's calls are counted as calls; its states are not timepoints
     }

@@ -55,6 +55,7 @@ class World:
     injected: list[str] = field(default_factory=list)  # events injected, for the next timepoint
     interventions: list[Intervention] = field(default_factory=list)  # on this branch's lineage
     attention: Attention = field(default_factory=Attention)  # who was looked at, and asked
+    observed_seqs: set[int] = field(default_factory=set)  # observer events folded in, once each
     _exposures: int = 0
     _attempts: dict[str, int] = field(default_factory=dict)
     _dialogs: dict[str, list[DialogTurn]] = field(default_factory=dict)
@@ -103,7 +104,12 @@ class World:
 
     # ------------------------------------------------------------------ the fold
     def apply(self, event: ev.EventBase) -> None:
-        """Fold one persisted event of this branch into the World."""
+        """Fold one persisted event of this branch into the World. An observer's event is
+        folded once: a World rebuilt from the log may already hold one a live run applies from its held queries."""
+        if is_observer(event):
+            if event.seq in self.observed_seqs:
+                return
+            self.observed_seqs.add(event.seq)
         rule = _RULES.get(type(event))
         if rule is not None:
             rule(self, event)
@@ -313,23 +319,31 @@ def lineage_events(events: list[ev.EventBase], branch_id: str) -> list[ev.EventB
 _OBSERVER_EXPOSURE = re.compile(r"(?:^|\.)q\d+-[xc]\d+$")
 
 
+def is_observer(event: ev.EventBase) -> bool:
+    """Whether ``event`` is an observer's doing: a query's answer, an elevation or a creation
+    a query caused, or what those brought (an exposure numbered after its query)."""
+    if isinstance(event, ev.QueryAnswered):
+        return True
+    if isinstance(event, ev.EntityElevated | ev.EntityCreated):
+        return bool(event.query_id)
+    if isinstance(event, ev.ExposureRecorded):
+        return bool(_OBSERVER_EXPOSURE.search(event.exposure.exposure_id))
+    return False
+
+
 def observed(event: ev.EventBase, moments: Iterable[str], known: Iterable[str]) -> bool:
     """Whether ``event`` is an observer's doing (a query, its elevation, an entity it created,
     what they brought to one of the ``known`` entities) about one of ``moments``: a branch
     that descends from those moments inherits it, even when recorded after its fork point."""
+    if not is_observer(event):
+        return False
     at: str | None
-    if isinstance(event, ev.QueryAnswered) or (
-        isinstance(event, ev.EntityElevated | ev.EntityCreated) and event.query_id
-    ):
-        at = event.timepoint_id
-    elif isinstance(event, ev.ExposureRecorded) and _OBSERVER_EXPOSURE.search(
-        event.exposure.exposure_id
-    ):
+    if isinstance(event, ev.ExposureRecorded):
         if event.exposure.entity_id not in set(known):
             return False
         at = event.exposure.timepoint_id
     else:
-        return False
+        at = getattr(event, "timepoint_id", None)
     return at is None or at in set(moments)
 
 
@@ -372,6 +386,7 @@ IGNORED: frozenset[type] = frozenset(
         ev.BranchFinished,
         ev.BranchScored,
         ev.RecordLookedUp,  # an observer read the record; nothing in the World changed
+        ev.QueriesApplied,  # a marker: the observer events it names were applied before it
         ev.RunFinished,
         *PORTAL_EVENTS,  # the search's record; a path's World is made by its own timepoints
     }
