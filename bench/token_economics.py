@@ -1,6 +1,6 @@
 """What fidelity that follows attention saves (M1, M2, M5, M6): tokens of one scenario and seed
 run with every entity at TRAINED throughout against the same run with heterogeneous fidelity
-(the balanced template) plus 10 queries that raise the people they ask about; then the
+(the balanced template, or the one named by ``--template``) plus 10 queries that raise the people they ask about; then the
 heterogeneous run at 25, 50, 100 and 200 entities with the same 10 queries, to see whether
 tokens follow the queries or the size of the simulation.
 
@@ -11,6 +11,7 @@ the figures are the prompts and answers the engine actually built, not a model's
 
     python bench/token_economics.py            # a table
     python bench/token_economics.py --json     # one JSON object; "reduction" is the fraction saved
+    python bench/token_economics.py --template minimal   # the heterogeneous runs on another template
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from engine.simulation import Simulation
 from engine.store import Store
 
 SEED = 3
+TEMPLATE = "balanced"  # the fidelity template of the heterogeneous runs (--template)
 TIMEPOINTS = 10
 QUERIES = 10
 ROLES = ("grower", "picker", "cellar hand", "cooper", "carter", "pruner", "bottler", "clerk")
@@ -72,6 +74,7 @@ def scenario(entities: int, *, level: str | None) -> LoadedScenario:
         beat["present"] = ids
         beat["reveals"] = [r for r in beat.get("reveals", []) if r["entity"] in ids]
     data["timeline"]["count"] = TIMEPOINTS
+    data["fidelity"] = {"template": TEMPLATE}
     data["entity_count"] = None
     clean = Scenario.model_validate(data)
     return LoadedScenario(scenario=clean, source=f"bench:token_economics x{entities}")
@@ -103,7 +106,7 @@ async def run(folder: Path, entities: int, level: str | None, label: str) -> dic
         after = await store.get_run(summary.run_id)
         return {
             "entities": entities,
-            "fidelity": level or "balanced",
+            "fidelity": level or TEMPLATE,
             "run_tokens": run_tokens,
             "query_tokens": after.tokens - run_tokens,
             "tokens": after.tokens,
@@ -215,4 +218,7 @@ async def main(as_json: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true")
-    asyncio.run(main(parser.parse_args().json))
+    parser.add_argument("--template", default=TEMPLATE, help="fidelity template (engine/data)")
+    args = parser.parse_args()
+    TEMPLATE = args.template
+    asyncio.run(main(args.json))
