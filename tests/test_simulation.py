@@ -207,3 +207,104 @@ async def test_presence_answers_naming_strangers_degrade_the_timepoint(store, tm
     assert created and all(c.status.value == "degraded" for c in created if c.issues)
     assert any("ghost" in issue for c in created for issue in c.issues)
     assert all("ghost" not in c.timepoint.entities_present for c in created)
+
+
+class _Counting:
+    """A provider that counts the calls it is asked to start."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name, self.model = inner.name, inner.model
+        self.started = 0
+
+    async def complete(self, request):
+        self.started += 1
+        return await self.inner.complete(request)
+
+    async def stream(self, request):
+        self.started += 1
+        async for piece in self.inner.stream(request):
+            yield piece
+
+
+async def test_pause_holds_every_new_call_at_once_and_its_time_is_counted(store) -> None:
+    now = [100.0]
+    control = RunControl(clock=lambda: now[0])
+    provider = _Counting(ScriptedProvider())
+    sim = Simulation(
+        load_scenario("orbital_audit"), provider=provider, store=store, control=control
+    )
+    spoke = asyncio.Event()
+    at_pause: list[int] = []
+
+    def watch(event) -> None:
+        if isinstance(event, ev.DialogTurnFinished) and not spoke.is_set():
+            control.pause()  # in the middle of a timepoint, not between two
+            at_pause.append(provider.started)
+            spoke.set()
+
+    task = asyncio.create_task(sim.run(watch))
+    await spoke.wait()
+    for _ in range(200):  # let everything that can run, run
+        await asyncio.sleep(0)
+    held = provider.started
+    assert held == at_pause[0], "no new call starts once paused"
+    assert not task.done()
+    now[0] += 42.0
+    assert control.paused_seconds() == 42.0
+    control.resume()
+    summary = await task
+    assert summary.status.value == "completed" and provider.started > held
+    now[0] += 10.0
+    assert control.paused_seconds() == 42.0, "the clock runs again once resumed"
+
+
+async def test_a_paused_run_can_still_be_questioned_and_stopped(store) -> None:
+    control = RunControl()
+    sim = Simulation(
+        load_scenario("orbital_audit"), provider=ScriptedProvider(), store=store, control=control
+    )
+    spoke = asyncio.Event()
+
+    def watch(event) -> None:
+        if isinstance(event, ev.TimepointCompleted) and not spoke.is_set():
+            control.pause()
+            spoke.set()
+
+    task = asyncio.create_task(sim.run(watch))
+    await spoke.wait()
+    entity = next(iter(sim.world.entities))
+    outcome = await sim.query(f"@{entity} what happened?")
+    assert outcome.kind in ("answer", "consent")
+    control.stop("enough")
+    summary = await task
+    assert summary.status.value == "stopped" and summary.status_reason == "enough"
+
+
+async def test_a_step_pressed_mid_timepoint_finishes_that_timepoint_then_holds(store) -> None:
+    control = RunControl()
+    sim = Simulation(
+        load_scenario("orbital_audit"), provider=ScriptedProvider(), store=store, control=control
+    )
+    spoke, done = asyncio.Event(), asyncio.Event()
+    completed: list = []
+
+    def watch(event) -> None:
+        if isinstance(event, ev.DialogTurnFinished) and not spoke.is_set():
+            control.pause()
+            spoke.set()
+        if isinstance(event, ev.TimepointCompleted):
+            completed.append(event)
+            done.set()
+
+    task = asyncio.create_task(sim.run(watch))
+    await spoke.wait()
+    assert not completed
+    control.step()
+    await done.wait()
+    for _ in range(200):
+        await asyncio.sleep(0)
+    assert len(completed) == 1 and control.paused, "the next timepoint waits"
+    control.stop("seen enough")
+    summary = await task
+    assert summary.status.value == "stopped" and summary.counts.timepoints == 1

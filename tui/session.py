@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ class LiveSession:
         self.name = name
         self.factory = factory
         self.source = source
-        self.control = RunControl()
+        self.control = RunControl(clock=getattr(app, "clock", time.monotonic))
         self.run_id: str | None = None
         self.status = "starting"
         self.view: RunView | None = None

@@ -139,11 +139,19 @@ def load_themes(folders: list[Path]) -> LoadedThemes:
     return LoadedThemes(tuple(themes.values()), tuple(errors))
 
 
-def speaker_colour(theme: Theme, entity_id: str) -> str:
-    """A stable colour for an entity: the same entity, the same colour, in every run."""
-    import zlib
+def speaker_colour(theme: Theme, index: int) -> str:
+    """The colour of the ``index``-th person of a run's roster (in the order they were
+    created): the theme's speaker colours in turn, so that no two people of a cast the size of
+    the palette share one; past it, the palette again, lighter, then darker, and so on."""
+    from textual.color import Color
 
     count = int(theme.variables.get("speaker-count", "0") or 0)
     if not count:
         return theme.primary
-    return theme.variables[f"speaker-{zlib.crc32(entity_id.encode()) % count}"]
+    base = theme.variables[f"speaker-{index % count}"]
+    rounds = index // count
+    if not rounds:
+        return base
+    amount = min(0.8, 0.25 * ((rounds + 1) // 2))
+    towards = Color(255, 255, 255) if rounds % 2 else Color(0, 0, 0)
+    return Color.parse(base).blend(towards, amount).hex

@@ -4,7 +4,7 @@ the calls running in the background, and the moment (World, unit, timepoint) bei
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from random import Random
 from typing import Any
@@ -32,6 +32,8 @@ class StepContext:
     recorder: Recorder
     brief: ScenarioBrief
     background: set[asyncio.Future[Any]] = field(default_factory=set)
+    # awaited before each model call of a step: a paused run starts no new call
+    hold: Callable[[], Awaitable[None]] | None = None
 
     @classmethod
     def of(cls, scenario: Scenario, seed: int, gateway: Gateway, recorder: Recorder) -> StepContext:
@@ -62,6 +64,8 @@ class StepContext:
         entity_id: str | None = None,
         **streaming: Callable[..., None],
     ) -> Answer:
+        if self.hold is not None:
+            await self.hold()
         return await self.gateway.call(
             action,
             context,

@@ -126,7 +126,10 @@ class RunScreen(PortalPart, LiveRunPart, Screen[None]):
         return entity.name if entity else entity_id
 
     def colour_of(self, entity_id: str) -> str:
-        return speaker_colour(self.app.current_theme, entity_id)
+        """Each person of the run its own colour, in roster order."""
+        roster = list(self.view.entities) if self.view is not None else []
+        index = roster.index(entity_id) if entity_id in roster else len(roster)
+        return speaker_colour(self.app.current_theme, index)
 
     def _at(self) -> str | None:
         """The selected moment (None: before the first timepoint)."""
@@ -140,6 +143,8 @@ class RunScreen(PortalPart, LiveRunPart, Screen[None]):
         elapsed = None
         if self.mode == "live" and self.started is not None and not self.finished:
             elapsed = self.app.clock() - self.started  # type: ignore[attr-defined]
+            if self.session is not None:  # the clock stops while the run is paused
+                elapsed -= self.session.control.paused_seconds()
         elif self.view.run.wall_seconds is not None:
             elapsed = self.view.run.wall_seconds
         ids = [t.timepoint_id for t in self.view.chain(self.selected_tp)]
@@ -150,7 +155,7 @@ class RunScreen(PortalPart, LiveRunPart, Screen[None]):
             self.view.run.planned_timepoints or len(ids),
             elapsed,
             paused=self.session is not None and self.session.paused and not self.finished,
-            live=self.mode == "live",
+            live=self.mode == "live" and not self.finished,
         )
 
     def _adopt(self, view: RunView) -> None:

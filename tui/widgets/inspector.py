@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import OptionList, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from engine.model.inner import InnerLife
@@ -21,6 +21,7 @@ from engine.view import RunView
 
 from ..messages import PrefillQuery
 from .fidelity import elevate_command, resolution_lines
+from .spark import FixedSparkline
 
 BAR = 14
 BADGE = {
@@ -192,7 +193,7 @@ class EntityInspector(Vertical):
     EntityInspector #profile { height: auto; padding: 0 1; background: $panel; }
     EntityInspector .spark-row { height: 1; }
     EntityInspector .spark-label { width: 10; color: $text-muted; }
-    EntityInspector Sparkline { width: 1fr; }
+    EntityInspector FixedSparkline { width: 1fr; }
     EntityInspector #bars { height: auto; }
     """
 
@@ -210,7 +211,7 @@ class EntityInspector(Vertical):
                 for label in ("valence", "arousal", "energy"):
                     with Horizontal(classes="spark-row"):
                         yield Static(label, classes="spark-label")
-                        yield Sparkline((), id=f"spark-{label}")
+                        yield FixedSparkline(id=f"spark-{label}")
                 yield Static("", id="bars")
             with TabPane("Knowledge", id="knowledge"), VerticalScroll():
                 yield Static("", id="knowledge-list")
@@ -276,9 +277,10 @@ class EntityInspector(Vertical):
         state = view.state_at(entity_id, at)
         mood = ""
         if state is not None:
+            # on the scale of the bars and sparklines below (0..1), so the numbers agree
             mood = (
-                f"valence {state.valence:+.2f} · arousal {state.arousal:.2f} · energy "
-                f"{state.energy:.0f} · {BADGE.get(state.resolution, '?')}"
+                f"valence {(state.valence + 1) / 2:.2f} · arousal {state.arousal:.2f} · energy "
+                f"{state.energy / 100:.2f} · {BADGE.get(state.resolution, '?')}"
             )
         self.query_one("#profile", Static).update(
             Content.assemble(
@@ -291,7 +293,7 @@ class EntityInspector(Vertical):
         )
         valence, arousal, energy = view.series(entity_id, at)
         for label, data in (("valence", valence), ("arousal", arousal), ("energy", energy)):
-            self.query_one(f"#spark-{label}", Sparkline).data = data
+            self.query_one(f"#spark-{label}", FixedSparkline).data = data
         self.query_one("#bars", Static).update(
             tensor_bars(state) if state else Content.styled("no state recorded", "dim")
         )

@@ -47,11 +47,14 @@ class StatusLine(Static):
             (f"  timepoint {position}/{total}", ""),
             (f"  {run.tokens:,} tokens", "dim"),
             (f"  ${run.cost_usd:.4f}", "dim"),
-            (f"  {run.llm_calls} LLM calls", "dim"),
+            (f"  {run.llm_calls} LLM call{'' if run.llm_calls == 1 else 's'}", "dim"),
         ]
         if elapsed is not None:
             parts.append((f"  {fmt_seconds(elapsed)}", "dim"))
-        parts.append(("  live" if live else "  replay", "italic $secondary"))
+        if live:
+            parts.append(("  live", "italic $secondary"))
+        elif run.status not in ("running",):
+            parts.append(("  stored", "italic $secondary"))
         self.update(Content.assemble(*parts))
 
 
