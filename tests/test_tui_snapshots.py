@@ -144,7 +144,12 @@ def test_command_palette(snap_compare, db: Path) -> None:
     )
 
 
-def test_live_run_mid_stream(snap_compare, tmp_path: Path, recorded: list[ev.EventBase]) -> None:
+@pytest.mark.parametrize(
+    "size", [SIZE, (80, 24), (120, 40), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}"
+)
+def test_live_run_mid_stream(
+    snap_compare, tmp_path: Path, recorded: list[ev.EventBase], size: tuple[int, int]
+) -> None:
     # The scripted engine stops in the middle of the third turn of the second timepoint.
     cut = 0
     turns = 0
@@ -178,7 +183,7 @@ def test_live_run_mid_stream(snap_compare, tmp_path: Path, recorded: list[ev.Eve
         assert screen is pilot.app.screen
 
     app = make_app(tmp_path / "live.db", start=StartLive("lighthouse_night", source=source))
-    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+    assert snap_compare(app, terminal_size=size, run_before=before)
 
 
 @pytest.fixture(scope="module")

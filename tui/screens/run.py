@@ -43,15 +43,17 @@ from .fidelity import FidelityMapScreen
 from .fork import ForkScreen
 from .modals import ConfirmScreen
 from .run_keys import RUN_BINDINGS
+from .run_layout import LayoutPart
 from .run_live import LiveRunPart
 from .run_portal import PortalPart
 
 Mode = Literal["live", "replay"]
 
 
-class RunScreen(PortalPart, LiveRunPart, Screen[None]):
+class RunScreen(LayoutPart, PortalPart, LiveRunPart, Screen[None]):
     CSS_PATH = "run.tcss"
     BINDINGS = RUN_BINDINGS
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, StatusLine, QueryBar"
 
     def __init__(
         self,
@@ -79,6 +81,7 @@ class RunScreen(PortalPart, LiveRunPart, Screen[None]):
         self.started: float | None = None
         self.finished = mode == "replay"
         self.dialog_shown: tuple[str, ...] = ()  # the timepoints the dialog pane last drew
+        self._wanted_start: int | None = None  # the window start waiting for its turns
         self._inspector_stale = False
         self.batches_seen = 0  # live: engine batches received
         self.runs_seen: set[str] = set()  # live: the runs those batches were about (one)
@@ -87,6 +90,7 @@ class RunScreen(PortalPart, LiveRunPart, Screen[None]):
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield StatusLine("", id="status")
+        yield self.pane_tabs()
         with Horizontal(id="panes"):
             yield TimelineTree(id="timeline")
             yield DialogPane(id="dialog")
@@ -99,6 +103,7 @@ class RunScreen(PortalPart, LiveRunPart, Screen[None]):
         self.query_one("#timeline").border_title = "timeline"
         self.query_one("#dialog").border_title = "dialog"
         self.query_one("#inspector").border_title = "entities"
+        self.apply_layout()
         bridge = self.app.bridge  # type: ignore[attr-defined]
         if self.mode == "live":
             self.started = self.app.clock()  # type: ignore[attr-defined]
@@ -185,7 +190,7 @@ class RunScreen(PortalPart, LiveRunPart, Screen[None]):
 
     def on_turns_loaded(self, message: TurnsLoaded) -> None:
         if self.selected_tp in message.timepoint_ids:
-            self._render_dialog()
+            self._render_dialog(self._wanted_start)
 
     def on_knowledge_loaded(self, message: KnowledgeLoaded) -> None:
         if message.entity_id == self.selected_entity:
@@ -211,6 +216,9 @@ class RunScreen(PortalPart, LiveRunPart, Screen[None]):
     @on(Tree.NodeHighlighted, "#timeline")
     def _highlighted(self, event: Tree.NodeHighlighted) -> None:
         data = event.node.data
+        tp = self.view.timepoint(data) if self.view is not None and data else None
+        # a title cut by the pane's width is there in full when it is highlighted
+        self.query_one(TimelineTree).tooltip = tp.title if tp is not None else None
         if not data or self.query_one(TimelineTree).was_programmatic(data):
             return
         if data != self.selected_tp:
@@ -227,7 +235,8 @@ class RunScreen(PortalPart, LiveRunPart, Screen[None]):
         pane = self.query_one(DialogPane)
         window = pane.window_for(self.view, self.selected_tp, start)
         missing = [t for t in window if not self.view.turns_loaded(t)]
-        if missing:
+        if missing:  # drawn once they are read, with the same start
+            self._wanted_start = start
             self.app.bridge.load_turns(self, self.view, window)  # type: ignore[attr-defined]
             return
         # a coroutine function, not a coroutine: an exclusive worker cancelled before it
@@ -458,10 +467,6 @@ class RunScreen(PortalPart, LiveRunPart, Screen[None]):
         if self.mode == "live" and self.view and self.view.timepoints:
             self.follow = True
             self.select(self.view.timepoints[-1].timepoint_id)
-
-    def action_focus_pane(self, pane: str) -> None:
-        target = {"timeline": "#timeline", "dialog": "#dialog", "inspector": "#entities"}[pane]
-        self.query_one(target).focus()
 
     def action_export(self) -> None:
         """The export form for this run, on the selected moment's branch."""

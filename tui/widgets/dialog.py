@@ -204,14 +204,9 @@ class QueryView(Static):
 class DialogPane(VerticalScroll, can_focus=True):
     """The transcript up to the selected moment."""
 
+    ALLOW_MAXIMIZE = True
+
     BINDINGS = [
-        Binding(
-            "u",
-            "earlier",
-            "Earlier dialog",
-            id="dialog.earlier",
-            tooltip="Load the window of dialog before the one shown",
-        ),
         Binding(
             "end",
             "follow",

@@ -141,42 +141,8 @@ def inner_lines(inner: InnerLife | None) -> Content:
 
 
 class EntityInspector(Vertical):
+    ALLOW_MAXIMIZE = True
     BINDINGS = [
-        Binding(
-            "k",
-            "tab('knowledge')",
-            "Knowledge",
-            id="inspector.knowledge",
-            tooltip="Show what the selected entity knows and where it came from",
-        ),
-        Binding(
-            "t",
-            "tab('state')",
-            "Tensors",
-            id="inspector.tensors",
-            tooltip="Show the selected entity's tensors and their history",
-        ),
-        Binding(
-            "i",
-            "tab('inner')",
-            "Inner life",
-            id="inspector.inner",
-            tooltip="Show how the selected entity remembers its last conversation and what it expects",
-        ),
-        Binding(
-            "r",
-            "tab('relations')",
-            "Relations",
-            id="inspector.relations",
-            tooltip="Show the selected entity's relationships",
-        ),
-        Binding(
-            "l",
-            "tab('resolution')",
-            "Resolution",
-            id="inspector.resolution",
-            tooltip="Show the selected entity's fidelity level, why, and its history",
-        ),
         Binding(
             "e",
             "elevate",

@@ -25,6 +25,13 @@ def fmt_seconds(seconds: float) -> str:
     )
 
 
+def _short(n: int) -> str:
+    """12,345 as 12.3k, 1,234,567 as 1.2M."""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
 class StatusLine(Static):
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; padding: 0 1; }
@@ -40,15 +47,20 @@ class StatusLine(Static):
         live: bool = False,
     ) -> None:
         status = "paused" if paused else run.status
+        compact = 0 < (self.size.width or 0) < 100  # an 80-column terminal: the short form
+        calls = "call" if run.llm_calls == 1 else "calls"
         parts: list[tuple[str, str]] = [
             (run.title or run.scenario, "bold"),
             ("  ", ""),
             (status, f"bold {STATUS_STYLE.get(run.status, '')}"),
-            (f"  timepoint {position}/{total}", ""),
-            (f"  {run.tokens:,} tokens", "dim"),
-            (f"  ${run.cost_usd:.4f}", "dim"),
-            (f"  {run.llm_calls} LLM call{'' if run.llm_calls == 1 else 's'}", "dim"),
+            (f"  {position}/{total}" if compact else f"  timepoint {position}/{total}", ""),
+            (f"  {_short(run.tokens)} tok" if compact else f"  {run.tokens:,} tokens", "dim"),
         ]
+        if run.cost_usd or not compact:
+            parts.append((f"  ${run.cost_usd:.4f}", "dim"))
+        parts.append(
+            (f"  {run.llm_calls} {calls}" if compact else f"  {run.llm_calls} LLM {calls}", "dim")
+        )
         if elapsed is not None:
             parts.append((f"  {fmt_seconds(elapsed)}", "dim"))
         if live:

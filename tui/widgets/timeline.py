@@ -29,9 +29,14 @@ def resolution_marker(view: RunView, tp: TimepointInfo) -> str:
     return RESOLUTION_MARK[order[best]] if best >= 0 else "·"
 
 
-def node_label(view: RunView, tp: TimepointInfo, accent: str, warning: str) -> Text:
+COMPACT = 34  # a tree narrower than this shows the time of day alone, for room for the title
+
+
+def node_label(
+    view: RunView, tp: TimepointInfo, accent: str, warning: str, compact: bool = False
+) -> Text:
     """Tree labels are Rich text (the Tree widget's label type), never markup."""
-    when = tp.timestamp.strftime("%d %b %H:%M")
+    when = tp.timestamp.strftime("%H:%M" if compact else "%d %b %H:%M")
     return Text.assemble(
         (f"{resolution_marker(view, tp)} ", f"bold {accent}"),
         (f"{when}  ", "dim"),
@@ -63,6 +68,8 @@ def branch_label(view: RunView, info: BranchInfo) -> Text:
 class TimelineTree(Tree[str]):
     """Timepoints under their branch; highlighting a node selects that moment."""
 
+    ALLOW_MAXIMIZE = True
+
     BINDINGS = [
         Binding(
             "enter",
@@ -81,6 +88,16 @@ class TimelineTree(Tree[str]):
         self.programmatic: list[str] = []
         self._synced = 0
         self._tp_nodes: dict[str, TreeNode[str]] = {}
+        self._view: RunView | None = None
+        self._compact = False
+
+    def on_resize(self) -> None:
+        compact = self.size.width < COMPACT
+        if compact != self._compact:
+            self._compact = compact
+            if self._view is not None:  # every label, in the new form
+                self._synced = 0
+                self.sync(self._view)
 
     def rebuild(self, view: RunView) -> None:
         self.clear()
@@ -97,6 +114,7 @@ class TimelineTree(Tree[str]):
         marker), so only the last synced node and the new ones are visited: a live run with
         thousands of timepoints costs the same per update as a short one.
         """
+        self._view = view
         theme = self.app.current_theme
         accent, warning = theme.accent or theme.primary, theme.warning or theme.primary
         for tp in view.timepoints[max(0, self._synced - 1) :]:
@@ -104,7 +122,7 @@ class TimelineTree(Tree[str]):
             if branch is None:
                 branch = self._branch_node(view, tp.branch_id)
             node = self._tp_nodes.get(tp.timepoint_id)
-            label = node_label(view, tp, accent, warning)
+            label = node_label(view, tp, accent, warning, self._compact)
             if node is None:
                 self._tp_nodes[tp.timepoint_id] = branch.add_leaf(label, data=tp.timepoint_id)
             elif node.label != label:

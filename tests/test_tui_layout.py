@@ -1,0 +1,127 @@
+"""The run screen at any size: panes that share the width, one pane at a time when narrow,
+panes hidden and maximised, and keys that act wherever focus is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import TabbedContent, Tabs
+from tui_support import make_app, seed_runs, settle, wait_until
+
+from tui.app import StartReplay
+from tui.screens.run import RunScreen
+from tui.widgets.timeline import TimelineTree
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Path:
+    path = tmp_path / "layout.db"
+    await seed_runs(path, [("run-vintners", "vintners_council", 1)])
+    return path
+
+
+async def _opened(pilot, app) -> RunScreen:
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, RunScreen)
+            and app.screen.view is not None
+            and app.screen.selected_tp is not None
+        ),
+    )
+    await settle(pilot)
+    return app.screen
+
+
+def _width(screen: RunScreen, selector: str) -> int:
+    widget = screen.query_one(selector)
+    return widget.region.width if widget.display else 0
+
+
+@pytest.mark.parametrize(("size", "dialog_at_least"), [((100, 30), 40), ((120, 40), 60)])
+async def test_the_dialog_keeps_a_readable_width(db, size, dialog_at_least) -> None:
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=size) as pilot:
+        screen = await _opened(pilot, app)
+        assert _width(screen, "#dialog") >= dialog_at_least
+        assert _width(screen, "#timeline") > 0 and _width(screen, "#inspector") > 0
+        total = sum(_width(screen, s) for s in ("#timeline", "#dialog", "#inspector"))
+        assert total == size[0], "the panes share the whole width, none is clipped"
+
+
+async def test_at_80_columns_one_pane_at_a_time_with_tabs(db) -> None:
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _opened(pilot, app)
+        assert screen.query_one("#pane-tabs", Tabs).display
+        assert _width(screen, "#dialog") == 80, "the dialog first, full width"
+        assert _width(screen, "#timeline") == 0 and _width(screen, "#inspector") == 0
+        await pilot.press("1")
+        await pilot.pause()
+        assert _width(screen, "#timeline") == 80 and _width(screen, "#dialog") == 0
+        assert screen.query_one("#pane-tabs", Tabs).active == "tab-timeline"
+        await pilot.press("k")  # an inspector tab key brings the inspector into view
+        await pilot.pause()
+        assert _width(screen, "#inspector") == 80
+        assert screen.query_one("#inspector TabbedContent", TabbedContent).active == "knowledge"
+        await pilot.click("#tab-dialog")
+        await pilot.pause()
+        assert _width(screen, "#dialog") == 80
+
+
+async def test_side_panes_hide_and_the_dialog_maximises(db) -> None:
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        screen = await _opened(pilot, app)
+        before = _width(screen, "#dialog")
+        await pilot.press("T")
+        await pilot.pause()
+        assert _width(screen, "#timeline") == 0 and _width(screen, "#dialog") > before
+        await pilot.press("I")
+        await pilot.pause()
+        assert _width(screen, "#dialog") == 160
+        await pilot.press("T", "I")
+        await pilot.pause()
+        assert _width(screen, "#dialog") == before
+        screen.query_one(TimelineTree).focus()
+        await pilot.press("z")
+        await pilot.pause()
+        assert screen.maximized is screen.query_one(TimelineTree)
+        await pilot.press("z")
+        await pilot.pause()
+        assert screen.maximized is None
+
+
+@pytest.mark.parametrize(
+    ("key", "tab"),
+    [("k", "knowledge"), ("t", "state"), ("i", "inner"), ("r", "relations"), ("l", "resolution")],
+)
+async def test_inspector_keys_act_with_focus_in_the_timeline(db, key, tab) -> None:
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        screen = await _opened(pilot, app)
+        assert screen.focused is screen.query_one(TimelineTree)
+        tabs = screen.query_one("#inspector TabbedContent", TabbedContent)
+        if tabs.active == tab:  # start elsewhere, so that the key has something to do
+            tabs.active = "knowledge" if tab != "knowledge" else "state"
+        await pilot.press(key)
+        await pilot.pause()
+        assert tabs.active == tab
+
+
+async def test_earlier_dialog_answers_with_focus_anywhere(db) -> None:
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        screen = await _opened(pilot, app)
+        first = screen.view.timepoints[0].timepoint_id
+        screen.select(first)
+        await settle(pilot)
+        await pilot.press("u")  # nothing before the first moment: it says so
+        await pilot.pause()
+        assert any("nothing earlier" in n.message for n in app._notifications)
+        screen.select(screen.view.timepoints[-1].timepoint_id)
+        await settle(pilot)
+        shown = len(screen.dialog_shown)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: len(screen.dialog_shown) > shown)
