@@ -125,3 +125,30 @@ async def test_earlier_dialog_answers_with_focus_anywhere(db) -> None:
         shown = len(screen.dialog_shown)
         await pilot.press("u")
         await wait_until(pilot, lambda: len(screen.dialog_shown) > shown)
+
+
+async def test_typing_fast_into_the_home_filter_loses_no_letter(db) -> None:
+    from textual import events
+    from textual.widgets import DataTable, Input
+
+    from tui.screens.home import HomeScreen
+    from tui.screens.modals import HelpScreen
+
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        home.query_one("#runs", DataTable).focus()
+        await pilot.pause()
+        for ch in "snow":  # all queued before any is handled: n and o are keys of the screen
+            app.post_message(events.Key(ch, ch))
+        await pilot.pause()
+        assert home.query_one("#filter", Input).value == "snow"
+        assert app.screen is home, "n launched nothing"
+        home.query_one("#filter", Input).value = ""
+        home.query_one("#runs", DataTable).focus()
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert home.query_one("#filter", Input).value == "", "? is help, not a letter"

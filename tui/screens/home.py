@@ -234,16 +234,24 @@ class HomeScreen(Screen[None]):
     def on_key(self, event: Any) -> None:
         # Typing while the runs table has focus goes to the filter, but for this screen's own
         # keys (as the keymap binds them).
+        # Focus moves at once (not after the next refresh), so the letters typed right after
+        # the first one go to the filter too, even those that are this screen's keys.
         runs = self.query_one("#runs", DataTable)
+        field = self.query_one("#filter", Input)
+        if event.is_printable and self.focused is field:
+            # typed fast: routed to the table before focus moved to the filter
+            field.insert_text_at_cursor(event.character)
+            event.stop()
+            return
         if self.focused is runs and event.is_printable and not self._own_key(event.key):
-            field = self.query_one("#filter", Input)
-            field.focus()
+            self.set_focus(field)
             field.insert_text_at_cursor(event.character)
             event.stop()
 
     def _own_key(self, key: str) -> bool:
+        """A key this screen or the app binds (``n``, ``o``, ``?``): it acts, it is not typed."""
         found = self.active_bindings.get(key)
-        return found is not None and found.node is self
+        return found is not None and (found.node is self or found.node is self.app)
 
     @on(DataTable.HeaderSelected, "#runs")
     def _header(self, event: DataTable.HeaderSelected) -> None:
@@ -273,7 +281,7 @@ class HomeScreen(Screen[None]):
         self.app.launch(row.value)  # type: ignore[attr-defined]
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_sort(self) -> None:
         self.sort_column = (self.sort_column + 1) % len(RUN_COLUMNS)
