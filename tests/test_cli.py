@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from conftest import ROOT
@@ -164,3 +165,54 @@ def test_explorer_commands_reject_bad_input_before_opening(tmp_path: Path) -> No
 def test_without_a_terminal_run_stays_headless(tmp_path: Path) -> None:
     out = cli("run", "lighthouse_night", "--db", str(tmp_path / "h.db"))
     assert out.returncode == 0 and out.stdout.startswith("run ")
+
+
+def test_the_explorer_without_a_terminal_is_one_sentence(tmp_path: Path, capsys) -> None:
+    code = main(["demo", "--db", str(tmp_path / "x.db")])  # the test's stdin is no terminal
+    err = capsys.readouterr().err
+    assert code == 2 and "needs a terminal" in err and err.count("\n") == 1
+    assert "\x1b[" not in err
+
+
+class _FakeApp:
+    """Stands in for the explorer: records how it was opened, ends its watched run as told."""
+
+    opened: ClassVar[list] = []
+    ending = "completed"
+
+    def __init__(self, settings, start=None) -> None:
+        self.settings, self.start = settings, start
+        self.return_code = None
+        self.bridge = type("B", (), {"sessions": []})()
+
+    def run(self) -> None:
+        _FakeApp.opened.append(self)
+        if self.start is not None:
+            self.bridge.sessions = [type("S", (), {"status": _FakeApp.ending})()]
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    import tui.app
+
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(tui.app, "TimeloomApp", _FakeApp)
+    _FakeApp.opened = []
+    return _FakeApp
+
+
+def test_db_before_the_command_opens_the_explorer_on_that_database(
+    tmp_path: Path, terminal
+) -> None:
+    path = tmp_path / "chosen.db"
+    assert main(["--db", str(path)]) == 0
+    assert [a.settings.db_path for a in terminal.opened] == [path]
+
+
+@pytest.mark.parametrize(("ending", "code"), [("completed", 0), ("stopped", 1), ("failed", 1)])
+def test_the_explorer_exits_as_its_watched_run_ended(
+    tmp_path: Path, terminal, ending, code
+) -> None:
+    terminal.ending = ending
+    assert main(["demo", "--db", str(tmp_path / "x.db")]) == code

@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser = _Parser(prog="timeloom", description="Explore temporal social simulations.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--db",
+        dest="home_db",
+        metavar="PATH",
+        help="database file for the explorer and any command (as each command's own --db)",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     run = sub.add_parser(
@@ -223,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"timeloom {__version__}")
         return EXIT_OK
+    if getattr(args, "home_db", None) and not getattr(args, "db", None):
+        args.db = args.home_db  # timeloom --db X [COMMAND]
     if args.command is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
         parser.print_help()
         return EXIT_OK

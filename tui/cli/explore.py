@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
-from .common import EXIT_OK, UsageError, db_path, open_store, user_config
+from .common import EXIT_FAILED, EXIT_OK, UsageError, db_path, open_store, user_config
 
 DEMO_SCENARIO = "vintners_council"
 
@@ -62,12 +63,33 @@ def watch(args: argparse.Namespace, factory: Any) -> int:
 
 
 def _explore(args: argparse.Namespace, start: Any = None) -> int:
-    """Open the explorer (Textual is imported only here)."""
-    from tui.app import TimeloomApp
+    """Open the explorer (Textual is imported only here). Its exit status is the command
+    line's: 1 when the run it was started to watch ended stopped or failed (quitting it
+    half-way stops it), 2 when it could not do what it was asked."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "the explorer needs a terminal; without one, run a scenario with "
+            "`timeloom run SCENARIO --headless` and read it with `timeloom show RUN_ID`"
+        )
+    from tui.app import StartLive, TimeloomApp
 
     app = TimeloomApp(_ui_settings(args), start=start)
     app.run()
-    return app.return_code or EXIT_OK
+    if app.return_code:
+        return app.return_code
+    sessions = app.bridge.sessions
+    if (
+        isinstance(start, StartLive)
+        and sessions
+        and sessions[0].status
+        in (
+            "stopped",
+            "failed",
+            "interrupted",
+        )
+    ):
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 async def _check_run(args: argparse.Namespace) -> str:
