@@ -270,7 +270,7 @@ async def test_help_shows_the_keys_of_the_focused_pane(db: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         headings = [h for h, rows in app.screen.sections if rows]
-        assert headings[0] == "TimelineTree"
+        assert headings[0] == "the timeline"
         ids = [r[2] for h, rows in app.screen.sections for r in rows]
         assert "timeline.select" in ids and "run.back" in ids and "app.help" in ids
         # A stored run cannot be paused, stepped or paced, so help does not list those keys.

@@ -152,3 +152,29 @@ async def test_typing_fast_into_the_home_filter_loses_no_letter(db) -> None:
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert home.query_one("#filter", Input).value == "", "? is help, not a letter"
+
+
+async def test_help_is_written_for_people_and_explains_the_marks(db) -> None:
+    from tui.screens.modals import HelpScreen
+
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        await _opened(pilot, app)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_screen = app.screen
+        headings = [heading for heading, _ in help_screen.sections]
+        assert help_screen.title_text == "Keys: the timeline"
+        assert "the timeline" in headings and "anywhere on the run screen" in headings
+        assert not any("Tree" in h or "Screen" in h for h in headings), "no class names"
+        keys = {row[0] for _, rows in help_screen.sections for row in rows}
+        assert "ctrl+p" in keys and "T S G D ★" in keys
+
+
+async def test_unknown_keymap_ids_are_reported_in_one_sentence(db) -> None:
+    app = make_app(db, keymap={"run.back": "b", "run.nonsense": "x", "home.nothing": "y"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        found = [n.message for n in app._notifications if "keymap" in n.message]
+        assert len(found) == 1 and "home.nothing, run.nonsense" in found[0]
+        assert "run.back" not in found[0] and "\n" not in found[0]

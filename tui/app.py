@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -95,6 +96,15 @@ class TimeloomApp(App[None]):
             self.notify(error, title="A theme could not be loaded", severity="warning")
         self.use_theme(self.settings.theme, announce=False)
         if self.settings.keymap:
+            unknown = sorted(set(self.settings.keymap) - known_binding_ids())
+            if unknown:
+                self.notify(
+                    f"the keymap in the configuration names {', '.join(unknown)}, which no key "
+                    "of timeloom has (? lists the ids)",
+                    title="Keymap",
+                    severity="warning",
+                    timeout=10,
+                )
             self.set_keymap(dict(self.settings.keymap))
         self.push_screen(HomeScreen())
         if isinstance(self.start, StartLive):
@@ -172,11 +182,16 @@ class TimeloomApp(App[None]):
                     break
                 rows = self._rows(node, seen)
                 if rows:
-                    sections.append((type(node).__name__, rows))
-        sections.append(("this screen", self._rows(screen, seen)))
-        sections.append(("everywhere", self._rows(self, seen)))
-        where = type(focused).__name__ if focused is not None else type(screen).__name__
-        self.push_screen(HelpScreen(f"Keys ({where})", sections))
+                    sections.append((help_name(node), rows))
+        sections.append((f"anywhere on {help_name(screen)}", self._rows(screen, seen)))
+        everywhere = self._rows(self, seen)
+        everywhere.append(
+            ("ctrl+p", "Command palette: every action here, the runs, scenarios and themes", "")
+        )
+        sections.append(("everywhere", everywhere))
+        sections.extend(getattr(screen, "LEGEND", ()))
+        where = help_name(focused if focused is not None else screen)
+        self.push_screen(HelpScreen(f"Keys: {where}", sections))
 
     def _rows(self, node: Any, seen: set[str]) -> list[tuple[str, str, str]]:
         rows = []
@@ -206,6 +221,28 @@ class TimeloomApp(App[None]):
                 severity="error",
                 timeout=8,
             )
+
+
+def help_name(node: Any) -> str:
+    """What a person calls a pane or screen ("the timeline"), not its class name."""
+    named = getattr(node, "HELP_NAME", None)
+    if named:
+        return str(named)
+    return " ".join(re.findall(r"[A-Z][a-z]*", type(node).__name__)).lower() or "this screen"
+
+
+def known_binding_ids() -> set[str]:
+    """Every binding id of the explorer's app, screens and widgets (what a keymap may name)."""
+    from textual.dom import DOMNode
+
+    ids: set[str] = set()
+    stack: list[type] = [DOMNode]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.split(".")[0] == "tui":
+            ids.update(b.id for b in cls.__dict__.get("BINDINGS", []) if getattr(b, "id", None))
+    return ids
 
 
 def _bindings_for(keys: str, template: Binding) -> list[Binding]:

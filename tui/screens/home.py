@@ -77,6 +77,7 @@ def _display(run: RunRow) -> tuple[str, ...]:
 
 class HomeScreen(Screen[None]):
     CSS_PATH = "home.tcss"
+    HELP_NAME = "the runs"
     BINDINGS = [
         Binding(
             "n", "launch", "New run", id="home.launch", tooltip="Run the highlighted scenario live"

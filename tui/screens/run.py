@@ -54,6 +54,19 @@ class RunScreen(LayoutPart, PortalPart, LiveRunPart, Screen[None]):
     CSS_PATH = "run.tcss"
     BINDINGS = RUN_BINDINGS
     ALLOW_IN_MAXIMIZED_VIEW = "Footer, StatusLine, QueryBar"
+    HELP_NAME = "the run screen"
+    LEGEND = (
+        (
+            "what the marks mean",
+            [
+                ("T S G D ★", "timeline: the richest level of anyone present there", ""),
+                ("", "tensor only, scene, graph, dialog, trained (lowest to richest)", ""),
+                ("⚠ ✗ …", "timeline: a timepoint degraded, failed, still being made", ""),
+                ("DIALOG …", "entities: the level a person is carried at (TENSOR, SCENE, …)", ""),
+                ("▁▂▃▅▇", "sparklines: valence, arousal, energy from 0 to 1, oldest first", ""),
+            ],
+        ),
+    )
 
     def __init__(
         self,

@@ -205,6 +205,7 @@ class DialogPane(VerticalScroll, can_focus=True):
     """The transcript up to the selected moment."""
 
     ALLOW_MAXIMIZE = True
+    HELP_NAME = "the dialog"
 
     BINDINGS = [
         Binding(

@@ -142,6 +142,7 @@ def inner_lines(inner: InnerLife | None) -> Content:
 
 class EntityInspector(Vertical):
     ALLOW_MAXIMIZE = True
+    HELP_NAME = "the entity inspector"
     BINDINGS = [
         Binding(
             "e",

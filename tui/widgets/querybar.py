@@ -21,6 +21,7 @@ class QuerySuggester(Suggester):
 
 
 class QueryBar(Input):
+    HELP_NAME = "the query bar"
     BINDINGS = [
         Binding(
             "up",

@@ -69,6 +69,7 @@ class TimelineTree(Tree[str]):
     """Timepoints under their branch; highlighting a node selects that moment."""
 
     ALLOW_MAXIMIZE = True
+    HELP_NAME = "the timeline"
 
     BINDINGS = [
         Binding(
