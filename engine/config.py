@@ -55,6 +55,9 @@ class UIConfig(_Section):
     keymap: dict[str, str] = {}
     pace: float = Field(40.0, gt=0, description="Offline dialog characters per second (live TUI).")
     db: str | None = None
+    hide: list[Literal["timeline", "inspector"]] = Field(
+        default_factory=list, description="Side panes of the run screen to keep hidden."
+    )
     confirm_elevation: bool = Field(
         True, description="Ask before a query raises an entity's fidelity or creates one."
     )
@@ -248,3 +251,42 @@ def resolve_provider(
         cache=p.cache,
         max_tokens=p.max_tokens,
     )
+
+
+def remember_ui(key: str, value: Any, path: str | Path | None = None) -> Path:
+    """Write one ``[ui]`` setting into the config file (made if there is none), keeping the
+    rest of the file as it was, comments included; written to a temporary file and renamed.
+    Raises :class:`ConfigError` in one sentence when the file cannot be read or written."""
+    import tempfile
+
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    if key not in UIConfig.model_fields:
+        raise ConfigError(f"there is no ui setting called {key!r}")
+    UIConfig.model_validate({key: value})  # a value the config would refuse is never written
+    file = Path(path).expanduser() if path else config_path()
+    try:
+        text = file.read_text(encoding="utf-8") if file.is_file() else ""
+        document = tomlkit.parse(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {file}: {exc.strerror}") from exc
+    except (ParseError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"the config file {file} is not valid TOML ({exc})") from exc
+    ui = document.get("ui")
+    if ui is None:
+        ui = tomlkit.table()
+        document["ui"] = ui
+    ui[key] = value
+    tmp: str | None = None
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".toml", dir=file.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(tomlkit.dumps(document))
+        os.replace(tmp, file)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"cannot write the config file {file}: {exc.strerror}") from exc
+    return file

@@ -178,3 +178,58 @@ async def test_unknown_keymap_ids_are_reported_in_one_sentence(db) -> None:
         found = [n.message for n in app._notifications if "keymap" in n.message]
         assert len(found) == 1 and "home.nothing, run.nonsense" in found[0]
         assert "run.back" not in found[0] and "\n" not in found[0]
+
+
+def test_a_ui_setting_is_written_into_the_config_file_keeping_the_rest(tmp_path) -> None:
+    from engine.config import ConfigError, load_config, remember_ui
+
+    path = tmp_path / "config.toml"
+    path.write_text('# my settings\n[provider]\nname = "offline"  # no key needed\n')
+    remember_ui("theme", "timeloom-light", path)
+    remember_ui("hide", ["timeline"], path)
+    text = path.read_text()
+    assert "# my settings" in text and "# no key needed" in text
+    config = load_config(path, env={})
+    assert config.ui.theme == "timeloom-light" and config.ui.hide == ["timeline"]
+    with pytest.raises(ConfigError):
+        remember_ui("nonsense", 1, path)
+    blocker = tmp_path / "a-file"  # a folder that is a file: unwritable, even as root
+    blocker.write_text("")
+    with pytest.raises(ConfigError) as caught:
+        remember_ui("theme", "timeloom-dark", blocker / "config.toml")
+    assert "cannot write the config file" in str(caught.value)
+    assert blocker.read_text() == ""
+
+
+async def test_a_theme_picked_and_a_pane_hidden_are_remembered(db) -> None:
+    saved: list = []
+    app = make_app(
+        db, start=StartReplay("run-vintners"), remember=lambda k, v: saved.append((k, v))
+    )
+    async with app.run_test(size=(160, 44)) as pilot:
+        screen = await _opened(pilot, app)
+        app.theme = "timeloom-light"  # what the palette's theme picker does
+        await pilot.pause()
+        await pilot.press("I")
+        await pilot.pause()
+        assert ("theme", "timeloom-light") in saved and ("hide", ["inspector"]) in saved
+        assert _width(screen, "#inspector") == 0
+    again = make_app(db, start=StartReplay("run-vintners"), hide=("inspector",))
+    async with again.run_test(size=(160, 44)) as pilot:
+        screen = await _opened(pilot, again)
+        assert _width(screen, "#inspector") == 0, "hidden again at the next start"
+
+
+async def test_a_setting_that_cannot_be_saved_is_one_notification(db) -> None:
+    from engine.config import ConfigError
+
+    def refuse(key, value):
+        raise ConfigError("cannot write the config file x: Permission denied")
+
+    app = make_app(db, remember=refuse)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.theme = "timeloom-light"
+        await pilot.pause()
+        assert app.theme == "timeloom-light", "the change holds for this session"
+        assert any("Permission denied" in n.message for n in app._notifications)

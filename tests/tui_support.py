@@ -70,6 +70,8 @@ def make_app(
     pace: float | None = None,
     user_theme_dir: Path | None = None,
     query_providers: Any = None,
+    remember: Any = None,
+    hide: tuple[str, ...] = (),
 ) -> TimeloomApp:
     """The one factory for test apps: fixed clock, no animation, explicit theme."""
     app = TimeloomApp(
@@ -80,6 +82,8 @@ def make_app(
             pace=pace,
             user_theme_dir=user_theme_dir,
             query_providers=query_providers,
+            remember=remember,
+            hide=hide,
         ),
         start=start,
         clock=lambda: 0.0,

@@ -36,6 +36,9 @@ class UISettings:
     query_providers: QueryProviders | None = None
     confirm_elevation: bool = True  # ask before a query raises or creates an entity
     model_registry: str | None = None  # the user's model registry file (None: the bundled one)
+    hide: tuple[str, ...] = ()  # side panes of the run screen kept hidden
+    # writes one [ui] setting changed in the explorer back to the config file (None: nowhere)
+    remember: Callable[[str, Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class TimeloomApp(App[None]):
         for error in loaded.errors:
             self.notify(error, title="A theme could not be loaded", severity="warning")
         self.use_theme(self.settings.theme, announce=False)
+        self._remembered = {"theme": self.theme, "hide": list(self.settings.hide)}
+        self.theme_changed_signal.subscribe(self, lambda theme: self.remember("theme", theme.name))
         if self.settings.keymap:
             unknown = sorted(set(self.settings.keymap) - known_binding_ids())
             if unknown:
@@ -120,6 +125,20 @@ class TimeloomApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.bridge.close()
+
+    # ------------------------------------------------------------------ settings
+    def remember(self, key: str, value: Any) -> None:
+        """Keep a setting changed here for the next start, in the config file; a file that
+        cannot be written is one notification, and the setting still holds for this session."""
+        if self.settings.remember is None or self._remembered.get(key) == value:
+            return
+        self._remembered[key] = value
+        from engine.config import ConfigError
+
+        try:
+            self.settings.remember(key, value)
+        except (ConfigError, ValueError) as exc:  # one sentence; the change holds for now
+            self.notify(str(exc), title="The setting is not saved", severity="warning")
 
     # ------------------------------------------------------------------ themes
     def use_theme(self, name: str, *, announce: bool = True) -> None:

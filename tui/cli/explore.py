@@ -16,7 +16,7 @@ DEMO_SCENARIO = "vintners_council"
 def _ui_settings(args: argparse.Namespace) -> Any:
     from functools import partial
 
-    from engine.config import config_path
+    from engine.config import config_path, remember_ui
     from engine.session import open_for_queries
     from tui.app import UISettings
 
@@ -31,6 +31,8 @@ def _ui_settings(args: argparse.Namespace) -> Any:
         query_providers=partial(open_for_queries, config),
         confirm_elevation=ui.confirm_elevation,
         model_registry=config.models.registry,
+        hide=tuple(ui.hide),
+        remember=remember_ui,
     )
 
 

@@ -42,7 +42,7 @@ from .diff import DiffScreen
 from .fidelity import FidelityMapScreen
 from .fork import ForkScreen
 from .modals import ConfirmScreen
-from .run_keys import RUN_BINDINGS
+from .run_keys import RUN_BINDINGS, RUN_LEGEND
 from .run_layout import LayoutPart
 from .run_live import LiveRunPart
 from .run_portal import PortalPart
@@ -55,18 +55,7 @@ class RunScreen(LayoutPart, PortalPart, LiveRunPart, Screen[None]):
     BINDINGS = RUN_BINDINGS
     ALLOW_IN_MAXIMIZED_VIEW = "Footer, StatusLine, QueryBar"
     HELP_NAME = "the run screen"
-    LEGEND = (
-        (
-            "what the marks mean",
-            [
-                ("T S G D ★", "timeline: the richest level of anyone present there", ""),
-                ("", "tensor only, scene, graph, dialog, trained (lowest to richest)", ""),
-                ("⚠ ✗ …", "timeline: a timepoint degraded, failed, still being made", ""),
-                ("DIALOG …", "entities: the level a person is carried at (TENSOR, SCENE, …)", ""),
-                ("▁▂▃▅▇", "sparklines: valence, arousal, energy from 0 to 1, oldest first", ""),
-            ],
-        ),
-    )
+    LEGEND = RUN_LEGEND
 
     def __init__(
         self,
@@ -116,6 +105,7 @@ class RunScreen(LayoutPart, PortalPart, LiveRunPart, Screen[None]):
         self.query_one("#timeline").border_title = "timeline"
         self.query_one("#dialog").border_title = "dialog"
         self.query_one("#inspector").border_title = "entities"
+        self.hidden_panes = frozenset(self.app.settings.hide)  # type: ignore[attr-defined]
         self.apply_layout()
         bridge = self.app.bridge  # type: ignore[attr-defined]
         if self.mode == "live":

@@ -209,3 +209,17 @@ RUN_BINDINGS = [
     ),
     Binding("escape", "home", "Runs", id="run.home", tooltip="Back to the list of runs"),
 ]
+
+# What help says of the run screen's marks, after its keys.
+RUN_LEGEND = (
+    (
+        "what the marks mean",
+        [
+            ("T S G D ★", "timeline: the richest level of anyone present there", ""),
+            ("", "tensor only, scene, graph, dialog, trained (lowest to richest)", ""),
+            ("⚠ ✗ …", "timeline: a timepoint degraded, failed, still being made", ""),
+            ("DIALOG …", "entities: the level a person is carried at (TENSOR, SCENE, …)", ""),
+            ("▁▂▃▅▇", "sparklines: valence, arousal, energy from 0 to 1, oldest first", ""),
+        ],
+    ),
+)

@@ -100,6 +100,7 @@ class LayoutPart:
             if self.current_pane == pane:
                 self.current_pane = "dialog"
         self.apply_layout()
+        self.app.remember("hide", sorted(self.hidden_panes))  # kept for the next start
 
     def action_zoom(self) -> None:
         """Maximise the pane with focus (the dialog when none has it), or restore."""
