@@ -233,3 +233,21 @@ async def test_a_setting_that_cannot_be_saved_is_one_notification(db) -> None:
         await pilot.pause()
         assert app.theme == "timeloom-light", "the change holds for this session"
         assert any("Permission denied" in n.message for n in app._notifications)
+
+
+async def test_the_palette_has_no_duplicates_and_no_widget_internals(db) -> None:
+    from textual.widgets import DataTable
+
+    from tui.commands import ScreenActions
+
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#runs", DataTable).focus()
+        await pilot.pause()
+        ours = [name for name, _, _ in ScreenActions(app.screen)._commands()]
+        system = [c.title for c in app.get_system_commands(app.screen)]
+        everything = ours + system
+        assert len(everything) == len(set(everything)), "each command once"
+        assert {"Keys", "Quit", "New run", "Filter"} <= set(everything)
+        assert not {"Cursor up", "Cursor down", "Page up", "Select cursor"} & set(everything)

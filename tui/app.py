@@ -126,6 +126,13 @@ class TimeloomApp(App[None]):
     async def on_unmount(self) -> None:
         await self.bridge.close()
 
+    def get_system_commands(self, screen: Any) -> Any:
+        """Textual's palette commands but its "Keys" and "Quit", which this app has once
+        each, as its own help (?) and quit (ctrl+q)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Keys", "Quit"):
+                yield command
+
     # ------------------------------------------------------------------ settings
     def remember(self, key: str, value: Any) -> None:
         """Keep a setting changed here for the next start, in the config file; a file that

@@ -36,13 +36,18 @@ class ScreenActions(Provider):
         if screen.focused is not None:
             nodes = [*reversed(list(screen.focused.ancestors_with_self))]
         for node in nodes:
+            if type(node).__module__.split(".")[0] != "tui":
+                continue  # a Textual widget's own keys (cursor up, page down) are not actions
             for binding in getattr(node, "BINDINGS", []):
                 if not hasattr(binding, "action") or not binding.description or binding.id in seen:
+                    continue
+                if binding.description in seen:  # "Quit" on the screen (q) and the app (ctrl+q)
                     continue
                 if not offered(node, binding):
                     continue  # not offered here (a live run's pause on a stored run)
                 if binding.id:
                     seen.add(binding.id)
+                seen.add(binding.description)
                 help_text = binding.tooltip or binding.description
                 out.append(
                     (
