@@ -251,3 +251,60 @@ async def test_the_palette_has_no_duplicates_and_no_widget_internals(db) -> None
         assert len(everything) == len(set(everything)), "each command once"
         assert {"Keys", "Quit", "New run", "Filter"} <= set(everything)
         assert not {"Cursor up", "Cursor down", "Page up", "Select cursor"} & set(everything)
+
+
+async def test_an_empty_database_says_what_to_do_and_n_says_what_it_launches(tmp_path) -> None:
+    from textual.widgets import DataTable, Static
+
+    app = make_app(tmp_path / "new.db")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        note = home.query_one("#runs-empty", Static)
+        assert note.display and "no runs in this database yet" in str(note.render())
+        scenarios = home.query_one("#scenarios", DataTable)
+        await wait_until(pilot, lambda: scenarios.row_count > 0)
+        scenarios.focus()
+        scenarios.move_cursor(row=1)
+        await pilot.pause()
+        chosen = scenarios.coordinate_to_cell_key(scenarios.cursor_coordinate).row_key.value
+        title = next(t.title for t in home.templates if t.name == chosen)
+        assert title in str(home.query_one("#next-launch", Static).render())
+
+
+async def test_a_filter_that_hides_every_run_says_so(db) -> None:
+    from textual.widgets import Input, Static
+
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        note = home.query_one("#runs-empty", Static)
+        assert not note.display
+        home.query_one("#filter", Input).value = "zeppelin"
+        await pilot.pause()
+        assert note.display and "no run matches “zeppelin”" in str(note.render())
+
+
+async def test_a_live_run_says_it_is_starting_until_its_first_events(tmp_path) -> None:
+    import asyncio
+
+    from textual.widgets import Static
+
+    from tui.app import StartLive
+
+    gate = asyncio.Event()
+
+    async def source():  # a run that has not sent anything yet
+        await gate.wait()
+        if False:
+            yield None
+
+    app = make_app(tmp_path / "s.db", start=StartLive("lighthouse_night", source=source))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen))
+        await pilot.pause()
+        screen = app.screen
+        assert "starting lighthouse_night" in str(screen.query_one("#status").render())
+        assert "starting" in str(screen.query_one("#starting", Static).render())
+        gate.set()

@@ -133,8 +133,10 @@ class HomeScreen(Screen[None]):
             select_on_focus=False,
         )
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Static("reading the runs…", id="runs-empty", markup=False)
         yield Static("Scenarios", classes="section")
         yield DataTable(id="scenarios", cursor_type="row")
+        yield Static("", id="next-launch")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -223,6 +225,39 @@ class HomeScreen(Screen[None]):
             table.add_row(*(Text(c, no_wrap=True) for c in cells), key=run.run_id)
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
+        self._empty_state(table.row_count)
+
+    def _empty_state(self, shown: int) -> None:
+        """Say why the runs table is empty, and what to do, rather than show bare headers."""
+        note = self.query_one("#runs-empty", Static)
+        text = self.query_one("#filter", Input).value.strip()
+        if shown:
+            note.display = False
+            return
+        note.display = True
+        if self.runs and text:
+            note.update(f"no run matches “{text}” (clear the filter to see all {len(self.runs)})")
+        else:
+            note.update(
+                "no runs in this database yet: highlight a scenario below and press n to run "
+                "it live (offline, no key needed)"
+            )
+
+    @on(DataTable.RowHighlighted, "#scenarios")
+    def _scenario_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """What n will launch, in words, before it is pressed."""
+        ref = event.row_key.value
+        found = next((t for t in self.templates if ref in (t.name, t.path)), None)
+        if found is None:
+            return
+        self.query_one("#next-launch", Static).update(
+            Content.assemble(
+                ("n", "bold $secondary"),
+                (" launches ", "dim"),
+                (found.title or found.name, "bold"),
+                (f"  {found.entities} people, {found.timepoints} timepoints, live", "dim"),
+            )
+        )
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:

@@ -120,6 +120,8 @@ class RunScreen(LayoutPart, PortalPart, LiveRunPart, Screen[None]):
                 self.finished = not self.session.running
                 if current.timepoints:
                     self.select(current.timepoints[-1].timepoint_id)
+            else:
+                self.show_starting()
             self.set_interval(1.0, self._refresh_status, name="status-clock")
             self.set_interval(0.3, self._refresh_inspector_if_stale, name="inspector-refresh")
         else:

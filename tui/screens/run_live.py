@@ -11,7 +11,7 @@ from engine.view import RunView
 from ..messages import EngineEvents, LiveRunEnded, ViewChanged
 from ..widgets.dialog import DialogPane
 from ..widgets.querybar import QueryBar
-from ..widgets.status import Scrubber
+from ..widgets.status import Scrubber, StatusLine
 from ..widgets.timeline import TimelineTree
 from .leave import LeaveLiveRun
 
@@ -25,11 +25,28 @@ class LiveRunPart:
     session: LiveSession | None
     view: RunView | None
     app: Any
+    scenario: str | None
 
     # ------------------------------------------------------------------ live
+    def show_starting(self) -> None:
+        """Until the run's first events arrive: say that it is starting, not blank panes."""
+        from textual.widgets import Static
+
+        what = self.scenario or "the run"
+        self.query_one(StatusLine).update(f"starting {what}…")
+        self.query_one(DialogPane).mount(
+            Static(
+                f"starting {what}: making its people and its first moment…",
+                id="starting",
+                markup=False,
+            )
+        )
+
     async def on_engine_events(self, message: EngineEvents) -> None:
         self.batches_seen += 1
         pane = self.query_one(DialogPane)
+        for placeholder in pane.query("#starting"):  # the run has begun
+            await placeholder.remove()
         events = message.events
         self.runs_seen.update({e.run_id for e in events})
         # A turn that starts and finishes within one batch is drawn once, finished: there is
