@@ -308,3 +308,26 @@ async def test_a_live_run_says_it_is_starting_until_its_first_events(tmp_path) -
         assert "starting lighthouse_night" in str(screen.query_one("#status").render())
         assert "starting" in str(screen.query_one("#starting", Static).render())
         gate.set()
+
+
+async def test_a_line_an_answer_and_the_run_id_can_be_copied(db) -> None:
+    from tui.widgets.dialog import TurnView
+
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        screen = await _opened(pilot, app)
+        await wait_until(pilot, lambda: bool(screen.query(TurnView)))
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard == "run-vintners"
+        line = screen.query(TurnView).first()
+        await pilot.click(line)
+        await pilot.pause()
+        assert app.clipboard == f"{line.speaker_name}: {line.turn.content}"
+        assert any("copied the line" in n.message for n in app._notifications)
+    home = make_app(db)
+    async with home.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("y")
+        await pilot.pause()
+        assert home.clipboard == "run-vintners"

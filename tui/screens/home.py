@@ -108,6 +108,14 @@ class HomeScreen(Screen[None]):
             show=False,  # offered in the palette and the keys list (f1)
             tooltip="The stored convergence sets: how alike runs of one scenario came out",
         ),
+        Binding(
+            "y",
+            "copy_run_id",
+            "Copy run id",
+            id="home.copy_id",
+            show=False,
+            tooltip="Put the highlighted run's id on the clipboard",
+        ),
         Binding("q", "app.quit", "Quit", id="home.quit", tooltip="Leave timeloom"),
     ]
 
@@ -315,6 +323,14 @@ class HomeScreen(Screen[None]):
             return
         row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         self.app.launch(row.value)  # type: ignore[attr-defined]
+
+    def action_copy_run_id(self) -> None:
+        run_id = self._highlighted_run()
+        if run_id is None:
+            self.notify("no run is highlighted", severity="warning")
+            return
+        self.app.copy_to_clipboard(run_id)
+        self.notify(f"copied {run_id} to the clipboard", timeout=2)
 
     def action_filter(self) -> None:
         self.set_focus(self.query_one("#filter", Input))

@@ -185,6 +185,14 @@ RUN_BINDINGS = [
         tooltip="Load the window of dialog before the one shown",
     ),
     Binding(
+        "y",
+        "copy_run_id",
+        "Copy run id",
+        id="run.copy_id",
+        show=False,
+        tooltip="Put this run's id on the clipboard (a line of dialog or an answer: click it)",
+    ),
+    Binding(
         "z",
         "zoom",
         "Maximise",

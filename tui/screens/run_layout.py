@@ -116,6 +116,15 @@ class LayoutPart:
                 pane = widget
         screen.maximize(pane or self.query_one("#dialog"), container=False)
 
+    def action_copy_run_id(self) -> None:
+        view = getattr(self, "view", None)
+        run_id = view.run.run_id if view is not None else getattr(self, "run_id", None)
+        if not run_id:
+            self.notify("the run has no id yet: it is still starting")
+            return
+        self.app.copy_to_clipboard(run_id)
+        self.notify(f"copied {run_id} to the clipboard", timeout=2)
+
     # ------------------------------------------------------------------ keys anywhere
     def action_inspector_tab(self, tab: str) -> None:
         """An inspector tab, from wherever focus is; the inspector comes into view."""

@@ -118,6 +118,10 @@ class TurnView(Static):
         self.dirty = False
         classes = "-failed" if turn.status == "failed" else ("-streaming" if turn.streaming else "")
         super().__init__(self._content(), classes=classes)
+        self.tooltip = "click to copy this line"
+
+    def on_click(self) -> None:
+        copy(self, f"{self.speaker_name}: {self.turn.content}", "the line")
 
     @property
     def key(self) -> tuple[str, int]:
@@ -199,6 +203,17 @@ class QueryView(Static):
         if references:
             parts += [("\n", ""), ("draws on: ", "dim bold"), ("; ".join(references), "dim")]
         super().__init__(Content.assemble(*parts))
+        self.copy_text = f"{name}, asked: {question}\n{name}: {answer}"
+        self.tooltip = "click to copy the answer"
+
+    def on_click(self) -> None:
+        copy(self, self.copy_text, "the answer")
+
+
+def copy(widget: Static, text: str, what: str) -> None:
+    """Put ``text`` on the clipboard (the terminal's, by OSC 52) and say so."""
+    widget.app.copy_to_clipboard(text)
+    widget.notify(f"copied {what} to the clipboard", timeout=2)
 
 
 class DialogPane(VerticalScroll, can_focus=True):
