@@ -331,3 +331,35 @@ async def test_a_line_an_answer_and_the_run_id_can_be_copied(db) -> None:
         await pilot.press("y")
         await pilot.pause()
         assert home.clipboard == "run-vintners"
+
+
+async def test_find_in_the_dialog_marks_the_lines_and_goes_from_one_to_the_next(db) -> None:
+    from textual.widgets import Input
+
+    from tui.screens.modals import FindScreen
+    from tui.widgets.dialog import TurnView
+
+    app = make_app(db, start=StartReplay("run-vintners"))
+    async with app.run_test(size=(160, 44)) as pilot:
+        screen = await _opened(pilot, app)
+        await wait_until(pilot, lambda: bool(screen.query(TurnView)))
+        lines = list(screen.query(TurnView))
+        word = lines[0].turn.content.split()[0].strip(",.?!:;")
+        holding = [w for w in lines if word.lower() in w.copy_text.lower()]
+
+        async def find(text: str) -> None:
+            await pilot.press("ctrl+f")
+            await wait_until(pilot, lambda: isinstance(app.screen, FindScreen))
+            field = app.screen.query_one(Input)
+            field.value = text
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.screen is screen)
+
+        await find(word)
+        marked = [w for w in lines if w.has_class("-found")]
+        assert marked == holding and screen.found_at == 0
+        await find(word)
+        assert screen.found_at == (1 if len(holding) > 1 else 0), "again: the next one"
+        await find("zeppelins over lisbon")
+        assert not [w for w in lines if w.has_class("-found")]
+        assert any("no line of the dialog shown holds" in n.message for n in app._notifications)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -109,3 +111,28 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class FindScreen(ModalScreen[str | None]):
+    """What to look for in the dialog: enter finds it (again: the next one), esc leaves."""
+
+    DEFAULT_CSS = """
+    FindScreen { align: center top; }
+    FindScreen > Input { width: 60; max-width: 95%; margin-top: 3; border: round $accent; }
+    """
+    BINDINGS = [Binding("escape", "leave", "Leave", id="find.leave")]
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Input
+
+        yield Input(self.text, placeholder="find in the dialog shown", id="find")
+
+    def on_input_submitted(self, event: Any) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_leave(self) -> None:
+        self.dismiss(None)

@@ -185,6 +185,13 @@ RUN_BINDINGS = [
         tooltip="Load the window of dialog before the one shown",
     ),
     Binding(
+        "ctrl+f",
+        "find",
+        "Find",
+        id="run.find",
+        tooltip="Find text in the dialog shown; again, the next place it occurs",
+    ),
+    Binding(
         "y",
         "copy_run_id",
         "Copy run id",

@@ -125,6 +125,37 @@ class LayoutPart:
         self.app.copy_to_clipboard(run_id)
         self.notify(f"copied {run_id} to the clipboard", timeout=2)
 
+    # ------------------------------------------------------------------ find
+    found_text: str = ""
+    found_at: int = -1
+
+    def action_find(self) -> None:
+        from .modals import FindScreen
+
+        self.app.push_screen(FindScreen(self.found_text), self._find)
+
+    def _find(self, text: str | None) -> None:
+        """Mark the lines of the dialog shown that hold ``text`` and go to the next one."""
+        from ..widgets.dialog import QueryView, TurnView
+
+        if not text:
+            return
+        pane = self.query_one("#dialog")
+        lines = [w for w in pane.children if isinstance(w, TurnView | QueryView)]
+        wanted = text.lower()
+        hits = [w for w in lines if wanted in w.copy_text.lower()]
+        for w in lines:
+            w.set_class(w in hits, "-found")
+        if not hits:
+            self.notify(f"no line of the dialog shown holds “{text}” (u shows earlier dialog)")
+            return
+        self.found_at = (self.found_at + 1) % len(hits) if text == self.found_text else 0
+        self.found_text = text
+        if self.narrow:
+            self.show_pane("dialog", focus=False)
+        pane.scroll_to_widget(hits[self.found_at], animate=False)
+        self.notify(f"“{text}”: {self.found_at + 1} of {len(hits)} (ctrl+f, enter: the next)")
+
     # ------------------------------------------------------------------ keys anywhere
     def action_inspector_tab(self, tab: str) -> None:
         """An inspector tab, from wherever focus is; the inspector comes into view."""

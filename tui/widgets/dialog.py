@@ -108,6 +108,7 @@ class TurnView(Static):
     TurnView { height: auto; padding: 0 1; margin: 1 0 0 0; }
     TurnView.-failed { color: $error; }
     TurnView.-streaming { color: $text; }
+    TurnView.-found, QueryView.-found { background: $accent 20%; }
     """
 
     def __init__(self, turn: TurnInfo, name: str, colour: str, addressee: str | None) -> None:
@@ -120,8 +121,12 @@ class TurnView(Static):
         super().__init__(self._content(), classes=classes)
         self.tooltip = "click to copy this line"
 
+    @property
+    def copy_text(self) -> str:
+        return f"{self.speaker_name}: {self.turn.content}"
+
     def on_click(self) -> None:
-        copy(self, f"{self.speaker_name}: {self.turn.content}", "the line")
+        copy(self, self.copy_text, "the line")
 
     @property
     def key(self) -> tuple[str, int]:
