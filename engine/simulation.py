@@ -22,6 +22,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from .llm.budget import Budget, BudgetExceeded, BudgetNotice, BudgetTracker
@@ -36,7 +37,7 @@ from .model.run import RunSummary
 from .modes import MODES, SUPPORTED_MODES, ModeFailed, RunControl, StepFailed, Stopped
 from .modes.driver import RunDriver
 from .modes.fork import Fork, interpret
-from .query.answer import QueryFailed, load
+from .query.answer import load
 from .query.execute import NO_CONSENT as NO
 from .query.execute import Consent, Outcome
 from .query.held import HeldQueries
@@ -150,7 +151,9 @@ class Simulation:
         self._fork_before: RunTally | None = None
         self._asking = asyncio.Lock()
         self.held = HeldQueries(self.recorder, queries)
-        self.driver.before_timepoint = self._before_timepoint
+        self.driver.before_timepoint = partial(
+            self.held.before_timepoint, query=self.query, prefetching=runner.prefetching
+        )
         runner.may_prefetch = self.held.may_prefetch
         self._started = 0.0
         self._summary: RunSummary | None = None
@@ -256,7 +259,9 @@ class Simulation:
             await self._finish(RunStatus.FAILED, f"internal error: {exc.__class__.__name__}: {exc}")
             raise
         await self._finish(status, reason)
-        await self._replay_queries()  # after the end, where a stored run's queries were put
+        # a replay asks the recorded queries the run did not take in on the way, after its end
+        if await self.held.ask_again(self.held.asks(), self.query):
+            self._summary = await self.store.get_run(self.run_id)
 
     async def _abandon(self, exc: BaseException | None) -> None:
         """Discard every unit still open (a timepoint under way), keeping what it spent."""
@@ -375,26 +380,6 @@ class Simulation:
                     branch,
                     consent,
                 )
-
-    async def _before_timepoint(self, world: World, index: int) -> None:
-        """Before ``world`` makes timepoint ``index``: a replay asks again the queries the
-        recorded run took in there; then what observers did meanwhile reaches the World."""
-        for qid in self.held.due(world, index):
-            for text, at in self.held.asks(qid):
-                with contextlib.suppress(QueryFailed):  # the failure is recorded by its call
-                    await self.query(text, at=at, consent=Consent(elevate=True, create=True))
-            self.held.replayed.add(qid)
-        prefetched = self.driver.runner.prefetching(world.branch_id, index)
-        self.held.apply(world, index, prefetched)
-
-    async def _replay_queries(self) -> None:
-        """A replay puts the recorded queries again, in order, at their moments (those the
-        recorded run took in on the way were asked again there); the cassette answers them
-        as it did."""
-        for text, at in self.held.asks():
-            with contextlib.suppress(QueryFailed):  # the failure is recorded by its call
-                await self.query(text, at=at, consent=Consent(elevate=True, create=True))
-            self._summary = await self.store.get_run(self.run_id)
 
     # ------------------------------------------------------------------ resume
     @classmethod

@@ -11,13 +11,19 @@ again at the same points, so that it makes the same timepoints."""
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from ..model import events as ev
 from ..world import Recorder, World
 from ..world.world import is_observer, observed
+from .answer import QueryFailed
+from .execute import Consent
+
+Ask = Callable[..., Awaitable[Any]]  # Simulation.query
 
 _QUERY_OF_EXPOSURE = re.compile(r"(?:^|\.)(q\d+)-[xc]\d+$")
 
@@ -89,6 +95,29 @@ class HeldQueries:
             elif isinstance(e, ev.RecordLookedUp):
                 out.append((e.text, e.timepoint_id))
         return out
+
+    async def ask_again(self, asks: list[tuple[str, str | None]], query: Ask) -> int:
+        """Put recorded queries again, in order, at their moments, agreeing to what they
+        did; return how many were put. One that fails is recorded by its call."""
+        for text, at in asks:
+            with contextlib.suppress(QueryFailed):
+                await query(text, at=at, consent=Consent(elevate=True, create=True))
+        return len(asks)
+
+    async def replay_due(self, world: World, index: int, query: Ask) -> None:
+        """In a replay, ask again the queries the recorded run took in before ``world`` made
+        timepoint ``index``."""
+        for qid in self.due(world, index):
+            await self.ask_again(self.asks(qid), query)
+            self.replayed.add(qid)
+
+    async def before_timepoint(
+        self, world: World, index: int, *, query: Ask, prefetching: Callable[[str, int], bool]
+    ) -> None:
+        """Before ``world`` makes timepoint ``index``: a replay asks again the queries the
+        recorded run took in there; then what observers did meanwhile reaches the World."""
+        await self.replay_due(world, index, query)
+        self.apply(world, index, prefetching(world.branch_id, index))
 
     def due(self, world: World, index: int) -> list[str]:
         """The recorded queries a replay asks before ``world`` makes timepoint ``index``."""

@@ -33,7 +33,7 @@ from ..messages import (
 )
 from ..session import LiveSession
 from ..themes import speaker_colour
-from ..widgets.dialog import WINDOW_TURNS, DialogPane, ObserverNote, QueryView
+from ..widgets.dialog import DialogPane, ObserverNote, QueryView
 from ..widgets.inspector import EntityInspector
 from ..widgets.querybar import QueryBar
 from ..widgets.status import Scrubber, StatusLine
@@ -262,26 +262,6 @@ class RunScreen(LayoutPart, PortalPart, LiveRunPart, Screen[None]):
         else:
             pane.release_anchor()
         self.dialog_shown = tuple(window)
-
-    @on(DialogPane.EarlierRequested)
-    def _earlier(self) -> None:
-        """Extend the window up to a few more timepoints (about WINDOW_TURNS more turns)."""
-        if self.view is None or self.selected_tp is None:
-            return
-        pane = self.query_one(DialogPane)
-        ids = [t.timepoint_id for t in self.view.chain(self.selected_tp)]
-        first = ids.index(pane.window[0]) if pane.window and pane.window[0] in ids else 0
-        if first == 0:
-            return
-        start, total = first - 1, 0
-        while start > 0:
-            turns = self.view.turns(ids[start]) if self.view.turns_loaded(ids[start]) else ()
-            total += max(len(turns), 8)
-            if total >= WINDOW_TURNS:
-                break
-            start -= 1
-        self.follow = False
-        self._render_dialog(start=start)
 
     # ------------------------------------------------------------------ inspector
     def _show_inspector(self) -> None:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Tab, Tabs
 
+from ..widgets.dialog import WINDOW_TURNS
+
 NARROW = 100  # under this many columns, one pane at a time
 WIDE = 150  # from this many columns, the widest side panes
 PANES = {"timeline": "#timeline", "dialog": "#dialog", "inspector": "#inspector"}
@@ -23,6 +25,9 @@ class LayoutPart:
     app: Any
     size: Any
     current_pane: str = "dialog"
+    view: Any
+    selected_tp: str | None
+    follow: bool
     hidden_panes: frozenset[str] = frozenset()
 
     if TYPE_CHECKING:  # the screen's
@@ -124,6 +129,25 @@ class LayoutPart:
             return
         self.app.copy_to_clipboard(run_id)
         self.notify(f"copied {run_id} to the clipboard", timeout=2)
+
+    def on_dialog_pane_earlier_requested(self) -> None:
+        """Extend the window up to a few more timepoints (about WINDOW_TURNS more turns)."""
+        if self.view is None or self.selected_tp is None:
+            return
+        pane = self.query_one("#dialog")
+        ids = [t.timepoint_id for t in self.view.chain(self.selected_tp)]
+        first = ids.index(pane.window[0]) if pane.window and pane.window[0] in ids else 0
+        if first == 0:
+            return
+        start, total = first - 1, 0
+        while start > 0:
+            turns = self.view.turns(ids[start]) if self.view.turns_loaded(ids[start]) else ()
+            total += max(len(turns), 8)
+            if total >= WINDOW_TURNS:
+                break
+            start -= 1
+        self.follow = False
+        self._render_dialog(start=start)
 
     # ------------------------------------------------------------------ find
     found_text: str = ""
