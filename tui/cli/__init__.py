@@ -24,6 +24,7 @@ from . import (
     inspecting,
     querying,
     running,
+    serving,
 )
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, user_config
 from .explore import DEMO_SCENARIO
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="database file for the explorer and any command (as each command's own --db)",
     )
+    serving.add_flags(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     run = sub.add_parser(
@@ -231,14 +233,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if getattr(args, "home_db", None) and not getattr(args, "db", None):
         args.db = args.home_db  # timeloom --db X [COMMAND]
-    if args.command is None and not (sys.stdin.isatty() and sys.stdout.isatty()):
+    serve = args.serve or args.host is not None or args.port is not None
+    if (
+        args.command is None
+        and not serve
+        and not serving.served()
+        and not (sys.stdin.isatty() and sys.stdout.isatty())
+    ):
         parser.print_help()
         return EXIT_OK
     from engine.session import SessionError
 
     try:
         user_config()  # a broken config file is reported whatever the command
-        code = COMMANDS[args.command](args)
+        code = serving.serve(args) if serve else COMMANDS[args.command](args)
     except (UsageError, SessionError) as exc:
         sys.stderr.write(f"timeloom: {exc}\n")
         return EXIT_USAGE

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from .common import EXIT_FAILED, EXIT_OK, UsageError, db_path, open_store, user_config
+from .serving import served
 
 DEMO_SCENARIO = "vintners_council"
 
@@ -68,7 +69,7 @@ def _explore(args: argparse.Namespace, start: Any = None) -> int:
     """Open the explorer (Textual is imported only here). Its exit status is the command
     line's: 1 when the run it was started to watch ended stopped or failed (quitting it
     half-way stops it), 2 when it could not do what it was asked."""
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not served() and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(
             "the explorer needs a terminal; without one, run a scenario with "
             "`timeloom run SCENARIO --headless` and read it with `timeloom show RUN_ID`"
