@@ -141,7 +141,7 @@ class Simulation:
         self.config_hash = config_hash(self.scenario_data, self.seed, provider.name, provider.model)
         self.recorder = Recorder(self.run_id, store, gateway.cassette)
         self.steps = StepContext.of(scenario, self.seed, gateway, self.recorder)
-        self.steps.hold = self.control.hold
+        self.steps.control = self.control
         self.mode = MODES[scenario.mode](scenario)
         self.worlds: dict[str, World] = {MAIN_BRANCH: World.new(scenario)}
         runner = TimepointRunner(self.steps, self.mode.arc, lambda: self.control.holding)

@@ -307,6 +307,63 @@ async def test_the_requests_per_minute_limit_holds() -> None:
         await prov.aclose()
 
 
+class _Gate:
+    """A run's pause as the provider sees it; it notes when a queued call stops at it."""
+
+    def __init__(self) -> None:
+        self.open = asyncio.Event()
+        self.open.set()
+        self.waiting = asyncio.Event()
+
+    @property
+    def calls_held(self) -> bool:
+        return not self.open.is_set()
+
+    async def calls_released(self) -> None:
+        self.waiting.set()
+        await self.open.wait()
+
+
+async def test_a_pause_holds_a_call_still_queued_at_the_provider() -> None:
+    """Two of a run's calls, one connection: the pause comes while the first is at the server.
+    The first finishes; the second, queued behind it, is not sent until the run resumes, and
+    meanwhile an observer's question (never held) gets the connection."""
+    from engine.llm.gate import gated
+
+    gate = _Gate()
+
+    def pause_on_first(seen, index: int) -> Reply | None:
+        if index == 0:
+            gate.open.clear()  # the user pauses while the first call is being answered
+        return None
+
+    async with FakeServer(pause_on_first) as server:
+        prov = provider(server, concurrency=1)
+        gateway = Gateway(prov)
+
+        async def call(seed: int, gate_of_call: _Gate | None):
+            with gated(gate_of_call):
+                return await gateway.call(
+                    ActionType.DIALOG_TURN,
+                    dialog_context(),
+                    DialogTurnResponse,
+                    sampling=SamplingParams(seed=seed),
+                )
+
+        first = asyncio.create_task(call(1, gate))
+        second = asyncio.create_task(call(2, gate))
+        await first  # the call under way when the pause came finished
+        await asyncio.wait_for(gate.waiting.wait(), 30)  # the queued one stopped at the gate
+        assert [b["seed"] for b in server.chat_bodies()] == [1]
+        await call(3, None)  # an observer's question goes through the freed connection
+        assert [b["seed"] for b in server.chat_bodies()] == [1, 3]
+        assert not second.done()
+        gate.open.set()  # resume
+        await second
+        assert [b["seed"] for b in server.chat_bodies()] == [1, 3, 2]
+        await prov.aclose()
+
+
 async def test_cancelling_a_run_reaches_the_call_in_flight(store, tmp_path) -> None:
     async with FakeServer() as server:
         server.default_delay = 30  # never answers in time: only the cancellation ends it

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from aiolimiter import AsyncLimiter
 from pydantic import BaseModel, SecretStr
 
+from . import gate
 from .jsonstream import FieldStreamer
 from .protocol import LLMRequest, LLMResponse, ProviderError, StreamChunk, StreamEnd, Usage
 
@@ -231,10 +232,20 @@ class OpenAIProvider:
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
-        async with self._semaphore:
+        """A connection slot, once the run's calls are not held (see ``gate``): a call that
+        waited here through a pause gives its slot back until the run resumes."""
+        while True:
+            await gate.released()
+            await self._semaphore.acquire()
+            if not gate.held():
+                break
+            self._semaphore.release()
+        try:
             if self._limiter is not None:
                 await self._limiter.acquire()
             yield
+        finally:
+            self._semaphore.release()
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         import httpx

@@ -92,6 +92,13 @@ class RunControl:
         if self._single_step:
             self._go.clear()
 
+    @property
+    def calls_held(self) -> bool:
+        return not self._calls.is_set()
+
+    async def calls_released(self) -> None:
+        await self._calls.wait()
+
     async def hold(self) -> None:
         """Before one of the run's model calls: wait while paused (a call under way is not
         interrupted); raise :class:`Stopped` once stopped."""

@@ -4,14 +4,15 @@ the calls running in the background, and the moment (World, unit, timepoint) bei
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from random import Random
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from ..llm.contexts import ScenarioBrief
+from ..llm.gate import CallGate, gated
 from ..llm.gateway import CallRecord, Gateway, LLMCallFailed
 from ..llm.protocol import ActionType, SamplingParams
 from ..model import events as ev
@@ -20,6 +21,11 @@ from ..scenario.schema import Scenario
 from ..world import Recorder, Unit, World
 
 Answer = tuple[BaseModel, list[CallRecord]]
+
+
+class RunGate(CallGate, Protocol):
+    async def hold(self) -> None:
+        """Wait while the run is paused; raise once it is stopped."""
 
 
 @dataclass
@@ -32,8 +38,9 @@ class StepContext:
     recorder: Recorder
     brief: ScenarioBrief
     background: set[asyncio.Future[Any]] = field(default_factory=set)
-    # awaited before each model call of a step: a paused run starts no new call
-    hold: Callable[[], Awaitable[None]] | None = None
+    # the run's control: a paused run starts no new model call, and a call still queued at
+    # the provider when the pause comes waits there (``llm.gate``)
+    control: RunGate | None = None
 
     @classmethod
     def of(cls, scenario: Scenario, seed: int, gateway: Gateway, recorder: Recorder) -> StepContext:
@@ -64,18 +71,19 @@ class StepContext:
         entity_id: str | None = None,
         **streaming: Callable[..., None],
     ) -> Answer:
-        if self.hold is not None:
-            await self.hold()
-        return await self.gateway.call(
-            action,
-            context,
-            response,
-            sampling=sampling,
-            timepoint_id=timepoint_id,
-            call_key=key,
-            entity_id=entity_id,
-            **streaming,  # type: ignore[arg-type]
-        )
+        if self.control is not None:
+            await self.control.hold()
+        with gated(self.control):
+            return await self.gateway.call(
+                action,
+                context,
+                response,
+                sampling=sampling,
+                timepoint_id=timepoint_id,
+                call_key=key,
+                entity_id=entity_id,
+                **streaming,  # type: ignore[arg-type]
+            )
 
     async def call_alone(
         self,
