@@ -87,6 +87,11 @@ def _hostile_scenario(tmp_path: Path) -> Path:
     d["entities"][1]["knowledge"][4] = (
         "EXT. THE GALLERY - NIGHT\n!The glass read *28.6* and @falling ~ #fast\n==="
     )
+    for entity in d["entities"]:  # whatever the composer tells, it carries some of it
+        entity["knowledge"] = [
+            k if "\n" in k else f"{k.rstrip('.')}, CUT TO: *the* [[reef]]"
+            for k in entity["knowledge"]
+        ]
     d["timeline"]["beats"][0]["title"] = "The | handover *now*"
     d["timeline"]["beats"][0]["hint"] = (
         "INT. LAMP ROOM - DAY\n\nFADE OUT.\n\n> Tomas takes over the watch <\n[[note]] /* bone"
@@ -203,7 +208,8 @@ def test_fountain_of_a_hostile_run_keeps_every_line(tmp_path: Path, capsys):
     text = out.read_text(encoding="utf-8")
     assert _check_script(text, shown) == printed["records"]
     # the hostile knowledge did reach the dialogue, across lines
-    assert any("CUT TO:" in d["content"] for t in shown["timepoints_detail"] for d in t["dialog"])
+    said = [d["content"] for t in shown["timepoints_detail"] for d in t["dialog"]]
+    assert any("CUT TO:" in line or "EXT. THE GALLERY" in line for line in said), said
     from screenplain.types import Action, Section, Transition
 
     paragraphs = _parse(text).paragraphs

@@ -25,10 +25,10 @@ from engine.llm.contexts import (
     TurnBrief,
 )
 from engine.llm.offline import text as tx
-from engine.llm.offline.dialog import _skeleton
 from engine.llm.offline.library import inner_bank
 from engine.llm.offline.prospection import generate_prospection
 from engine.llm.offline.prospection.reading import lens
+from engine.llm.offline.voice import skeleton as _skeleton
 from engine.llm.protocol import ActionType
 from engine.llm.responses import RESPONSE_MODELS
 from engine.model import Concern, Expectation, ExposureEvent, ExposureType, InnerLife

@@ -34,7 +34,7 @@ from engine.llm.offline import text as tx
 from engine.llm.offline.answers import generate_answer
 from engine.llm.offline.dialog import generate_turn
 from engine.llm.offline.extraction import generate_extraction
-from engine.llm.offline.library import dialog_bank
+from engine.llm.offline.library import dialog_bank, talk_bank
 from engine.llm.offline.prospection import generate_prospection
 from engine.llm.prompts import render
 from engine.llm.protocol import ActionType, LLMRequest
@@ -125,8 +125,8 @@ def dialog_context(**changes) -> DialogTurnContext:
 
 
 def test_offline_dialog_voices_an_anticipated_item_as_an_expectation_never_as_a_fact() -> None:
-    markers = _frames(dialog_bank().share["anticipated"])
-    facts = _frames(dialog_bank().share["initial"])
+    markers = _frames(talk_bank().inform["anticipated"])
+    facts = _frames(talk_bank().inform["own"])
     voiced = 0
     for seed in range(40):
         answer = generate_turn(dialog_context(), Random(seed))

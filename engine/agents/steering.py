@@ -74,8 +74,10 @@ def plan_round(
     planned_turns: int,
     parallel: int,
     rng: Random,
+    asked: str | None = None,
 ) -> list[TurnPlan]:
-    """The next round of turns. ``spoken`` counts turns per speaker so far."""
+    """The next round of turns. ``spoken`` counts turns per speaker so far; ``asked`` is
+    whom the last turn put a question to: they speak in the next round, first."""
     remaining = planned_turns - next_index
     if remaining <= 0 or len(speakers) < 2:
         return []
@@ -106,12 +108,19 @@ def plan_round(
     size = max(1, min(parallel, remaining - 1, len(candidates)))
     chosen: list[Entity] = []
     pool, pool_weights = list(candidates), list(weights)
-    for _ in range(size):
+    answerer = next((i for i, e in enumerate(pool) if e.entity_id == asked), None)
+    if answerer is not None:  # a question gets its answer (or its evasion) next
+        chosen.append(pool.pop(answerer))
+        pool_weights.pop(answerer)
+    for _ in range(size - len(chosen)):
         pick = rng.choices(range(len(pool)), weights=pool_weights)[0]
         chosen.append(pool.pop(pick))
         pool_weights.pop(pick)
     plans = []
     for offset, entity in enumerate(chosen):
+        if entity.entity_id == asked:
+            plans.append(TurnPlan(next_index + offset, entity.entity_id, last_speaker, "respond"))
+            continue
         roll = rng.random()
         openness = entity.tensor.beh("openness")
         if roll < 0.15 + 0.2 * openness:

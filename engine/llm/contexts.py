@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..model.dialog import Move, PersonaParams, SpeakingMode, SpeakingStyle, Stance
+from ..model.dialog import DialogAct, Move, PersonaParams, SpeakingMode, SpeakingStyle, Stance
 from ..model.entity import VoiceGuide
 from ..model.inner import Concern, Expectation
 from ..model.scene import Atmosphere
@@ -72,6 +72,7 @@ class TurnBrief(_Ctx):
     content: str
     knowledge_references: tuple[str, ...] = ()
     stance: Stance = "informs"
+    act: DialogAct | None = None
     emotional_tone: str = "neutral"
     addressed_to: str | None = None
 

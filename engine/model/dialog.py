@@ -10,6 +10,45 @@ from pydantic import BaseModel, ConfigDict, Field
 from .common import StepStatus
 
 Stance = Literal["supports", "challenges", "questions", "informs", "deflects"]
+# What a turn does in the conversation (a dialog act); each act shows as one stance.
+DialogAct = Literal[
+    "open",
+    "inform",
+    "ask",
+    "answer",
+    "deflect",
+    "reveal",
+    "react",
+    "propose",
+    "agree",
+    "refuse",
+    "concede",
+    "challenge",
+    "accuse",
+    "threaten",
+    "joke",
+    "change_subject",
+    "close",
+]
+ACT_STANCE: dict[str, Stance] = {
+    "open": "informs",
+    "inform": "informs",
+    "ask": "questions",
+    "answer": "informs",
+    "deflect": "deflects",
+    "reveal": "informs",
+    "react": "challenges",
+    "propose": "informs",
+    "agree": "supports",
+    "refuse": "challenges",
+    "concede": "supports",
+    "challenge": "challenges",
+    "accuse": "challenges",
+    "threaten": "challenges",
+    "joke": "supports",
+    "change_subject": "deflects",
+    "close": "informs",
+}
 # What a planned turn is meant to do in the conversation (steering).
 Move = Literal["open", "respond", "reveal", "question", "propose", "close"]
 # How an entity takes part: by speaking, by behaving, as the room, or as a group (M16).
@@ -51,6 +90,7 @@ class DialogTurn(BaseModel):
     knowledge_references: tuple[str, ...] = ()
     addressed_to: str | None = None
     stance: Stance = "informs"
+    act: DialogAct | None = None
     physical_state_influence: str = ""
     persona: PersonaParams
     timestamp: datetime

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .dialog import Stance
+from .dialog import DialogAct, Stance
 from .entity import VoiceGuide
 from .inner import Concern, Expectation
 from .knowledge import KnowledgeItem
@@ -54,6 +54,8 @@ class DialogTurnResponse(_Resp):
     emotional_tone: str = "neutral"
     knowledge_references: tuple[str, ...] = ()
     stance: Stance = "informs"
+    # what the turn does: answers a question, asks one, proposes, refuses, reveals a secret...
+    act: DialogAct | None = None
     addressed_to: str | None = None
     physical_state_influence: str = ""
 

@@ -58,11 +58,17 @@ def private_knowledge(
 
 
 def knowledge_refs(world: World, entity: Entity, tp_id: str) -> tuple[KnowledgeRef, ...]:
+    """What the entity can draw on at this moment; ``private`` marks what it was given
+    (initially or by a beat) that nobody else holds."""
     out = []
+    others = [e for e in world.entities if e != entity.entity_id]
     for x in world.ledger.recall(entity.entity_id, entity.resolution, exclude_timepoint=tp_id):
         if not world.graph.can_know(x.timepoint_id, tp_id):
             continue  # not on this moment's causal lineage (another branch, or later)
         source = world.entities[x.source].name if x.source in world.entities else x.source
+        private = x.kind in (ExposureType.INITIAL, ExposureType.LEARNED) and not any(
+            world.ledger.exposure(other, x.information) is not None for other in others
+        )
         out.append(
             KnowledgeRef(
                 information=x.information,
@@ -71,6 +77,7 @@ def knowledge_refs(world: World, entity: Entity, tp_id: str) -> tuple[KnowledgeR
                 source=source,
                 timepoint_id=x.timepoint_id,
                 confidence=x.confidence,
+                private=private,
             )
         )
     return tuple(out)
@@ -84,6 +91,7 @@ def turn_brief(world: World, turn: DialogTurn) -> TurnBrief:
         content=turn.content,
         knowledge_references=turn.knowledge_references,
         stance=turn.stance,
+        act=turn.act,
         emotional_tone=turn.emotional_tone,
         addressed_to=turn.addressed_to,
     )

@@ -55,11 +55,12 @@ async def converse(
     extractions: list[tuple[DialogTurn, asyncio.Future[Any]]] = []
     next_index = 0
     last_speaker: str | None = None
+    asked: str | None = None  # whom the last turn put a question to
     scene_call = scene.start(m)
     opened: Scene | None = None
     while True:
         plans = steering.plan_round(
-            speakers, spoken, last_speaker, next_index, planned, s.dialog.parallel, rng
+            speakers, spoken, last_speaker, next_index, planned, s.dialog.parallel, rng, asked
         )
         if not plans:
             break
@@ -109,6 +110,7 @@ async def converse(
             turns.append(turn)
             spoken[plan.speaker] = spoken.get(plan.speaker, 0) + 1
             last_speaker = plan.speaker
+            asked = turn.addressed_to if turn.act == "ask" or "?" in turn.content else None
             extractions.append((turn, extraction.start(m, turn)))
         if scene_call is not None:  # read alongside the opening turn, known by the rest
             opened, scene_call = await scene.finish(m, scene_call), None
@@ -271,6 +273,7 @@ def _accept(
         knowledge_references=refs,
         addressed_to=addressed if addressed != speaker else None,
         stance=answer.stance,
+        act=answer.act,
         physical_state_influence=answer.physical_state_influence,
         persona=ctx.persona,
         timestamp=m.timepoint.timestamp + timedelta(minutes=2 * turn_index),

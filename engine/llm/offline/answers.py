@@ -9,9 +9,12 @@ from random import Random
 from ...knowledge.retrieval import rank
 from ...model.responses import QueryResponse
 from ..contexts import CANDID, EntityQueryContext, KnowledgeRef
+from . import realise as rz
 from . import text as tx
-from .dialog import _apply_tic, _pick, _shape
 from .library import dialog_bank
+from .voice import apply_tic as _apply_tic
+from .voice import pick as _pick
+from .voice import shape as _shape
 
 TONES = {"known": "forthcoming", "unknown": "guarded"}
 
@@ -59,8 +62,16 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
         if ref.private and ctx.candour < CANDID:
             guarded = True  # its own secret, and it is not the candid kind: it deflects
             break
-        own = own_words(ref.information) if ref.kind == "initial" else ref.information
-        clause = tx.lower_first(tx.strip_end(tx.perspective(tx.humanize(own), speaker, ())))
+        own = ref.kind == "initial" or ref.private
+        people = rz.People.of(ctx.speaker.name, None, ())
+        gist, rest = rz.say_fact(
+            own_words(ref.information) if own else ref.information,
+            people,
+            rng,
+            own=own,
+            casual=ctx.voice.formality == "casual",
+        )
+        clause = tx.lower_first(f"{gist}, and {tx.lower_first(rest)}" if rest else gist)
         slots = {
             "knowledge": clause,
             "Knowledge": tx.upper_first(clause),

@@ -1,292 +1,380 @@
-"""Offline dialog turns, composed from the speaker's voice guide, knowledge and state (M11).
+"""Offline dialog turns (M11), composed in dialog acts.
 
-A turn is built from a few sentences: a reaction to the previous speaker (its stance decided by
-trust, alignment and temperament), the move the steering step asked for (share a knowledge item,
-question, propose, close), sometimes a specificity anchor or a line from the speech examples,
-and a mood interjection. The voice guide then shapes it: verbal tics, formality (contractions),
-sentence length, and never-says phrases are filtered out.
+Each turn first decides what it does (``acts``: answer the question put to the speaker, agree
+to or refuse a proposal, meet a challenge or concede it, react to a secret just told, or,
+with nothing pending, tell, ask, challenge, propose, joke…), then says it: sentences from the
+act's phrase bank (``engine/data/offline/talk.json``) filled with the conversation's topic and
+with facts said from the speaker's point of view (``realise``), then shaped to the voice
+(register, length, a tic where it fits, the mood). A secret stays unsaid until the act is a
+reveal; a fact someone already told is not told again.
 """
 
 from __future__ import annotations
 
-import re
 from random import Random
 
 from ...model import clock
-from ...model.dialog import Stance
 from ...model.responses import DialogTurnResponse
 from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief
+from . import acts
+from . import realise as rz
 from . import text as tx
-from .library import DialogBank, dialog_bank
+from . import voice as vc
+from .library import TalkBank, dialog_bank, talk_bank
 
-_SLOT = re.compile(r"\{(\w+)\}")
-MAX_WORDS = {"short": 11, "medium": 19, "long": 30}
+SOURCE_QUESTIONS = ("who told", "where did you hear", "how do you know", "says who", "yourself")
 SENTENCES = {"short": 2, "medium": 3, "long": 4}
-
-
-def moods(ctx: DialogTurnContext, relation: RelationBrief | None) -> list[str]:
-    """The mood conditions that colour this turn, strongest first."""
-    m = ctx.mood
-    found: list[str] = []
-    if m.arousal >= 0.7:
-        found.append("agitated")
-    if m.pain >= 0.6:
-        found.append("pain")
-    if m.energy <= 30 or m.fatigue >= 0.7:
-        found.append("exhausted")
-    if m.valence <= -0.4 or (relation is not None and relation.trust <= -0.35):
-        found.append("hostile")
-    if m.valence >= 0.4 and m.arousal < 0.7:
-        found.append("upbeat")
-    return found
-
-
-def choose_stance(
-    ctx: DialogTurnContext, relation: RelationBrief | None, mood: list[str], rng: Random
-) -> Stance:
-    if not ctx.previous_turns:
-        return "informs"
-    if ctx.move == "question":
-        return "questions"
-    trust = relation.trust if relation else 0.0
-    alignment = relation.alignment if relation else 0.0
-    weights: dict[Stance, float] = {
-        "supports": 1.0 + 2.0 * max(0.0, trust) + 1.5 * max(0.0, alignment),
-        "challenges": 0.6
-        + 2.0 * max(0.0, -trust)
-        + 1.5 * max(0.0, -alignment)
-        + ctx.mood.arousal
-        + (0.8 if "hostile" in mood else 0.0),
-        "questions": 0.8 + (0.6 if ctx.style.pattern == "questioning" else 0.0),
-        "informs": 0.9 + (0.8 if ctx.move == "reveal" else 0.0),
-        "deflects": 0.15 + (0.5 if "exhausted" in mood else 0.0),
-    }
-    if ctx.style.pattern == "commanding":
-        weights["challenges"] += 0.4
-    stances = list(weights)
-    return rng.choices(stances, weights=[weights[s] for s in stances])[0]
-
-
-def _fill(template: str, slots: dict[str, str]) -> str | None:
-    needed = _SLOT.findall(template)
-    if any(not slots.get(name) for name in needed):
-        return None
-    text = template.format_map(slots)
-    return tx.upper_first(text)
-
-
-def _skeleton(template: str) -> str:
-    """The longest literal stretch of a template, used to spot a phrase already said."""
-    pieces = [p.strip(" ,.:;!?") for p in _SLOT.split(template)[::2]]
-    return max(pieces, key=len, default="").lower()
-
-
-def _pick(
-    options: tuple[str, ...],
-    slots: dict[str, str],
-    rng: Random,
-    voice_ban: tuple[str, ...],
-    used: set[str],
-    said: str = "",
-) -> str | None:
-    order = list(options)
-    rng.shuffle(order)
-    repeat = None
-    for template in order:
-        sentence = _fill(template, slots)
-        if sentence is None or sentence in used:
-            continue
-        if any(tx.contains_phrase(sentence, ban) for ban in voice_ban):
-            continue
-        skeleton = _skeleton(template)
-        if len(skeleton) >= 8 and skeleton in said:
-            repeat = repeat or sentence
-            continue
-        return sentence
-    return repeat
+MAX_WORDS = {"short": 11, "medium": 19, "long": 30}
 
 
 def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None:
-    """The knowledge item this turn draws on: relevant to the moment, not yet said, and not
-    something the person addressed told the speaker in the first place."""
-    if not ctx.knowledge:
-        return None
+    """The knowledge item this turn would tell: relevant to the moment, not yet said in the
+    conversation, not a secret of the speaker's, and not something the person addressed told
+    the speaker in the first place."""
     addressee = next(
         (r.entity.name for r in ctx.listeners if r.entity.entity_id == (ctx.addressed_to or "")),
         None,
     )
-    said = " ".join(t.content for t in ctx.previous_turns) + " " + " ".join(ctx.prior_beats)
+    said = (" ".join(t.content for t in ctx.previous_turns)).lower()
     used = {r for t in ctx.previous_turns for r in t.knowledge_references}
     focus = set(tx.content_words(ctx.event_description))
     if ctx.previous_turns:
         focus |= set(tx.content_words(ctx.previous_turns[-1].content))
     scored: list[tuple[float, int, KnowledgeRef]] = []
     for i, ref in enumerate(ctx.knowledge):
+        if ref.information in used or acts.is_secret(ref, ctx.speaker.name):
+            continue
         words = set(tx.content_words(tx.humanize(ref.information)))
         score = min(3, len(words & focus)) * 0.6 + rng.random() * 0.8
-        if ref.information in used:
-            score -= 8.0  # never the same item twice in one conversation
-        if _about(ref.information).lower() in said.lower():
+        if tx.topic(ref.information).lower() in said:
             score -= 1.5
         if ref.kind in ("told", "learned"):
             score += 0.6  # fresh information is what people talk about
         elif ref.kind == "witnessed":
-            score -= 1.0  # scenes people saw together are rarely worth retelling
+            score -= 3.0  # scenes people saw together are rarely worth retelling
         elif ref.kind == "anticipated":
-            score -= 0.3  # a hunch is worth voicing, but facts come first
+            score -= 0.3
         if ref.category in ("opinion", "agreement", "question", "plan", "decision"):
             score -= 2.5  # hearsay about someone's stance is weaker than a fact
+        if ref.kind == "initial" and not ref.private:
+            score -= 2.5  # others hold it already: it has been said, or was common ground
+        if ref.kind == "told" and ref.timepoint_id not in (None, ctx.timepoint_id):
+            score -= 2.5  # heard in an earlier conversation, where it was talked over
         if addressee is not None and ref.source == addressee:
             score -= 6.0  # nobody tells people what they were just told by them
         scored.append((score, -i, ref))
+    if not scored:
+        return None
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     best = scored[0]
     return best[2] if best[0] > -4.0 else None
 
 
-def _shape(sentence: str, ctx: DialogTurnContext, max_words: int) -> str:
-    """Fit a sentence to the voice: contractions for a casual register, none for a formal one
-    (the voice guide first, then the speaking style when the context has one), and at most
-    ``max_words`` words."""
-    register = ctx.voice.formality
-    style = getattr(ctx, "style", None)
-    if register == "neutral" and style is not None:
-        register = style.formality
-    if register == "casual":
-        sentence = tx.contract(sentence)
-    elif register == "formal":
-        sentence = tx.expand(sentence)
-    return tx.shorten(sentence, max_words)
+def _relation(ctx: DialogTurnContext, target: str | None) -> RelationBrief | None:
+    found = (
+        next((r for r in ctx.listeners if r.entity.entity_id == target), None) if target else None
+    )
+    return found or (ctx.listeners[0] if ctx.listeners else None)
 
 
-def _lower_lead(sentence: str, names: set[str]) -> str:
-    first = sentence.split(" ", 1)[0].strip(",.:;!?")
-    if (
-        not first
-        or first == "I"
-        or first.startswith(("I'", "I’"))
-        or first.isupper()
-        or first in names
-        or first[:1].isdigit()
-    ):
-        return sentence
-    return sentence[0].lower() + sentence[1:]
+class Turn:
+    """One turn being composed: its slots, its sentences (the act's own, which stay, and
+    extras, which the voice may drop) and the knowledge it tells."""
 
+    def __init__(
+        self,
+        ctx: DialogTurnContext,
+        talk: TalkBank,
+        choice: acts.Choice,
+        relation: RelationBrief | None,
+        rng: Random,
+    ) -> None:
+        self.ctx, self.talk, self.choice, self.rng = ctx, talk, choice, rng
+        self.relation = relation
+        others = tuple(
+            r.entity.name
+            for r in (*ctx.listeners, *ctx.absent)
+            if relation is None or r.entity.entity_id != relation.entity.entity_id
+        )
+        self.people = rz.People.of(
+            ctx.speaker.name, relation.entity.name if relation else None, others
+        )
+        self.casual = vc.register(ctx) == "casual"
+        self.names = {r.entity.name for r in (*ctx.listeners, *ctx.absent)} | {ctx.speaker.name}
+        self.proper = rz.proper_words(
+            ctx.scenario.description,
+            ctx.scenario.location,
+            ctx.event_description,
+            *self.names,
+            *(k.information for k in ctx.knowledge),
+        )
+        self.core: list[str] = []
+        self.extra: list[str] = []
+        self.refs: list[str] = []
+        self.used: set[str] = set()
+        self.said = " ".join(t.content for t in ctx.previous_turns).lower()
+        self.slots = self._slots()
 
-def _apply_tic(
-    sentences: list[str],
-    tics: tuple[str, ...],
-    rng: Random,
-    said_by_me: str,
-    names: set[str],
-    *,
-    force: bool = False,
-) -> list[str]:
-    fresh = [t for t in tics if t.strip().lower().rstrip(",.?") not in said_by_me]
-    if force and not fresh:
-        fresh = list(tics)
-    if not fresh or not sentences or (not force and rng.random() > 0.5):
-        return sentences
-    tic = rng.choice(fresh).strip()
-    out = list(sentences)
-    if tic.endswith((".", "!")):
-        out[0] = f"{tx.upper_first(tic)} {out[0]}"
-    elif tic.endswith("?"):
-        i = rng.randrange(len(out))
-        out[i] = f"{tx.strip_end(out[i])}, {tic.lower() if tic[1:2].islower() else tic}"
-    elif tic.endswith((",", ":", "...", "--")) or len(tic.split()) <= 1:
-        head = tic if tic.endswith((",", ":", "...", "--")) else f"{tic},"
-        out[0] = tx.upper_first(f"{head} {_lower_lead(out[0], names)}")
-    else:
-        i = rng.randrange(len(out))
-        body = tx.strip_end(out[i])
-        out[i] = f"{body}, {tic.rstrip('.,')}."
-    return out
+    # ------------------------------------------------------------------ slots
+    def _slots(self) -> dict[str, str]:
+        ctx, rng = self.ctx, self.rng
+        name = tx.first_name(self.relation.entity.name) if self.relation else ""
+        others = [tx.first_name(r.entity.name) for r in ctx.listeners]
+        others = [o for o in others if o != name]
+        slots = {
+            "name": name,
+            "other": rng.choice(others) if others else "",
+            "topic": self._topic(),
+            "place": tx.short_place(ctx.scenario.location),
+            "time": _time_word(ctx.time_of_day),
+            "today": "tonight" if _night(ctx.time_of_day) else "today",
+            "day": "night" if _night(ctx.time_of_day) else "day",
+            "anchor": rng.choice(ctx.voice.specificity_anchors)
+            if ctx.voice.specificity_anchors
+            else "",
+        }
+        reply = self.choice.replying_to
+        if reply is not None and "?" in reply.content:
+            question = next(q for q in tx.sentences(reply.content) if "?" in q)
+            slots["asked"] = _asked(question, self.people)
+        return slots
 
-
-def _about(information: str) -> str:
-    """A short phrase naming what a knowledge item is about."""
-    return tx.topic(tx.event_core(information, clock.phrases()))
-
-
-def _slots(
-    ctx: DialogTurnContext,
-    relation: RelationBrief | None,
-    knowledge: KnowledgeRef | None,
-    rng: Random,
-) -> dict[str, str]:
-    speaker_names = (ctx.speaker.name, tx.first_name(ctx.speaker.name))
-    # Only the person addressed becomes "you"; others present stay in the third person.
-    listener_names = (relation.entity.name, tx.first_name(relation.entity.name)) if relation else ()
-    prev = ctx.previous_turns[-1] if ctx.previous_turns else None
-    others = [
-        r
-        for r in ctx.listeners
-        if relation is None or r.entity.entity_id != relation.entity.entity_id
-    ]
-    slots = {
-        "addressee": tx.first_name(relation.entity.name) if relation else "",
-        "listener": tx.first_name((rng.choice(others) if others else relation).entity.name)
-        if (others or relation)
-        else "",
-        "hook": "",
-        "event": tx.lower_first(
-            tx.strip_end(tx.event_core(ctx.event_description, clock.phrases()))
-        ),
-        "anchor": rng.choice(ctx.voice.specificity_anchors)
-        if ctx.voice.specificity_anchors
-        else "",
-        "location": tx.short_place(ctx.scenario.location),
-        "time": ctx.time_of_day,
-        "name": ctx.speaker.name,
-        "role": ctx.speaker.role.lower(),
-        "knowledge": "",
-        "topic": "",
-        "source": "",
-    }
-    slots["event"] = tx.perspective(slots["event"], speaker_names, listener_names)
-    slots["Event"] = tx.upper_first(slots["event"])
-    if prev is not None:
-        # What the conversation is about: the latest knowledge someone put on the table, or
-        # else the event itself.
+    def _topic(self) -> str:
+        """What the conversation is about: the latest fact someone put on the table, the
+        knowledge this turn tells, or the event."""
         basis = next(
             (
                 t.knowledge_references[0]
-                for t in reversed(ctx.previous_turns)
+                for t in reversed(self.ctx.previous_turns)
                 if t.knowledge_references
             ),
             None,
         )
+        if basis is None and self.choice.knowledge is not None:
+            basis = self.choice.knowledge.information
         if basis is None:
-            basis = slots["event"]
-        slots["hook"] = _about(tx.perspective(basis, listener_names, speaker_names))
-    if knowledge is not None:
-        information = knowledge.information
-        if knowledge.kind == "witnessed":
+            basis = tx.event_core(self.ctx.event_description, clock.phrases())
+        return rz.lower_start(rz.point_of_view(tx.topic(basis), self.people), self.proper)
+
+    # ------------------------------------------------------------------ building blocks
+    def say(self, options: tuple[str, ...], core: bool = True, **slots: str) -> bool:
+        sentence = vc.pick(
+            options,
+            {**self.slots, **slots},
+            self.rng,
+            self.ctx.voice.never_says,
+            self.used,
+            self.said,
+        )
+        if sentence:
+            (self.core if core else self.extra).append(sentence)
+            self.used.add(sentence)
+        return sentence is not None
+
+    def fact(self, ref: KnowledgeRef, *, whole: bool = False) -> tuple[str, str]:
+        own = ref.kind == "initial" or ref.private
+        information = ref.information
+        if ref.kind == "witnessed":
             information = tx.event_core(information, clock.phrases())
-        clause = tx.perspective(tx.humanize(information), speaker_names, listener_names)
-        slots["knowledge"] = tx.lower_first(tx.strip_end(clause))
-        slots["Knowledge"] = tx.upper_first(slots["knowledge"])
-        slots["topic"] = _about(knowledge.information)
-        if knowledge.source:
-            slots["source"] = tx.first_name(knowledge.source)
-    if not slots["topic"]:
-        slots["topic"] = slots["hook"] or _about(ctx.event_description)
-    if not slots["hook"]:
-        slots["hook"] = slots["topic"]
-    return slots
+        owner = ref.source if ref.source in self.names else None
+        gist, rest = rz.say_fact(
+            information, self.people, self.rng, own=own, casual=self.casual, owner=owner
+        )
+        if whole and rest:
+            gist, rest = f"{gist}, and {tx.lower_first(rest)}", ""
+        kind = "own" if own else ref.kind if ref.kind in self.talk.asides else "told"
+        if self.rng.random() < 0.55:
+            gist = rz.aside(gist, self.talk.asides.get(kind, ()), self.rng)
+        return rz.lower_start(gist, self.proper), rest
+
+    def tell(self, ref: KnowledgeRef, core: bool = True) -> None:
+        gist, rest = self.fact(ref)
+        kind = "own" if ref.kind == "initial" else ref.kind
+        options = self.talk.inform.get(kind) or self.talk.inform["told"]  # type: ignore[call-overload]
+        source = tx.first_name(ref.source) if ref.source else ""
+        if self.say(options, core, fact=gist, source=source):
+            self.refs.append(ref.information)
+            voice = self.ctx.voice.sentence_length
+            if rest and voice != "short" and self.rng.random() < 0.4:
+                self.say(self.talk.answer["more"], False, rest=rest)
+
+    def backchannel(self) -> None:
+        """A word for the turn before: a link naming its speaker or topic, or a short
+        backchannel ("Hold on.", "Exactly.")."""
+        if not self.ctx.previous_turns:
+            return
+        roll = self.rng.random()
+        stance = self.choice.stance
+        if roll < 0.45:
+            self.say(self.talk.link.get(stance, ()))  # type: ignore[call-overload]
+        elif roll < 0.7:
+            self.say(self.talk.backchannel.get(stance, ()), False)  # type: ignore[call-overload]
+
+    # ------------------------------------------------------------------ the acts
+    def compose(self) -> None:
+        getattr(self, f"_{self.choice.act}")()
+
+    def _open(self) -> None:
+        self.say(self.talk.open)
+        if self.choice.knowledge is not None:
+            self.tell(self.choice.knowledge)
+
+    def _inform(self) -> None:
+        self.backchannel()
+        if self.choice.knowledge is not None:
+            self.tell(self.choice.knowledge)
+        else:
+            self.say(self.talk.inform["topic"])
+
+    def _ask(self) -> None:
+        self.backchannel()
+        last = self.choice.replying_to
+        ref = self.choice.knowledge
+        about_listener = ref is not None and any(
+            tx.contains_phrase(ref.information, n) for n in self.people.listener
+        )
+        hearsay = ref is not None and ref.kind in ("told", "learned")
+        if ref is not None and hearsay and (about_listener or self.rng.random() < 0.35):
+            gist, _ = self.fact(ref)
+            if self.say(self.talk.ask["check"], fact=gist):
+                self.refs.append(ref.information)
+                return
+        sourced = last is not None and last.knowledge_references and self.rng.random() < 0.5
+        if sourced and self.say(self.talk.ask["source"]):
+            return
+        self.say(self.talk.ask["about"])
+
+    def _answer(self) -> None:
+        ref = self.choice.knowledge
+        question = (self.choice.replying_to.content if self.choice.replying_to else "").lower()
+        if ref is None:
+            if not self.say(self.talk.answer["unknown"]):
+                self.choice = acts.Choice("deflect", None, self.choice.replying_to)
+                self._deflect()
+            return
+        self.refs.append(ref.information)
+        source = tx.first_name(ref.source) if ref.source else ""
+        if any(cue in question for cue in SOURCE_QUESTIONS):
+            if source:
+                self.say(self.talk.answer["source"], source=source)
+            else:
+                self.say(self.talk.answer["own_source"])
+            return
+        gist, rest = self.fact(ref)
+        me = self.ctx.speaker.entity_id
+        mine = {
+            r for t in self.ctx.previous_turns if t.speaker_id == me for r in t.knowledge_references
+        }
+        heard = {r for t in self.ctx.previous_turns for r in t.knowledge_references}
+        if ref.information in heard or "true" in question:
+            # already said in this conversation, or read out in the question: confirm it and
+            # add what was kept back, not the same words again
+            self.say(self.talk.answer["again" if ref.information in mine else "yes"])
+            if rest:
+                self.say(self.talk.answer["more"], rest=rest)
+            elif source:
+                self.say(self.talk.answer["source"], False, source=source)
+            return
+        self.say(self.talk.answer["known"], fact=gist)
+        if rest and self.rng.random() < 0.5:
+            self.say(self.talk.answer["more"], False, rest=rest)
+        elif source and self.rng.random() < 0.35:
+            self.say(self.talk.answer["source"], False, source=source)
+
+    def _deflect(self) -> None:
+        self.slots.setdefault("asked", self.slots["topic"])
+        self.say(self.talk.deflect)
+
+    def _reveal(self) -> None:
+        ref = self.choice.knowledge
+        assert ref is not None
+        self.say(self.talk.reveal["lead"])
+        gist, _ = self.fact(ref, whole=True)
+        self.core.append(rz.sentence(gist))
+        self.refs.append(ref.information)
+        self.say(self.talk.reveal["after"], False)
+
+    def _react(self) -> None:
+        self.say(self.talk.react)
+        if self.rng.random() < 0.4:
+            self.say(self.talk.accuse, False)
+
+    def _propose(self) -> None:
+        self.backchannel()
+        self.say(self.talk.propose)
+
+    def _agree(self) -> None:
+        if not self.say(self.talk.agree) or self.rng.random() < 0.4:
+            self.backchannel()
+
+    def _refuse(self) -> None:
+        ref = self.choice.knowledge
+        if ref is not None and self.rng.random() < 0.5:
+            gist, _ = self.fact(ref)
+            if self.say(self.talk.refuse, fact=gist):
+                self.refs.append(ref.information)
+                return
+        self.say(tuple(t for t in self.talk.refuse if "{fact}" not in t))
+
+    def _concede(self) -> None:
+        self.say(self.talk.concede)
+
+    def _challenge(self) -> None:
+        self.backchannel()
+        self.say(self.talk.challenge)
+        if self.choice.knowledge is not None and self.rng.random() < 0.6:
+            self.tell(self.choice.knowledge, core=False)
+
+    def _accuse(self) -> None:
+        self.say(self.talk.accuse)
+
+    def _threaten(self) -> None:
+        self.say(self.talk.threaten)
+
+    def _joke(self) -> None:
+        self.say(self.talk.joke)
+
+    def _change_subject(self) -> None:
+        ref = self.choice.knowledge
+        topic = tx.topic(ref.information) if ref is not None else self.slots["anchor"]
+        if not self.say(self.talk.change_subject, topic=rz.point_of_view(topic, self.people)):
+            self.say(self.talk.inform["topic"])
+
+    def _close(self) -> None:
+        self.say(self.talk.close)
+
+
+def _night(time_of_day: str) -> bool:
+    return any(w in time_of_day for w in ("evening", "night", "midnight", "small hours"))
+
+
+def _time_word(time_of_day: str) -> str:
+    words = time_of_day.split()
+    return words[-1] if words else "evening"
+
+
+def _asked(question: str, people: rz.People) -> str:
+    """What a question asks about, as a noun phrase."""
+    text = question
+    for name in (*people.speaker, *people.listener):
+        text = text.replace(name, "")
+    found = tx.topic(text.strip(" ,?"))
+    return rz.point_of_view(found, people) if found else "that"
 
 
 def _nonspeech(
-    ctx: DialogTurnContext,
-    bank: DialogBank,
-    slots: dict[str, str],
-    rng: Random,
-    knowledge: KnowledgeRef | None,
+    ctx: DialogTurnContext, rng: Random, knowledge: KnowledgeRef | None
 ) -> DialogTurnResponse:
+    bank = dialog_bank()
+    relation = _relation(ctx, ctx.addressed_to)
+    slots = {
+        "name": ctx.speaker.name,
+        "addressee": tx.first_name(relation.entity.name) if relation else "",
+        "hook": tx.topic(ctx.event_description),
+        "knowledge": tx.lower_first(tx.strip_end(knowledge.information)) if knowledge else "",
+    }
     options = getattr(bank, ctx.speaking_mode)
-    used: set[str] = set()
-    sentence = _pick(options, slots, rng, (), used) or f"{ctx.speaker.name} is present."
+    sentence = vc.pick(options, slots, rng) or f"{ctx.speaker.name} is present."
     refs = (knowledge.information,) if knowledge is not None and "{knowledge}" in sentence else ()
     return DialogTurnResponse(
         content=sentence,
@@ -298,126 +386,96 @@ def _nonspeech(
 
 
 def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
-    bank = dialog_bank()
-    relation = None
-    target = ctx.addressed_to or (ctx.previous_turns[-1].speaker_id if ctx.previous_turns else None)
-    if target:
-        relation = next((r for r in ctx.listeners if r.entity.entity_id == target), None)
-    if relation is None and ctx.listeners:
-        relation = ctx.listeners[0]
-    mood = moods(ctx, relation)
-    wants_knowledge = ctx.move in ("open", "respond", "reveal", "propose") or rng.random() < 0.3
-    knowledge = choose_knowledge(ctx, rng) if wants_knowledge else None
-    slots = _slots(ctx, relation, knowledge, rng)
+    knowledge = choose_knowledge(ctx, rng)
     if ctx.speaking_mode != "speech":
-        return _nonspeech(ctx, bank, slots, rng, knowledge)
-
-    stance = choose_stance(ctx, relation, mood, rng)
-    ban = ctx.voice.never_says
-    used: set[str] = set()
-    parts: list[
-        tuple[str, str]
-    ] = []  # (sentence, kind); kinds "knowledge" and "example" stay whole
-
-    said = " ".join(t.content for t in ctx.previous_turns).lower()
-    said_by_me = " ".join(
-        t.content for t in ctx.previous_turns if t.speaker_id == ctx.speaker.entity_id
-    ).lower()
-    names = {tx.first_name(r.entity.name) for r in ctx.listeners}
-    names |= {w for r in ctx.listeners for w in r.entity.name.split()}
-    names.add(tx.first_name(ctx.speaker.name))
-
-    def add(options: tuple[str, ...], kind: str = "other") -> bool:
-        sentence = _pick(options, slots, rng, ban, used, said)
-        if sentence:
-            parts.append((sentence, kind))
-            used.add(sentence)
-        return sentence is not None
-
-    if ctx.previous_turns:
-        add(bank.lead[stance])
-    elif ctx.move == "open":
-        add(bank.open)
-
-    refs: list[str] = []
-    if knowledge is not None and stance != "deflects":
-        options = bank.share.get(knowledge.kind) or bank.share["initial"]
-        if add(options, "knowledge"):
-            refs.append(knowledge.information)
-    if ctx.move == "question" or (stance == "questions" and not ctx.previous_turns):
-        add(bank.question)
-    elif ctx.move == "propose":
-        add(bank.propose)
-    elif ctx.move == "close":
-        add(bank.close)
-
-    beats = " ".join(ctx.prior_beats).lower()
-    examples = [e for e in ctx.voice.speech_examples if e[:24].lower() not in beats]
-    marked = False  # does this turn carry something only this speaker says?
-    if examples and ctx.speaker_turn_number == 0 and rng.random() < 0.6:
-        parts.append((rng.choice(examples), "example"))
-        marked = True
-    elif ctx.voice.specificity_anchors and rng.random() < 0.35:
-        marked = add(bank.anchor, "anchor")
-
-    if mood and rng.random() < 0.75:
-        add(bank.mood.get(mood[0], ()))
-
-    limit = SENTENCES[ctx.voice.sentence_length]
-    if ctx.style.verbosity == "verbose":
-        limit += 1
-    if "exhausted" in mood or "pain" in mood:
-        limit -= 1
-    limit = max(2 if refs else 1, limit)
-    max_words = MAX_WORDS[ctx.voice.sentence_length]
-    if "agitated" in mood:
-        max_words = min(max_words, 10)
-
-    shaped: list[str] = []
-    for sentence, kind in parts[:limit]:
-        if kind != "example":
-            sentence = _shape(sentence, ctx, 1000 if kind == "knowledge" else max_words)
-        shaped.append(sentence)
-    shaped = [tx.capitalize_sentences(p) for p in shaped]
-    # A speaker's first turn in a conversation always sounds like them (a marker cut by the
-    # sentence limit does not count).
-    marked = marked and any(kind in ("example", "anchor") for _, kind in parts[:limit])
-    force = ctx.speaker_turn_number == 0 and not marked
-    if force and not ctx.voice.verbal_tics and ctx.voice.specificity_anchors:
-        anchor = _pick(bank.anchor, slots, rng, ban, used, said)
-        if anchor:
-            shaped.append(_shape(anchor, ctx, max_words))
-    shaped = _apply_tic(shaped, ctx.voice.verbal_tics, rng, said_by_me, names, force=force)
-    if shaped and "exhausted" in mood and rng.random() < 0.5:
-        shaped[-1] = tx.strip_end(shaped[-1]) + "..."
-    elif shaped and "agitated" in mood and not shaped[-1].endswith("?"):
-        shaped[-1] = tx.strip_end(shaped[-1]) + "!"
-    # The persona's token budget binds: drop trailing sentences that do not carry knowledge.
-    while len(shaped) > 1 and (len(" ".join(shaped)) + 3) // 4 > ctx.persona.max_tokens:
-        shaped.pop()
-    content = " ".join(shaped).strip()
-    if not content:
-        content = f"{slots['addressee'] or 'Well'}... I need a moment."
-
-    tones = bank.tones.get(stance, {})
-    tone = (
-        tones.get(mood[0], tones.get("default", "neutral"))
-        if mood
-        else tones.get("default", "neutral")
-    )
+        return _nonspeech(ctx, rng, knowledge)
+    talk = talk_bank()
+    floor = acts.Floor.of(ctx)
+    target = ctx.addressed_to or (floor.last.speaker_id if floor.last else None)
+    relation = _relation(ctx, target)
+    mood = vc.moods(ctx, relation)
+    choice = acts.choose(ctx, floor, relation, mood, knowledge, rng)
+    if choice.replying_to is not None and choice.replying_to.speaker_id != ctx.speaker.entity_id:
+        relation = _relation(ctx, choice.replying_to.speaker_id)
+        mood = vc.moods(ctx, relation)
+    turn = Turn(ctx, talk, choice, relation, rng)
+    turn.compose()
+    choice = turn.choice  # an answer with nothing to say becomes an evasion
+    sentences = _voiced(ctx, turn, mood, rng)
+    content = " ".join(sentences).strip() or "I need a moment."
+    if rz.says_own_name(content, turn.people.speaker):
+        content = rz.point_of_view(content, rz.People(turn.people.speaker))
     physical = ""
+    bank = dialog_bank()
     for condition in ("pain", "exhausted", "agitated"):
         if condition in mood and bank.physical.get(condition):
             physical = rng.choice(bank.physical[condition])
             break
-    # Only claim the knowledge that made it into the final text.
-    said = tx.expand(content).lower()
-    refs = [r for r in refs if tx.expand(slots["knowledge"]).lower()[:24] in said]
     return DialogTurnResponse(
         content=content,
-        emotional_tone=tone,
-        knowledge_references=tuple(refs),
-        stance=stance,
+        emotional_tone=_tone(talk, choice.act, mood),
+        knowledge_references=tuple(dict.fromkeys(turn.refs)),
+        stance=choice.stance,  # type: ignore[arg-type]
+        act=choice.act,  # type: ignore[arg-type]
         addressed_to=relation.entity.entity_id if relation else None,
         physical_state_influence=physical,
     )
+
+
+def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) -> list[str]:
+    """The turn's sentences in the speaker's voice: a line of their own on their first turn
+    of the day sometimes, a mood interjection, as many sentences as they use, a tic."""
+    bank = dialog_bank()
+    extra = list(turn.extra)
+    examples = [e for e in ctx.voice.speech_examples if e[:24].lower() not in turn.said]
+    if examples and ctx.speaker_turn_number == 0 and not ctx.prior_beats and rng.random() < 0.5:
+        extra.append(rng.choice(examples))
+    elif ctx.voice.specificity_anchors and rng.random() < 0.25:
+        turn.say(bank.anchor, False, anchor=turn.slots["anchor"])
+        extra = list(turn.extra)
+    if mood and rng.random() < 0.5:
+        line = vc.pick(
+            bank.mood.get(mood[0], ()), {}, rng, ctx.voice.never_says, turn.used, turn.said
+        )
+        if line:
+            extra.append(line)
+    limit = SENTENCES[ctx.voice.sentence_length] + (ctx.style.verbosity == "verbose")
+    if "exhausted" in mood or "pain" in mood:
+        limit -= 1
+    max_words = MAX_WORDS[ctx.voice.sentence_length]
+    if "agitated" in mood:
+        max_words = min(max_words, 10)
+    room = max(0, limit - len(turn.core))
+    keep = set(ctx.voice.speech_examples)
+    out = [s if s in keep else vc.shape(s, ctx, 1000) for s in turn.core]
+    out += [s if s in keep else vc.shape(s, ctx, max_words) for s in extra[:room]]
+    out = list(dict.fromkeys(tx.capitalize_sentences(s) for s in out if s))
+    said_by_me = " ".join(
+        t.content for t in turn.ctx.previous_turns if t.speaker_id == ctx.speaker.entity_id
+    ).lower()
+    names = {tx.first_name(r.entity.name) for r in ctx.listeners} | {
+        tx.first_name(ctx.speaker.name)
+    }
+    own = " ".join(out).lower()
+    marked = any(e.lower() in own for e in ctx.voice.speech_examples) or any(
+        a.lower() in own for a in ctx.voice.specificity_anchors
+    )
+    # a speaker's first turn of a conversation always sounds like them
+    force = ctx.speaker_turn_number == 0 and not marked
+    out = vc.apply_tic(out, ctx.voice.verbal_tics, rng, said_by_me, names, chance=0.4, force=force)
+    if out and "exhausted" in mood and rng.random() < 0.5 and out[-1].endswith("."):
+        out[-1] = tx.strip_end(out[-1]) + "..."
+    elif out and "agitated" in mood and out[-1].endswith("."):
+        out[-1] = tx.strip_end(out[-1]) + "!"
+    while len(out) > 1 and (len(" ".join(out)) + 3) // 4 > ctx.persona.max_tokens:
+        out.pop()
+    return out
+
+
+def _tone(talk: TalkBank, act: str, mood: list[str]) -> str:
+    tone = talk.tones.get(act, "neutral")
+    if mood and mood[0] in ("agitated", "hostile") and act in ("challenge", "refuse", "accuse"):
+        return "heated"
+    if mood and mood[0] == "exhausted":
+        return "weary"
+    return tone

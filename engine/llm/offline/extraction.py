@@ -15,8 +15,8 @@ from ...model.knowledge import KnowledgeItem
 from ...model.responses import ExtractionResponse
 from ..contexts import ExtractionContext
 from . import text as tx
-from .dialog import _skeleton
 from .library import ExtractionRule, dialog_bank, extraction_cues
+from .voice import skeleton as _skeleton
 
 
 def _third_person(sentence: str, speaker: str, addressee: str) -> str:
@@ -48,7 +48,9 @@ def _expectation_markers() -> tuple[tuple[str, ...], tuple[str, ...]]:
     it as the next sentence ("that is my guess, anyway")."""
     leading: list[str] = []
     trailing: list[str] = []
-    for template in dialog_bank().share["anticipated"]:
+    from .library import talk_bank
+
+    for template in (*dialog_bank().share["anticipated"], *talk_bank().inform["anticipated"]):
         marker = _skeleton(tx.expand(template))
         if len(marker) >= 6:
             (trailing if template.startswith("{Knowledge}.") else leading).append(marker)

@@ -177,6 +177,43 @@ class PortalKinds(_Data):
     kinds: tuple[CauseKind, ...] = Field(min_length=2)
 
 
+Templates = tuple[str, ...]
+
+
+class TalkBank(_Data):
+    """Sentence templates per dialog act (``engine/data/offline/talk.json``), the asides a
+    long clause can take, plainer words for casual voices, and a tone per act."""
+
+    version: Literal[1]
+    slots: dict[str, str] = Field(alias="_slots")
+    doc: str = Field("", alias="_doc")
+    open: Templates
+    inform: dict[Literal["own", "told", "learned", "witnessed", "anticipated", "topic"], Templates]
+    ask: dict[Literal["about", "source", "check"], Templates]
+    answer: dict[
+        Literal["yes", "again", "known", "source", "own_source", "unknown", "more"], Templates
+    ]
+    deflect: Templates
+    reveal: dict[Literal["lead", "after"], Templates]
+    react: Templates
+    propose: Templates
+    agree: Templates
+    refuse: Templates
+    concede: Templates
+    challenge: Templates
+    accuse: Templates
+    threaten: Templates
+    joke: Templates
+    change_subject: Templates
+    close: Templates
+    backchannel: dict[Stance, Templates]
+    link: dict[Stance, Templates]
+    asides: dict[str, Templates]
+    plain: dict[str, Templates]
+    tones: dict[str, str]
+    secret_cues: Templates
+
+
 class NamePools(_Data):
     version: Literal[1]
     given: tuple[str, ...]
@@ -227,3 +264,12 @@ def alternative_cues() -> AlternativeCues:
 @lru_cache(maxsize=1)
 def portal_kinds() -> PortalKinds:
     return _load(PortalKinds, "offline", "portal.json")  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def talk_bank() -> TalkBank:
+    return _load(TalkBank, "offline", "talk.json")  # type: ignore[return-value]
+
+
+def plain_words() -> dict[str, tuple[str, ...]]:
+    return talk_bank().plain

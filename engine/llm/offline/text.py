@@ -176,7 +176,8 @@ def common_verbs() -> frozenset[str]:
     return frozenset(forms)
 
 
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-$.%,]*")
+# a word, a figure ("18,400", "3.5%") or a clock time ("22:00", kept whole)
+_WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9'’\-$.%,]|:(?=\d))*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 CONTRACTIONS = (
@@ -304,6 +305,10 @@ def _substantive(run: list[str]) -> bool:
     return any(w[:1].isalpha() and len(w) >= 4 for w in run)
 
 
+_PREPOSITIONS = frozenset(
+    "across along through toward towards behind beyond near within without against among "
+    "between past around upon via per despite".split()
+)
 ARTICLES = frozenset("a an the his her their its our my your this that these those".split())
 
 
@@ -329,7 +334,7 @@ def topic(text: str, max_words: int = 4) -> str:
         adjective = previous in ARTICLES and low not in common_verbs()
         previous = low
         verbish = _is_verbish(clean) and not adjective
-        if not clean or low in STOPWORDS or verbish or after_modal:
+        if not clean or low in STOPWORDS or low in _PREPOSITIONS or verbish or after_modal:
             if current:
                 runs.append((start, current))
                 current = []
@@ -345,6 +350,8 @@ def topic(text: str, max_words: int = 4) -> str:
     if not runs:
         return strip_end(text)[:40]
     runs = [r for r in runs if _substantive(r[1])] or runs
+    worded = [r for r in runs if any(w[:1].isalpha() for w in r[1])]
+    runs = worded or runs  # "161" alone names nothing
 
     def score(item: tuple[int, tuple[int, list[str]]]) -> float:
         i, (_, run) = item
@@ -352,10 +359,19 @@ def topic(text: str, max_words: int = 4) -> str:
         return min(len(run), 3) * (1.0 if common else 0.6) - 0.45 * i
 
     first_token, best = max(enumerate(runs), key=score)[1]
-    best = best[:max_words]
-    if all(w[:1].isupper() or w[:1].isdigit() for w in best) or (
-        best[0][:1].isupper() and best[0].endswith(("'s", "’s"))
+    after = first_token + len(best)
+    following = tokens[after].lower().strip(".,;:") if after < len(tokens) else ""
+    if (
+        len(best) >= 2
+        and best[-1][-1:] == "s"
+        and best[-1][:1].islower()
+        and (following in ARTICLES or following[:1].isdigit() or following in ("to", "that"))
     ):
+        best = best[:-1]  # "the tech startup board assumes a rate": the -s word is a verb
+    best = best[:max_words]
+    owner = next((i for i, w in enumerate(best) if w.endswith(("'s", "’s"))), None)
+    named_owner = owner is not None and all(w[:1].isupper() for w in best[: owner + 1])
+    if all(w[:1].isupper() or w[:1].isdigit() for w in best) or named_owner:
         return " ".join(best)  # a proper name, or a named person's thing: no article
     phrase = " ".join(best)
     # Only a capital that merely starts the sentence is lowered ("Harbor pilots").
@@ -368,9 +384,17 @@ def topic(text: str, max_words: int = 4) -> str:
 _CONTRACT = [(re.compile(rf"\b{full}\b"), short) for full, short in CONTRACTIONS] + [
     (re.compile(rf"\b{upper_first(full)}\b"), upper_first(short)) for full, short in CONTRACTIONS
 ]
-_EXPAND = [(re.compile(rf"\b{re.escape(short)}\b"), full) for full, short in CONTRACTIONS] + [
-    (re.compile(rf"\b{re.escape(upper_first(short))}\b"), upper_first(full))
-    for full, short in CONTRACTIONS
+# "Don't you dare" and "isn't it?" are not expanded: "do not you" is not English.
+_INVERTED = r"(?!\s+(?:you|I|we|they|he|she|it|there)\b)"
+
+
+def _expander(short: str) -> re.Pattern[str]:
+    guard = _INVERTED if short.endswith("n't") else ""
+    return re.compile(rf"\b{re.escape(short)}\b{guard}")
+
+
+_EXPAND = [(_expander(short), full) for full, short in CONTRACTIONS] + [
+    (_expander(upper_first(short)), upper_first(full)) for full, short in CONTRACTIONS
 ]
 
 

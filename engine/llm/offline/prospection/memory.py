@@ -7,8 +7,8 @@ from random import Random
 
 from ...contexts import ProspectionContext
 from .. import text as tx
-from ..dialog import _apply_tic
 from ..library import InnerBank
+from ..voice import apply_tic as _apply_tic
 from .phrasing import _banned, _say
 from .reading import Reading
 

@@ -7,7 +7,8 @@ from random import Random
 
 from ...contexts import ProspectionContext
 from .. import text as tx
-from ..dialog import _pick, _shape
+from ..voice import pick as _pick
+from ..voice import shape as _shape
 
 
 def _unowned(topic: str, other: str) -> str:

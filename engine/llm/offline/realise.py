@@ -1,0 +1,498 @@
+"""The offline dialog's realiser: a fact said from the speaker's point of view and in the
+speaker's words, and the small grammar a sentence needs.
+
+A scenario writes what people know in the third person ("Bastien used the premium on the
+press; he told nobody"). Said by Bastien that is "I used the premium on the press; I told
+nobody", to Bastien it is "you used …", and about anyone else it stays as written. Pronouns
+follow the last person named (a fact of the speaker's own that names nobody is about the
+speaker), verbs agree with their new subject, and a possessive stays a possessive.
+
+A fact is then said, not recited: the gist first (the clause before a "though", "which" or a
+semicolon; the rest is kept for a later turn), a time phrase sometimes put in front, plain
+words for a casual voice, and a short aside of the speaker's in a long clause, so that what
+is heard is the speaker talking about the fact, not the scenario file read aloud.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from random import Random
+
+from . import text as tx
+
+# people: S the speaker, L the person addressed, O another named person
+_MARK = "\x00"
+_TOKEN = re.compile(r"\x00[SLO]|['’]s\b|\w+(?:['’]\w+)*(?::\d+)?|[^\w\s]|\s+")
+_SUBJECT_LEADS = frozenset(
+    "and but that when because if while so after before since until though although "
+    "whether where once as".split()
+)
+_PRONOUN = {"he": "subject", "she": "subject", "him": "object", "his": "possessive"}
+_REFLEXIVE = {"himself", "herself"}
+_FORMS = {
+    "S": {"subject": "I", "object": "me", "possessive": "my", "reflexive": "myself"},
+    "L": {"subject": "you", "object": "you", "possessive": "your", "reflexive": "yourself"},
+}
+_AGREE = {
+    "I": {"has": "have", "is": "am", "does": "do", "was": "was", "hasn't": "haven't"},
+    "you": {"has": "have", "is": "are", "does": "do", "was": "were", "hasn't": "haven't"},
+}
+_AUX = frozenset(
+    "will would can could should must may might has have had is are was were does did shall".split()
+)
+_BREAKS = (", though ", ", although ", ", which ", "; ", " — ", " -- ", ", while ", ", whereas ")
+_JOINTS = (" and ", " because ", " but ", " although ", ", so ")
+
+
+def _clause_joint(text: str) -> list[tuple[int, str]]:
+    """Where two clauses of a long sentence meet ("… was cancelled and the tank holds …"):
+    a joint with a verb on both sides, not one inside a list of things."""
+    if len(text.split()) < 14:
+        return []
+    out = []
+    for joint in _JOINTS:
+        at = text.find(joint)
+        while at > 0:
+            head = text[:at].split()
+            tail = text[at + len(joint) :].split()
+            if (
+                len(head) >= 5
+                and len(tail) >= 4
+                and any(_verbish(w) for w in head[1:])
+                and any(_verbish(w) for w in tail[1:5])
+            ):
+                out.append((at, joint))
+                break
+            at = text.find(joint, at + 1)
+    return out
+
+
+_TIME_TAIL = re.compile(
+    r",?\s+((?:at|on|by|before|after|since|until|in|next|last|this)\s+(?:[\w:,'’]+\s?){1,5})$"
+)
+_TIME_WORDS = re.compile(
+    r"\b(?:\d{1,2}:\d{2}|noon|midnight|dawn|dusk|morning|evening|night|tonight|yesterday|"
+    r"tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|"
+    r"march|april|may|june|july|august|september|october|november|december|week|month|"
+    r"year|\d{4})\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class People:
+    """Who is who in a turn: the speaker, the person addressed and everyone else named."""
+
+    speaker: tuple[str, ...]
+    listener: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, speaker: str, listener: str | None, others: tuple[str, ...]) -> People:
+        return cls(_forms(speaker), _forms(listener) if listener else (), tuple(others))
+
+
+def _forms(name: str) -> tuple[str, ...]:
+    parts = name.split()
+    forms = {name, tx.first_name(name)}
+    if len(parts) >= 2 and parts[-1][:1].isupper():
+        surname = parts[-1]
+        forms |= {f"{t} {surname}" for t in ("Mr", "Mrs", "Ms", "Miss", "Dr", "Dr.", "Mr.")}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _marked(text: str, people: People) -> tuple[str, list[str]]:
+    """The text with every name replaced by a mark (S the speaker, L the person addressed,
+    O anyone else), longest names first; the other people's names in order of appearance."""
+    table = {n: "S" for n in people.speaker}
+    table.update({n: "L" for n in people.listener if n not in table})
+    for other in people.others:
+        table.update({n: "O" for n in _forms(other) if n not in table})
+    names = sorted((n for n in table if n), key=len, reverse=True)
+    if not names:
+        return text, []
+    others: list[str] = []
+
+    def mark(found: re.Match[str]) -> str:
+        who = table[found.group(0)]
+        if who == "O":
+            others.append(found.group(0))
+        return _MARK + who
+
+    pattern = "|".join(re.escape(n) for n in names)
+    return re.sub(rf"(?<!\w)(?:{pattern})(?!\w)", mark, text), others
+
+
+def point_of_view(text: str, people: People, *, own: bool = False, owner: str | None = None) -> str:
+    """``text`` as the speaker says it to the person addressed. ``own``: the fact is the
+    speaker's own (a pronoun before anyone is named is the speaker); ``owner``: whose fact it
+    was (who told it), whom a pronoun before anyone is named means."""
+    if owner and not own:
+        if owner in people.listener:
+            return _owned_by_listener(text, people)
+        text = _name_first_pronoun(text, owner, people)
+    marked, others = _marked(text, people)
+    tokens = _TOKEN.findall(marked)
+    words = [i for i, t in enumerate(tokens) if not t.isspace()]
+    referent = "S" if own else None
+    seen: list[str] = []  # the people named so far, in order
+    clause_subject: str | None = None
+    out = list(tokens)
+    subject_of: dict[int, str] = {}  # position of a new subject -> "I" or "you"
+    other = iter(others)
+    for pos, i in enumerate(words):
+        token = tokens[i]
+        before = tokens[words[pos - 1]].lower() if pos else ""
+        after = tokens[words[pos + 1]] if pos + 1 < len(words) else ""
+        if before in (".", "!", "?", ";", ":") or before in _SUBJECT_LEADS:
+            clause_subject = None
+        if token.startswith(_MARK):
+            who = referent = token[1]
+            seen.append(who)
+            if who == "O":
+                out[i] = next(other)
+                if _subject_slot(before, after):
+                    clause_subject = "O"
+            elif after in ("'s", "’s"):
+                out[i] = _FORMS[who]["possessive"]
+                out[words[pos + 1]] = ""
+            elif _subject_slot(before, after):
+                out[i] = subject_of[pos] = _FORMS[who]["subject"]
+                clause_subject = who
+            else:
+                out[i] = _FORMS[who]["object"]
+            continue
+        low = token.lower()
+        if not (low in _PRONOUN or low in _REFLEXIVE or low == "her"):
+            continue
+        if low in _REFLEXIVE:
+            role = "reflexive"
+        elif low == "her":
+            role = "possessive" if _noun_follows(after) else "object"
+        else:
+            role = _PRONOUN[low]
+        target = referent
+        if role == "object" and target is not None and target == clause_subject:
+            # "Odile thinks Bastien is lying to her": her is not Bastien
+            earlier = [w for w in seen if w != clause_subject]
+            target = earlier[-1] if earlier else ("S" if own and target != "S" else None)
+        if target not in ("S", "L"):
+            continue
+        word = _FORMS[target][role]
+        out[i] = tx.upper_first(word) if token[:1].isupper() else word
+        if role == "subject":
+            subject_of[pos] = word
+            clause_subject = target
+    for pos, subject in subject_of.items():
+        _agree(out, words, pos, subject)
+        _agree_coordinated(out, words, pos, subject)
+    result = "".join(out)
+    result = re.sub(r"\s+(?=[,.;:!?])", "", re.sub(r"  +", " ", result))
+    result = _fix_start(result)
+    return tx.upper_first(result) if text[:1].isupper() else result  # the case it began with
+
+
+def _owned_by_listener(text: str, people: People) -> str:
+    """A fact the person addressed told: its leading pronouns are them ("you")."""
+    swapped = People(people.listener, people.speaker, people.others)
+    mine = point_of_view(text, swapped, own=True)  # as the listener would say it...
+    said = point_of_view(_first_to_second(mine), people)  # ...then turned to "you"
+    return tx.upper_first(said) if text[:1].isupper() else said
+
+
+_TO_SECOND = {"I": "you", "me": "you", "my": "your", "myself": "yourself", "am": "are"}
+
+
+def _first_to_second(text: str) -> str:
+    def swap(found: re.Match[str]) -> str:
+        word = found.group(0)
+        return _TO_SECOND.get(word, word)
+
+    text = re.sub(r"\bI am\b", "you are", text)
+    text = re.sub(r"\bI was\b", "you were", text)
+    return re.sub(r"\b(?:I|me|my|myself)\b", swap, text)
+
+
+def _name_first_pronoun(text: str, owner: str, people: People) -> str:
+    """A leading pronoun with nobody named before it is the one who told the fact."""
+    first = tx.first_name(owner)
+    found = re.search(r"\b(?:he|she|him|her|his)\b", text, flags=re.IGNORECASE)
+    if found is None:
+        return text
+    named_before = any(
+        n and n in text[: found.start()] for n in (*people.speaker, *people.listener, owner)
+    ) or re.search(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+", text[: found.start()])
+    if named_before:
+        return text
+    word = found.group(0).lower()
+    after = text[found.end() :].lstrip().split(" ", 1)[0]
+    replacement = (
+        f"{first}'s" if word == "his" or (word == "her" and _noun_follows(after)) else first
+    )
+    return text[: found.start()] + replacement + text[found.end() :]
+
+
+def _subject_slot(before: str, after: str) -> bool:
+    """A name is a subject at the start of a clause or when a verb follows it."""
+    if not before or before in (".", "!", "?", ";", ":", ",", "(") or before in _SUBJECT_LEADS:
+        return True
+    low = after.lower()
+    return low in _AUX or (low in tx.common_verbs() and low not in ("to", "that"))
+
+
+def _noun_follows(word: str) -> bool:
+    low = word.lower()
+    if not low or not low[:1].isalpha():
+        return False
+    return not (low in tx.STOPWORDS or low.endswith("ly") or low in tx.common_verbs())
+
+
+def _agree(out: list[str], words: list[int], pos: int, subject: str) -> None:
+    """The verb after a new subject agrees with it ("I has" -> "I have"), an adverb or a
+    "not" in between allowed."""
+    for step in (1, 2):
+        if pos + step >= len(words):
+            return
+        j = words[pos + step]
+        verb = out[j]
+        low = verb.lower()
+        table = _AGREE[subject]
+        if low in table:
+            out[j] = table[low]
+            return
+        if low.endswith("s") and low in tx.common_verbs() and low != tx.base_verb(low):
+            base = tx.base_verb(low)
+            if base in tx.common_verbs():
+                out[j] = base
+            return
+        if not (low.endswith("ly") or low in ("not", "never", "also", "still", "already")):
+            return
+
+
+def _agree_coordinated(out: list[str], words: list[int], pos: int, subject: str) -> None:
+    """A second verb of the same subject agrees too ("I have had … and has told" -> "and
+    have told"), up to where another clause starts."""
+    for k in range(pos + 2, len(words) - 1):
+        token = out[words[k]].lower()
+        if token in (".", ";", "!", "?", ":") or token in _SUBJECT_LEADS - {"and"}:
+            return
+        if token in ("i", "you", "he", "she", "they", "we", "it") or token.startswith(_MARK):
+            return
+        if token == "and":
+            _agree(out, words, k, subject)
+
+
+def _fix_start(text: str) -> str:
+    return "I" + text[1:] if text[:2] in ("i ", "i'") else text
+
+
+def say_fact(
+    information: str,
+    people: People,
+    rng: Random,
+    *,
+    own: bool,
+    casual: bool,
+    owner: str | None = None,
+) -> tuple[str, str]:
+    """A fact as the speaker says it: (gist, the rest kept back), both from the speaker's
+    point of view, without a full stop. ``owner``: who told it (see ``point_of_view``)."""
+    text = tx.strip_end(tx.humanize(information))
+    gist, rest = _split(text)
+    gist = point_of_view(gist, people, own=own, owner=owner)
+    rest = point_of_view(rest, people, own=own, owner=owner) if rest else ""
+    gist = _front_time(gist, rng)
+    if rng.random() < 0.5:
+        gist = _dislocate(gist)
+    if casual:
+        gist = tx.contract(_plain(gist, rng))
+        rest = tx.contract(_plain(rest, rng)) if rest else ""
+    return tx.strip_end(gist), tx.strip_end(rest)
+
+
+_DETERMINERS = frozenset(
+    "the a an this that these those his her their its our my your every each no some two "
+    "three four five six seven eight nine ten eleven twelve".split()
+)
+
+
+def _verbish(word: str) -> bool:
+    low = word.lower().strip(",")
+    return low in _AUX or low in tx.common_verbs() or (low.endswith("ed") and len(low) > 4)
+
+
+def _dislocate(clause: str) -> str:
+    """A long clause with its subject put first and taken up by a pronoun, as people do when
+    they talk ("the frost insurance — it lapsed on March 2")."""
+    tokens = clause.split(" ")
+    if len(tokens) < 9:
+        return clause
+    verb = next(
+        (
+            i
+            for i, t in enumerate(tokens[:8])
+            if i >= 2
+            and (t.lower() in _AUX or t.lower() in tx.common_verbs() or t.lower().endswith("ed"))
+        ),
+        None,
+    )
+    if verb is None:
+        return clause
+    subject = tokens[:verb]
+    if subject[0].lower() not in _DETERMINERS or any(w[:1].isupper() for w in subject[1:]):
+        return clause  # a pronoun already, or a name: nothing to take up
+    if any(_verbish(w) for w in subject[1:]):
+        return clause
+    if any(w.lower() in ("and", "or", "of", "who", "that", ",") for w in subject):
+        return clause
+    head = subject[-1].lower().strip(",")
+    plural = head.endswith("s") and not head.endswith(("ss", "'s", "’s", "us"))
+    pronoun = "they" if plural else "it"
+    return f"{' '.join(subject)} — {pronoun} {' '.join(tokens[verb:])}"
+
+
+def _split(text: str) -> tuple[str, str]:
+    """The gist and what can stand alone as a later sentence (a relative clause cannot)."""
+    low = text.lower()
+    found = [(low.find(b), b) for b in _BREAKS if low.find(b) > 20]
+    if not found:
+        found = _clause_joint(text)
+    if not found:
+        return text, ""
+    cut, mark = min(found)
+    head, tail = text[:cut], text[cut + len(mark) :].strip()
+    if mark.strip(", ") in ("which", "whereas"):
+        return head, ""
+    if mark.strip(", ") in ("because", "so"):
+        tail = f"{mark.strip(', ')} {tail}"  # the reason still needs its word
+    elif tail and _verbish(tail.split(" ", 1)[0]):
+        words = head.split()
+        verb = next((i for i, w in enumerate(words) if i >= 1 and _verbish(w)), None)
+        if verb is not None:  # "… and has told the nurse": the same subject told the nurse
+            subject = " ".join(words[:verb])
+            tail = f"{subject if subject[:1].isupper() else tx.lower_first(subject)} {tail}"
+    return head, tail
+
+
+def _front_time(text: str, rng: Random) -> str:
+    """Sometimes put a trailing time phrase first: "… at noon on Thursday" -> "At noon on
+    Thursday, …"."""
+    found = _TIME_TAIL.search(text)
+    if not found or not _TIME_WORDS.search(found.group(1)) or rng.random() < 0.45:
+        return text
+    head = text[: found.start()].rstrip(" ,")
+    if len(head.split()) < 4 or re.search(r"\b(?:that|who|when|because|if)\b", head):
+        return text  # the time belongs to a clause inside: it cannot move to the front
+    phrase = found.group(1).strip(" ,")
+    return f"{tx.upper_first(phrase)}, {tx.lower_first(head)}"
+
+
+@lru_cache(maxsize=1)
+def _plain_words() -> dict[str, tuple[str, ...]]:
+    from .library import plain_words
+
+    return plain_words()
+
+
+def _plain(text: str, rng: Random) -> str:
+    """Plainer words where the voice is casual ("purchased" -> "bought")."""
+    table = _plain_words()
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        options = table.get(word.lower())
+        if not options:
+            return word
+        choice = options[rng.randrange(len(options))]
+        return tx.upper_first(choice) if word[:1].isupper() else choice
+
+    return re.sub(r"\b[A-Za-z]+\b", swap, text)
+
+
+def aside(clause: str, asides: tuple[str, ...], rng: Random) -> str:
+    """A long clause with a short aside after its first auxiliary verb ("the Minister will,
+    I'm told, impose arbitration"), the way people break a long sentence when they talk."""
+    tokens = clause.split(" ")
+    if len(tokens) < 9 or not asides:
+        return clause
+    spots = [i for i, t in enumerate(tokens[:-3]) if t.lower().strip(",") in _AUX and 1 <= i <= 8]
+    if not spots:
+        spots = [i for i, t in enumerate(tokens[:-4]) if t.lower() in ("to", "from", "for")][:1]
+        spots = [i - 1 for i in spots if i >= 3]
+    if not spots:
+        return clause
+    at = spots[0]
+    note = asides[rng.randrange(len(asides))]
+    tokens[at] = f"{tokens[at].rstrip(',')}, {note},"
+    return " ".join(tokens)
+
+
+# ----------------------------------------------------------------------------- small grammar
+
+
+def article(phrase: str) -> str:
+    """``a`` or ``an`` before ``phrase`` (by its sound, roughly)."""
+    word = phrase.strip().split(" ", 1)[0].lower()
+    if not word:
+        return "a"
+    if word[:1].isdigit():
+        return "an" if word.startswith(("8", "11", "18")) else "a"
+    if word.startswith(("uni", "use", "usu", "eu", "one", "once")):
+        return "a"
+    if word.startswith(("hour", "honest", "honour", "heir")):
+        return "an"
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def lower_start(text: str, proper: frozenset[str]) -> str:
+    """Lower-case the first word unless it is a name, "I", an acronym or a figure."""
+    first = text.split(" ", 1)[0]
+    bare = first.strip(",.;:!?'’").removesuffix("'s").removesuffix("’s")
+    if not bare or bare == "I" or bare.startswith(("I'", "I’")) or bare.isupper():
+        return text
+    if bare in proper or bare[:1].isdigit() or not bare[:1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def proper_words(*texts: str) -> frozenset[str]:
+    """Words written with a capital inside a sentence somewhere in ``texts``: names."""
+    found: set[str] = set()
+    for text in texts:
+        for match in re.finditer(r"(?<![.!?:]\s)(?<!^)\b([A-Z][\w'’-]*)", text):
+            found.add(match.group(1).removesuffix("'s").removesuffix("’s"))
+    return frozenset(found)
+
+
+def sentence(text: str, end: str = ".") -> str:
+    """One sentence: a capital first, one mark at the end, no doubled spaces."""
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = re.sub(r",\s*,", ",", text)
+    if not text:
+        return ""
+    body = tx.strip_end(text)
+    if body.endswith((",", "—")):
+        body = body.rstrip(",— ")
+    return tx.upper_first(body) + end
+
+
+def join(sentences: list[str]) -> str:
+    return " ".join(s for s in sentences if s)
+
+
+def number(value: float) -> str:
+    """A figure as people write it: 18,400; 3.5; 12."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.1f}"
+
+
+def clock_time(hour: int, minute: int = 0) -> str:
+    return f"{hour:02d}:{minute:02d}"
+
+
+def says_own_name(content: str, names: tuple[str, ...]) -> bool:
+    return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", content) for n in names if n)

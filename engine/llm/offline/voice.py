@@ -1,0 +1,175 @@
+"""How a character sounds: the mood that colours a turn, templates filled and picked without
+saying the same thing twice, the register (contractions or none), sentence length, and verbal
+tics put where they fit the sentence."""
+
+from __future__ import annotations
+
+import re
+from random import Random
+
+from ..contexts import DialogTurnContext, RelationBrief
+from . import text as tx
+
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+def moods(ctx: DialogTurnContext, relation: RelationBrief | None) -> list[str]:
+    """The mood conditions that colour this turn, strongest first."""
+    m = ctx.mood
+    found: list[str] = []
+    if m.arousal >= 0.7:
+        found.append("agitated")
+    if m.pain >= 0.6:
+        found.append("pain")
+    if m.energy <= 30 or m.fatigue >= 0.7:
+        found.append("exhausted")
+    if m.valence <= -0.4 or (relation is not None and relation.trust <= -0.35):
+        found.append("hostile")
+    if m.valence >= 0.4 and m.arousal < 0.7:
+        found.append("upbeat")
+    return found
+
+
+def fill(template: str, slots: dict[str, str]) -> str | None:
+    """A template with its slots filled (``{Name}`` is the slot capitalised), or None when a
+    slot it needs is empty."""
+    needed = _SLOT.findall(template)
+    values: dict[str, str] = {}
+    for name in needed:
+        value = slots.get(name) or slots.get(name[:1].lower() + name[1:], "")
+        if not value:
+            return None
+        values[name] = tx.upper_first(value) if name[:1].isupper() else value
+    return tx.upper_first(template.format_map(values))
+
+
+def skeleton(template: str) -> str:
+    """The longest literal stretch of a template, used to spot a phrase already said."""
+    pieces = [p.strip(" ,.:;!?") for p in _SLOT.split(template)[::2]]
+    return max(pieces, key=len, default="").lower()
+
+
+def pick(
+    options: tuple[str, ...],
+    slots: dict[str, str],
+    rng: Random,
+    voice_ban: tuple[str, ...] = (),
+    used: set[str] | None = None,
+    said: str = "",
+) -> str | None:
+    """One of ``options`` filled: never one already used in this turn, never one holding a
+    phrase the voice never says, and one whose wording was already heard only when nothing
+    else fits."""
+    used = used if used is not None else set()
+    order = list(options)
+    rng.shuffle(order)
+    repeat = None
+    for template in order:
+        sentence = fill(template, slots)
+        if sentence is None or sentence in used:
+            continue
+        if any(tx.contains_phrase(sentence, ban) for ban in voice_ban):
+            continue
+        bones = skeleton(template)
+        if len(bones) >= 8 and bones in said:
+            repeat = repeat or sentence
+            continue
+        return sentence
+    return repeat
+
+
+def register(ctx: DialogTurnContext) -> str:
+    """casual, neutral or formal: the voice guide first, then the speaking style."""
+    level = ctx.voice.formality
+    style = getattr(ctx, "style", None)
+    if level == "neutral" and style is not None:
+        level = style.formality
+    return level
+
+
+def shape(sentence: str, ctx: DialogTurnContext, max_words: int) -> str:
+    """Fit a sentence to the voice: contractions for a casual register, none for a formal one,
+    and at most ``max_words`` words (cut only at a clause boundary)."""
+    level = register(ctx)
+    if level == "casual":
+        sentence = tx.contract(sentence)
+    elif level == "formal":
+        sentence = tx.expand(sentence)
+    return tx.shorten(sentence, max_words)
+
+
+def _lower_lead(sentence: str, names: set[str]) -> str:
+    first = sentence.split(" ", 1)[0].strip(",.:;!?")
+    if (
+        not first
+        or first == "I"
+        or first.startswith(("I'", "I’"))
+        or first.isupper()
+        or first in names
+        or first[:1].isdigit()
+    ):
+        return sentence
+    return sentence[0].lower() + sentence[1:]
+
+
+def tic_kind(tic: str) -> str:
+    """lead ("Look,"), tag ("right?"), interjection ("Mm."), or tail ("you'll see")."""
+    tic = tic.strip()
+    if tic.endswith(("?",)):
+        return "tag"
+    if tic.endswith((",", ":", "...", "--", "—")) or (len(tic.split()) == 1 and tic[-1:].isalpha()):
+        return "lead"
+    if tic.endswith((".", "!")):
+        return "interjection"
+    return "tail"
+
+
+def _statement(sentence: str) -> bool:
+    return sentence.endswith(".") and not sentence.endswith("...") and len(sentence.split()) >= 3
+
+
+def apply_tic(
+    sentences: list[str],
+    tics: tuple[str, ...],
+    rng: Random,
+    said_by_me: str,
+    names: set[str],
+    *,
+    force: bool = False,
+    chance: float = 0.5,
+) -> list[str]:
+    """At most one verbal tic, where it fits: a lead before a sentence, a tag or a tail only
+    after a plain statement (never after a question), an interjection on its own. A tic the
+    speaker already used in this conversation is not repeated."""
+    fresh = [t for t in tics if t.strip().lower().rstrip(",.?") not in said_by_me]
+    if force and not fresh:
+        fresh = list(tics)
+    if not fresh or not sentences or (not force and rng.random() > chance):
+        return sentences
+    out = list(sentences)
+    order = list(fresh)
+    rng.shuffle(order)
+    for tic in order:
+        tic = tic.strip()
+        kind = tic_kind(tic)
+        if kind == "interjection":
+            out[0] = f"{tx.upper_first(tic)} {out[0]}"
+            return out
+        if kind == "lead":
+            head = tic if tic.endswith((",", ":", "...", "--", "—")) else f"{tic},"
+            if out[0].split(" ", 1)[0].strip(",.").lower() == head.strip(",:.").lower():
+                continue
+            out[0] = tx.upper_first(f"{head} {_lower_lead(out[0], names)}")
+            return out
+        spots = [i for i, s in enumerate(out) if _statement(s)]
+        if not spots:
+            continue
+        i = spots[-1]
+        body = tx.strip_end(out[i])
+        if kind == "tag":
+            tag = tic if tic[:1].isupper() and tic.split()[0] in ("I", "I'm") else tic.lower()
+            out[i] = f"{body}, {tag}"
+        else:
+            out[i] = f"{body}, {tic.rstrip('.,')}."
+        return out
+    return sentences

@@ -1,0 +1,262 @@
+"""Offline dialog in dialog acts: the realiser's grammar, questions answered or evaded,
+proposals taken up, secrets kept until something brings them out, and whole runs with no
+pasted ids and nobody naming themself."""
+
+from __future__ import annotations
+
+import re
+from random import Random
+
+import pytest
+from conftest import FIXTURES, needs_fixtures, run_scenario
+from test_offline import KNOWLEDGE, MARA, OWEN, context
+
+from engine.llm.contexts import KnowledgeRef, RelationBrief, TurnBrief
+from engine.llm.offline import realise as rz
+from engine.llm.offline import text as tx
+from engine.llm.offline.acts import is_secret
+from engine.llm.offline.dialog import generate_turn
+from engine.model import events as ev
+
+BASTIEN = rz.People.of("Bastien Roux", "Marguerite Solane", ("Odile Vey",))
+
+
+# ----------------------------------------------------------------------------- the realiser
+
+
+@pytest.mark.parametrize(
+    ("fact", "own", "said"),
+    [
+        (
+            "Bastien Roux used the premium to repay his debt; he told nobody.",
+            True,
+            "I used the premium to repay my debt; I told nobody.",
+        ),
+        ("Bastien's cellar is full.", False, "My cellar is full."),
+        ("Bastien has lied about the vote.", False, "I have lied about the vote."),
+        ("Marguerite is wrong and Marguerite knows it.", False, "You are wrong and you know it."),
+        ("Odile thinks Bastien is lying to her.", False, "Odile thinks I am lying to her."),
+        ("Marguerite told Bastien the truth.", False, "You told me the truth."),
+        (
+            "Eleven men have told her privately they would go.",
+            True,
+            "Eleven men have told me privately they would go.",
+        ),
+        ("Odile saw the letter at 22:00.", False, "Odile saw the letter at 22:00."),
+    ],
+)
+def test_facts_are_said_from_the_speakers_point_of_view(fact: str, own: bool, said: str) -> None:
+    assert rz.point_of_view(fact, BASTIEN, own=own) == said
+
+
+def test_a_fact_someone_told_is_theirs_when_it_names_nobody() -> None:
+    people = rz.People.of("Harold Brisk", "Ines Carvalho", ("Ruth Okonedo",))
+    fact = "She has not told the branch about the vote."
+    assert rz.point_of_view(fact, people, owner="Ruth Okonedo").startswith("Ruth has not told")
+    to_her = rz.point_of_view(fact, people, owner="Ines Carvalho")
+    assert to_her.startswith("You have not told"), to_her
+
+
+def test_a_second_verb_of_the_same_subject_agrees() -> None:
+    fact = "Walter has had a tight chest and has told only the nurse."
+    people = rz.People.of("Walter Ashby", None, ())
+    assert (
+        rz.point_of_view(fact, people) == "I have had a tight chest and have told only the nurse."
+    )
+
+
+def test_the_gist_comes_first_and_the_rest_is_kept_for_later() -> None:
+    fact = (
+        "The board has authorised him to offer eighteen months' wages, though he has offered "
+        "only twelve."
+    )
+    people = rz.People.of("Harold Brisk", None, ())
+    gist, rest = rz.say_fact(fact, people, Random(0), own=True, casual=False)
+    assert gist.startswith("The board has") and "me to offer" in gist and "twelve" not in gist
+    assert rest == "I have offered only twelve"
+
+
+def test_times_figures_and_articles() -> None:
+    assert (
+        tx.topic("we look at Walter Ashby's 22:00 round together") == "Walter Ashby's 22:00 round"
+    )
+    assert "22:00" in tx.words("the 22:00 furosemide")
+    assert tx.topic("the forecast behind the tech startup board assumes a growth rate") == (
+        "the tech startup board"
+    )
+    assert [rz.article(w) for w in ("apple", "pear", "hour", "unit", "18-franc", "8")] == [
+        "an",
+        "a",
+        "an",
+        "a",
+        "an",
+        "an",
+    ]
+    assert rz.number(18400) == "18,400" and rz.number(3.5) == "3.5"
+    assert rz.clock_time(9, 5) == "09:05"
+    assert rz.sentence("  the vote was close ,") == "The vote was close."
+    assert tx.expand("Don't you dare. I don't know.") == "Don't you dare. I do not know."
+
+
+# ----------------------------------------------------------------------------- acts
+
+SECRET = KnowledgeRef(
+    information="Mara Quell sold the strike fund's ledger to the Hedda Line and told nobody.",
+    kind="initial",
+    private=True,
+)
+
+
+def _asked(content: str, **changes) -> list:
+    question = TurnBrief(
+        turn_index=1,
+        speaker_id="owen",
+        speaker_name="Owen Bright",
+        content=content,
+        act="ask",
+        addressed_to="mara",
+    )
+    return [
+        generate_turn(context(previous_turns=(question,), **changes), Random(seed))
+        for seed in range(40)
+    ]
+
+
+def test_a_question_gets_an_answer_or_a_visible_evasion() -> None:
+    replies = _asked("Mara, how many votes did the strike vote pass by?")
+    assert {r.act for r in replies} <= {"answer", "deflect", "reveal"}
+    answered = [r for r in replies if r.act == "answer"]
+    assert len(answered) >= 30
+    assert all("eleven votes" in r.content for r in answered if r.knowledge_references)
+    assert all(r.addressed_to == "owen" for r in replies)
+    unknown = _asked("Mara, what happened to the harbour master's boat?")
+    assert all(r.act in ("answer", "deflect") and not r.knowledge_references for r in unknown)
+    assert sum("harbour master" in r.content for r in unknown) >= 20
+
+
+def test_a_proposal_is_accepted_or_refused() -> None:
+    proposal = TurnBrief(
+        turn_index=1,
+        speaker_id="owen",
+        speaker_name="Owen Bright",
+        content="I say we put the cranes to a vote tonight.",
+        act="propose",
+    )
+    for trust, expected in ((0.9, "agree"), (-0.9, "refuse")):
+        relation = RelationBrief(entity=OWEN, trust=trust, alignment=trust)
+        acts = [
+            generate_turn(
+                context(previous_turns=(proposal,), listeners=(relation,)), Random(seed)
+            ).act
+            for seed in range(30)
+        ]
+        assert set(acts) <= {"agree", "refuse"}
+        assert acts.count(expected) >= 22, acts
+
+
+def test_a_secret_is_kept_until_something_brings_it_out() -> None:
+    knowledge = (*KNOWLEDGE, SECRET)
+    assert is_secret(SECRET, MARA.name) and not is_secret(KNOWLEDGE[0], MARA.name)
+    calm = [generate_turn(context(knowledge=knowledge), Random(s)) for s in range(60)]
+    assert not any(SECRET.information in t.knowledge_references for t in calm)
+    assert not any("ledger" in t.content for t in calm)
+    # asked straight out by someone Mara trusts, she tells it, in the first person
+    trusted = (RelationBrief(entity=OWEN, trust=0.8, alignment=0.5),)
+    replies = _asked(
+        "Owen here: what happened to the strike fund's ledger, Mara?",
+        knowledge=knowledge,
+        listeners=trusted,
+    )
+    told = [r for r in replies if r.act == "reveal"]
+    assert len(told) >= 15 and all(SECRET.information in r.knowledge_references for r in told)
+    assert all("I sold the strike fund's ledger" in r.content for r in told), told[0].content
+    kept = [r for r in replies if r.act == "deflect"]
+    assert all(not r.knowledge_references for r in kept)
+    # the others react to it
+    reveal = TurnBrief(
+        turn_index=2,
+        speaker_id="mara",
+        speaker_name="Mara Quell",
+        content=told[0].content,
+        act="reveal",
+        knowledge_references=(SECRET.information,),
+    )
+    reactions = [
+        generate_turn(
+            context(
+                speaker=OWEN,
+                knowledge=(),
+                listeners=(RelationBrief(entity=MARA, trust=0.0, alignment=0.0),),
+                previous_turns=(reveal,),
+                addressed_to="mara",
+            ),
+            Random(s),
+        ).act
+        for s in range(30)
+    ]
+    assert reactions.count("react") >= 20
+
+
+# ----------------------------------------------------------------------------- whole runs
+
+_ID = re.compile(r"\b[a-z]+_[a-z_]+\b")
+
+
+def _turns(events) -> list[ev.DialogTurnFinished]:
+    return [e for e in events if isinstance(e, ev.DialogTurnFinished)]
+
+
+@pytest.mark.parametrize("name", ["harbor_strike", "vintners_council", "snowbound_ward"])
+async def test_bundled_runs_talk_like_people(store, name: str) -> None:
+    from engine.scenario import load_scenario
+
+    loaded = load_scenario(name)
+    people = {e.id: e for e in loaded.scenario.entities}
+    _, events = await run_scenario(name, store, seed=1)
+    turns = _turns(events)
+    assert len(turns) >= 10
+    asked = 0
+    for i, e in enumerate(turns):
+        t = e.turn
+        person = people[t.speaker]
+        assert not _ID.search(t.content), t.content
+        names = {person.name, tx.first_name(person.name)}
+        assert not rz.says_own_name(t.content, tuple(names)), (person.name, t.content)
+        secrets = [k for k in person.knowledge if k in t.knowledge_references]
+        for k in secrets:
+            ref = KnowledgeRef(information=k, kind="initial", private=True)
+            if is_secret(ref, person.name):
+                assert t.act in ("reveal", "answer", "open", "inform"), (t.act, t.content)
+        if t.act == "ask" and t.addressed_to:
+            reply = next(
+                (
+                    x.turn
+                    for x in turns[i + 1 :]
+                    if x.turn.dialog_id == t.dialog_id and x.turn.speaker == t.addressed_to
+                ),
+                None,
+            )
+            if reply is not None:
+                asked += 1
+                assert reply.act in ("answer", "deflect", "reveal"), (t.content, reply.content)
+    assert asked >= 1
+
+
+async def test_runs_are_deterministic_per_seed(store) -> None:
+    _, first = await run_scenario("harbor_strike", store, seed=4)
+    _, again = await run_scenario("harbor_strike", store, seed=4)
+    _, other = await run_scenario("harbor_strike", store, seed=5)
+    said = [e.turn.content for e in _turns(first)]
+    assert said == [e.turn.content for e in _turns(again)]
+    assert said != [e.turn.content for e in _turns(other)]
+
+
+@needs_fixtures
+async def test_reference_templates_say_no_raw_knowledge_keys(store) -> None:
+    templates = sorted((FIXTURES / "templates").glob("**/board_meeting.json"))
+    templates += sorted((FIXTURES / "templates").glob("**/jefferson_dinner.json"))
+    assert templates, "the reference templates are where the fixtures say"
+    for path in templates:
+        _, events = await run_scenario(str(path), store, seed=2)
+        for e in _turns(events):
+            assert not _ID.search(e.turn.content), e.turn.content
