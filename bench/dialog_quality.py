@@ -12,7 +12,8 @@ Per run it prints:
 - ``copied``: the share of dialogue words inside 8-word spans found verbatim in the scenario
   file, and which part of the file they came from (knowledge, speech examples, beats, other);
   goal under 15%;
-- ``self3``: turns in which the speaker names themself (goal 0);
+- ``self3``: turns in which a person names themself (goal 0; an animal's or a place's
+  behaviour is narrated with its name and not counted);
 - ``frame``: the 4-word phrase not in the scenario file found in the most turns, and the share
   of turns it is in (goal under 10%);
 - ``answered``: of the questions put to one person, the share that person's next turn in the
@@ -131,6 +132,8 @@ def measure(turns: list[dict[str, Any]], source: SourceText, names: dict[str, st
         copied.update(covered.values())
     self_named = 0
     for turn in turns:
+        if not turn["speaks"]:
+            continue  # an animal's or a place's behaviour is narrated, with its name
         name = names.get(turn["speaker"], "")
         forms = {name, name.split()[0]} if name else set()
         if any(re.search(rf"\b{re.escape(f)}\b", turn["content"]) for f in forms if f):
@@ -182,6 +185,7 @@ async def run_one(file: Path, ref: str, seed: int, db: Path) -> tuple[dict, list
     finally:
         await store.close()
     names = {e.id: e.name for e in loaded.scenario.entities}
+    people = {e.id for e in loaded.scenario.entities if e.type == "human"}
     turns = [
         {
             "dialog": e.turn.dialog_id,
@@ -190,6 +194,7 @@ async def run_one(file: Path, ref: str, seed: int, db: Path) -> tuple[dict, list
             "content": e.turn.content,
             "act": getattr(e.turn, "act", None) or e.turn.stance,
             "addressed_to": e.turn.addressed_to,
+            "speaks": e.turn.speaker in people,
         }
         for e in seen
         if isinstance(e, ev.DialogTurnFinished)

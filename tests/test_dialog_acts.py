@@ -12,6 +12,7 @@ from conftest import FIXTURES, needs_fixtures, run_scenario
 from test_offline import KNOWLEDGE, MARA, OWEN, context
 
 from engine.llm.contexts import KnowledgeRef, RelationBrief, TurnBrief
+from engine.llm.offline import grammar as gm
 from engine.llm.offline import realise as rz
 from engine.llm.offline import text as tx
 from engine.llm.offline.acts import is_secret
@@ -84,7 +85,7 @@ def test_times_figures_and_articles() -> None:
     assert tx.topic("the forecast behind the tech startup board assumes a growth rate") == (
         "the tech startup board"
     )
-    assert [rz.article(w) for w in ("apple", "pear", "hour", "unit", "18-franc", "8")] == [
+    assert [gm.article(w) for w in ("apple", "pear", "hour", "unit", "18-franc", "8")] == [
         "an",
         "a",
         "an",
@@ -92,9 +93,9 @@ def test_times_figures_and_articles() -> None:
         "an",
         "an",
     ]
-    assert rz.number(18400) == "18,400" and rz.number(3.5) == "3.5"
-    assert rz.clock_time(9, 5) == "09:05"
-    assert rz.sentence("  the vote was close ,") == "The vote was close."
+    assert gm.number(18400) == "18,400" and gm.number(3.5) == "3.5"
+    assert gm.clock_time(9, 5) == "09:05"
+    assert gm.sentence("  the vote was close ,") == "The vote was close."
     assert tx.expand("Don't you dare. I don't know.") == "Don't you dare. I do not know."
 
 
@@ -221,7 +222,7 @@ async def test_bundled_runs_talk_like_people(store, name: str) -> None:
         person = people[t.speaker]
         assert not _ID.search(t.content), t.content
         names = {person.name, tx.first_name(person.name)}
-        assert not rz.says_own_name(t.content, tuple(names)), (person.name, t.content)
+        assert not gm.says_own_name(t.content, tuple(names)), (person.name, t.content)
         secrets = [k for k in person.knowledge if k in t.knowledge_references]
         for k in secrets:
             ref = KnowledgeRef(information=k, kind="initial", private=True)

@@ -21,6 +21,7 @@ from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief, TurnBrief
 from . import text as tx
 
 _STANCE_ACT = {"questions": "ask", "challenges": "challenge", "supports": "agree"}
+SOURCE_CUES = ("who told", "where did you hear", "how do you know", "says who", "yourself")
 PRESSED = 0.7  # tension from which a cornered speaker may let a secret out
 CONFIDING = 0.45  # trust in the one asking from which a secret is told when asked for
 
@@ -191,7 +192,14 @@ def _reply_to_question(ctx: DialogTurnContext, floor: Floor, trust: float, rng: 
     """A question put to the speaker is answered, or visibly evaded."""
     question = floor.asked
     assert question is not None
-    item = relevant(_query(question.content, ctx), ctx.knowledge)
+    low = question.content.lower()
+    item = None
+    if any(cue in low for cue in SOURCE_CUES) and floor.mine:
+        # "who told you that?": that is what the speaker said last
+        said = floor.mine[-1].knowledge_references
+        item = next((k for k in ctx.knowledge if said and k.information == said[0]), None)
+    if item is None:
+        item = relevant(_query(question.content, ctx), ctx.knowledge)
     if item is None:
         return Choice("answer", None, question)
     if is_secret(item, ctx.speaker.name):

@@ -11,18 +11,19 @@ reveal; a fact someone already told is not told again.
 
 from __future__ import annotations
 
+import re
 from random import Random
 
 from ...model import clock
 from ...model.responses import DialogTurnResponse
 from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief
 from . import acts
+from . import grammar as gm
 from . import realise as rz
 from . import text as tx
 from . import voice as vc
 from .library import TalkBank, dialog_bank, talk_bank
 
-SOURCE_QUESTIONS = ("who told", "where did you hear", "how do you know", "says who", "yourself")
 SENTENCES = {"short": 2, "medium": 3, "long": 4}
 MAX_WORDS = {"short": 11, "medium": 19, "long": 30}
 
@@ -53,11 +54,13 @@ def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None
         elif ref.kind == "witnessed":
             score -= 3.0  # scenes people saw together are rarely worth retelling
         elif ref.kind == "anticipated":
-            score -= 0.3
+            score -= 1.5  # a hunch is voiced now and then; facts come first
         if ref.category in ("opinion", "agreement", "question", "plan", "decision"):
             score -= 2.5  # hearsay about someone's stance is weaker than a fact
         if ref.kind == "initial" and not ref.private:
             score -= 2.5  # others hold it already: it has been said, or was common ground
+        if ref.kind == "learned" and not ref.private:
+            score -= 1.5  # everyone here learned it too: one of them brings it up
         if ref.kind == "told" and ref.timepoint_id not in (None, ctx.timepoint_id):
             score -= 2.5  # heard in an earlier conversation, where it was talked over
         if addressee is not None and ref.source == addressee:
@@ -101,7 +104,7 @@ class Turn:
         )
         self.casual = vc.register(ctx) == "casual"
         self.names = {r.entity.name for r in (*ctx.listeners, *ctx.absent)} | {ctx.speaker.name}
-        self.proper = rz.proper_words(
+        self.proper = gm.proper_words(
             ctx.scenario.description,
             ctx.scenario.location,
             ctx.event_description,
@@ -154,7 +157,7 @@ class Turn:
             basis = self.choice.knowledge.information
         if basis is None:
             basis = tx.event_core(self.ctx.event_description, clock.phrases())
-        return rz.lower_start(rz.point_of_view(tx.topic(basis), self.people), self.proper)
+        return gm.lower_start(rz.point_of_view(tx.topic(basis), self.people), self.proper)
 
     # ------------------------------------------------------------------ building blocks
     def say(self, options: tuple[str, ...], core: bool = True, **slots: str) -> bool:
@@ -183,9 +186,9 @@ class Turn:
         if whole and rest:
             gist, rest = f"{gist}, and {tx.lower_first(rest)}", ""
         kind = "own" if own else ref.kind if ref.kind in self.talk.asides else "told"
-        if self.rng.random() < 0.55:
+        if kind != "anticipated" and self.rng.random() < 0.75:  # a guess is hedged once
             gist = rz.aside(gist, self.talk.asides.get(kind, ()), self.rng)
-        return rz.lower_start(gist, self.proper), rest
+        return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
 
     def tell(self, ref: KnowledgeRef, core: bool = True) -> None:
         gist, rest = self.fact(ref)
@@ -214,8 +217,19 @@ class Turn:
     def compose(self) -> None:
         getattr(self, f"_{self.choice.act}")()
 
+    def rotated(self, options: tuple[str, ...]) -> tuple[str, ...]:
+        """A once-a-conversation bank turned by the timepoint's number, so that the
+        conversations of one run open and close in different words."""
+        digits = "".join(c for c in self.ctx.timepoint_id if c.isdigit())
+        turn = (int(digits or 0) * 5) % max(1, len(options))
+        return options[turn:] + options[:turn]
+
+    def say_first(self, options: tuple[str, ...], core: bool = True) -> bool:
+        """The first of ``options`` that fits (the order is the caller's)."""
+        return any(self.say((option,), core) for option in options)
+
     def _open(self) -> None:
-        self.say(self.talk.open)
+        self.say_first(self.rotated(self.talk.open))
         if self.choice.knowledge is not None:
             self.tell(self.choice.knowledge)
 
@@ -254,7 +268,7 @@ class Turn:
             return
         self.refs.append(ref.information)
         source = tx.first_name(ref.source) if ref.source else ""
-        if any(cue in question for cue in SOURCE_QUESTIONS):
+        if any(cue in question for cue in acts.SOURCE_CUES):
             if source:
                 self.say(self.talk.answer["source"], source=source)
             else:
@@ -290,7 +304,7 @@ class Turn:
         assert ref is not None
         self.say(self.talk.reveal["lead"])
         gist, _ = self.fact(ref, whole=True)
-        self.core.append(rz.sentence(gist))
+        self.core.append(gm.sentence(gist))
         self.refs.append(ref.information)
         self.say(self.talk.reveal["after"], False)
 
@@ -341,7 +355,7 @@ class Turn:
             self.say(self.talk.inform["topic"])
 
     def _close(self) -> None:
-        self.say(self.talk.close)
+        self.say_first(self.rotated(self.talk.close))
 
 
 def _night(time_of_day: str) -> bool:
@@ -355,6 +369,9 @@ def _time_word(time_of_day: str) -> str:
 
 def _asked(question: str, people: rz.People) -> str:
     """What a question asks about, as a noun phrase."""
+    about = re.search(r"\b(?:about|of|with)\s+([^,?]+)", question)
+    if about and len(about.group(1).split()) <= 6:
+        return rz.point_of_view(about.group(1).strip(), people)
     text = question
     for name in (*people.speaker, *people.listener):
         text = text.replace(name, "")
@@ -398,12 +415,16 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
     if choice.replying_to is not None and choice.replying_to.speaker_id != ctx.speaker.entity_id:
         relation = _relation(ctx, choice.replying_to.speaker_id)
         mood = vc.moods(ctx, relation)
+    asking = choice.act in ("ask", "accuse", "propose")
+    if asking and relation is not None and relation.entity.entity_type != "human":
+        # questions go to someone who can answer
+        relation = next((r for r in ctx.listeners if r.entity.entity_type == "human"), relation)
     turn = Turn(ctx, talk, choice, relation, rng)
     turn.compose()
     choice = turn.choice  # an answer with nothing to say becomes an evasion
     sentences = _voiced(ctx, turn, mood, rng)
     content = " ".join(sentences).strip() or "I need a moment."
-    if rz.says_own_name(content, turn.people.speaker):
+    if gm.says_own_name(content, turn.people.speaker):
         content = rz.point_of_view(content, rz.People(turn.people.speaker))
     physical = ""
     bank = dialog_bank()

@@ -303,8 +303,8 @@ def say_fact(
     gist, rest = _split(text)
     gist = point_of_view(gist, people, own=own, owner=owner)
     rest = point_of_view(rest, people, own=own, owner=owner) if rest else ""
-    gist = _front_time(gist, rng)
-    if rng.random() < 0.5:
+    gist = _summarise(_front_time(gist, rng))
+    if rng.random() < 0.7:
         gist = _dislocate(gist)
     if casual:
         gist = tx.contract(_plain(gist, rng))
@@ -351,6 +351,22 @@ def _dislocate(clause: str) -> str:
     plural = head.endswith("s") and not head.endswith(("ss", "'s", "’s", "us"))
     pronoun = "they" if plural else "it"
     return f"{' '.join(subject)} — {pronoun} {' '.join(tokens[verb:])}"
+
+
+def _summarise(clause: str, most: int = 13) -> str:
+    """A long clause said the way people sum it up: trailing circumstances past ``most``
+    words ("… at full load in the January cold") dropped, unless they hold a figure or a
+    date, which is usually the point."""
+    tokens = clause.split(" ")
+    if len(tokens) <= most + 2:
+        return clause
+    for i in range(most, 5, -1):
+        if tokens[i].lower() in _PREPS:
+            tail = " ".join(tokens[i:])
+            if re.search(r"\d", tail) or _TIME_WORDS.search(tail):
+                return clause
+            return " ".join(tokens[:i]).rstrip(",")
+    return clause
 
 
 def _split(text: str) -> tuple[str, str]:
@@ -411,6 +427,9 @@ def _plain(text: str, rng: Random) -> str:
     return re.sub(r"\b[A-Za-z]+\b", swap, text)
 
 
+_PREPS = frozenset("to from for at on in by with since until before after under".split())
+
+
 def aside(clause: str, asides: tuple[str, ...], rng: Random) -> str:
     """A long clause with a short aside after its first auxiliary verb ("the Minister will,
     I'm told, impose arbitration"), the way people break a long sentence when they talk."""
@@ -418,81 +437,15 @@ def aside(clause: str, asides: tuple[str, ...], rng: Random) -> str:
     if len(tokens) < 9 or not asides:
         return clause
     spots = [i for i, t in enumerate(tokens[:-3]) if t.lower().strip(",") in _AUX and 1 <= i <= 8]
-    if not spots:
-        spots = [i for i, t in enumerate(tokens[:-4]) if t.lower() in ("to", "from", "for")][:1]
-        spots = [i - 1 for i in spots if i >= 3]
+    if not spots:  # else before a preposition in the middle: "picked, mind you, by 30 May"
+        middle = len(tokens) // 2
+        spots = sorted(
+            (i - 1 for i, t in enumerate(tokens) if 3 <= i <= len(tokens) - 3 and t in _PREPS),
+            key=lambda i: abs(i - middle),
+        )[:1]
     if not spots:
         return clause
     at = spots[0]
     note = asides[rng.randrange(len(asides))]
     tokens[at] = f"{tokens[at].rstrip(',')}, {note},"
     return " ".join(tokens)
-
-
-# ----------------------------------------------------------------------------- small grammar
-
-
-def article(phrase: str) -> str:
-    """``a`` or ``an`` before ``phrase`` (by its sound, roughly)."""
-    word = phrase.strip().split(" ", 1)[0].lower()
-    if not word:
-        return "a"
-    if word[:1].isdigit():
-        return "an" if word.startswith(("8", "11", "18")) else "a"
-    if word.startswith(("uni", "use", "usu", "eu", "one", "once")):
-        return "a"
-    if word.startswith(("hour", "honest", "honour", "heir")):
-        return "an"
-    return "an" if word[:1] in "aeiou" else "a"
-
-
-def lower_start(text: str, proper: frozenset[str]) -> str:
-    """Lower-case the first word unless it is a name, "I", an acronym or a figure."""
-    first = text.split(" ", 1)[0]
-    bare = first.strip(",.;:!?'’").removesuffix("'s").removesuffix("’s")
-    if not bare or bare == "I" or bare.startswith(("I'", "I’")) or bare.isupper():
-        return text
-    if bare in proper or bare[:1].isdigit() or not bare[:1].isupper():
-        return text
-    return text[:1].lower() + text[1:]
-
-
-def proper_words(*texts: str) -> frozenset[str]:
-    """Words written with a capital inside a sentence somewhere in ``texts``: names."""
-    found: set[str] = set()
-    for text in texts:
-        for match in re.finditer(r"(?<![.!?:]\s)(?<!^)\b([A-Z][\w'’-]*)", text):
-            found.add(match.group(1).removesuffix("'s").removesuffix("’s"))
-    return frozenset(found)
-
-
-def sentence(text: str, end: str = ".") -> str:
-    """One sentence: a capital first, one mark at the end, no doubled spaces."""
-    text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
-    text = re.sub(r",\s*,", ",", text)
-    if not text:
-        return ""
-    body = tx.strip_end(text)
-    if body.endswith((",", "—")):
-        body = body.rstrip(",— ")
-    return tx.upper_first(body) + end
-
-
-def join(sentences: list[str]) -> str:
-    return " ".join(s for s in sentences if s)
-
-
-def number(value: float) -> str:
-    """A figure as people write it: 18,400; 3.5; 12."""
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.1f}"
-
-
-def clock_time(hour: int, minute: int = 0) -> str:
-    return f"{hour:02d}:{minute:02d}"
-
-
-def says_own_name(content: str, names: tuple[str, ...]) -> bool:
-    return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", content) for n in names if n)

@@ -305,6 +305,8 @@ def _substantive(run: list[str]) -> bool:
     return any(w[:1].isalpha() and len(w) >= 4 for w in run)
 
 
+# words of a stretch of time: "the next 60 minutes" is when, not what
+_SPANS = frozenset("minutes minute hours hour days weeks months years next".split())
 _PREPOSITIONS = frozenset(
     "across along through toward towards behind beyond near within without against among "
     "between past around upon via per despite".split()
@@ -350,7 +352,11 @@ def topic(text: str, max_words: int = 4) -> str:
     if not runs:
         return strip_end(text)[:40]
     runs = [r for r in runs if _substantive(r[1])] or runs
-    worded = [r for r in runs if any(w[:1].isalpha() for w in r[1])]
+    worded = [
+        r
+        for r in runs
+        if any(w[:1].isalpha() for w in r[1]) and not any(w.lower() in _SPANS for w in r[1])
+    ]
     runs = worded or runs  # "161" alone names nothing
 
     def score(item: tuple[int, tuple[int, list[str]]]) -> float:

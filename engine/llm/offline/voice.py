@@ -117,11 +117,11 @@ def tic_kind(tic: str) -> str:
     tic = tic.strip()
     if tic.endswith(("?",)):
         return "tag"
-    if tic.endswith((",", ":", "...", "--", "—")) or (len(tic.split()) == 1 and tic[-1:].isalpha()):
-        return "lead"
     if tic.endswith((".", "!")):
         return "interjection"
-    return "tail"
+    if tic.endswith((",", ":", "...", "--", "—")) or tic[:1].isupper():
+        return "lead"  # "Look," "Let's suppose": said before a sentence
+    return "tail"  # "if I may", "that's the size of it": said after one
 
 
 def _statement(sentence: str) -> bool:
@@ -156,6 +156,8 @@ def apply_tic(
             out[0] = f"{tx.upper_first(tic)} {out[0]}"
             return out
         if kind == "lead":
+            if out[0].endswith(":") or len(out[0].split()) <= 2:
+                continue  # not before a lead-in of the turn's own or a one-word reply
             head = tic if tic.endswith((",", ":", "...", "--", "—")) else f"{tic},"
             if out[0].split(" ", 1)[0].strip(",.").lower() == head.strip(",:.").lower():
                 continue

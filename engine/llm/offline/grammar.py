@@ -1,0 +1,74 @@
+"""The small grammar an offline sentence needs: articles, figures and clock times, capitals and
+end marks, and telling a name from an ordinary word at the start of a clause."""
+
+from __future__ import annotations
+
+import re
+
+from . import text as tx
+
+
+def article(phrase: str) -> str:
+    """``a`` or ``an`` before ``phrase`` (by its sound, roughly)."""
+    word = phrase.strip().split(" ", 1)[0].lower()
+    if not word:
+        return "a"
+    if word[:1].isdigit():
+        return "an" if word.startswith(("8", "11", "18")) else "a"
+    if word.startswith(("uni", "use", "usu", "eu", "one", "once")):
+        return "a"
+    if word.startswith(("hour", "honest", "honour", "heir")):
+        return "an"
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def lower_start(text: str, proper: frozenset[str]) -> str:
+    """Lower-case the first word unless it is a name, "I", an acronym or a figure."""
+    first = text.split(" ", 1)[0]
+    bare = first.strip(",.;:!?'’").removesuffix("'s").removesuffix("’s")
+    if not bare or bare == "I" or bare.startswith(("I'", "I’")) or bare.isupper():
+        return text
+    if bare in proper or bare[:1].isdigit() or not bare[:1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def proper_words(*texts: str) -> frozenset[str]:
+    """Words written with a capital inside a sentence somewhere in ``texts``: names."""
+    found: set[str] = set()
+    for text in texts:
+        for match in re.finditer(r"(?<![.!?:]\s)(?<!^)\b([A-Z][\w'’-]*)", text):
+            found.add(match.group(1).removesuffix("'s").removesuffix("’s"))
+    return frozenset(found)
+
+
+def sentence(text: str, end: str = ".") -> str:
+    """One sentence: a capital first, one mark at the end, no doubled spaces."""
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = re.sub(r",\s*,", ",", text)
+    if not text:
+        return ""
+    body = tx.strip_end(text)
+    if body.endswith((",", "—")):
+        body = body.rstrip(",— ")
+    return tx.upper_first(body) + end
+
+
+def join(sentences: list[str]) -> str:
+    return " ".join(s for s in sentences if s)
+
+
+def number(value: float) -> str:
+    """A figure as people write it: 18,400; 3.5; 12."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.1f}"
+
+
+def clock_time(hour: int, minute: int = 0) -> str:
+    return f"{hour:02d}:{minute:02d}"
+
+
+def says_own_name(content: str, names: tuple[str, ...]) -> bool:
+    return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", content) for n in names if n)
