@@ -108,9 +108,8 @@ class Turn:
             ctx.scenario.description,
             ctx.scenario.location,
             ctx.event_description,
-            *self.names,
             *(k.information for k in ctx.knowledge),
-        )
+        ) | {w for n in self.names for w in n.split()}
         self.core: list[str] = []
         self.extra: list[str] = []
         self.refs: list[str] = []
@@ -157,7 +156,8 @@ class Turn:
             basis = self.choice.knowledge.information
         if basis is None:
             basis = tx.event_core(self.ctx.event_description, clock.phrases())
-        return gm.lower_start(rz.point_of_view(tx.topic(basis), self.people), self.proper)
+        topic = gm.lower_start(rz.point_of_view(tx.topic(basis), self.people), self.proper)
+        return _again(topic, self.said, self.rng)
 
     # ------------------------------------------------------------------ building blocks
     def say(self, options: tuple[str, ...], core: bool = True, **slots: str) -> bool:
@@ -190,7 +190,26 @@ class Turn:
             gist = rz.aside(gist, self.talk.asides.get(kind, ()), self.rng)
         return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
 
+    def stale(self, ref: KnowledgeRef) -> bool:
+        """Said before this conversation: heard in an earlier one, or the speaker's own and
+        held by others now."""
+        if ref.kind in ("told", "learned"):
+            return ref.timepoint_id not in (None, self.ctx.timepoint_id)
+        return ref.kind == "initial" and not ref.private
+
+    def recap(self, ref: KnowledgeRef, core: bool = True) -> bool:
+        """A fact everyone has heard, named rather than told again."""
+        topic = gm.lower_start(
+            rz.point_of_view(tx.topic(ref.information), self.people), self.proper
+        )
+        if self.say(self.talk.recap, core, topic=topic):
+            self.refs.append(ref.information)
+            return True
+        return False
+
     def tell(self, ref: KnowledgeRef, core: bool = True) -> None:
+        if self.stale(ref) and self.rng.random() < 0.8 and self.recap(ref, core):
+            return
         gist, rest = self.fact(ref)
         kind = "own" if ref.kind == "initial" else ref.kind
         options = self.talk.inform.get(kind) or self.talk.inform["told"]  # type: ignore[call-overload]
@@ -358,6 +377,21 @@ class Turn:
         self.say_first(self.rotated(self.talk.close))
 
 
+_WHEN = frozenset("tonight today now yet again".split())
+
+
+def _again(topic: str, said: str, rng: Random) -> str:
+    """A topic the conversation has already named, named shorter ("the nine patients
+    tonight" -> "the patients", or "that"), the way people come back to a subject."""
+    if topic.lower() not in said or rng.random() < 0.35:
+        return topic
+    words = [w for w in topic.split() if w.lower() not in _WHEN]
+    head = words[-1] if words else ""
+    if len(words) >= 3 and head[:1].isalpha() and rng.random() < 0.6:
+        return f"the {head}"
+    return "that"
+
+
 def _night(time_of_day: str) -> bool:
     return any(w in time_of_day for w in ("evening", "night", "midnight", "small hours"))
 
@@ -369,7 +403,7 @@ def _time_word(time_of_day: str) -> str:
 
 def _asked(question: str, people: rz.People) -> str:
     """What a question asks about, as a noun phrase."""
-    about = re.search(r"\b(?:about|of|with)\s+([^,?]+)", question)
+    about = re.search(r"\b(?:about|of)\s+([^,?]+)", question)
     if about and len(about.group(1).split()) <= 6:
         return rz.point_of_view(about.group(1).strip(), people)
     text = question

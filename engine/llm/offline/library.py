@@ -208,6 +208,7 @@ class TalkBank(_Data):
     close: Templates
     backchannel: dict[Stance, Templates]
     link: dict[Stance, Templates]
+    recap: Templates
     asides: dict[str, Templates]
     plain: dict[str, Templates]
     tones: dict[str, str]

@@ -361,7 +361,8 @@ def _summarise(clause: str, most: int = 13) -> str:
     if len(tokens) <= most + 2:
         return clause
     for i in range(most, 5, -1):
-        if tokens[i].lower() in _PREPS:
+        following = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
+        if tokens[i].lower() in _PREPS and following in _DETERMINERS:
             tail = " ".join(tokens[i:])
             if re.search(r"\d", tail) or _TIME_WORDS.search(tail):
                 return clause

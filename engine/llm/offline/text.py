@@ -387,8 +387,11 @@ def topic(text: str, max_words: int = 4) -> str:
     return "the " + phrase
 
 
-_CONTRACT = [(re.compile(rf"\b{full}\b"), short) for full, short in CONTRACTIONS] + [
-    (re.compile(rf"\b{upper_first(full)}\b"), upper_first(short)) for full, short in CONTRACTIONS
+# "here it is." stays: a pronoun and "is" at the end of a clause do not contract
+_CLAUSE_END = r"(?!\s*[.,;:!?]|\s*$)"
+_CONTRACT = [(re.compile(rf"\b{full}\b{_CLAUSE_END}"), short) for full, short in CONTRACTIONS] + [
+    (re.compile(rf"\b{upper_first(full)}\b{_CLAUSE_END}"), upper_first(short))
+    for full, short in CONTRACTIONS
 ]
 # "Don't you dare" and "isn't it?" are not expanded: "do not you" is not English.
 _INVERTED = r"(?!\s+(?:you|I|we|they|he|she|it|there)\b)"

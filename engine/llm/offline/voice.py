@@ -141,7 +141,8 @@ def apply_tic(
     """At most one verbal tic, where it fits: a lead before a sentence, a tag or a tail only
     after a plain statement (never after a question), an interjection on its own. A tic the
     speaker already used in this conversation is not repeated."""
-    fresh = [t for t in tics if t.strip().lower().rstrip(",.?") not in said_by_me]
+    here = " ".join(sentences).lower()
+    fresh = [t for t in tics if t.strip().lower().rstrip(",.?") not in f"{said_by_me} {here}"]
     if force and not fresh:
         fresh = list(tics)
     if not fresh or not sentences or (not force and rng.random() > chance):
