@@ -250,12 +250,21 @@ def main() -> int:
         if args.shared:
             print("    shared:", " | ".join(r["shared"]))
     keys = ("rep6", "d3", "copied", "frame_share")
-    mean = {k: sum(r[k] for r in rows) / max(1, len(rows)) for k in keys}
-    print(
-        f"{'mean':28}      {sum(r['turns'] for r in rows):5} {mean['rep6']:5.0%} "
-        f"{mean['d3']:5.2f} {mean['copied']:6.0%} {'':19} {sum(r['self3'] for r in rows):5}  "
-        f"{mean['frame_share']:4.0%}"
-    )
+    groups = {
+        "mean, bundled": [r for r in rows if ":" not in r["scenario"]],
+        "mean, fresh": [r for r in rows if r["scenario"].startswith("fresh:")],
+        "mean, reference": [r for r in rows if r["scenario"].startswith("ref:")],
+        "mean, all": rows,
+    }
+    for label, group in groups.items():
+        if not group:
+            continue
+        mean = {k: sum(r[k] for r in group) / len(group) for k in keys}
+        print(
+            f"{label:28}      {sum(r['turns'] for r in group):5} {mean['rep6']:5.0%} "
+            f"{mean['d3']:5.2f} {mean['copied']:6.0%} {'':19} "
+            f"{sum(r['self3'] for r in group):5}  {mean['frame_share']:4.0%}"
+        )
     print("\nsample:", rows[0]["scenario"] if rows else "-", f"seed {seeds[0]}")
     dialog = None
     for t in sample:

@@ -185,6 +185,8 @@ class Turn:
         )
         if whole and rest:
             gist, rest = f"{gist}, and {tx.lower_first(rest)}", ""
+        if vc.register(self.ctx) != "formal" and self.rng.random() < 0.7:
+            gist, rest = gm.spoken_figures(gist), gm.spoken_figures(rest)
         kind = "own" if own else ref.kind if ref.kind in self.talk.asides else "told"
         if kind != "anticipated" and self.rng.random() < 0.75:  # a guess is hedged once
             gist = rz.aside(gist, self.talk.asides.get(kind, ()), self.rng)
@@ -483,7 +485,7 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
     bank = dialog_bank()
     extra = list(turn.extra)
     examples = [e for e in ctx.voice.speech_examples if e[:24].lower() not in turn.said]
-    if examples and ctx.speaker_turn_number == 0 and not ctx.prior_beats and rng.random() < 0.5:
+    if examples and ctx.speaker_turn_number == 0 and not ctx.prior_beats and rng.random() < 0.35:
         extra.append(rng.choice(examples))
     elif ctx.voice.specificity_anchors and rng.random() < 0.25:
         turn.say(bank.anchor, False, anchor=turn.slots["anchor"])

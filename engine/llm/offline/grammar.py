@@ -72,3 +72,53 @@ def clock_time(hour: int, minute: int = 0) -> str:
 
 def says_own_name(content: str, names: tuple[str, ...]) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", content) for n in names if n)
+
+
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def in_words(value: int) -> str:
+    """A whole number as it is said: 6 -> six, 22 -> twenty-two, 31,000 -> thirty-one
+    thousand, 400 -> four hundred (up to 999,999)."""
+    if value < 20:
+        return _ONES[value]
+    if value < 100:
+        tens, ones = divmod(value, 10)
+        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    if value < 1000:
+        hundreds, rest = divmod(value, 100)
+        return f"{_ONES[hundreds]} hundred" + (f" and {in_words(rest)}" if rest else "")
+    thousands, rest = divmod(value, 1000)
+    tail = "" if not rest else (f" and {in_words(rest)}" if rest < 100 else f" {in_words(rest)}")
+    return f"{in_words(thousands)} thousand{tail}"
+
+
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+_FIGURE = re.compile(r"(?<![\w:.,'’-])(\d{1,3}(?:,\d{3})?)(?![\w:%-]|,\d|\.\d)")
+
+
+def spoken_figures(text: str) -> str:
+    """Figures said in words where people would ("22 men" -> "twenty-two men", "31,000
+    francs" -> "thirty-one thousand francs"); clock times, years, decimals, percentages and
+    figures too long to say stay as written."""
+
+    def say(found: re.Match[str]) -> str:
+        raw = found.group(1)
+        value = int(raw.replace(",", ""))
+        if 1900 <= value <= 2100 and "," not in raw:
+            return raw  # a year
+        before = found.string[max(0, found.start() - 10) : found.start()].split()
+        if before and before[-1].lower().strip(",") in _MONTHS:
+            return raw  # a date: "March 2"
+        if value >= 1000 and value % 1000:
+            return raw  # 18,400 is read out as written
+        return in_words(value)
+
+    return _FIGURE.sub(say, text)

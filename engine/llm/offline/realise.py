@@ -303,7 +303,7 @@ def say_fact(
     gist, rest = _split(text)
     gist = point_of_view(gist, people, own=own, owner=owner)
     rest = point_of_view(rest, people, own=own, owner=owner) if rest else ""
-    gist = _summarise(_front_time(gist, rng))
+    gist = _break_long(_summarise(_front_time(gist, rng)), rng)
     if rng.random() < 0.7:
         gist = _dislocate(gist)
     if casual:
@@ -368,6 +368,31 @@ def _summarise(clause: str, most: int = 13) -> str:
                 return clause
             return " ".join(tokens[:i]).rstrip(",")
     return clause
+
+
+_TAKE_UP = ("that's", "and that's", "this is")
+
+
+def _break_long(clause: str, rng: Random) -> str:
+    """A long clause taken in two breaths: "… measured minus 5.2 degrees — that's in the
+    Basses Combes hollow during the April 1991 frost"."""
+    tokens = clause.split(" ")
+    if len(tokens) < 14:
+        return clause
+    middle = len(tokens) // 2
+    spots = sorted(
+        (
+            i
+            for i in range(6, len(tokens) - 3)
+            if tokens[i].lower() in _PREPS and not tokens[i - 1].endswith(",")
+        ),
+        key=lambda i: abs(i - middle),
+    )
+    if not spots:
+        return clause
+    at = spots[0]
+    take_up = _TAKE_UP[rng.randrange(len(_TAKE_UP))]
+    return f"{' '.join(tokens[:at])} — {take_up} {' '.join(tokens[at:])}"
 
 
 def _split(text: str) -> tuple[str, str]:
