@@ -89,8 +89,7 @@ def _hostile_scenario(tmp_path: Path) -> Path:
     )
     for entity in d["entities"]:  # whatever the composer tells, it carries some of it
         entity["knowledge"] = [
-            k if "\n" in k else f"{k.rstrip('.')}, CUT TO: *the* [[reef]]"
-            for k in entity["knowledge"]
+            k if "\n" in k else f"CUT TO: *the* [[reef]] {k}" for k in entity["knowledge"]
         ]
     d["timeline"]["beats"][0]["title"] = "The | handover *now*"
     d["timeline"]["beats"][0]["hint"] = (

@@ -109,6 +109,7 @@ class Turn:
             ctx.scenario.location,
             ctx.event_description,
             *(k.information for k in ctx.knowledge),
+            *(t.content for t in ctx.previous_turns),
         ) | {w for n in self.names for w in n.split()}
         self.core: list[str] = []
         self.extra: list[str] = []
@@ -138,7 +139,7 @@ class Turn:
         reply = self.choice.replying_to
         if reply is not None and "?" in reply.content:
             question = next(q for q in tx.sentences(reply.content) if "?" in q)
-            slots["asked"] = _asked(question, self.people)
+            slots["asked"] = _asked(question, self.people) or slots["topic"]
         return slots
 
     def _topic(self) -> str:
@@ -192,6 +193,13 @@ class Turn:
             gist = rz.aside(gist, self.talk.asides.get(kind, ()), self.rng)
         return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
 
+    def source(self, ref: KnowledgeRef) -> str:
+        """Who told it: a person by first name, anyone else as described ("a harbour
+        pilot")."""
+        if not ref.source:
+            return ""
+        return tx.first_name(ref.source) if ref.source in self.names else ref.source
+
     def stale(self, ref: KnowledgeRef) -> bool:
         """Said before this conversation: heard in an earlier one, or the speaker's own and
         held by others now."""
@@ -215,7 +223,7 @@ class Turn:
         gist, rest = self.fact(ref)
         kind = "own" if ref.kind == "initial" else ref.kind
         options = self.talk.inform.get(kind) or self.talk.inform["told"]  # type: ignore[call-overload]
-        source = tx.first_name(ref.source) if ref.source else ""
+        source = self.source(ref)
         if self.say(options, core, fact=gist, source=source):
             self.refs.append(ref.information)
             voice = self.ctx.voice.sentence_length
@@ -288,7 +296,7 @@ class Turn:
                 self._deflect()
             return
         self.refs.append(ref.information)
-        source = tx.first_name(ref.source) if ref.source else ""
+        source = self.source(ref)
         if any(cue in question for cue in acts.SOURCE_CUES):
             if source:
                 self.say(self.talk.answer["source"], source=source)
@@ -405,14 +413,13 @@ def _time_word(time_of_day: str) -> str:
 
 def _asked(question: str, people: rz.People) -> str:
     """What a question asks about, as a noun phrase."""
-    about = re.search(r"\b(?:about|of)\s+([^,?]+)", question)
+    head, comma, rest = question.partition(", ")
+    if comma and len(head.split()) <= 3:
+        question = rest  # a lead-in ("With respect, ...") is not what is asked about
+    about = re.search(r"\b(?:about|of|to|with)\s+([^,?]+)", question)
     if about and len(about.group(1).split()) <= 6:
         return rz.point_of_view(about.group(1).strip(), people)
-    text = question
-    for name in (*people.speaker, *people.listener):
-        text = text.replace(name, "")
-    found = tx.topic(text.strip(" ,?"))
-    return rz.point_of_view(found, people) if found else "that"
+    return ""  # "How long have you known?": about what the conversation is about
 
 
 def _nonspeech(
@@ -459,7 +466,7 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
     turn.compose()
     choice = turn.choice  # an answer with nothing to say becomes an evasion
     sentences = _voiced(ctx, turn, mood, rng)
-    content = " ".join(sentences).strip() or "I need a moment."
+    content = re.sub(r",\s*([.!?])", r"\1", " ".join(sentences).strip()) or "I need a moment."
     if gm.says_own_name(content, turn.people.speaker):
         content = rz.point_of_view(content, rz.People(turn.people.speaker))
     physical = ""

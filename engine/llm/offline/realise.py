@@ -91,7 +91,19 @@ class People:
 
     @classmethod
     def of(cls, speaker: str, listener: str | None, others: tuple[str, ...]) -> People:
-        return cls(_forms(speaker), _forms(listener) if listener else (), tuple(others))
+        """Everyone's forms of address; a surname alone counts when nobody else has it."""
+        cast = [speaker, *([listener] if listener else []), *others]
+        surnames = [n.split()[-1] for n in cast if len(n.split()) >= 2]
+
+        def forms(name: str) -> tuple[str, ...]:
+            found = _forms(name)
+            last = name.split()[-1] if len(name.split()) >= 2 else ""
+            plain = last.isalpha() and not last.isupper() and len(last) >= 3
+            if plain and last[:1].isupper() and surnames.count(last) == 1:
+                found = (*found, last)
+            return tuple(sorted(set(found), key=len, reverse=True))
+
+        return cls(forms(speaker), forms(listener) if listener else (), tuple(others))
 
 
 def _forms(name: str) -> tuple[str, ...]:
@@ -335,6 +347,8 @@ def _dislocate(clause: str) -> str:
             for i, t in enumerate(tokens[:8])
             if i >= 2
             and (t.lower() in _AUX or t.lower() in tx.common_verbs() or t.lower().endswith("ed"))
+            # "the gangway count stopped": a verb right after means this one is a noun
+            and (t.lower() in _AUX or i + 1 >= len(tokens) or not _verbish(tokens[i + 1]))
         ),
         None,
     )
@@ -404,7 +418,7 @@ def _split(text: str) -> tuple[str, str]:
     if not found:
         return text, ""
     cut, mark = min(found)
-    head, tail = text[:cut], text[cut + len(mark) :].strip()
+    head, tail = text[:cut].rstrip(" ,;"), text[cut + len(mark) :].strip()
     if mark.strip(", ") in ("which", "whereas"):
         return head, ""
     if mark.strip(", ") in ("because", "so"):

@@ -307,6 +307,8 @@ def _substantive(run: list[str]) -> bool:
 
 # words of a stretch of time: "the next 60 minutes" is when, not what
 _SPANS = frozenset("minutes minute hours hour days weeks months years next".split())
+# words that qualify an amount ("at least eighty people"): they start no topic
+_QUALIFIERS = frozenset("least most only just nearly almost roughly some".split())
 _PREPOSITIONS = frozenset(
     "across along through toward towards behind beyond near within without against among "
     "between past around upon via per despite".split()
@@ -336,7 +338,14 @@ def topic(text: str, max_words: int = 4) -> str:
         adjective = previous in ARTICLES and low not in common_verbs()
         previous = low
         verbish = _is_verbish(clean) and not adjective
-        if not clean or low in STOPWORDS or low in _PREPOSITIONS or verbish or after_modal:
+        if (
+            not clean
+            or low in STOPWORDS
+            or low in _PREPOSITIONS
+            or low in _QUALIFIERS
+            or verbish
+            or after_modal
+        ):
             if current:
                 runs.append((start, current))
                 current = []

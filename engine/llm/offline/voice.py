@@ -147,6 +147,10 @@ def apply_tic(
         fresh = list(tics)
     if not fresh or not sentences or (not force and rng.random() > chance):
         return sentences
+    if not force:  # a long tic ("if we may return to the document") is a rarer one
+        fresh = [t for t in fresh if len(t.split()) < 4 or rng.random() < 0.4] or fresh[:0]
+        if not fresh:
+            return sentences
     out = list(sentences)
     order = list(fresh)
     rng.shuffle(order)
