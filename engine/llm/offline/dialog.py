@@ -100,7 +100,10 @@ class Turn:
             if relation is None or r.entity.entity_id != relation.entity.entity_id
         )
         self.people = rz.People.of(
-            ctx.speaker.name, relation.entity.name if relation else None, others
+            ctx.speaker.name,
+            relation.entity.name if relation else None,
+            others,
+            ctx.speaker_description,
         )
         self.casual = vc.register(ctx) == "casual"
         self.names = {r.entity.name for r in (*ctx.listeners, *ctx.absent)} | {ctx.speaker.name}
@@ -395,11 +398,11 @@ def _again(topic: str, said: str, rng: Random) -> str:
     tonight" -> "the patients", or "that"), the way people come back to a subject."""
     if topic.lower() not in said or rng.random() < 0.35:
         return topic
-    words = [w for w in topic.split() if w.lower() not in _WHEN]
+    words = [w for w in topic.split() if w.lower() not in _WHEN and not w.endswith("ly")]
     head = words[-1] if words else ""
-    if len(words) >= 3 and head[:1].isalpha() and rng.random() < 0.6:
+    if len(words) >= 3 and head[:1].isalpha() and head[:1].islower():
         return f"the {head}"
-    return "that"
+    return topic
 
 
 def _night(time_of_day: str) -> bool:
@@ -531,7 +534,9 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
         out[-1] = tx.strip_end(out[-1]) + "..."
     elif out and "agitated" in mood and out[-1].endswith("."):
         out[-1] = tx.strip_end(out[-1]) + "!"
-    while len(out) > 1 and (len(" ".join(out)) + 3) // 4 > ctx.persona.max_tokens:
+    # the persona's token budget binds on what the voice added, never on what the act says
+    kept = max(1, min(len(turn.core), len(out)))
+    while len(out) > kept and (len(" ".join(out)) + 3) // 4 > ctx.persona.max_tokens:
         out.pop()
     return out
 

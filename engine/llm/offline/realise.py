@@ -29,6 +29,15 @@ _SUBJECT_LEADS = frozenset(
     "and but that when because if while so after before since until though although "
     "whether where once as".split()
 )
+_GENDER = {
+    "he": "he",
+    "him": "he",
+    "his": "he",
+    "himself": "he",
+    "she": "she",
+    "her": "she",
+    "herself": "she",
+}
 _PRONOUN = {"he": "subject", "she": "subject", "him": "object", "his": "possessive"}
 _REFLEXIVE = {"himself", "herself"}
 _FORMS = {
@@ -61,7 +70,9 @@ def _clause_joint(text: str) -> list[tuple[int, str]]:
                 len(head) >= 5
                 and len(tail) >= 4
                 and any(_verbish(w) for w in head[1:])
-                and any(_verbish(w) for w in tail[1:5])
+                and any(_verbish(w) and not w.endswith("ing") for w in tail[:5])
+                and not tail[0].endswith("ing")  # "writing and signing": one action
+                and tail[1].lower() != "and"  # "you and Mattias and leaves": a list
             ):
                 out.append((at, joint))
                 break
@@ -88,9 +99,12 @@ class People:
     speaker: tuple[str, ...]
     listener: tuple[str, ...] = ()
     others: tuple[str, ...] = ()
+    speaker_is: str | None = None  # "he" or "she" when the speaker's description says
 
     @classmethod
-    def of(cls, speaker: str, listener: str | None, others: tuple[str, ...]) -> People:
+    def of(
+        cls, speaker: str, listener: str | None, others: tuple[str, ...], description: str = ""
+    ) -> People:
         """Everyone's forms of address; a surname alone counts when nobody else has it."""
         cast = [speaker, *([listener] if listener else []), *others]
         surnames = [n.split()[-1] for n in cast if len(n.split()) >= 2]
@@ -103,7 +117,24 @@ class People:
                 found = (*found, last)
             return tuple(sorted(set(found), key=len, reverse=True))
 
-        return cls(forms(speaker), forms(listener) if listener else (), tuple(others))
+        return cls(
+            forms(speaker),
+            forms(listener) if listener else (),
+            tuple(others),
+            _pronoun_of(description),
+        )
+
+
+def _pronoun_of(description: str) -> str | None:
+    """ "he" or "she", when a description speaks of its person one way only."""
+    low = f" {description.lower()} "
+    male = len(re.findall(r"\b(?:he|him|his|himself)\b", low))
+    female = len(re.findall(r"\b(?:she|her|hers|herself)\b", low))
+    if male and not female:
+        return "he"
+    if female and not male:
+        return "she"
+    return None
 
 
 def _forms(name: str) -> tuple[str, ...]:
@@ -177,6 +208,10 @@ def point_of_view(text: str, people: People, *, own: bool = False, owner: str | 
                 out[i] = _FORMS[who]["object"]
             continue
         low = token.lower()
+        if _someone_else(token, before, after, tokens, words, pos):
+            referent = "O"  # "… Agnes Vos writing …": a person outside the conversation
+            seen.append("O")
+            continue
         if not (low in _PRONOUN or low in _REFLEXIVE or low == "her"):
             continue
         if low in _REFLEXIVE:
@@ -192,6 +227,12 @@ def point_of_view(text: str, people: People, *, own: bool = False, owner: str | 
             target = earlier[-1] if earlier else ("S" if own and target != "S" else None)
         if target not in ("S", "L"):
             continue
+        if (
+            target == "S"
+            and people.speaker_is
+            and _GENDER.get(low) not in (None, people.speaker_is)
+        ):
+            continue  # "her children", said by a man: not his
         word = _FORMS[target][role]
         out[i] = tx.upper_first(word) if token[:1].isupper() else word
         if role == "subject":
@@ -204,6 +245,18 @@ def point_of_view(text: str, people: People, *, own: bool = False, owner: str | 
     result = re.sub(r"\s+(?=[,.;:!?])", "", re.sub(r"  +", " ", result))
     result = _fix_start(result)
     return tx.upper_first(result) if text[:1].isupper() else result  # the case it began with
+
+
+def _someone_else(
+    token: str, before: str, after: str, tokens: list[str], words: list[int], pos: int
+) -> bool:
+    """A capitalised first and last name inside a sentence, doing something: a person."""
+    if not (token[:1].isupper() and token.isalpha() and after[:1].isupper() and after.isalpha()):
+        return False
+    if not before or before in (".", "!", "?", ":", "the", "a", "an", "of"):
+        return False
+    following = tokens[words[pos + 2]] if pos + 2 < len(words) else ""
+    return _verbish(following) or following in ("'s", "’s")
 
 
 def _owned_by_listener(text: str, people: People) -> str:
@@ -349,6 +402,8 @@ def _dislocate(clause: str) -> str:
             and (t.lower() in _AUX or t.lower() in tx.common_verbs() or t.lower().endswith("ed"))
             # "the gangway count stopped": a verb right after means this one is a noun
             and (t.lower() in _AUX or i + 1 >= len(tokens) or not _verbish(tokens[i + 1]))
+            # "the handwritten will leaves": a modal takes a bare verb, not "leaves"
+            and not (t.lower() in _MODALS and i + 1 < len(tokens) and tokens[i + 1].endswith("s"))
         ),
         None,
     )
@@ -359,10 +414,15 @@ def _dislocate(clause: str) -> str:
         return clause  # a pronoun already, or a name: nothing to take up
     if any(_verbish(w) for w in subject[1:]):
         return clause
-    if any(w.lower() in ("and", "or", "of", "who", "that", ",") for w in subject):
-        return clause
+    if any(w.lower() in ("and", "or", "of", "who", "that", ",") or w in _PREPS for w in subject):
+        return clause  # "the six trees in the top row": whose number is it?
     head = subject[-1].lower().strip(",")
     plural = head.endswith("s") and not head.endswith(("ss", "'s", "’s", "us"))
+    verb_word = tokens[verb].lower()
+    if verb_word in ("are", "were", "have"):
+        plural = True
+    elif verb_word in ("is", "was", "has"):
+        plural = False
     pronoun = "they" if plural else "it"
     return f"{' '.join(subject)} — {pronoun} {' '.join(tokens[verb:])}"
 
@@ -467,6 +527,7 @@ def _plain(text: str, rng: Random) -> str:
     return re.sub(r"\b[A-Za-z]+\b", swap, text)
 
 
+_MODALS = frozenset("will would can could shall should may might must".split())
 _PREPS = frozenset("to from for at on in by with since until before after under".split())
 
 

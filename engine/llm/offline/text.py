@@ -383,6 +383,8 @@ def topic(text: str, max_words: int = 4) -> str:
         and (following in ARTICLES or following[:1].isdigit() or following in ("to", "that"))
     ):
         best = best[:-1]  # "the tech startup board assumes a rate": the -s word is a verb
+    while len(best) > 1 and best[-1].lower().endswith("ly") and best[-1][:1].islower():
+        best = best[:-1]  # "the whole estate equally": the adverb is not the thing
     best = best[:max_words]
     owner = next((i for i, w in enumerate(best) if w.endswith(("'s", "’s"))), None)
     named_owner = owner is not None and all(w[:1].isupper() for w in best[: owner + 1])
