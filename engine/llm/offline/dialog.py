@@ -161,6 +161,8 @@ class Turn:
         if basis is None:
             basis = tx.event_core(self.ctx.event_description, clock.phrases())
         topic = gm.lower_start(rz.point_of_view(tx.topic(basis), self.people), self.proper)
+        if gm.says_own_name(topic, self.people.speaker):
+            topic = "that"  # a topic naming the speaker reads as them talking about themself
         return _again(topic, self.said, self.rng)
 
     # ------------------------------------------------------------------ building blocks
@@ -220,8 +222,15 @@ class Turn:
             return True
         return False
 
+    def more(self, rest: str, core: bool = False) -> None:
+        """What was kept back of a fact, as its own sentence ("That's because …")."""
+        if rest.lower().startswith(("because ", "so ")):
+            (self.core if core else self.extra).append(gm.sentence(f"that's {rest}"))
+        else:
+            self.say(self.talk.answer["more"], core, rest=rest)
+
     def tell(self, ref: KnowledgeRef, core: bool = True) -> None:
-        if self.stale(ref) and self.rng.random() < 0.8 and self.recap(ref, core):
+        if self.stale(ref) and self.rng.random() < 0.9 and self.recap(ref, core):
             return
         gist, rest = self.fact(ref)
         kind = "own" if ref.kind == "initial" else ref.kind
@@ -231,7 +240,7 @@ class Turn:
             self.refs.append(ref.information)
             voice = self.ctx.voice.sentence_length
             if rest and voice != "short" and self.rng.random() < 0.4:
-                self.say(self.talk.answer["more"], False, rest=rest)
+                self.more(rest)
 
     def backchannel(self) -> None:
         """A word for the turn before: a link naming its speaker or topic, or a short
@@ -317,13 +326,13 @@ class Turn:
             # add what was kept back, not the same words again
             self.say(self.talk.answer["again" if ref.information in mine else "yes"])
             if rest:
-                self.say(self.talk.answer["more"], rest=rest)
+                self.more(rest, core=True)
             elif source:
                 self.say(self.talk.answer["source"], False, source=source)
             return
         self.say(self.talk.answer["known"], fact=gist)
         if rest and self.rng.random() < 0.5:
-            self.say(self.talk.answer["more"], False, rest=rest)
+            self.more(rest)
         elif source and self.rng.random() < 0.35:
             self.say(self.talk.answer["source"], False, source=source)
 
@@ -469,7 +478,9 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
     turn.compose()
     choice = turn.choice  # an answer with nothing to say becomes an evasion
     sentences = _voiced(ctx, turn, mood, rng)
-    content = re.sub(r",\s*([.!?])", r"\1", " ".join(sentences).strip()) or "I need a moment."
+    content = " ".join(sentences).strip()
+    content = re.sub(r",?\s+(?:and|but|or)?\s*([.!?])", r"\1", content)  # "flat, and."
+    content = re.sub(r",\s*([.!?])", r"\1", content) or "I need a moment."
     if gm.says_own_name(content, turn.people.speaker):
         content = rz.point_of_view(content, rz.People(turn.people.speaker))
     physical = ""

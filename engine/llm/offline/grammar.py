@@ -50,8 +50,7 @@ def sentence(text: str, end: str = ".") -> str:
     if not text:
         return ""
     body = tx.strip_end(text)
-    if body.endswith((",", "—")):
-        body = body.rstrip(",— ")
+    body = re.sub(r"[,;—\s]+(?:and|but|or|so)$", "", body.rstrip(",— "))  # nothing follows
     return tx.upper_first(body) + end
 
 

@@ -159,7 +159,13 @@ def _marked(text: str, people: People) -> tuple[str, list[str]]:
     others: list[str] = []
 
     def mark(found: re.Match[str]) -> str:
-        who = table[found.group(0)]
+        name = found.group(0)
+        if " " not in name:  # one word of a longer proper name: "the Weil Lake Company"
+            after = found.string[found.end() : found.end() + 2]
+            before = found.string[max(0, found.start() - 4) : found.start()]
+            if re.match(r" [A-Z]", after) or before.lower() == "the ":
+                return name
+        who = table[name]
         if who == "O":
             others.append(found.group(0))
         return _MARK + who

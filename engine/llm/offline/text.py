@@ -311,6 +311,7 @@ _SPANS = frozenset("minutes minute hours hour days weeks months years next".spli
 _QUALIFIERS = frozenset("least most only just nearly almost roughly some".split())
 _PREPOSITIONS = frozenset(
     "across along through toward towards behind beyond near within without against among "
+    "beside besides inside outside opposite "
     "between past around upon via per despite".split()
 )
 ARTICLES = frozenset("a an the his her their its our my your this that these those".split())
@@ -343,6 +344,7 @@ def topic(text: str, max_words: int = 4) -> str:
             or low in STOPWORDS
             or low in _PREPOSITIONS
             or low in _QUALIFIERS
+            or low in MODALS
             or verbish
             or after_modal
         ):
