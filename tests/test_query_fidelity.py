@@ -359,7 +359,7 @@ async def test_secrets_are_kept_or_told_by_character_and_answers_are_first_perso
 
     summary, _ = await run_scenario("vintners_council", store, seed=2)
     run_id = summary.run_id
-    last = f"tp{summary.counts.timepoints:02d}"  # what is still a secret when asked
+    early = "tp01"  # early on, before the drama brings secrets out
     guarded = told = None
     for entity_id in (
         "bastien_ferrol",
@@ -371,13 +371,13 @@ async def test_secrets_are_kept_or_told_by_character_and_answers_are_first_perso
         "claude_aubusson",
         "yvette_caradec",
     ):
-        ctx = await build_context(store, run_id, entity_id, last, "anything?")
-        secret = next((k for k in ctx.knowledge if k.private), None)
+        ctx = await build_context(store, run_id, entity_id, early, "anything?")
+        secret = next((k for k in ctx.knowledge if k.private and k.kind == "initial"), None)
         if secret is None:
             continue
         words = " ".join(secret.information.split()[:7])
         answer = await answer_query(
-            store, OfflineProvider(2), run_id, entity_id, last, f"What about {words}?"
+            store, OfflineProvider(2), run_id, entity_id, early, f"What about {words}?"
         )
         if ctx.candour < 0.55 and guarded is None:
             guarded = answer

@@ -506,7 +506,7 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
     bank = dialog_bank()
     extra = list(turn.extra)
     examples = [e for e in ctx.voice.speech_examples if e[:24].lower() not in turn.said]
-    if examples and ctx.speaker_turn_number == 0 and not ctx.prior_beats and rng.random() < 0.35:
+    if examples and ctx.speaker_turn_number == 0 and not ctx.prior_beats and rng.random() < 0.25:
         extra.append(rng.choice(examples))
     elif ctx.voice.specificity_anchors and rng.random() < 0.25:
         turn.say(bank.anchor, False, anchor=turn.slots["anchor"])

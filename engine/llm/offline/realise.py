@@ -450,7 +450,7 @@ def _summarise(clause: str, most: int = 13) -> str:
     return clause
 
 
-_TAKE_UP = ("that's", "and that's", "this is")
+_TAKE_UP = ("that's", "and that's")
 
 
 def _break_long(clause: str, rng: Random) -> str:
@@ -538,21 +538,25 @@ _PREPS = frozenset("to from for at on in by with since until before after under"
 
 
 def aside(clause: str, asides: tuple[str, ...], rng: Random) -> str:
-    """A long clause with a short aside after its first auxiliary verb ("the Minister will,
-    I'm told, impose arbitration"), the way people break a long sentence when they talk."""
+    """A long clause with a short aside in its longest unbroken stretch ("the Minister will,
+    I'm told, impose arbitration"; "picked, mind you, by 30 May"), after an auxiliary verb or
+    before a preposition, whichever is nearer the stretch's middle: the way people break a
+    long sentence when they talk."""
     tokens = clause.split(" ")
     if len(tokens) < 9 or not asides:
         return clause
-    spots = [i for i, t in enumerate(tokens[:-3]) if t.lower().strip(",") in _AUX and 1 <= i <= 8]
-    if not spots:  # else before a preposition in the middle: "picked, mind you, by 30 May"
-        middle = len(tokens) // 2
-        spots = sorted(
-            (i - 1 for i, t in enumerate(tokens) if 3 <= i <= len(tokens) - 3 and t in _PREPS),
-            key=lambda i: abs(i - middle),
-        )[:1]
+    # the stretches between the breaks the clause already has
+    cuts = [0] + [i + 1 for i, t in enumerate(tokens) if t.endswith(",") or t == "—"]
+    stretches = [(a, b) for a, b in zip(cuts, [*cuts[1:], len(tokens)], strict=True)]
+    start, stop = max(stretches, key=lambda s: s[1] - s[0])
+    if stop - start < 8:
+        return clause
+    middle = (start + stop) // 2
+    spots = [i for i in range(start + 1, stop - 3) if tokens[i].lower() in _AUX]
+    spots += [i - 1 for i in range(start + 3, stop - 2) if tokens[i] in _PREPS]
     if not spots:
         return clause
-    at = spots[0]
+    at = min(spots, key=lambda i: abs(i - middle))
     note = asides[rng.randrange(len(asides))]
     tokens[at] = f"{tokens[at].rstrip(',')}, {note},"
     return " ".join(tokens)

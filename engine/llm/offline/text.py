@@ -366,7 +366,9 @@ def topic(text: str, max_words: int = 4) -> str:
     worded = [
         r
         for r in runs
-        if any(w[:1].isalpha() for w in r[1]) and not any(w.lower() in _SPANS for w in r[1])
+        if any(w[:1].isalpha() for w in r[1])
+        and not any(w.lower() in _SPANS for w in r[1])
+        and not all(w.lower().endswith("ly") for w in r[1])  # "exactly" names nothing
     ]
     runs = worded or runs  # "161" alone names nothing
 
