@@ -494,8 +494,36 @@ def _split(text: str) -> tuple[str, str]:
         verb = next((i for i, w in enumerate(words) if i >= 1 and _verbish(w)), None)
         if verb is not None:  # "… and has told the nurse": the same subject told the nurse
             subject = " ".join(words[:verb])
-            tail = f"{subject if subject[:1].isupper() else tx.lower_first(subject)} {tail}"
+            aux = words[verb] if words[verb].lower() in _AUX - {"has", "have"} else ""
+            first = tail.split(" ", 1)[0].lower()
+            if aux and first not in _AUX:  # "were taken … and sold": they were sold
+                tail = f"{aux} {tail}"
+            if words[0].lower() in _DETERMINERS or words[0].lower() in _COMMON_STARTS:
+                head_noun = words[verb - 1].lower()
+                plural = head_noun.endswith("s") and not head_noun.endswith(("ss", "'s"))
+                plural = plural or words[verb].lower() in ("are", "were", "have")
+                subject = "they" if plural else "it"
+            tail = f"{_lower_common(subject)} {tail}"
     return head, tail
+
+
+def _lower_common(text: str) -> str:
+    """The first word lower-cased when it is an ordinary word ("Six tonnes" -> "six
+    tonnes"), not a name ("Marguerite opened") or "I"."""
+    words = text.split(" ", 2)
+    if len(words) < 2 or words[0] in ("I", "I'm", "I've", "I'd", "I'll") or words[0].isupper():
+        return text
+    first, second = words[0], words[1]
+    if first[:1].isupper() and second[:1].islower() and first.lower() in _COMMON_STARTS:
+        return first.lower() + text[len(first) :]
+    return tx.lower_first(text)
+
+
+_COMMON_STARTS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
+    "hundred hundreds thousands dozens several many most some all both each every few half "
+    "nobody everyone everybody someone somebody nothing everything something".split()
+)
 
 
 def _front_time(text: str, rng: Random) -> str:
@@ -508,7 +536,7 @@ def _front_time(text: str, rng: Random) -> str:
     if len(head.split()) < 4 or re.search(r"\b(?:that|who|when|because|if)\b", head):
         return text  # the time belongs to a clause inside: it cannot move to the front
     phrase = found.group(1).strip(" ,")
-    return f"{tx.upper_first(phrase)}, {tx.lower_first(head)}"
+    return f"{tx.upper_first(phrase)}, {_lower_common(head)}"
 
 
 @lru_cache(maxsize=1)
