@@ -116,6 +116,7 @@ class Turn:
         ) | {w for n in self.names for w in n.split()}
         self.core: list[str] = []
         self.extra: list[str] = []
+        self.facts: set[str] = set()  # sentences that carry knowledge: never cut short
         self.refs: list[str] = []
         self.used: set[str] = set()
         self.said = " ".join(t.content for t in ctx.previous_turns).lower()
@@ -237,6 +238,7 @@ class Turn:
         options = self.talk.inform.get(kind) or self.talk.inform["told"]  # type: ignore[call-overload]
         source = self.source(ref)
         if self.say(options, core, fact=gist, source=source):
+            self.facts.add((self.core if core else self.extra)[-1])
             self.refs.append(ref.information)
             voice = self.ctx.voice.sentence_length
             if rest and voice != "short" and self.rng.random() < 0.4:
@@ -526,7 +528,10 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
     room = max(0, limit - len(turn.core))
     keep = set(ctx.voice.speech_examples)
     out = [s if s in keep else vc.shape(s, ctx, 1000) for s in turn.core]
-    out += [s if s in keep else vc.shape(s, ctx, max_words) for s in extra[:room]]
+    out += [
+        s if s in keep else vc.shape(s, ctx, 1000 if s in turn.facts else max_words)
+        for s in extra[:room]
+    ]
     out = list(dict.fromkeys(tx.capitalize_sentences(s) for s in out if s))
     said_by_me = " ".join(
         t.content for t in turn.ctx.previous_turns if t.speaker_id == ctx.speaker.entity_id

@@ -428,9 +428,13 @@ def contract(text: str) -> str:
     return text
 
 
+_HAS = re.compile(r"\b(it|that|there|he|she|who|what)['’]s (been|got|gone|had)\b", re.I)
+
+
 def expand(text: str) -> str:
     if "'" not in text:
         return text
+    text = _HAS.sub(r"\1 has \2", text)  # "it's been" is "it has been", not "it is been"
     for pattern, full in _EXPAND:
         text = pattern.sub(full, text)
     return text
