@@ -14,6 +14,7 @@ from test_offline import KNOWLEDGE, MARA, OWEN, context
 from engine.llm.contexts import KnowledgeRef, RelationBrief, TurnBrief
 from engine.llm.offline import grammar as gm
 from engine.llm.offline import realise as rz
+from engine.llm.offline import spoken as sp
 from engine.llm.offline import text as tx
 from engine.llm.offline.acts import is_secret
 from engine.llm.offline.dialog import generate_turn
@@ -72,7 +73,7 @@ def test_the_gist_comes_first_and_the_rest_is_kept_for_later() -> None:
         "only twelve."
     )
     people = rz.People.of("Harold Brisk", None, ())
-    gist, rest = rz.say_fact(fact, people, Random(0), own=True, casual=False)
+    gist, rest = sp.say_fact(fact, people, Random(0), own=True, casual=False)
     assert gist.startswith("The board has") and "me to offer" in gist and "twelve" not in gist
     assert rest == "I have offered only twelve"
 

@@ -10,6 +10,7 @@ from ...knowledge.retrieval import rank
 from ...model.responses import QueryResponse
 from ..contexts import CANDID, EntityQueryContext, KnowledgeRef
 from . import realise as rz
+from . import spoken as sp
 from . import text as tx
 from .library import dialog_bank
 from .voice import apply_tic as _apply_tic
@@ -64,7 +65,7 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
             break
         own = ref.kind == "initial" or ref.private
         people = rz.People.of(ctx.speaker.name, None, ())
-        gist, rest = rz.say_fact(
+        gist, rest = sp.say_fact(
             own_words(ref.information) if own else ref.information,
             people,
             rng,

@@ -7,18 +7,13 @@ nobody", to Bastien it is "you used …", and about anyone else it stays as writ
 follow the last person named (a fact of the speaker's own that names nobody is about the
 speaker), verbs agree with their new subject, and a possessive stays a possessive.
 
-A fact is then said, not recited: the gist first (the clause before a "though", "which" or a
-semicolon; the rest is kept for a later turn), a time phrase sometimes put in front, plain
-words for a casual voice, and a short aside of the speaker's in a long clause, so that what
-is heard is the speaker talking about the fact, not the scenario file read aloud.
+How a fact is then put in spoken shape is ``spoken``'s part.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from random import Random
 
 from . import text as tx
 
@@ -48,47 +43,8 @@ _AGREE = {
     "I": {"has": "have", "is": "am", "does": "do", "was": "was", "hasn't": "haven't"},
     "you": {"has": "have", "is": "are", "does": "do", "was": "were", "hasn't": "haven't"},
 }
-_AUX = frozenset(
+AUX = frozenset(
     "will would can could should must may might has have had is are was were does did shall".split()
-)
-_BREAKS = (", though ", ", although ", ", which ", "; ", " — ", " -- ", ", while ", ", whereas ")
-_JOINTS = (" and ", " because ", " but ", " although ", ", so ")
-
-
-def _clause_joint(text: str) -> list[tuple[int, str]]:
-    """Where two clauses of a long sentence meet ("… was cancelled and the tank holds …"):
-    a joint with a verb on both sides, not one inside a list of things."""
-    if len(text.split()) < 14:
-        return []
-    out = []
-    for joint in _JOINTS:
-        at = text.find(joint)
-        while at > 0:
-            head = text[:at].split()
-            tail = text[at + len(joint) :].split()
-            if (
-                len(head) >= 5
-                and len(tail) >= 4
-                and any(_verbish(w) for w in head[1:])
-                and any(_verbish(w) and not w.endswith("ing") for w in tail[:5])
-                and not tail[0].endswith("ing")  # "writing and signing": one action
-                and tail[1].lower() != "and"  # "you and Mattias and leaves": a list
-            ):
-                out.append((at, joint))
-                break
-            at = text.find(joint, at + 1)
-    return out
-
-
-_TIME_TAIL = re.compile(
-    r",?\s+((?:at|on|by|before|after|since|until|in|next|last|this)\s+(?:[\w:,'’]+\s?){1,5})$"
-)
-_TIME_WORDS = re.compile(
-    r"\b(?:\d{1,2}:\d{2}|noon|midnight|dawn|dusk|morning|evening|night|tonight|yesterday|"
-    r"tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|"
-    r"march|april|may|june|july|august|september|october|november|december|week|month|"
-    r"year|\d{4})\b",
-    re.IGNORECASE,
 )
 
 
@@ -262,7 +218,7 @@ def _someone_else(
     if not before or before in (".", "!", "?", ":", "the", "a", "an", "of"):
         return False
     following = tokens[words[pos + 2]] if pos + 2 < len(words) else ""
-    return _verbish(following) or following in ("'s", "’s")
+    return verbish(following) or following in ("'s", "’s")
 
 
 def _owned_by_listener(text: str, people: People) -> str:
@@ -310,7 +266,7 @@ def _subject_slot(before: str, after: str) -> bool:
     if not before or before in (".", "!", "?", ";", ":", ",", "(") or before in _SUBJECT_LEADS:
         return True
     low = after.lower()
-    return low in _AUX or (low in tx.common_verbs() and low not in ("to", "that"))
+    return low in AUX or (low in tx.common_verbs() and low not in ("to", "that"))
 
 
 def _noun_follows(word: str) -> bool:
@@ -359,232 +315,12 @@ def _fix_start(text: str) -> str:
     return "I" + text[1:] if text[:2] in ("i ", "i'") else text
 
 
-def say_fact(
-    information: str,
-    people: People,
-    rng: Random,
-    *,
-    own: bool,
-    casual: bool,
-    owner: str | None = None,
-) -> tuple[str, str]:
-    """A fact as the speaker says it: (gist, the rest kept back), both from the speaker's
-    point of view, without a full stop. ``owner``: who told it (see ``point_of_view``)."""
-    text = tx.strip_end(tx.humanize(information))
-    gist, rest = _split(text)
-    gist = point_of_view(gist, people, own=own, owner=owner)
-    rest = point_of_view(rest, people, own=own, owner=owner) if rest else ""
-    gist = _break_long(_summarise(_front_time(gist, rng)), rng)
-    if rng.random() < 0.7:
-        gist = _dislocate(gist)
-    if casual:
-        gist = tx.contract(_plain(gist, rng))
-        rest = tx.contract(_plain(rest, rng)) if rest else ""
-    return tx.strip_end(gist), tx.strip_end(rest)
-
-
-_DETERMINERS = frozenset(
+DETERMINERS = frozenset(
     "the a an this that these those his her their its our my your every each no some two "
     "three four five six seven eight nine ten eleven twelve".split()
 )
 
 
-def _verbish(word: str) -> bool:
+def verbish(word: str) -> bool:
     low = word.lower().strip(",")
-    return low in _AUX or low in tx.common_verbs() or (low.endswith("ed") and len(low) > 4)
-
-
-def _dislocate(clause: str) -> str:
-    """A long clause with its subject put first and taken up by a pronoun, as people do when
-    they talk ("the frost insurance — it lapsed on March 2")."""
-    tokens = clause.split(" ")
-    if len(tokens) < 9:
-        return clause
-    verb = next(
-        (
-            i
-            for i, t in enumerate(tokens[:8])
-            if i >= 2
-            and (t.lower() in _AUX or t.lower() in tx.common_verbs() or t.lower().endswith("ed"))
-            # "the gangway count stopped": a verb right after means this one is a noun
-            and (t.lower() in _AUX or i + 1 >= len(tokens) or not _verbish(tokens[i + 1]))
-            # "the handwritten will leaves": a modal takes a bare verb, not "leaves"
-            and not (t.lower() in _MODALS and i + 1 < len(tokens) and tokens[i + 1].endswith("s"))
-        ),
-        None,
-    )
-    if verb is None:
-        return clause
-    subject = tokens[:verb]
-    if subject[0].lower() not in _DETERMINERS or any(w[:1].isupper() for w in subject[1:]):
-        return clause  # a pronoun already, or a name: nothing to take up
-    if any(_verbish(w) for w in subject[1:]):
-        return clause
-    if any(w.lower() in ("and", "or", "of", "who", "that", ",") or w in _PREPS for w in subject):
-        return clause  # "the six trees in the top row": whose number is it?
-    head = subject[-1].lower().strip(",")
-    plural = head.endswith("s") and not head.endswith(("ss", "'s", "’s", "us"))
-    verb_word = tokens[verb].lower()
-    if verb_word in ("are", "were", "have"):
-        plural = True
-    elif verb_word in ("is", "was", "has"):
-        plural = False
-    pronoun = "they" if plural else "it"
-    return f"{' '.join(subject)} — {pronoun} {' '.join(tokens[verb:])}"
-
-
-def _summarise(clause: str, most: int = 13) -> str:
-    """A long clause said the way people sum it up: trailing circumstances past ``most``
-    words ("… at full load in the January cold") dropped, unless they hold a figure or a
-    date, which is usually the point."""
-    tokens = clause.split(" ")
-    if len(tokens) <= most + 2:
-        return clause
-    for i in range(most, 5, -1):
-        following = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
-        if tokens[i].lower() in _PREPS and following in _DETERMINERS:
-            tail = " ".join(tokens[i:])
-            if re.search(r"\d", tail) or _TIME_WORDS.search(tail):
-                return clause
-            return " ".join(tokens[:i]).rstrip(",")
-    return clause
-
-
-_TAKE_UP = ("that's", "and that's")
-
-
-def _break_long(clause: str, rng: Random) -> str:
-    """A long clause taken in two breaths: "… measured minus 5.2 degrees — that's in the
-    Basses Combes hollow during the April 1991 frost"."""
-    tokens = clause.split(" ")
-    if len(tokens) < 14:
-        return clause
-    middle = len(tokens) // 2
-    spots = sorted(
-        (
-            i
-            for i in range(6, len(tokens) - 3)
-            if tokens[i].lower() in _PREPS and not tokens[i - 1].endswith(",")
-        ),
-        key=lambda i: abs(i - middle),
-    )
-    if not spots:
-        return clause
-    at = spots[0]
-    take_up = _TAKE_UP[rng.randrange(len(_TAKE_UP))]
-    return f"{' '.join(tokens[:at])} — {take_up} {' '.join(tokens[at:])}"
-
-
-def _split(text: str) -> tuple[str, str]:
-    """The gist and what can stand alone as a later sentence (a relative clause cannot)."""
-    low = text.lower()
-    found = [(low.find(b), b) for b in _BREAKS if low.find(b) > 20]
-    if not found:
-        found = _clause_joint(text)
-    if not found:
-        return text, ""
-    cut, mark = min(found)
-    head, tail = text[:cut].rstrip(" ,;"), text[cut + len(mark) :].strip()
-    if mark.strip(", ") in ("which", "whereas"):
-        return head, ""
-    if mark.strip(", ") in ("because", "so"):
-        tail = f"{mark.strip(', ')} {tail}"  # the reason still needs its word
-    elif tail and _verbish(tail.split(" ", 1)[0]):
-        words = head.split()
-        verb = next((i for i, w in enumerate(words) if i >= 1 and _verbish(w)), None)
-        if verb is not None:  # "… and has told the nurse": the same subject told the nurse
-            subject = " ".join(words[:verb])
-            aux = words[verb] if words[verb].lower() in _AUX - {"has", "have"} else ""
-            first = tail.split(" ", 1)[0].lower()
-            if aux and first not in _AUX:  # "were taken … and sold": they were sold
-                tail = f"{aux} {tail}"
-            if words[0].lower() in _DETERMINERS or words[0].lower() in _COMMON_STARTS:
-                head_noun = words[verb - 1].lower()
-                plural = head_noun.endswith("s") and not head_noun.endswith(("ss", "'s"))
-                plural = plural or words[verb].lower() in ("are", "were", "have")
-                subject = "they" if plural else "it"
-            tail = f"{_lower_common(subject)} {tail}"
-    return head, tail
-
-
-def _lower_common(text: str) -> str:
-    """The first word lower-cased when it is an ordinary word ("Six tonnes" -> "six
-    tonnes"), not a name ("Marguerite opened") or "I"."""
-    words = text.split(" ", 2)
-    if len(words) < 2 or words[0] in ("I", "I'm", "I've", "I'd", "I'll") or words[0].isupper():
-        return text
-    first, second = words[0], words[1]
-    if first[:1].isupper() and second[:1].islower() and first.lower() in _COMMON_STARTS:
-        return first.lower() + text[len(first) :]
-    return tx.lower_first(text)
-
-
-_COMMON_STARTS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
-    "hundred hundreds thousands dozens several many most some all both each every few half "
-    "nobody everyone everybody someone somebody nothing everything something".split()
-)
-
-
-def _front_time(text: str, rng: Random) -> str:
-    """Sometimes put a trailing time phrase first: "… at noon on Thursday" -> "At noon on
-    Thursday, …"."""
-    found = _TIME_TAIL.search(text)
-    if not found or not _TIME_WORDS.search(found.group(1)) or rng.random() < 0.45:
-        return text
-    head = text[: found.start()].rstrip(" ,")
-    if len(head.split()) < 4 or re.search(r"\b(?:that|who|when|because|if)\b", head):
-        return text  # the time belongs to a clause inside: it cannot move to the front
-    phrase = found.group(1).strip(" ,")
-    return f"{tx.upper_first(phrase)}, {_lower_common(head)}"
-
-
-@lru_cache(maxsize=1)
-def _plain_words() -> dict[str, tuple[str, ...]]:
-    from .library import plain_words
-
-    return plain_words()
-
-
-def _plain(text: str, rng: Random) -> str:
-    """Plainer words where the voice is casual ("purchased" -> "bought")."""
-    table = _plain_words()
-
-    def swap(match: re.Match[str]) -> str:
-        word = match.group(0)
-        options = table.get(word.lower())
-        if not options:
-            return word
-        choice = options[rng.randrange(len(options))]
-        return tx.upper_first(choice) if word[:1].isupper() else choice
-
-    return re.sub(r"\b[A-Za-z]+\b", swap, text)
-
-
-_MODALS = frozenset("will would can could shall should may might must".split())
-_PREPS = frozenset("to from for at on in by with since until before after under".split())
-
-
-def aside(clause: str, asides: tuple[str, ...], rng: Random) -> str:
-    """A long clause with a short aside in its longest unbroken stretch ("the Minister will,
-    I'm told, impose arbitration"; "picked, mind you, by 30 May"), after an auxiliary verb or
-    before a preposition, whichever is nearer the stretch's middle: the way people break a
-    long sentence when they talk."""
-    tokens = clause.split(" ")
-    if len(tokens) < 9 or not asides:
-        return clause
-    # the stretches between the breaks the clause already has
-    cuts = [0] + [i + 1 for i, t in enumerate(tokens) if t.endswith(",") or t == "—"]
-    stretches = [(a, b) for a, b in zip(cuts, [*cuts[1:], len(tokens)], strict=True)]
-    start, stop = max(stretches, key=lambda s: s[1] - s[0])
-    if stop - start < 8:
-        return clause
-    middle = (start + stop) // 2
-    spots = [i for i in range(start + 1, stop - 3) if tokens[i].lower() in _AUX]
-    spots += [i - 1 for i in range(start + 3, stop - 2) if tokens[i] in _PREPS]
-    if not spots:
-        return clause
-    at = min(spots, key=lambda i: abs(i - middle))
-    note = asides[rng.randrange(len(asides))]
-    tokens[at] = f"{tokens[at].rstrip(',')}, {note},"
-    return " ".join(tokens)
+    return low in AUX or low in tx.common_verbs() or (low.endswith("ed") and len(low) > 4)

@@ -1,0 +1,379 @@
+"""One offline dialog turn being composed: what its act says, sentence by sentence.
+
+Each act has a method that picks sentences from the act's phrase bank
+(``engine/data/offline/talk.json``), filled with the conversation's topic and with facts said
+from the speaker's point of view (``realise``) and in spoken shape (``spoken``). The act's own
+sentences stay whatever the voice does later; extras (a backchannel, what was kept back of a
+fact, a source) may be dropped for length.
+"""
+
+from __future__ import annotations
+
+import re
+from random import Random
+
+from ...model import clock
+from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief
+from . import acts
+from . import grammar as gm
+from . import realise as rz
+from . import spoken as sp
+from . import text as tx
+from . import voice as vc
+from .library import TalkBank
+
+
+class Turn:
+    """One turn being composed: its slots, its sentences (the act's own, which stay, and
+    extras, which the voice may drop) and the knowledge it tells."""
+
+    def __init__(
+        self,
+        ctx: DialogTurnContext,
+        talk: TalkBank,
+        choice: acts.Choice,
+        relation: RelationBrief | None,
+        rng: Random,
+    ) -> None:
+        self.ctx, self.talk, self.choice, self.rng = ctx, talk, choice, rng
+        self.relation = relation
+        others = tuple(
+            r.entity.name
+            for r in (*ctx.listeners, *ctx.absent)
+            if relation is None or r.entity.entity_id != relation.entity.entity_id
+        )
+        self.people = rz.People.of(
+            ctx.speaker.name,
+            relation.entity.name if relation else None,
+            others,
+            ctx.speaker_description,
+        )
+        self.casual = vc.register(ctx) == "casual"
+        self.names = {r.entity.name for r in (*ctx.listeners, *ctx.absent)} | {ctx.speaker.name}
+        self.proper = gm.proper_words(
+            ctx.scenario.description,
+            ctx.scenario.location,
+            ctx.event_description,
+            *(k.information for k in ctx.knowledge),
+            *(t.content for t in ctx.previous_turns),
+        ) | {w for n in self.names for w in n.split()}
+        self.core: list[str] = []
+        self.extra: list[str] = []
+        self.facts: set[str] = set()  # sentences that carry knowledge: never cut short
+        self.refs: list[str] = []
+        self.used: set[str] = set()
+        self.said = " ".join(t.content for t in ctx.previous_turns).lower()
+        self.slots = self._slots()
+
+    # ------------------------------------------------------------------ slots
+    def _slots(self) -> dict[str, str]:
+        ctx, rng = self.ctx, self.rng
+        name = tx.first_name(self.relation.entity.name) if self.relation else ""
+        others = [tx.first_name(r.entity.name) for r in ctx.listeners]
+        others = [o for o in others if o != name]
+        slots = {
+            "name": name,
+            "other": rng.choice(others) if others else "",
+            "topic": self._topic(),
+            "place": tx.short_place(ctx.scenario.location),
+            "time": _time_word(ctx.time_of_day),
+            "today": "tonight" if _night(ctx.time_of_day) else "today",
+            "day": "night" if _night(ctx.time_of_day) else "day",
+            "anchor": rng.choice(ctx.voice.specificity_anchors)
+            if ctx.voice.specificity_anchors
+            else "",
+        }
+        reply = self.choice.replying_to
+        if reply is not None and "?" in reply.content:
+            question = next(q for q in tx.sentences(reply.content) if "?" in q)
+            slots["asked"] = _asked(question, self.people) or slots["topic"]
+        return slots
+
+    def _topic(self) -> str:
+        """What the conversation is about: the latest fact someone put on the table, the
+        knowledge this turn tells, or the event."""
+        basis = next(
+            (
+                t.knowledge_references[0]
+                for t in reversed(self.ctx.previous_turns)
+                if t.knowledge_references
+            ),
+            None,
+        )
+        if basis is None and self.choice.knowledge is not None:
+            basis = self.choice.knowledge.information
+        if basis is None:
+            basis = tx.event_core(self.ctx.event_description, clock.phrases())
+        topic = gm.lower_start(rz.point_of_view(tx.topic(basis), self.people), self.proper)
+        if gm.says_own_name(topic, self.people.speaker):
+            topic = "that"  # a topic naming the speaker reads as them talking about themself
+        return _again(topic, self.said, self.rng)
+
+    # ------------------------------------------------------------------ building blocks
+    def say(self, options: tuple[str, ...], core: bool = True, **slots: str) -> bool:
+        sentence = vc.pick(
+            options,
+            {**self.slots, **slots},
+            self.rng,
+            self.ctx.voice.never_says,
+            self.used,
+            self.said,
+        )
+        if sentence:
+            (self.core if core else self.extra).append(sentence)
+            self.used.add(sentence)
+        return sentence is not None
+
+    def fact(self, ref: KnowledgeRef, *, whole: bool = False) -> tuple[str, str]:
+        own = ref.kind == "initial" or ref.private
+        information = ref.information
+        if ref.kind == "witnessed":
+            information = tx.event_core(information, clock.phrases())
+        owner = ref.source if ref.source in self.names else None
+        gist, rest = sp.say_fact(
+            information, self.people, self.rng, own=own, casual=self.casual, owner=owner
+        )
+        if whole and rest:
+            gist, rest = f"{gist}, and {tx.lower_first(rest)}", ""
+        if vc.register(self.ctx) != "formal" and self.rng.random() < 0.7:
+            gist, rest = gm.spoken_figures(gist), gm.spoken_figures(rest)
+        kind = "own" if own else ref.kind if ref.kind in self.talk.asides else "told"
+        if kind != "anticipated" and self.rng.random() < 0.75:  # a guess is hedged once
+            gist = sp.aside(gist, self.talk.asides.get(kind, ()), self.rng)
+        return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
+
+    def source(self, ref: KnowledgeRef) -> str:
+        """Who told it: a person by first name, anyone else as described ("a harbour
+        pilot")."""
+        if not ref.source:
+            return ""
+        return tx.first_name(ref.source) if ref.source in self.names else ref.source
+
+    def stale(self, ref: KnowledgeRef) -> bool:
+        """Said before this conversation: heard in an earlier one, or the speaker's own and
+        held by others now."""
+        if ref.kind in ("told", "learned"):
+            return ref.timepoint_id not in (None, self.ctx.timepoint_id)
+        return ref.kind == "initial" and not ref.private
+
+    def recap(self, ref: KnowledgeRef, core: bool = True) -> bool:
+        """A fact everyone has heard, named rather than told again."""
+        topic = gm.lower_start(
+            rz.point_of_view(tx.topic(ref.information), self.people), self.proper
+        )
+        if self.say(self.talk.recap, core, topic=topic):
+            self.refs.append(ref.information)
+            return True
+        return False
+
+    def more(self, rest: str, core: bool = False) -> None:
+        """What was kept back of a fact, as its own sentence ("That's because …")."""
+        if rest.lower().startswith(("because ", "so ")):
+            (self.core if core else self.extra).append(gm.sentence(f"that's {rest}"))
+        else:
+            self.say(self.talk.answer["more"], core, rest=rest)
+
+    def tell(self, ref: KnowledgeRef, core: bool = True) -> None:
+        if self.stale(ref) and self.rng.random() < 0.9 and self.recap(ref, core):
+            return
+        gist, rest = self.fact(ref)
+        kind = "own" if ref.kind == "initial" else ref.kind
+        options = self.talk.inform.get(kind) or self.talk.inform["told"]  # type: ignore[call-overload]
+        source = self.source(ref)
+        if self.say(options, core, fact=gist, source=source):
+            self.facts.add((self.core if core else self.extra)[-1])
+            self.refs.append(ref.information)
+            voice = self.ctx.voice.sentence_length
+            if rest and voice != "short" and self.rng.random() < 0.4:
+                self.more(rest)
+
+    def backchannel(self) -> None:
+        """A word for the turn before: a link naming its speaker or topic, or a short
+        backchannel ("Hold on.", "Exactly.")."""
+        if not self.ctx.previous_turns:
+            return
+        roll = self.rng.random()
+        stance = self.choice.stance
+        if roll < 0.45:
+            self.say(self.talk.link.get(stance, ()))  # type: ignore[call-overload]
+        elif roll < 0.7:
+            self.say(self.talk.backchannel.get(stance, ()), False)  # type: ignore[call-overload]
+
+    # ------------------------------------------------------------------ the acts
+    def compose(self) -> None:
+        getattr(self, f"_{self.choice.act}")()
+
+    def rotated(self, options: tuple[str, ...]) -> tuple[str, ...]:
+        """A once-a-conversation bank turned by the timepoint's number, so that the
+        conversations of one run open and close in different words."""
+        digits = "".join(c for c in self.ctx.timepoint_id if c.isdigit())
+        turn = (int(digits or 0) * 5) % max(1, len(options))
+        return options[turn:] + options[:turn]
+
+    def say_first(self, options: tuple[str, ...], core: bool = True) -> bool:
+        """The first of ``options`` that fits (the order is the caller's)."""
+        return any(self.say((option,), core) for option in options)
+
+    def _open(self) -> None:
+        self.say_first(self.rotated(self.talk.open))
+        if self.choice.knowledge is not None:
+            self.tell(self.choice.knowledge)
+
+    def _inform(self) -> None:
+        self.backchannel()
+        if self.choice.knowledge is not None:
+            self.tell(self.choice.knowledge)
+        else:
+            self.say(self.talk.inform["topic"])
+
+    def _ask(self) -> None:
+        self.backchannel()
+        last = self.choice.replying_to
+        ref = self.choice.knowledge
+        about_listener = ref is not None and any(
+            tx.contains_phrase(ref.information, n) for n in self.people.listener
+        )
+        hearsay = ref is not None and ref.kind in ("told", "learned")
+        if ref is not None and hearsay and (about_listener or self.rng.random() < 0.35):
+            gist, _ = self.fact(ref)
+            if self.say(self.talk.ask["check"], fact=gist):
+                self.refs.append(ref.information)
+                return
+        sourced = last is not None and last.knowledge_references and self.rng.random() < 0.5
+        if sourced and self.say(self.talk.ask["source"]):
+            return
+        self.say(self.talk.ask["about"])
+
+    def _answer(self) -> None:
+        ref = self.choice.knowledge
+        question = (self.choice.replying_to.content if self.choice.replying_to else "").lower()
+        if ref is None:
+            if not self.say(self.talk.answer["unknown"]):
+                self.choice = acts.Choice("deflect", None, self.choice.replying_to)
+                self._deflect()
+            return
+        self.refs.append(ref.information)
+        source = self.source(ref)
+        if any(cue in question for cue in acts.SOURCE_CUES):
+            if source:
+                self.say(self.talk.answer["source"], source=source)
+            else:
+                self.say(self.talk.answer["own_source"])
+            return
+        gist, rest = self.fact(ref)
+        me = self.ctx.speaker.entity_id
+        mine = {
+            r for t in self.ctx.previous_turns if t.speaker_id == me for r in t.knowledge_references
+        }
+        heard = {r for t in self.ctx.previous_turns for r in t.knowledge_references}
+        if ref.information in heard or "true" in question:
+            # already said in this conversation, or read out in the question: confirm it and
+            # add what was kept back, not the same words again
+            self.say(self.talk.answer["again" if ref.information in mine else "yes"])
+            if rest:
+                self.more(rest, core=True)
+            elif source:
+                self.say(self.talk.answer["source"], False, source=source)
+            return
+        self.say(self.talk.answer["known"], fact=gist)
+        if rest and self.rng.random() < 0.5:
+            self.more(rest)
+        elif source and self.rng.random() < 0.35:
+            self.say(self.talk.answer["source"], False, source=source)
+
+    def _deflect(self) -> None:
+        self.slots.setdefault("asked", self.slots["topic"])
+        self.say(self.talk.deflect)
+
+    def _reveal(self) -> None:
+        ref = self.choice.knowledge
+        assert ref is not None
+        self.say(self.talk.reveal["lead"])
+        gist, _ = self.fact(ref, whole=True)
+        self.core.append(gm.sentence(gist))
+        self.refs.append(ref.information)
+        self.say(self.talk.reveal["after"], False)
+
+    def _react(self) -> None:
+        self.say(self.talk.react)
+        if self.rng.random() < 0.4:
+            self.say(self.talk.accuse, False)
+
+    def _propose(self) -> None:
+        self.backchannel()
+        self.say(self.talk.propose)
+
+    def _agree(self) -> None:
+        if not self.say(self.talk.agree) or self.rng.random() < 0.4:
+            self.backchannel()
+
+    def _refuse(self) -> None:
+        ref = self.choice.knowledge
+        if ref is not None and self.rng.random() < 0.5:
+            gist, _ = self.fact(ref)
+            if self.say(self.talk.refuse, fact=gist):
+                self.refs.append(ref.information)
+                return
+        self.say(tuple(t for t in self.talk.refuse if "{fact}" not in t))
+
+    def _concede(self) -> None:
+        self.say(self.talk.concede)
+
+    def _challenge(self) -> None:
+        self.backchannel()
+        self.say(self.talk.challenge)
+        if self.choice.knowledge is not None and self.rng.random() < 0.6:
+            self.tell(self.choice.knowledge, core=False)
+
+    def _accuse(self) -> None:
+        self.say(self.talk.accuse)
+
+    def _threaten(self) -> None:
+        self.say(self.talk.threaten)
+
+    def _joke(self) -> None:
+        self.say(self.talk.joke)
+
+    def _change_subject(self) -> None:
+        ref = self.choice.knowledge
+        topic = tx.topic(ref.information) if ref is not None else self.slots["anchor"]
+        if not self.say(self.talk.change_subject, topic=rz.point_of_view(topic, self.people)):
+            self.say(self.talk.inform["topic"])
+
+    def _close(self) -> None:
+        self.say_first(self.rotated(self.talk.close))
+
+
+_WHEN = frozenset("tonight today now yet again".split())
+
+
+def _again(topic: str, said: str, rng: Random) -> str:
+    """A topic the conversation has already named, named shorter ("the nine patients
+    tonight" -> "the patients", or "that"), the way people come back to a subject."""
+    if topic.lower() not in said or rng.random() < 0.35:
+        return topic
+    words = [w for w in topic.split() if w.lower() not in _WHEN and not w.endswith("ly")]
+    head = words[-1] if words else ""
+    if len(words) >= 3 and head[:1].isalpha() and head[:1].islower():
+        return f"the {head}"
+    return topic
+
+
+def _night(time_of_day: str) -> bool:
+    return any(w in time_of_day for w in ("evening", "night", "midnight", "small hours"))
+
+
+def _time_word(time_of_day: str) -> str:
+    words = time_of_day.split()
+    return words[-1] if words else "evening"
+
+
+def _asked(question: str, people: rz.People) -> str:
+    """What a question asks about, as a noun phrase."""
+    head, comma, rest = question.partition(", ")
+    if comma and len(head.split()) <= 3:
+        question = rest  # a lead-in ("With respect, ...") is not what is asked about
+    about = re.search(r"\b(?:about|of|to|with)\s+([^,?]+)", question)
+    if about and len(about.group(1).split()) <= 6:
+        return rz.point_of_view(about.group(1).strip(), people)
+    return ""  # "How long have you known?": about what the conversation is about
