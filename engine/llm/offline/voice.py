@@ -124,8 +124,22 @@ def tic_kind(tic: str) -> str:
     return "tail"  # "if I may", "that's the size of it": said after one
 
 
+_IMPERATIVE = frozenset(
+    "tell give let think remember keep ask look sit forget don't do leave stop wait listen "
+    "come go take put get say show".split()
+)
+
+
 def _statement(sentence: str) -> bool:
-    return sentence.endswith(".") and not sentence.endswith("...") and len(sentence.split()) >= 3
+    """A plain statement (a tag or a tail fits after it): not a question, an exclamation, a
+    trailing-off or an order ("Tell me about the panel.")."""
+    first = sentence.split(" ", 1)[0].strip(",").lower()
+    return (
+        sentence.endswith(".")
+        and not sentence.endswith("...")
+        and len(sentence.split()) >= 3
+        and first not in _IMPERATIVE
+    )
 
 
 def apply_tic(
