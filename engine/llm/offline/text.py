@@ -177,37 +177,10 @@ def common_verbs() -> frozenset[str]:
 
 
 # a word, a figure ("18,400", "3.5%") or a clock time ("22:00", kept whole)
+from .register import CONTRACTIONS, contract, expand  # noqa: E402,F401  (re-exported)
+
 _WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9'’\-$.%,]|:(?=\d))*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-CONTRACTIONS = (
-    ("do not", "don't"),
-    ("does not", "doesn't"),
-    ("did not", "didn't"),
-    ("is not", "isn't"),
-    ("are not", "aren't"),
-    ("was not", "wasn't"),
-    ("were not", "weren't"),
-    ("cannot", "can't"),
-    ("will not", "won't"),
-    ("would not", "wouldn't"),
-    ("should not", "shouldn't"),
-    ("could not", "couldn't"),
-    ("have not", "haven't"),
-    ("has not", "hasn't"),
-    ("I am", "I'm"),
-    ("we are", "we're"),
-    ("you are", "you're"),
-    ("they are", "they're"),
-    ("it is", "it's"),
-    ("that is", "that's"),
-    ("there is", "there's"),
-    ("I have", "I've"),
-    ("we have", "we've"),
-    ("I will", "I'll"),
-    ("we will", "we'll"),
-    ("let us", "let's"),
-)
 
 
 def humanize(item: str) -> str:
@@ -400,44 +373,6 @@ def topic(text: str, max_words: int = 4) -> str:
     if sentence_initial and (len(best) == 1 or not best[1][:1].isupper()):
         phrase = phrase[0].lower() + phrase[1:]
     return "the " + phrase
-
-
-# "here it is." stays: a pronoun and "is" at the end of a clause do not contract
-_CLAUSE_END = r"(?!\s*[.,;:!?]|\s*$)"
-_CONTRACT = [(re.compile(rf"\b{full}\b{_CLAUSE_END}"), short) for full, short in CONTRACTIONS] + [
-    (re.compile(rf"\b{upper_first(full)}\b{_CLAUSE_END}"), upper_first(short))
-    for full, short in CONTRACTIONS
-]
-# "Don't you dare" and "isn't it?" are not expanded: "do not you" is not English.
-_INVERTED = r"(?!\s+(?:you|I|we|they|he|she|it|there)\b)"
-
-
-def _expander(short: str) -> re.Pattern[str]:
-    guard = _INVERTED if short.endswith("n't") else ""
-    return re.compile(rf"\b{re.escape(short)}\b{guard}")
-
-
-_EXPAND = [(_expander(short), full) for full, short in CONTRACTIONS] + [
-    (_expander(upper_first(short)), upper_first(full)) for full, short in CONTRACTIONS
-]
-
-
-def contract(text: str) -> str:
-    for pattern, short in _CONTRACT:
-        text = pattern.sub(short, text)
-    return text
-
-
-_HAS = re.compile(r"\b(it|that|there|he|she|who|what)['’]s (been|got|gone|had)\b", re.I)
-
-
-def expand(text: str) -> str:
-    if "'" not in text:
-        return text
-    text = _HAS.sub(r"\1 has \2", text)  # "it's been" is "it has been", not "it is been"
-    for pattern, full in _EXPAND:
-        text = pattern.sub(full, text)
-    return text
 
 
 def first_name(name: str) -> str:
