@@ -11,13 +11,14 @@ import pytest
 from conftest import FIXTURES, needs_fixtures, run_scenario
 from test_offline import KNOWLEDGE, MARA, OWEN, context
 
-from engine.llm.contexts import KnowledgeRef, RelationBrief, TurnBrief
+from engine.llm.contexts import EntityBrief, KnowledgeRef, RelationBrief, TurnBrief
 from engine.llm.offline import grammar as gm
 from engine.llm.offline import realise as rz
 from engine.llm.offline import spoken as sp
+from engine.llm.offline import tense
 from engine.llm.offline import text as tx
 from engine.llm.offline.acts import is_secret
-from engine.llm.offline.dialog import generate_turn
+from engine.llm.offline.dialog import choose_knowledge, generate_turn
 from engine.model import events as ev
 
 BASTIEN = rz.People.of("Bastien Roux", "Marguerite Solane", ("Odile Vey",))
@@ -197,6 +198,72 @@ def test_a_secret_is_kept_until_something_brings_it_out() -> None:
         for s in range(30)
     ]
     assert reactions.count("react") >= 20
+
+
+@pytest.mark.parametrize(
+    ("scene", "told"),
+    [
+        (
+            "Madison watches the others and says little.",
+            "Madison watched the others and said little.",
+        ),
+        (
+            "Madison and Hamilton each come away sure the other has it wrong.",
+            "Madison and Hamilton each came away sure the other had it wrong.",
+        ),
+        (
+            "The rumour reaches Ines, who goes looking; the orders arrive late.",
+            "The rumour reached Ines, who went looking; the orders arrived late.",
+        ),
+        # nouns, infinitives and words after a modal keep their shape
+        ("The guards plan to stop the boats.", "The guards planned to stop the boats."),
+        ("He says the ferry will sail at dawn.", "He said the ferry will sail at dawn."),
+    ],
+)
+def test_a_scene_someone_saw_is_told_in_the_past(scene: str, told: str) -> None:
+    assert tense.past_tense(scene) == told
+
+
+def test_a_person_is_addressed_by_name_once_a_turn() -> None:
+    assert (
+        gm.one_vocative("Ruth, wait. What would you do about the panel, Ruth?", "Ruth")
+        == "Ruth, wait. What would you do about the panel?"
+    )
+    assert (
+        gm.one_vocative("Jefferson, wait. Jefferson, what do you know?", "Jefferson")
+        == "Jefferson, wait. What do you know?"
+    )
+    assert gm.one_vocative("Is it true, Ana? The key, Ana, is gone.", "Ana") == (
+        "Is it true, Ana? The key is gone."
+    )
+    # someone else's name, or the name not used as a vocative, stays
+    assert gm.one_vocative("I told Ruth, and Ruth, you know it.", "Owen") == (
+        "I told Ruth, and Ruth, you know it."
+    )
+
+
+def test_a_scene_the_listener_was_in_is_not_told_to_them() -> None:
+    scene = KnowledgeRef(
+        information="Owen Bright slams the ledger shut and walks out.",
+        kind="witnessed",
+        timepoint_id="tp01",
+    )
+    # something everyone here knows already still comes before it; alone it is not told
+    known = KnowledgeRef(information="The crane order was signed on Monday.", kind="initial")
+    ctx = context(knowledge=(scene, known))
+    picks = {choose_knowledge(ctx, Random(seed)).information for seed in range(30)}
+    assert picks == {known.information}
+    assert choose_knowledge(context(knowledge=(scene,)), Random(1)) is None
+    # told to someone who was not there, it is told in the past tense
+    ines = EntityBrief(entity_id="ines", name="Ines Moura", role="Pilot")
+    away = context(
+        knowledge=(scene,), listeners=(RelationBrief(entity=ines, trust=0, alignment=0),)
+    )
+    said = [generate_turn(away, Random(seed)) for seed in range(40)]
+    told = [t.content for t in said if scene.information in t.knowledge_references]
+    assert told
+    assert all(" slams " not in t and "walks out" not in t for t in told), told
+    assert any(" slammed " in t or "walked out" in t for t in told), told
 
 
 # ----------------------------------------------------------------------------- whole runs

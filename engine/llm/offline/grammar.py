@@ -121,3 +121,24 @@ def spoken_figures(text: str) -> str:
         return in_words(value)
 
     return _FIGURE.sub(say, text)
+
+
+def one_vocative(text: str, name: str) -> str:
+    """A person addressed by name once a turn: later vocatives of the same name go ("Ruth,
+    wait. What would you do, Ruth?" -> "Ruth, wait. What would you do?")."""
+    if not name:
+        return text
+    pattern = re.compile(
+        rf"(?:(?<=^)|(?<=[.!?] )){re.escape(name)}, (\w)|, {re.escape(name)}(?:,(?= ))?(?=[ .!?,])"
+        rf"|(?<=[.!?] ){re.escape(name)}\. (?=[A-Z])"
+    )
+    seen = False
+
+    def drop(match: re.Match[str]) -> str:
+        nonlocal seen
+        if not seen:
+            seen = True
+            return match.group(0)
+        return match.group(1).upper() if match.group(1) else ""
+
+    return pattern.sub(drop, text)

@@ -191,13 +191,15 @@ class TalkBank(_Data):
     inform: dict[Literal["own", "told", "learned", "witnessed", "anticipated", "topic"], Templates]
     ask: dict[Literal["about", "source", "check"], Templates]
     answer: dict[
-        Literal["yes", "again", "known", "source", "own_source", "unknown", "more"], Templates
+        Literal["yes", "again", "known", "source", "own_source", "seen_source", "unknown", "more"],
+        Templates,
     ]
     deflect: Templates
     reveal: dict[Literal["lead", "after"], Templates]
     react: Templates
     propose: Templates
     agree: Templates
+    concur: Templates  # agreeing with a point made, not with a proposal
     refuse: Templates
     concede: Templates
     challenge: Templates

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from random import Random
 
+from . import tense
 from . import text as tx
 from .realise import AUX, DETERMINERS, People, point_of_view, verbish
 
@@ -65,6 +66,7 @@ def say_fact(
     *,
     own: bool,
     casual: bool,
+    contracted: bool = False,
     owner: str | None = None,
 ) -> tuple[str, str]:
     """A fact as the speaker says it: (gist, the rest kept back), both from the speaker's
@@ -74,11 +76,12 @@ def say_fact(
     gist = point_of_view(gist, people, own=own, owner=owner)
     rest = point_of_view(rest, people, own=own, owner=owner) if rest else ""
     gist = _break_long(_summarise(_front_time(gist, rng)), rng)
-    if rng.random() < 0.7:
+    if rng.random() < 0.35:
         gist = _dislocate(gist)
     if casual:
-        gist = tx.contract(_plain(gist, rng))
-        rest = tx.contract(_plain(rest, rng)) if rest else ""
+        gist, rest = _plain(gist, rng), _plain(rest, rng) if rest else ""
+    if casual or contracted:  # only a formal voice says "it is not" in full
+        gist, rest = tx.contract(gist), tx.contract(rest) if rest else ""
     return tx.strip_end(gist), tx.strip_end(rest)
 
 
@@ -113,6 +116,8 @@ def _dislocate(clause: str) -> str:
     head = subject[-1].lower().strip(",")
     plural = head.endswith("s") and not head.endswith(("ss", "'s", "’s", "us"))
     verb_word = tokens[verb].lower()
+    if verb_word in tense.base_verbs() and verb_word not in AUX and not plural:
+        return clause  # "the first wary talk of …": a bare verb after a singular is a noun
     if verb_word in ("are", "were", "have"):
         plural = True
     elif verb_word in ("is", "was", "has"):
@@ -259,7 +264,7 @@ def aside(clause: str, asides: tuple[str, ...], rng: Random) -> str:
     before a preposition, whichever is nearer the stretch's middle: the way people break a
     long sentence when they talk."""
     tokens = clause.split(" ")
-    if len(tokens) < 9 or not asides:
+    if len(tokens) < 9 or not asides or "—" in tokens:
         return clause
     # the stretches between the breaks the clause already has
     cuts = [0] + [i + 1 for i, t in enumerate(tokens) if t.endswith(",") or t == "—"]
@@ -268,8 +273,13 @@ def aside(clause: str, asides: tuple[str, ...], rng: Random) -> str:
     if stop - start < 8:
         return clause
     middle = (start + stop) // 2
-    spots = [i for i in range(start + 1, stop - 3) if tokens[i].lower() in AUX]
-    spots += [i - 1 for i in range(start + 3, stop - 2) if tokens[i] in _PREPS]
+    # after an auxiliary ("will, I'm told, impose"), never inside a negation ("does, mind
+    # you, not") or a noun phrase ("a panel, and I mean this, at Kessington")
+    spots = [
+        i
+        for i in range(start + 1, stop - 3)
+        if tokens[i].lower() in AUX and tokens[i + 1].lower() not in ("not", "never")
+    ]
     if not spots:
         return clause
     at = min(spots, key=lambda i: abs(i - middle))
