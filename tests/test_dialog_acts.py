@@ -99,6 +99,20 @@ def test_times_figures_and_articles() -> None:
     assert gm.clock_time(9, 5) == "09:05"
     assert gm.sentence("  the vote was close ,") == "The vote was close."
     assert tx.expand("Don't you dare. I don't know.") == "Don't you dare. I do not know."
+    # figures said as words, dates and times left as written
+    assert (
+        gm.spoken_figures("31,000 francs before March 31")
+        == "thirty-one thousand francs before March 31"
+    )
+    assert gm.spoken_figures("minus 5.2 degrees on 12 August at 22:00") == (
+        "minus five point two degrees on 12 August at 22:00"
+    )
+    assert gm.spoken_figures("3.5% of 18,400 in 1991, version 2.1.3") == (
+        "3.5% of 18,400 in 1991, version 2.1.3"
+    )
+    assert tx.topic("Madison and Hamilton each come away sure the other has it wrong.") != (
+        "the away sure"
+    )
 
 
 # ----------------------------------------------------------------------------- acts
@@ -198,6 +212,18 @@ def test_a_secret_is_kept_until_something_brings_it_out() -> None:
         for s in range(30)
     ]
     assert reactions.count("react") >= 20
+
+
+def test_a_subject_already_named_is_named_short() -> None:
+    people = rz.People.of("Ines Carvalho", "Harold Brisk", ())
+    fact = "The two container cranes are already paid for."
+    fresh = {sp.say_fact(fact, people, Random(s), own=False, casual=False)[0] for s in range(8)}
+    assert fresh == {"The two container cranes are already paid for"}
+    again = {
+        sp.say_fact(fact, people, Random(s), own=False, casual=False, said="the cranes cut")[0]
+        for s in range(8)
+    }
+    assert again == {"the cranes are already paid for", "they are already paid for"}
 
 
 @pytest.mark.parametrize(

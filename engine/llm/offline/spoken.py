@@ -68,13 +68,17 @@ def say_fact(
     casual: bool,
     contracted: bool = False,
     owner: str | None = None,
+    said: str = "",
 ) -> tuple[str, str]:
     """A fact as the speaker says it: (gist, the rest kept back), both from the speaker's
-    point of view, without a full stop. ``owner``: who told it (see ``point_of_view``)."""
+    point of view, without a full stop. ``owner``: who told it (see ``point_of_view``);
+    ``said``: the conversation so far, lower-cased (what it named is named short)."""
     text = tx.strip_end(tx.humanize(information))
     gist, rest = _split(text)
     gist = point_of_view(gist, people, own=own, owner=owner)
     rest = point_of_view(rest, people, own=own, owner=owner) if rest else ""
+    if said:
+        gist = _refer_back(gist, said, rng)
     gist = _break_long(_summarise(_front_time(gist, rng)), rng)
     if rng.random() < 0.35:
         gist = _dislocate(gist)
@@ -85,12 +89,10 @@ def say_fact(
     return tx.strip_end(gist), tx.strip_end(rest)
 
 
-def _dislocate(clause: str) -> str:
-    """A long clause with its subject put first and taken up by a pronoun, as people do when
-    they talk ("the frost insurance — it lapsed on March 2")."""
-    tokens = clause.split(" ")
-    if len(tokens) < 9:
-        return clause
+def _subject(tokens: list[str]) -> tuple[int, bool] | None:
+    """Where a clause's subject ends (the index of its verb) and whether it is plural, when
+    the subject is a plain noun phrase ("the two container cranes are …"); None for a
+    name, a pronoun, a phrase with "of" or "and" in it, or no clear verb."""
     verb = next(
         (
             i
@@ -105,25 +107,51 @@ def _dislocate(clause: str) -> str:
         None,
     )
     if verb is None:
-        return clause
+        return None
     subject = tokens[:verb]
     if subject[0].lower() not in DETERMINERS or any(w[:1].isupper() for w in subject[1:]):
-        return clause  # a pronoun already, or a name: nothing to take up
+        return None  # a pronoun already, or a name: nothing to take up
     if any(verbish(w) for w in subject[1:]):
-        return clause
+        return None
     if any(w.lower() in ("and", "or", "of", "who", "that", ",") or w in _PREPS for w in subject):
-        return clause  # "the six trees in the top row": whose number is it?
+        return None  # "the six trees in the top row": whose number is it?
     head = subject[-1].lower().strip(",")
     plural = head.endswith("s") and not head.endswith(("ss", "'s", "’s", "us"))
     verb_word = tokens[verb].lower()
     if verb_word in tense.base_verbs() and verb_word not in AUX and not plural:
-        return clause  # "the first wary talk of …": a bare verb after a singular is a noun
+        return None  # "the first wary talk of …": a bare verb after a singular is a noun
     if verb_word in ("are", "were", "have"):
         plural = True
     elif verb_word in ("is", "was", "has"):
         plural = False
+    return verb, plural
+
+
+def _dislocate(clause: str) -> str:
+    """A long clause with its subject put first and taken up by a pronoun, as people do when
+    they talk ("the frost insurance — it lapsed on March 2")."""
+    tokens = clause.split(" ")
+    found = _subject(tokens) if len(tokens) >= 9 else None
+    if found is None:
+        return clause
+    verb, plural = found
     pronoun = "they" if plural else "it"
-    return f"{' '.join(subject)} — {pronoun} {' '.join(tokens[verb:])}"
+    return f"{' '.join(tokens[:verb])} — {pronoun} {' '.join(tokens[verb:])}"
+
+
+def _refer_back(clause: str, said: str, rng: Random) -> str:
+    """A subject the conversation has already named, named short the second time ("the two
+    container cranes are paid for" -> "the cranes are paid for", or "they are …")."""
+    tokens = clause.split(" ")
+    found = _subject(tokens)
+    if found is None or found[0] < 3:
+        return clause
+    verb, plural = found
+    head = tokens[verb - 1].strip(",").lower()
+    if len(head) < 4 or not re.search(rf"\b{re.escape(head)}\b", said):
+        return clause
+    short = ("they" if plural else "it") if rng.random() < 0.3 else f"the {head}"
+    return " ".join([short, *tokens[verb:]])
 
 
 def _summarise(clause: str, most: int = 13) -> str:

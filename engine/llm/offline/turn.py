@@ -151,10 +151,12 @@ class Turn:
             casual=self.casual,
             contracted=vc.register(self.ctx) != "formal",
             owner=owner,
+            said=self.said,
         )
         if whole and rest:
             gist, rest = f"{gist}, and {tx.lower_first(rest)}", ""
-        if vc.register(self.ctx) != "formal" and self.rng.random() < 0.7:
+        # figures are said as words ("thirty-one thousand"), in a formal voice less often
+        if self.rng.random() < (0.4 if vc.register(self.ctx) == "formal" else 0.9):
             gist, rest = gm.spoken_figures(gist), gm.spoken_figures(rest)
         kind = "own" if own else ref.kind if ref.kind in self.talk.asides else "told"
         if kind != "anticipated" and self.rng.random() < 0.45:  # a guess is hedged once
