@@ -292,6 +292,44 @@ def test_a_scene_the_listener_was_in_is_not_told_to_them() -> None:
     assert any(" slammed " in t or "walked out" in t for t in told), told
 
 
+def test_what_was_talked_over_before_is_named_not_told_again() -> None:
+    heard = KnowledgeRef(
+        information="The harbour pilots will stop guiding ships in at midnight on Sunday.",
+        kind="told",
+        source="a harbour pilot",
+        timepoint_id="tp00",
+    )
+    said = [generate_turn(context(knowledge=(heard,)), Random(seed)) for seed in range(40)]
+    mentioned = [t.content for t in said if heard.information in t.knowledge_references]
+    assert mentioned
+    assert not any("guiding ships in at midnight" in t for t in mentioned), mentioned
+
+
+def test_a_question_with_no_subject_is_about_what_was_just_said() -> None:
+    claim = TurnBrief(
+        turn_index=0,
+        speaker_id="owen",
+        speaker_name="Owen Bright",
+        content="Two cranes are already at sea on the Hedda Line.",
+        knowledge_references=(KNOWLEDGE[1].information,),
+    )
+    question = TurnBrief(
+        turn_index=1,
+        speaker_id="owen",
+        speaker_name="Owen Bright",
+        content="How long have you known?",
+        act="ask",
+        addressed_to="mara",
+    )
+    said = [
+        generate_turn(context(previous_turns=(claim, question)), Random(seed)) for seed in range(20)
+    ]
+    answered = [t for t in said if t.act == "answer"]
+    assert answered
+    assert all(KNOWLEDGE[1].information in t.knowledge_references for t in answered)
+    assert not any("don't know" in t.content or "Nobody told me" in t.content for t in answered)
+
+
 # ----------------------------------------------------------------------------- whole runs
 
 _ID = re.compile(r"\b[a-z]+_[a-z_]+\b")

@@ -62,6 +62,8 @@ def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None
                 score -= 3.0  # least of all to someone who was in the scene
         elif ref.kind == "anticipated":
             score -= 1.5  # a hunch is voiced now and then; facts come first
+            if len(words) < 3:
+                score -= 2.5  # a hunch about nothing in particular ("where all this is going")
         if ref.category in ("opinion", "agreement", "question", "plan", "decision"):
             score -= 2.5  # hearsay about someone's stance is weaker than a fact
         if ref.kind == "initial" and not ref.private:
@@ -185,7 +187,12 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
         max_words = min(max_words, 10)
     room = max(0, limit - len(turn.core))
     keep = set(ctx.voice.speech_examples)
-    out = [s if s in keep else vc.shape(s, ctx, 1000) for s in turn.core]
+    # an agitated speaker clips even the act's own sentences, bar the facts they carry
+    clipped = max_words if "agitated" in mood else 1000
+    out = [
+        s if s in keep else vc.shape(s, ctx, 1000 if s in turn.facts else clipped)
+        for s in turn.core
+    ]
     out += [
         s if s in keep else vc.shape(s, ctx, 1000 if s in turn.facts else max_words)
         for s in extra[:room]
@@ -202,7 +209,9 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
         a.lower() in own for a in ctx.voice.specificity_anchors
     )
     # a speaker's first turn of a conversation always sounds like them
+    # (a voice with a single tic not every time: said in every conversation, it is a refrain)
     force = ctx.speaker_turn_number == 0 and not marked
+    force = force and (len(ctx.voice.verbal_tics) > 1 or rng.random() < 0.5)
     out = vc.apply_tic(out, ctx.voice.verbal_tics, rng, said_by_me, names, chance=0.4, force=force)
     plain = [i for i, s in enumerate(out) if s.endswith(".") and not s.endswith("...")]
     if plain and "exhausted" in mood and rng.random() < 0.5:

@@ -257,6 +257,9 @@ def _front_time(text: str, rng: Random) -> str:
     if len(head.split()) < 4 or re.search(r"\b(?:that|who|when|because|if)\b", head):
         return text  # the time belongs to a clause inside: it cannot move to the front
     phrase = found.group(1).strip(" ,")
+    second = phrase.split()[1].lower() if len(phrase.split()) > 1 else ""
+    if second in _PREPS:
+        return text  # "guiding ships in at midnight": the "in" belongs to the verb
     return f"{tx.upper_first(phrase)}, {_lower_common(head)}"
 
 

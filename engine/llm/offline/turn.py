@@ -195,7 +195,7 @@ class Turn:
             self.say(self.talk.answer["more"], core, rest=rest)
 
     def tell(self, ref: KnowledgeRef, core: bool = True) -> None:
-        if self.stale(ref) and self.rng.random() < 0.9:
+        if self.stale(ref):
             if not self.recap(ref, core):  # heard before: named, never told word for word again
                 self.say(self.talk.inform["topic"], core)
             return
@@ -258,7 +258,7 @@ class Turn:
         about_listener = ref is not None and any(
             tx.contains_phrase(ref.information, n) for n in self.people.listener
         )
-        hearsay = ref is not None and ref.kind in ("told", "learned")
+        hearsay = ref is not None and ref.kind in ("told", "learned") and not self.stale(ref)
         if ref is not None and hearsay and (about_listener or self.rng.random() < 0.35):
             gist, _ = self.fact(ref)
             if self.say(self.talk.ask["check"], fact=gist):
