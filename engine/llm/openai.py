@@ -35,6 +35,7 @@ from pydantic import BaseModel, SecretStr
 from . import gate
 from .jsonstream import FieldStreamer
 from .protocol import LLMRequest, LLMResponse, ProviderError, StreamChunk, StreamEnd, Usage
+from .schema import bounded_schema
 
 if TYPE_CHECKING:
     import httpx
@@ -383,9 +384,9 @@ class OpenAIProvider:
 
 @lru_cache(maxsize=64)
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
-    """A response model's JSON schema, built once per model (it costs milliseconds per call
-    otherwise). Shared between requests: it is only ever serialized, never changed."""
-    return model.model_json_schema()
+    """A response model's JSON schema, bounded for constrained decoding (``schema``), built
+    once per model. Shared between requests: it is only ever serialized, never changed."""
+    return bounded_schema(model)
 
 
 def _usage(data: Any) -> Usage | None:
