@@ -37,7 +37,12 @@ def _clause_joint(text: str) -> list[tuple[int, str]]:
                 len(head) >= 5
                 and len(tail) >= 4
                 and any(verbish(w) for w in head[1:])
-                and any(verbish(w) and not w.endswith("ing") for w in tail[:5])
+                and any(
+                    verbish(w) and not w.endswith("ing") and tail[i - 1].lower() not in DETERMINERS
+                    for i, w in enumerate(tail[:5])
+                    if i
+                )
+                and len(tail[0].strip(",")) > 1  # "bays A and B only": one list
                 and not tail[0].endswith("ing")  # "writing and signing": one action
                 and tail[1].lower() != "and"  # "you and Mattias and leaves": a list
             ):

@@ -152,6 +152,8 @@ STOPWORDS = frozenset(
 
 MODALS = frozenset(
     ["can", "could", "will", "would", "shall", "should", "must", "may", "might", "cannot", "to"]
+    + "won't wouldn't can't couldn't shouldn't mustn't isn't aren't wasn't weren't doesn't "
+    "don't didn't hasn't haven't hadn't".split()
 )
 
 
@@ -290,7 +292,7 @@ _PARTICLES = frozenset(
 _PREPOSITIONS = frozenset(
     "across along through toward towards behind beyond near within without against among "
     "beside besides inside outside opposite "
-    "between past around upon via per despite".split()
+    "between past around upon via per despite below above under over".split()
 )
 ARTICLES = frozenset("a an the his her their its our my your this that these those".split())
 

@@ -63,6 +63,7 @@ class Turn:
         self.refs: list[str] = []
         self.used: set[str] = set()
         self.said = " ".join(t.content for t in ctx.previous_turns).lower()
+        self.basis = ""  # the fact the conversation is on (set with the topic)
         self.slots = self._slots()
 
     # ------------------------------------------------------------------ slots
@@ -104,6 +105,7 @@ class Turn:
             basis = self.choice.knowledge.information
         if basis is None:
             basis = tx.event_core(self.ctx.event_description, clock.phrases())
+        self.basis = basis
         return _again(self.topic_of(basis) or "that", self.said, self.rng)
 
     def topic_of(self, information: str) -> str:
@@ -265,7 +267,9 @@ class Turn:
                 self.refs.append(ref.information)
                 return
         sourced = last is not None and last.knowledge_references and self.rng.random() < 0.5
-        if sourced and self.say(self.talk.ask["source"]):
+        # about the speaker themself ("Walter has had a tight chest"): how do they know?
+        about_me = gm.says_own_name(self.basis, self.people.speaker)
+        if (sourced or about_me) and self.say(self.talk.ask["source"]):
             return
         self.say(self.talk.ask["about"])
 
