@@ -151,9 +151,11 @@ STOPWORDS = frozenset(
 )
 
 MODALS = frozenset(
-    ["can", "could", "will", "would", "shall", "should", "must", "may", "might", "cannot", "to"]
-    + "won't wouldn't can't couldn't shouldn't mustn't isn't aren't wasn't weren't doesn't "
-    "don't didn't hasn't haven't hadn't".split()
+    (
+        "can could will would shall should must may might cannot to "
+        "won't wouldn't can't couldn't shouldn't mustn't isn't aren't wasn't weren't doesn't "
+        "don't didn't hasn't haven't hadn't"
+    ).split()
 )
 
 
