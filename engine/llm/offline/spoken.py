@@ -169,6 +169,8 @@ def _summarise(clause: str, most: int = 13) -> str:
     for i in range(most, 5, -1):
         following = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
         if tokens[i].lower() in _PREPS and following in DETERMINERS:
+            if verbish(tokens[i - 1].strip(",")):
+                continue  # "… in March, signing | with their mother's …": the verb needs it
             tail = " ".join(tokens[i:])
             if re.search(r"\d", tail) or _TIME_WORDS.search(tail):
                 return clause
@@ -190,7 +192,9 @@ def _break_long(clause: str, rng: Random) -> str:
         (
             i
             for i in range(6, len(tokens) - 3)
-            if tokens[i].lower() in _PREPS and not tokens[i - 1].endswith(",")
+            if tokens[i].lower() in _PREPS
+            and not tokens[i - 1].endswith(",")
+            and not verbish(tokens[i - 1])  # "signing — that's with": the verb needs it
         ),
         key=lambda i: abs(i - middle),
     )
