@@ -213,6 +213,9 @@ class TalkBank(_Data):
     recap: Templates
     asides: dict[str, Templates]
     plain: dict[str, Templates]
+    spoken: dict[
+        str, Templates
+    ]  # how a fact's written words are said aloud, in any voice but a formal one
     tones: dict[str, str]
     secret_cues: Templates
 
@@ -276,3 +279,7 @@ def talk_bank() -> TalkBank:
 
 def plain_words() -> dict[str, tuple[str, ...]]:
     return talk_bank().plain
+
+
+def spoken_words() -> dict[str, tuple[str, ...]]:
+    return talk_bank().spoken

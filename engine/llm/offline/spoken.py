@@ -89,6 +89,8 @@ def say_fact(
         gist = _dislocate(gist)
     if casual:
         gist, rest = _plain(gist, rng), _plain(rest, rng) if rest else ""
+    if casual or contracted:
+        gist, rest = _spoken(gist, rng), _spoken(rest, rng) if rest else ""
     if casual or contracted:  # only a formal voice says "it is not" in full
         gist, rest = tx.contract(gist), tx.contract(rest) if rest else ""
     return tx.strip_end(gist), tx.strip_end(rest)
@@ -273,25 +275,39 @@ def _front_time(text: str, rng: Random) -> str:
 
 
 @lru_cache(maxsize=1)
-def _plain_words() -> dict[str, tuple[str, ...]]:
-    from .library import plain_words
+@lru_cache(maxsize=2)
+def _pattern(table: str) -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
+    from .library import plain_words, spoken_words
 
-    return plain_words()
+    words = plain_words() if table == "plain" else spoken_words()
+    keys = sorted(words, key=len, reverse=True)  # "more than" before "more"
+    joined = "|".join(re.escape(k) for k in keys)
+    return re.compile(rf"(?<![\w'’-])(?:{joined})(?![\w'’-])", re.IGNORECASE), words
 
 
-def _plain(text: str, rng: Random) -> str:
-    """Plainer words where the voice is casual ("purchased" -> "bought")."""
-    table = _plain_words()
+def _swap(text: str, table: str, rng: Random, chance: float = 1.0) -> str:
+    pattern, words = _pattern(table)
 
     def swap(match: re.Match[str]) -> str:
         word = match.group(0)
-        options = table.get(word.lower())
-        if not options:
+        options = words.get(word.lower())
+        if not options or rng.random() >= chance:
             return word
         choice = options[rng.randrange(len(options))]
         return tx.upper_first(choice) if word[:1].isupper() else choice
 
-    return re.sub(r"\b[A-Za-z]+\b", swap, text)
+    return pattern.sub(swap, text)
+
+
+def _plain(text: str, rng: Random) -> str:
+    """Plainer words where the voice is casual ("purchased" -> "bought")."""
+    return _swap(text, "plain", rng)
+
+
+def _spoken(text: str, rng: Random) -> str:
+    """A fact's written words as people say them aloud ("the tank holds" -> "the tank has",
+    "was cancelled" -> "was called off"), in any voice but a formal one."""
+    return _swap(text, "spoken", rng, chance=0.8)
 
 
 _MODALS = frozenset("will would can could shall should may might must".split())
