@@ -15,8 +15,30 @@ class AmbiguousRunError(StoreError):
     pass
 
 
+class StoreWriteError(StoreError):
+    """The database could not be written (a full disk, a failing one): what was committed
+    before is kept, what was being written is not."""
+
+
+class DamagedRowError(StoreError):
+    """A row that cannot be read back (damaged by hand or by another program)."""
+
+
+SQLITE_IOERR, SQLITE_FULL = 10, 13
+
+
 def explain(exc: BaseException, path: str) -> StoreError:
     text = str(exc).lower()
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code == SQLITE_FULL or "disk is full" in text:
+        return StoreWriteError(
+            f"the disk is full: cannot write to {path} (what was saved before is kept)"
+        )
+    if code == SQLITE_IOERR or "disk i/o error" in text:
+        return StoreWriteError(
+            f"cannot write the database {path}: the disk failed ({exc}); what was saved "
+            "before is kept"
+        )
     if "not a database" in text or "malformed" in text or "file is encrypted" in text:
         return StoreError(
             f"{path} is not a timeloom database (the file is not valid SQLite or is damaged)"
@@ -27,6 +49,4 @@ def explain(exc: BaseException, path: str) -> StoreError:
         return StoreError(
             f"cannot open {path} for writing; check that the folder exists and is writable"
         )
-    if "disk" in text and ("full" in text or "i/o" in text):
-        return StoreError(f"cannot write to {path}: the disk is full or failing")
     return StoreError(f"database error in {path}: {exc}")
