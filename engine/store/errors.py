@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class StoreError(Exception):
     """A database problem explained in one sentence."""
@@ -25,6 +28,15 @@ class DamagedRowError(StoreError):
 
 
 SQLITE_IOERR, SQLITE_FULL = 10, 13
+MAX_ID_CHARS = 200  # far above any id timeloom makes; a longer one is refused before SQL
+
+
+def check_id(text: str, what: str = "run") -> None:
+    """Refuse an id (or a prefix of one) longer than :data:`MAX_ID_CHARS`, in one sentence."""
+    if len(text) > MAX_ID_CHARS:
+        raise StoreError(
+            f"a {what} id is at most {MAX_ID_CHARS} characters; the one given has {len(text):,}"
+        )
 
 
 def explain(exc: BaseException, path: str) -> StoreError:
@@ -50,3 +62,34 @@ def explain(exc: BaseException, path: str) -> StoreError:
             f"cannot open {path} for writing; check that the folder exists and is writable"
         )
     return StoreError(f"database error in {path}: {exc}")
+
+
+# what reading a damaged row raises: bad JSON (ValueError), a wrong type or a missing key
+DAMAGE = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+def _reason(exc: BaseException) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # a pydantic ValidationError: its first finding, where and what
+        try:
+            first = errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            return f"{where}: {first.get('msg', '')}" if where else str(first.get("msg", ""))
+        except (TypeError, IndexError, KeyError, AttributeError):
+            pass
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+@contextmanager
+def damaged(path: str, run_id: str | None = None, what: str = "row") -> Iterator[None]:
+    """Turn what reading a damaged row raises into :class:`DamagedRowError`, naming the run."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except DAMAGE as exc:
+        of = f" of run {run_id}" if run_id else ""
+        raise DamagedRowError(
+            f"a damaged {what}{of} in {path} cannot be read ({_reason(exc)}); nothing was changed"
+        ) from exc

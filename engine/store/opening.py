@@ -5,16 +5,22 @@ quick_check`` (so nothing is ever written into a damaged database) and brings th
 date inside one ``BEGIN IMMEDIATE`` transaction that reads ``user_version`` itself: two
 processes creating one new database at once take turns, and the second finds the schema made.
 
-Opening read-only (``show``, ``runs``, ``export``, ``diff``…) uses SQLite's ``mode=ro``: it never
-creates a folder or a database, never changes a schema, and refuses a file that is not a
-timeloom database. It checks the file with ``quick_check`` when it was not closed cleanly: a
-non-empty write-ahead log (``-wal``) beside it means a writer died there (or is writing now).
+Opening read-only (``show``, ``runs``, ``export``, ``diff``…) never creates a folder or a
+database, never changes a schema or a row (``PRAGMA query_only``), needs no write access, and
+refuses a file that is not a timeloom database. It checks the file with ``quick_check`` when it
+was not closed cleanly: a non-empty write-ahead log (``-wal``) beside it means a writer died
+there (or is writing now). How it opens depends on what is beside the file, so that it leaves
+nothing behind either: SQLite's ``mode=ro`` while a ``-wal`` exists (a read-only connection to a
+WAL database uses the writers' ``-wal`` and ``-shm`` files, and would otherwise make them and
+leave them); ``mode=ro&immutable=1`` for a file nobody may write; else ``mode=rw``, which never
+creates the file and removes the ``-wal`` and ``-shm`` it used when it closes.
 
 Every refusal is a :class:`StoreError` with one sentence.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from urllib.parse import quote
@@ -53,7 +59,7 @@ def check_path(path: str, *, readonly: bool) -> None:
 async def connect(path: str, *, readonly: bool) -> aiosqlite.Connection:
     """An aiosqlite connection to ``path`` (read-only: ``mode=ro``)."""
     if readonly and path != ":memory:":
-        target, uri = f"file:{quote(str(Path(path).expanduser().resolve()))}?mode=ro", True
+        target, uri = f"file:{quote(str(Path(path).expanduser().resolve()))}?{_mode(path)}", True
     else:
         target, uri = path, False
     conn = aiosqlite.connect(target, isolation_level=None, uri=uri)
@@ -66,6 +72,15 @@ async def connect(path: str, *, readonly: bool) -> aiosqlite.Connection:
         conn._thread.join(timeout=BUSY_TIMEOUT_MS / 1000)
         raise explain(exc, path) from exc
     return conn
+
+
+def _mode(path: str) -> str:
+    """How a read-only connection opens ``path`` (see the module's text)."""
+    if not os.access(path, os.W_OK):
+        return "mode=ro&immutable=1"
+    if Path(path + "-wal").exists():
+        return "mode=ro"
+    return "mode=rw"
 
 
 def unclean(path: str) -> bool:

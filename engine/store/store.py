@@ -26,7 +26,7 @@ from ..model import events as ev
 from ..model.cassette import CassetteEntry
 from ..view.tally import COLUMNS, RunTally
 from . import cassettes, convergence, opening, readers
-from .errors import explain
+from .errors import damaged, explain
 from .leases import Leases, RunHeldError
 from .projections import PROJECTIONS
 from .reading import Readers
@@ -91,8 +91,12 @@ class Store(Readers):
             raise explain(exc, self.path) from exc
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn`` inside one read transaction: it sees one consistent state of the database."""
-        return await self._in_thread(_reading, fn, *args)
+        """``fn`` inside one read transaction: it sees one consistent state of the database.
+        A row it cannot map back (damaged by hand or by another program) is one sentence that
+        names the run (:class:`DamagedRowError`)."""
+        run_id = next((a for a in args if isinstance(a, str)), None)
+        with damaged(self.path, run_id):
+            return await self._in_thread(_reading, fn, *args)
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn`` inside one write transaction, rolled back whole on any error."""
