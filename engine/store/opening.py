@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -102,7 +103,7 @@ def quick_check(conn: sqlite3.Connection, path: str) -> None:
     except sqlite3.DatabaseError as exc:
         found = [str(exc)]
     if found != ["ok"]:
-        detail = "; ".join(found[:CHECK_MESSAGES])
+        detail = "; ".join(" ".join(f.split()) for f in found[:CHECK_MESSAGES])
         raise StoreError(
             f"{path} is damaged ({detail}); timeloom wrote nothing into it, restore it from a "
             "backup"
@@ -133,13 +134,35 @@ def _check_version(version: int, tables: set[str], path: str) -> None:
         raise StoreError(f"{path} is not a timeloom database (it has no runs table)")
 
 
+def _wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode. The switch needs the file to itself, and SQLite reports a
+    busy file at once rather than wait (another opener holds a lock it must not wait on), so
+    it is tried again for as long as the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 def prepare_writer(conn: sqlite3.Connection, path: str) -> None:
     """Settings, the check and the schema of a connection that writes (in its thread)."""
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     if path != ":memory:":
-        conn.execute("PRAGMA journal_mode = WAL")
+        # refused before anything is written (WAL mode changes the file's header): another
+        # program's file, an unknown version, a damaged file
+        _check_version(int(conn.execute("PRAGMA user_version").fetchone()[0]), _tables(conn), path)
         quick_check(conn, path)
+        _wal(conn)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("BEGIN IMMEDIATE")  # one creator at a time; the version is read inside
     try:

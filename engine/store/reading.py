@@ -124,7 +124,7 @@ class Readers:
             ).fetchall()
             return [r[0] for r in rows]
 
-        payloads = await self._read(read)
+        payloads = await self._read(read, run=run_id)
         with damaged(self.path, run_id, "event"):
             return [ev.parse_event(p) for p in payloads]
 
@@ -139,7 +139,7 @@ class Readers:
             ).fetchall()
             return [r[0] for r in rows]
 
-        payloads = await self._read(read)
+        payloads = await self._read(read, run=run_id)
         with damaged(self.path, run_id, "event"):
             return [ev.parse_event(p) for p in payloads]
 
@@ -154,7 +154,7 @@ class Readers:
             row = conn.execute("SELECT last_seq FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             return int(row[0]) if row else 0
 
-        return await self._read(read)
+        return await self._read(read, run=run_id)
 
     # ------------------------------------------------------------------ replay
     async def run_descriptor(self, run_id: str) -> dict[str, Any]:
@@ -175,7 +175,7 @@ class Readers:
             ).fetchone()
             return (row[0] if row else None), cassettes.attempts(conn, full)
 
-        payload, attempts = await self._read(read)
+        payload, attempts = await self._read(read, run=full)
         if payload is None:
             raise UnknownRunError(f"the run {full} has no recorded start in {self.path}")
         with damaged(self.path, full, "event"):
@@ -196,7 +196,7 @@ class Readers:
         def read(conn: Any) -> tuple[Any, RunSnapshot]:
             return readers.run_rows(conn, full, None)[0], readers.snapshot(conn, full)
 
-        row, snapshot = await self._read(read)
+        row, snapshot = await self._read(read, run=full)
         return self._summary(row), snapshot
 
     async def read_moments(
@@ -252,7 +252,7 @@ class Readers:
                 readers.entity_records(conn, full, None),
             )
 
-        row, snapshot, moments, entities = await self._read(read)
+        row, snapshot, moments, entities = await self._read(read, run=full)
         return self._summary(row), self._view(row, snapshot, moments, entities)
 
     def _view(
@@ -295,7 +295,7 @@ class Readers:
                 readers.call_models(conn, full),
             )
 
-        row, snapshot, moments, entities, scenario, events, calls = await self._read(read)
+        row, snapshot, moments, entities, scenario, events, calls = await self._read(read, run=full)
         view = self._view(row, snapshot, moments, entities)
         return WholeRun(
             self._summary(row),
@@ -334,7 +334,7 @@ class Readers:
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
-        return await self._read(read)
+        return await self._read(read, run=run_id)
 
     async def count(self, name: str, run_id: str) -> int:
         if name not in TABLES:
@@ -344,4 +344,4 @@ class Readers:
             sql = f"SELECT COUNT(*) FROM {name} WHERE run_id = ?"
             return int(conn.execute(sql, (run_id,)).fetchone()[0])
 
-        return await self._read(read)
+        return await self._read(read, run=run_id)

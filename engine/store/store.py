@@ -90,11 +90,11 @@ class Store(Readers):
         except sqlite3.Error as exc:
             raise explain(exc, self.path) from exc
 
-    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _read(self, fn: Callable[..., T], *args: Any, run: str | None = None) -> T:
         """``fn`` inside one read transaction: it sees one consistent state of the database.
         A row it cannot map back (damaged by hand or by another program) is one sentence that
-        names the run (:class:`DamagedRowError`)."""
-        run_id = next((a for a in args if isinstance(a, str)), None)
+        names the run (``run``, else the first text argument: :class:`DamagedRowError`)."""
+        run_id = run or next((a for a in args if isinstance(a, str)), None)
         with damaged(self.path, run_id):
             return await self._in_thread(_reading, fn, *args)
 

@@ -1,0 +1,461 @@
+"""The store under faults, damage and concurrent use: two openers of a new database, several
+writers, readers during a write, a full or failing disk, a folder or a missing file as the
+database, other programs' files, damaged files and rows, unknown schema versions and huge ids.
+Every refusal is one sentence, and nothing is written into a file that was refused."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import multiprocessing
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, run_scenario
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.llm.offline import OfflineProvider
+from engine.scenario import load_scenario
+from engine.simulation import Simulation
+from engine.store import (
+    DamagedRowError,
+    Store,
+    StoreError,
+    StoreWriteError,
+    UnknownRunError,
+    opening,
+)
+from engine.store.errors import MAX_ID_CHARS
+from engine.store.schema import SCHEMA_VERSION
+from tui.cli import main
+
+FORK = multiprocessing.get_context("fork")
+
+
+def cli(*args: str, limit_bytes: int | None = None) -> subprocess.CompletedProcess[str]:
+    def limit() -> None:  # a disk that fills up: writes past this size fail (EFBIG)
+        if limit_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+    )
+
+
+@pytest.fixture
+def tl(capsys: pytest.CaptureFixture[str]) -> Any:
+    """The command line in this process (quicker than :func:`cli`)."""
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(list(args), code, out.out, out.err)
+
+    return call
+
+
+def one_sentence(out: subprocess.CompletedProcess[str], code: int, needle: str) -> None:
+    assert out.returncode == code, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], out.stderr
+    assert "Traceback" not in out.stderr and "internal error" not in out.stderr
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def stored_run(path: Path, scenario: str = "lighthouse_night") -> str:
+    async with await Store.open(path) as store:
+        summary, _ = await run_scenario(scenario, store)
+    return summary.run_id
+
+
+# --------------------------------------------------------------------------- concurrency
+def _open_new(path: str, barrier: Any, results: Any) -> None:
+    barrier.wait()  # both processes reach the new file at once
+
+    async def go() -> str:
+        store = await Store.open(path)
+        try:
+            return f"ok {await store.schema_version()}"
+        finally:
+            await store.close()
+
+    try:
+        results.put(asyncio.run(go()))
+    except Exception as exc:  # reported to the test, which fails naming it
+        results.put(f"failed {exc.__class__.__name__}: {exc}")
+
+
+def test_two_openers_of_a_new_database_both_succeed(tmp_path: Path) -> None:
+    outcomes = []
+    for trial in range(10):
+        path = str(tmp_path / f"new{trial}.db")
+        barrier, results = FORK.Barrier(2), FORK.Queue()
+        procs = [FORK.Process(target=_open_new, args=(path, barrier, results)) for _ in range(2)]
+        for p in procs:
+            p.start()
+        outcomes += [results.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+    assert outcomes == [f"ok {SCHEMA_VERSION}"] * 20
+
+
+def _write_run(path: str, seed: int, barrier: Any, results: Any) -> None:
+    barrier.wait()
+
+    async def go() -> str:
+        async with await Store.open(path) as store:
+            sim = Simulation(
+                load_scenario("lighthouse_night"),
+                provider=OfflineProvider(seed),
+                store=store,
+                seed=seed,
+            )
+            summary = await sim.run()
+            return f"{summary.status.value} {summary.run_id}"
+
+    try:
+        results.put(asyncio.run(go()))
+    except Exception as exc:
+        results.put(f"failed {exc.__class__.__name__}: {exc}")
+
+
+async def test_several_writers_of_one_database_all_succeed(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.db")
+    barrier, results = FORK.Barrier(3), FORK.Queue()
+    procs = [
+        FORK.Process(target=_write_run, args=(path, seed, barrier, results)) for seed in (1, 2, 3)
+    ]
+    for p in procs:
+        p.start()
+    outcomes = [await asyncio.to_thread(results.get, True, 120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert [o.split()[0] for o in outcomes] == ["completed"] * 3, outcomes
+    async with await Store.open(path, readonly=True) as store:
+        runs = await store.list_runs()
+        assert sorted(r.run_id for r in runs) == sorted(o.split()[1] for o in outcomes)
+        for r in runs:
+            assert r.counts.timepoints == 3 and await store.count("timepoints", r.run_id) == 3
+
+
+def _agrees(whole: Any) -> list[str]:
+    """What a run's summary says against the rows read with it (empty: they agree)."""
+    c, view = whole.summary.counts, whole.view
+    found = {
+        "timepoints": (c.timepoints, len(view.timepoints)),
+        "dialog_turns": (
+            c.dialog_turns,
+            sum(len(view.turns(t.timepoint_id)) for t in view.timepoints),
+        ),
+        "entities": (c.entities, len(view.entities)),
+        "llm_calls": (c.llm_calls, sum(call.calls for call in whole.calls)),
+    }
+    return [f"{k}: summary {a}, rows {b}" for k, (a, b) in found.items() if a != b]
+
+
+async def test_readers_during_a_write_see_consistent_snapshots(tmp_path: Path) -> None:
+    batches: list[list[Any]] = []  # the run's transactions, as the simulation commits them
+    async with await Store.open(tmp_path / "recorded.db") as source:
+        append = source.append
+
+        async def recording(events: Any, cassette: Any = ()) -> None:
+            batches.append([e for e in events if e.PERSIST])
+            await append(events, cassette)
+
+        source.append = recording  # type: ignore[method-assign]
+        summary, _ = await run_scenario("vintners_council", source)
+    live = tmp_path / "live.db"
+    started, done, reading = threading.Event(), threading.Event(), threading.Event()
+    failure: list[BaseException] = []
+
+    def writer() -> None:  # the same transactions again, as fast as it can
+        async def go() -> None:
+            async with await Store.open(live) as store:
+                for i, batch in enumerate(batches):
+                    await store.append(batch)
+                    if i == 0:
+                        started.set()
+                    await asyncio.to_thread(reading.wait, 30)  # go on once a read is on
+                    reading.clear()
+
+        try:
+            asyncio.run(go())
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            started.set()
+            done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert await asyncio.to_thread(started.wait, 30)
+    reads, disagreements, while_running = 0, [], 0
+    async with await Store.open(live, readonly=True) as store:
+        while not done.is_set():
+            reading.set()
+            whole = await store.load_whole(summary.run_id)
+            reads += 1
+            while_running += whole.summary.finished_at is None  # the run still being written
+            disagreements += _agrees(whole)
+        final = await store.load_whole(summary.run_id)
+    thread.join(timeout=30)
+    assert not failure, failure
+    assert len(batches) >= 5 and while_running >= len(batches) - 2, (reads, while_running)
+    assert disagreements == []
+    assert _agrees(final) == [] and final.summary.counts.timepoints == summary.counts.timepoints
+
+
+# --------------------------------------------------------------------------- faults
+async def test_a_full_disk_is_one_sentence_and_keeps_what_was_committed(tmp_path: Path) -> None:
+    path = tmp_path / "full.db"
+    store = await Store.open(path)
+    first, _ = await run_scenario("lighthouse_night", store)
+    before = await store.count("events", first.run_id)
+    pages = (await store._conn.execute_fetchall("PRAGMA page_count"))[0][0]
+    await store._conn.execute(f"PRAGMA max_page_count = {pages + 2}")  # SQLITE_FULL soon
+    with pytest.raises(StoreWriteError, match="the disk is full: cannot write to"):
+        await run_scenario("harbor_strike", store)
+    await store.close()
+    async with await Store.open(path) as again:
+        assert await again.count("events", first.run_id) == before
+        assert (await again.get_run(first.run_id)).status.value == "completed"
+
+
+@pytest.mark.parametrize(("limit", "code"), [(40_000, 2), (400_000, 1)])
+def test_a_failing_disk_on_the_command_line_is_one_sentence(
+    tmp_path: Path, limit: int, code: int
+) -> None:
+    """Writes past ``limit`` bytes fail: while the schema is made (bad database: exit 2,
+    formerly 'cannot rollback - no transaction is active') or during the run (exit 1)."""
+    db = tmp_path / "small.db"
+    out = cli("run", "lighthouse_night", "--db", str(db), limit_bytes=limit)
+    one_sentence(out, code, f"cannot write the database {db}")
+    if code == 1:  # the run's start was committed and is intact
+        listed = cli("runs", "--db", str(db))
+        assert listed.returncode == 0 and "interrupted" in listed.stdout
+
+
+def test_a_folder_as_the_database_is_one_sentence(tmp_path: Path) -> None:
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    for command in (("show", "x"), ("run", "lighthouse_night")):
+        out = cli(*command, "--db", str(folder))
+        one_sentence(out, 2, "is a folder, not a database file")
+        assert "Event loop is closed" not in out.stderr
+
+
+def test_a_failed_connect_leaves_no_thread_behind(tmp_path: Path) -> None:
+    """aiosqlite's worker thread outliving a failed connect reported into the closed loop
+    ('Event loop is closed'): the connect now waits for it."""
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    seen: list[str] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: seen.append(repr(args.exc_value))
+    try:
+        for _ in range(10):
+            with pytest.raises(StoreError):
+                asyncio.run(opening.connect(str(folder), readonly=False))
+    finally:
+        threading.excepthook = previous
+    assert seen == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("Thread-") and t.is_alive()]
+
+
+# --------------------------------------------------------------------------- read-only
+@pytest.mark.parametrize(
+    "command", [("show", "r1"), ("runs",), ("export", "r1"), ("diff", "r1", "main", "b")]
+)
+def test_read_only_commands_create_nothing(
+    tl: Any, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    db = tmp_path / "no" / "such" / "folder" / "x.db"
+    out = tl(*command, "--db", str(db))
+    one_sentence(out, 2, f"there is no database at {db}")
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("command", [("show", "r1"), ("runs",), ("run", "lighthouse_night")])
+def test_another_programs_database_is_refused_and_untouched(
+    tl: Any, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    db = tmp_path / "app.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('mine')")
+    conn.commit()
+    conn.close()
+    before = digest(db)
+    out = tl(*command, "--db", str(db))
+    one_sentence(out, 2, f"{db} is not a timeloom database")
+    assert digest(db) == before and not Path(f"{db}-wal").exists()
+
+
+async def test_a_read_only_store_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    run_id = await stored_run(path)
+    before = digest(path)
+    async with await Store.open(path, readonly=True) as store:
+        assert (await store.get_run(run_id)).status.value == "completed"
+        with pytest.raises(StoreError):
+            await store.save_convergence_set("cv", "now", "s", 1.0, "a", {}, [])
+    assert digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("r.db")) == [
+        "r.db",
+        "r.db.leases",
+    ]
+
+
+# --------------------------------------------------------------------------- damage
+def _damage_a_middle_page(path: Path) -> None:
+    pages = path.stat().st_size // 4096
+    with path.open("r+b") as f:
+        f.seek((pages // 2) * 4096)
+        f.write(bytes((i * 37 + 11) % 256 for i in range(4096)))
+
+
+def test_a_database_damaged_mid_file_is_refused_before_writing(tl: Any, tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    asyncio.run(stored_run(db, "harbor_strike"))
+    _damage_a_middle_page(db)
+    before = digest(db)
+    out = tl("run", "lighthouse_night", "--db", str(db))
+    one_sentence(out, 2, f"{db} is damaged")
+    assert "wrote nothing into it" in out.stderr
+    assert digest(db) == before
+
+
+def _die_with_a_wal(path: str) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("UPDATE runs SET title = title || ' '")
+    conn.commit()
+    os._exit(0)  # no close: the write-ahead log stays beside the database
+
+
+def test_a_database_not_closed_cleanly_is_checked_by_readers(tl: Any, tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    run_id = asyncio.run(stored_run(db, "harbor_strike"))
+    child = FORK.Process(target=_die_with_a_wal, args=(str(db),))
+    child.start()
+    child.join(timeout=60)
+    assert opening.unclean(str(db))
+    assert tl("show", run_id, "--db", str(db)).returncode == 0  # whole: shown
+    _damage_a_middle_page(db)
+    one_sentence(tl("show", run_id, "--db", str(db)), 2, f"{db} is damaged")
+
+
+@pytest.mark.parametrize(
+    ("sql", "command", "needle"),
+    [
+        ("UPDATE events SET payload = '{not json' WHERE seq = 3", "show", "a damaged row"),
+        ("UPDATE runs SET seed = 'abc'", "show", "a damaged run row of run"),
+        ("UPDATE runs SET seed = 'abc'", "runs", "a damaged run row of run"),
+        ("UPDATE entities SET profile_json = '[1'", "export", "a damaged row of run"),
+        ("UPDATE runs SET status = 'exploded'", "show", "a damaged run row of run"),
+    ],
+)
+def test_a_damaged_row_is_one_sentence_naming_the_run(
+    tl: Any, tmp_path: Path, sql: str, command: str, needle: str
+) -> None:
+    db = tmp_path / "r.db"
+    run_id = asyncio.run(stored_run(db))
+    conn = sqlite3.connect(db)
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+    args = (command,) if command == "runs" else (command, run_id)
+    out = tl(*args, "--db", str(db), *(["-o", str(tmp_path / "x.jsonl")] * (command == "export")))
+    one_sentence(out, 2, needle)
+    assert run_id in out.stderr
+
+
+async def test_a_damaged_row_in_the_store_names_its_run(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    run_id = await stored_run(path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE timepoints SET entities_present_json = 'nope'")
+    conn.commit()
+    conn.close()
+    async with await Store.open(path, readonly=True) as store:
+        with pytest.raises(DamagedRowError, match=f"of run {run_id}"):
+            await store.load_view(run_id)
+
+
+@pytest.mark.parametrize("version", [-1, -500, SCHEMA_VERSION + 1])
+def test_an_unknown_schema_version_is_one_sentence(tl: Any, tmp_path: Path, version: int) -> None:
+    db = tmp_path / "v.db"
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.close()
+    for command in (("runs",), ("run", "lighthouse_night")):
+        out = tl(*command, "--db", str(db))
+        needle = (
+            f"has schema version {version}, which this timeloom does not know"
+            if version < 0
+            else "was written by a newer timeloom"
+        )
+        one_sentence(out, 2, needle)
+
+
+# --------------------------------------------------------------------------- run ids
+def test_a_huge_run_id_names_the_limit(tl: Any, tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    asyncio.run(stored_run(db))
+    for command in ("show", "export", "diff"):
+        extra = ("main", "b") if command == "diff" else ()
+        out = tl(command, "x" * 100_000, *extra, "--db", str(db))
+        one_sentence(out, 2, f"a run id is at most {MAX_ID_CHARS} characters")
+        assert len(out.stderr) < 300
+
+
+async def test_wildcards_in_a_run_id_match_nothing_but_themselves(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    run_id = await stored_run(path)
+    async with await Store.open(path, readonly=True) as store:
+        assert await store.resolve_run_id(run_id[:8]) == run_id
+        for pattern in ("%", "_", run_id[:7] + "%", "_" * len(run_id), "\\"):
+            with pytest.raises(UnknownRunError):
+                await store.resolve_run_id(pattern)
+
+
+@pytest.fixture(scope="module")
+def fuzz_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    path = tmp_path_factory.mktemp("fuzz") / "r.db"
+    return path, asyncio.run(stored_run(path))
+
+
+@settings(
+    max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=400) | st.text(alphabet="%_\\*?[]", max_size=60))
+def test_any_run_id_is_found_or_refused_in_one_sentence(
+    fuzz_db: tuple[Path, str], text: str
+) -> None:
+    path, run_id = fuzz_db
+
+    async def resolve() -> str | None:
+        async with await Store.open(path, readonly=True) as store:
+            try:
+                return await store.resolve_run_id(text)
+            except StoreError as exc:
+                assert "\n" not in str(exc)
+                return None
+
+    found = asyncio.run(resolve())
+    assert found == (run_id if run_id.startswith(text) else None)
