@@ -12,8 +12,9 @@ was not closed cleanly: a non-empty write-ahead log (``-wal``) beside it means a
 there (or is writing now). How it opens depends on what is beside the file, so that it leaves
 nothing behind either: SQLite's ``mode=ro`` while a ``-wal`` exists (a read-only connection to a
 WAL database uses the writers' ``-wal`` and ``-shm`` files, and would otherwise make them and
-leave them); ``mode=ro&immutable=1`` for a file nobody may write; else ``mode=rw``, which never
-creates the file and removes the ``-wal`` and ``-shm`` it used when it closes.
+leave them); ``mode=ro&immutable=1`` for a file nobody may write; else ``mode=rw`` with
+``query_only``, which never creates the file and removes the ``-wal`` and ``-shm`` it used when
+it closes.
 
 Every refusal is a :class:`StoreError` with one sentence.
 """
@@ -58,7 +59,7 @@ def check_path(path: str, *, readonly: bool) -> None:
 
 
 async def connect(path: str, *, readonly: bool) -> aiosqlite.Connection:
-    """An aiosqlite connection to ``path`` (read-only: ``mode=ro``)."""
+    """An aiosqlite connection to ``path`` (read-only: opened as :func:`_mode` says)."""
     if readonly and path != ":memory:":
         target, uri = f"file:{quote(str(Path(path).expanduser().resolve()))}?{_mode(path)}", True
     else:
@@ -77,10 +78,10 @@ async def connect(path: str, *, readonly: bool) -> aiosqlite.Connection:
 
 def _mode(path: str) -> str:
     """How a read-only connection opens ``path`` (see the module's text)."""
-    if not os.access(path, os.W_OK):
-        return "mode=ro&immutable=1"
-    if Path(path + "-wal").exists():
+    if Path(path + "-wal").exists():  # in use, or a writer died: its log must be read
         return "mode=ro"
+    if not os.access(path, os.W_OK):  # nobody may write it: nothing can change under us
+        return "mode=ro&immutable=1"
     return "mode=rw"
 
 
