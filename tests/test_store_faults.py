@@ -6,7 +6,9 @@ Every refusal is one sentence, and nothing is written into a file that was refus
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import io
 import multiprocessing
 import os
 import resource
@@ -368,6 +370,9 @@ def test_a_database_not_closed_cleanly_is_checked_by_readers(tl: Any, tmp_path: 
         ("UPDATE runs SET seed = 'abc'", "runs", "a damaged run row of run"),
         ("UPDATE entities SET profile_json = '[1'", "export", "a damaged row of run"),
         ("UPDATE runs SET status = 'exploded'", "show", "a damaged run row of run"),
+        ("UPDATE runs SET scenario_json = '12345'", "show", "a damaged row of run"),
+        ("UPDATE relationships SET trust = 'x'", "export", "a damaged row of run"),
+        ("UPDATE exposure_events SET confidence = 'x'", "export", "a damaged row of run"),
     ],
 )
 def test_a_damaged_row_is_one_sentence_naming_the_run(
@@ -459,3 +464,53 @@ def test_any_run_id_is_found_or_refused_in_one_sentence(
 
     found = asyncio.run(resolve())
     assert found == (run_id if run_id.startswith(text) else None)
+
+
+def _columns(path: Path) -> list[tuple[str, str, str]]:
+    """Every (table, column, declared type) of a stored run's rows that is not a key."""
+    conn = sqlite3.connect(path)
+    found = []
+    for (table,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchall():
+        if not conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]:
+            continue
+        for _, name, kind, _, _, key in conn.execute(f"PRAGMA table_info({table})"):
+            if not key:
+                found.append((table, name, kind))
+    conn.close()
+    return found
+
+
+@pytest.fixture(scope="module")
+def damage_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[Any]]:
+    path = tmp_path_factory.mktemp("damage") / "r.db"
+    run_id = asyncio.run(stored_run(path))
+    return path, run_id, _columns(path)
+
+
+@settings(
+    max_examples=25, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_hand_damaged_column_is_shown_or_refused_in_one_sentence(
+    damage_source: tuple[Path, str, list[Any]], tmp_path: Path, data: Any
+) -> None:
+    source, run_id, columns = damage_source
+    table, column, kind = data.draw(st.sampled_from(columns))
+    wrong = "'x'" if kind in ("INTEGER", "REAL") else data.draw(st.sampled_from(["12345", "'{'"]))
+    db = tmp_path / f"damaged-{data.draw(st.integers(0, 10**9))}.db"
+    db.write_bytes(source.read_bytes())
+    conn = sqlite3.connect(db)
+    conn.execute(f"UPDATE {table} SET {column} = {wrong}")
+    conn.commit()
+    conn.close()
+    out = tmp_path / "x.jsonl"
+    for command in (("show", run_id, "--json"), ("export", run_id, "-o", str(out), "--force")):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main([*command, "--db", str(db)])
+        said = err.getvalue()
+        assert code in (0, 2), (table, column, wrong, said)
+        assert "internal error" not in said and "Traceback" not in said
+        assert code == 0 or (len(said.strip().splitlines()) == 1 and run_id in said), said
