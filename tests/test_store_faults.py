@@ -127,6 +127,7 @@ def test_a_failed_connect_leaves_no_thread_behind(tmp_path: Path) -> None:
     folder = tmp_path / "adir"
     folder.mkdir()
     seen: list[str] = []
+    before = set(threading.enumerate())
     previous = threading.excepthook
     threading.excepthook = lambda args: seen.append(repr(args.exc_value))
     try:
@@ -136,7 +137,7 @@ def test_a_failed_connect_leaves_no_thread_behind(tmp_path: Path) -> None:
     finally:
         threading.excepthook = previous
     assert seen == []
-    assert not [t for t in threading.enumerate() if t.name.startswith("Thread-") and t.is_alive()]
+    assert [t for t in threading.enumerate() if t not in before and t.is_alive()] == []
 
 
 # --------------------------------------------------------------------------- read-only
