@@ -243,11 +243,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     from engine.session import SessionError
+    from engine.store import StoreError, StoreWriteError
 
     try:
         user_config()  # a broken config file is reported whatever the command
         code = serving.serve(args) if serve else COMMANDS[args.command](args)
     except (UsageError, SessionError) as exc:
+        sys.stderr.write(f"timeloom: {exc}\n")
+        return EXIT_USAGE
+    except StoreWriteError as exc:  # a full or failing disk: the run failed, nothing lost
+        sys.stderr.write(f"timeloom: {exc}\n")
+        return EXIT_FAILED
+    except StoreError as exc:  # a database that cannot be used (damaged, not ours…)
         sys.stderr.write(f"timeloom: {exc}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -56,11 +56,13 @@ def db_path(args: argparse.Namespace) -> Path:
     return resolve_db_path(explicit)
 
 
-async def open_store(args: argparse.Namespace) -> Any:
+async def open_store(args: argparse.Namespace, *, readonly: bool = False) -> Any:
+    """The database of ``args`` (``readonly``: for a command that only reads: it must exist
+    and be a timeloom database, and nothing is created or changed)."""
     from engine.store import Store, StoreError
 
     try:
-        return await Store.open(db_path(args))
+        return await Store.open(db_path(args), readonly=readonly)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
 
