@@ -214,6 +214,18 @@ def test_a_secret_is_kept_until_something_brings_it_out() -> None:
     assert reactions.count("react") >= 20
 
 
+def test_written_words_are_said_aloud_except_in_a_formal_voice() -> None:
+    people = rz.People.of("Ines Carvalho", "Harold Brisk", ())
+    fact = "The January fuel delivery was cancelled and the day tank holds seven hours of diesel."
+    spoken = [
+        " ".join(sp.say_fact(fact, people, Random(s), own=False, casual=False, contracted=True))
+        for s in range(10)
+    ]
+    assert any("called off" in s for s in spoken) and any(" has seven hours" in s for s in spoken)
+    formal = {sp.say_fact(fact, people, Random(s), own=False, casual=False)[0] for s in range(10)}
+    assert all("cancelled" in s and "called off" not in s for s in formal)
+
+
 def test_a_subject_already_named_is_named_short() -> None:
     people = rz.People.of("Ines Carvalho", "Harold Brisk", ())
     fact = "The two container cranes are already paid for."
