@@ -155,6 +155,7 @@ class Simulation:
             self.held.before_timepoint, query=self.query, prefetching=runner.prefetching
         )
         runner.may_prefetch = self.held.may_prefetch
+        runner.makes = lambda branch, index: self.mode.makes(branch, index)  # a fork's, once set
         self._started = 0.0
         self._summary: RunSummary | None = None
 
@@ -258,6 +259,9 @@ class Simulation:
             await self._abandon(None)
             await self._finish(RunStatus.FAILED, f"internal error: {exc.__class__.__name__}: {exc}")
             raise
+        # A call nobody waits for any more is stopped, and every attempt not in the log yet
+        # goes into it before the end: a run records every call it made, whatever became of it.
+        await self._abandon(None)
         await self._finish(status, reason)
         # a replay asks the recorded queries the run did not take in on the way, after its end
         if await self.held.ask_again(self.held.asks(), self.query):
