@@ -187,7 +187,8 @@ class Simulation:
             await driver
         finally:
             if not driver.done():
-                self.control.stop("the viewer closed")
+                if self.control.stop_reason is None:  # a signal has said why
+                    self.control.stop("the viewer closed")
                 driver.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await driver

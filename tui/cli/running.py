@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -145,10 +143,12 @@ def _warn_over_budget(console: Any, over: Any) -> None:
 
 
 async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
-    """Run ``sim`` to its end. SIGTERM stops it the way Ctrl+C in the explorer does: the
-    timepoint under way is discarded, the run is recorded as stopped and the command reports
-    it, so a supervisor that terminates timeloom leaves a run that says what happened."""
+    """Run ``sim`` to its end. SIGTERM, SIGHUP and SIGINT stop it the way the explorer's stop
+    does (:mod:`tui.signals`): the timepoint under way is discarded, the run is recorded as
+    stopped with the signal's reason and the command reports it, so a supervisor that
+    terminates timeloom, a closed terminal or Ctrl+C leaves a run that says what happened."""
     from engine.model import events as ev
+    from tui.signals import stopping_on_signals
 
     if sys.stderr.isatty() and not as_json:
         work = _run_with_progress(sim, console)
@@ -164,24 +164,20 @@ async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
         work = sim.run(on_event)
     task = asyncio.ensure_future(work)
 
-    def terminate() -> None:
-        sim.control.stop("terminated by a signal (SIGTERM)")
-        task.cancel()
+    def terminate(reason: str) -> None:
+        if sim.control.stop_reason is None:  # a second signal waits for the first stop
+            sim.control.stop(reason)
+            task.cancel()
 
-    loop = asyncio.get_running_loop()
-    # Where the loop takes no signal handlers (Windows), SIGTERM ends the process as the
-    # platform does, and the run then shows as interrupted.
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGTERM, terminate)
-    try:
-        return await task
-    except asyncio.CancelledError:
-        if sim.summary is None or sim.control.stop_reason is None:
-            raise
-        return sim.summary
-    finally:
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.remove_signal_handler(signal.SIGTERM)
+    with stopping_on_signals(terminate):
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if sim.control.stop_reason is None:
+                raise
+            if sim.summary is None:  # stopped before its start was recorded: nothing to keep
+                raise KeyboardInterrupt from None
+            return sim.summary
 
 
 def _report(
