@@ -55,6 +55,7 @@ from .steps import setup
 from .steps.context import StepContext
 from .steps.timepoint import TimepointRunner
 from .store import RunHeldError, Store, StoreError
+from .view.failures import mostly_failed
 from .view.tally import RunTally
 from .world import Recorder, World
 from .world.world import branch_of
@@ -263,6 +264,10 @@ class Simulation:
         # A call nobody waits for any more is stopped, and every attempt not in the log yet
         # goes into it before the end: a run records every call it made, whatever became of it.
         await self._abandon(None)
+        if status is RunStatus.COMPLETED:  # made to the end, but did most of it fail?
+            branch = self._fork.branch_id if self._fork is not None else None
+            failed = mostly_failed(await self.store.events(self.run_id), branch)
+            status, reason = (RunStatus.FAILED, failed) if failed else (status, reason)
         await self._finish(status, reason)
         # a replay asks the recorded queries the run did not take in on the way, after its end
         if await self.held.ask_again(self.held.asks(), self.query):

@@ -89,7 +89,7 @@ async def _run(args: argparse.Namespace) -> Any:
         if store is not None:
             await store.close()
         await opened.aclose()
-    return _report(summary, loaded.warnings, db, args.json, estimate, actual, portal)
+    return _report(summary, loaded.warnings, db, args.json, estimate, actual, portal, args.strict)
 
 
 def _portal(summary: Any, events: Sequence[Any]) -> Any:
@@ -188,9 +188,11 @@ def _report(
     estimate: Any,
     fidelity: dict[str, Any] | None = None,
     portal: Any = None,
+    strict: bool = False,
 ) -> int:
     """The run's line (or JSON), with its fidelity against the plan when one was made (and a
-    PORTAL run's paths and candidates, from ``portal``, its ``PortalView``)."""
+    PORTAL run's paths and candidates, from ``portal``, its ``PortalView``). Exit 0 for a
+    completed run, but for one with a failed step when ``strict``."""
     from engine.view.fidelity import profile_line
 
     planned = estimate.fidelity if estimate is not None else None
@@ -206,6 +208,8 @@ def _report(
         if fidelity is not None and fidelity.get("cells"):
             plan = f" (planned: {profile_line(planned)})" if planned else ""
             print(f"fidelity: {profile_line(fidelity)}{plan}", file=sys.stderr)
+    if strict and summary.counts.failed_steps:
+        return EXIT_FAILED
     return EXIT_OK if summary.status.value == "completed" else EXIT_FAILED
 
 
@@ -227,7 +231,8 @@ async def _replay(args: argparse.Namespace) -> int:
         portal = await _stored_portal(store, summary)
     finally:
         await store.close()
-    return _report(summary, replay.simulation.loaded.warnings, db, args.json, None, None, portal)
+    warnings = replay.simulation.loaded.warnings
+    return _report(summary, warnings, db, args.json, None, None, portal, args.strict)
 
 
 async def _resume(args: argparse.Namespace) -> int:
@@ -255,7 +260,7 @@ async def _resume(args: argparse.Namespace) -> int:
         await store.close()
         if resumed is not None:
             await resumed.opened.aclose()
-    return _report(result, warnings, db, args.json, None, None, portal)
+    return _report(result, warnings, db, args.json, None, None, portal, args.strict)
 
 
 async def _run_with_progress(sim: Any, console: Any) -> Any:
