@@ -89,6 +89,21 @@ def small_scenario(folder: Path, templates: Path, *, count: int = 2, turns: int 
     return str(path)
 
 
+def small_branching(folder: Path, templates: Path) -> str:
+    """lighthouse_log (BRANCHING) cut down: two trunk timepoints, then two named courses for one
+    more timepoint each, two dialog turns a timepoint."""
+    data = json.loads((templates / "lighthouse_log.json").read_text())
+    data["timeline"]["count"] = 3
+    data["timeline"]["beats"] = data["timeline"]["beats"][:3]
+    data["dialog"] = {"turns": 2, "max_speakers": 2, "parallel": 1}
+    data["branching"]["decision_at"] = 2
+    data["branching"]["count"] = 2
+    data["branching"]["alternatives"] = data["branching"]["alternatives"][:2]
+    path = folder / "faulty_branching.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
 @dataclass
 class FaultRun:
     """What one run against a faulty server did, and what its replay did."""
