@@ -1,9 +1,9 @@
 """A run that stops its own process when the n-th event of a given type is emitted: the crash
 half of the resume tests. With KILL it dies at once (SIGKILL, no clean-up of any kind); with
-TERM it sends itself SIGTERM and the command line's own handling stops the run (the timepoint
-under way discarded, the run recorded as stopped).
+TERM, HUP or INT it sends itself that signal and the command line's own handling stops the run
+(the timepoint under way discarded, the run recorded as stopped).
 
-    python crash_child.py DB SCENARIO SEED RUN_ID EVENT_TYPE N [KILL|TERM]
+    python crash_child.py DB SCENARIO SEED RUN_ID EVENT_TYPE N [KILL|TERM|HUP|INT]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ async def main(db: str, scenario: str, seed: int, run_id: str, kind: str, n: int
             seen += 1
             if seen == n:
                 sys.stdout.flush()
-                os.kill(os.getpid(), signal.SIGKILL if how == "KILL" else signal.SIGTERM)
+                os.kill(os.getpid(), getattr(signal, f"SIG{how}"))
 
     sim.recorder.listeners.append(watch)
     summary = await _execute(sim, make_console(stderr=True), True)

@@ -165,6 +165,26 @@ async def test_a_terminated_run_is_stopped_and_resumes_to_the_uninterrupted_run(
         await store.close()
 
 
+@pytest.mark.parametrize(
+    ("how", "reason"), [("HUP", "the terminal hung up"), ("INT", "interrupted (Ctrl+C)")]
+)
+async def test_a_hang_up_or_ctrl_c_stops_the_run_with_its_own_reason(
+    tmp_path: Path, uninterrupted: list[dict], how: str, reason: str
+) -> None:
+    db = tmp_path / "signal.db"
+    assert _kill_at(db, "dialog_turn_finished", 3, how) == f"stopped: {reason}"
+    store = await Store.open(db)
+    try:
+        stopped = await store.get_run(RUN_ID)
+        assert (stopped.status, stopped.status_reason) == (RunStatus.STOPPED, reason)
+        sim = await Simulation.resume(store, RUN_ID, provider=OfflineProvider(SEED))
+        assert (await sim.run()).status is RunStatus.COMPLETED
+        same, _ = _stop_left_out(await store.events(RUN_ID))
+        assert same[:-1] == uninterrupted[:-1]
+    finally:
+        await store.close()
+
+
 async def test_a_run_being_written_cannot_be_resumed(tmp_path: Path) -> None:
     """Another writer holds the run's lease: resuming it is refused, and it reads as running."""
     db = tmp_path / "held.db"
