@@ -22,6 +22,7 @@ from engine.model.common import RunStatus
 from engine.scenario import load_scenario
 from engine.simulation import ResumeError, Simulation
 from engine.store import Store
+from engine.view.tally import RunTally
 
 SCENARIO, SEED, RUN_ID = "vintners_council", 5, "run-crash"
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -136,8 +137,12 @@ async def test_a_terminated_run_is_stopped_and_resumes_to_the_uninterrupted_run(
     try:
         stopped = await store.get_run(RUN_ID)
         assert (stopped.status, stopped.status_reason) == (RunStatus.STOPPED, "stopped by SIGTERM")
-        before = len(await store.events(RUN_ID))
-        assert 0 < before < len(uninterrupted)
+        log = await store.events(RUN_ID)
+        assert 0 < len(log) < len(uninterrupted)
+        # the stop's counts agree with its log, even when it came in the middle of a commit
+        end = log[-1]
+        assert isinstance(end, ev.RunFinished) and end.status is RunStatus.STOPPED
+        assert end.counts == RunTally.of(log[:-1]).counts()
         sim = await Simulation.resume(store, RUN_ID, provider=OfflineProvider(SEED))
         summary = await sim.run()
         assert summary.status is RunStatus.COMPLETED
@@ -155,10 +160,11 @@ async def test_a_terminated_run_is_stopped_and_resumes_to_the_uninterrupted_run(
             k: v for k, v in expected.items() if "tokens" not in k and k != "llm_calls"
         }
         # what the stop kept is what the uninterrupted run made at that point, call for call
+        # (recorded at the stop, a call bears the time the run stood at then)
         by_id = {d["call_id"]: d for d in uninterrupted if d["type"] == "llm_call_finished"}
         for call in stop_calls:
             dump = _comparable([call])[0]
-            assert by_id[dump["call_id"]] == dump
+            assert {**by_id[dump["call_id"]], "sim_time": None} == {**dump, "sim_time": None}
         calls = [e for e in events if isinstance(e, ev.LLMCallFinished)]
         assert summary.counts.llm_calls == len(calls) == len(by_id) + len(stop_calls)
     finally:

@@ -16,6 +16,7 @@ The run's counts are folded by the one run fold, :class:`~engine.view.tally.RunT
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -166,10 +167,22 @@ class Recorder:
         if unit is not self.run_unit and unit in self._units:
             self._units.remove(unit)
         cassette = self.cassette.drain() if self.cassette is not None else ()
-        await self.store.append(batch, cassette)
+        # A cancellation (a stop, a signal) that comes while the transaction is under way waits
+        # for it to end: what it wrote is then counted and told before the cancellation goes
+        # on, so the run's end records counts that agree with its log.
+        write = asyncio.ensure_future(self.store.append(batch, cassette))
+        cancelled = False
+        while not write.done():
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                cancelled = True
+        write.result()  # a failed write raises here, whether or not it was cancelled
         self.committed.add_all(batch)
         for event in told:
             self._tell(event)
+        if cancelled:
+            raise asyncio.CancelledError
 
     def discard(self, unit: Unit, world: World | None) -> tuple[ev.EventBase, ...]:
         """Drop a unit's events but its model calls and budget warnings (which move to the
