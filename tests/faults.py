@@ -76,11 +76,16 @@ class FaultPlan:
         return reply_for(kind, bool(seen.body.get("stream")))
 
 
-def small_scenario(folder: Path, templates: Path, *, count: int = 2, turns: int = 2) -> str:
+def small_scenario(
+    folder: Path, templates: Path, *, count: int = 2, turns: int = 2, generated: int = 0
+) -> str:
     """harbor_strike cut down to ``count`` timepoints of ``turns`` dialog turns, presence
-    inferred (so every kind of call is made), written to ``folder``."""
+    inferred (so every kind of call is made), with ``generated`` more people made by a
+    population call, written to ``folder``."""
     data = json.loads((templates / "harbor_strike.json").read_text())
     data["timeline"]["count"] = count
+    if generated:
+        data["entity_count"] = len(data["entities"]) + generated
     data["dialog"] = {"turns": turns, "max_speakers": 2, "parallel": 2}
     for beat in data["timeline"]["beats"]:
         beat.pop("present", None)

@@ -8,12 +8,24 @@ runs many more."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from conftest import TEMPLATES
-from faults import KINDS, FaultRun, fault_run, small_branching, small_scenario
+from faults import (
+    KINDS,
+    FaultPlan,
+    FaultRun,
+    ServerThread,
+    fault_run,
+    provider_config,
+    run_cli,
+    small_branching,
+    small_scenario,
+)
 
 SEEDS = range(4)
 SHAPES = {"forward": small_scenario, "branching": small_branching}
@@ -74,3 +86,32 @@ def test_a_failed_timepoint_keeps_every_attempt_and_its_replay_fails_the_same(
     _check(run)
     assert run.status == "failed" and run.reason.startswith("timepoint 1: timepoint_event call")
     assert run.recorded >= 2 and run.made == run.recorded
+
+
+def test_a_set_up_that_failed_keeps_every_attempt_through_two_resumes(tmp_path: Path) -> None:
+    """The cast's population call fails in the run and in its first resumption, then succeeds:
+    each attempt of the three processes is its own row (a resumed set-up's call is its next
+    attempt, ``setup~2/population``), none shadowed by an earlier one's id."""
+    scenario = small_scenario(tmp_path, TEMPLATES, generated=1)
+    db = str(tmp_path / "runs.db")
+    made = 0
+    with ServerThread(FaultPlan(0, 1.0)) as server:
+        code, data, err = run_cli(
+            ["run", scenario, "--headless", "--db", db], provider_config(tmp_path, server.url)
+        )
+        made += len(server.chat_bodies())
+    assert code == 1 and data["reason"].startswith("setup: entity_population call failed"), err
+    run_id = data["run_id"]
+    for plan, ends in ((FaultPlan(1, 1.0), "failed"), (None, "completed")):
+        with ServerThread(plan) as server:
+            config = provider_config(tmp_path, server.url)
+            code, data, err = run_cli(["resume", run_id, "--db", db], config)
+            made += len(server.chat_bodies())
+        assert data is not None and data["status"] == ends, err
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        ids = [
+            r[0] for r in conn.execute("SELECT call_id FROM llm_calls WHERE run_id = ?", (run_id,))
+        ]
+    assert len(ids) == len(set(ids)) == made == data["llm_calls"]
+    population = [i for i in ids if "/population" in i]
+    assert {i.split("/")[0] for i in population} == {"setup", "setup~2", "setup~3"}
