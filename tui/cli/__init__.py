@@ -56,6 +56,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def _strict_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when any step failed, even if the run completed (default: only when "
+        "most steps failed)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument(
@@ -79,7 +88,11 @@ def _parser() -> argparse.ArgumentParser:
         parents=[db],
         help="run a scenario",
         description="Run a scenario: a bundled name or a path to a scenario "
-        "file (timeloom or timepoint-pro format).",
+        "file (timeloom or timepoint-pro format). A run in which more of its timepoints and "
+        "dialog turns failed than succeeded ends failed (exit 1); one with fewer failures "
+        "ends completed, and its summary counts them (failed steps); --strict makes any "
+        "failure exit 1. SIGTERM, SIGHUP and Ctrl+C stop the run as stopped (exit 1), "
+        "resumable with `timeloom resume`.",
     )
     run.add_argument(
         "scenario", metavar="SCENARIO", nargs="?", help="a bundled name or a scenario file"
@@ -112,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-cache", action="store_true", help="ask the model even for calls already recorded"
     )
+    _strict_flag(run)
 
     resume = sub.add_parser(
         "resume",
@@ -124,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("--json", action="store_true", help="print one JSON object when done")
     _provider_flags(resume)
     _budget_flags(resume)
+    _strict_flag(resume)
 
     forking.add_parser(sub, db, _provider_flags, _budget_flags, _positive_int)
     forking.add_diff_parser(sub, db)

@@ -178,6 +178,8 @@ def summary_line(summary: Any, portal: Any = None) -> str:
         f"{c.llm_calls} LLM calls, {summary.tokens:,} tokens, ${summary.cost_usd:.4f}, "
         f"{summary.wall_seconds or 0:.2f} s"
     )
+    if c.failed_steps:
+        line += f", {c.failed_steps} failed step{'' if c.failed_steps == 1 else 's'}"
     if summary.status_reason:
         line += f" ({summary.status_reason})"
     if summary.status.value == "interrupted":
