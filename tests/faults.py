@@ -200,6 +200,9 @@ def provider_config(folder: Path, url: str, *, timeout: float = 0.3) -> Path:
         "max_attempts = 3\n"
         "backoff = 0.001\n"
         "max_backoff = 0.01\n"
+        # as many calls at once as a run makes: the fake server is asked for nothing else
+        # (a llama.cpp preset would first ask it how many it serves, and shift the fault plan)
+        "concurrency = 8\n"
     )
     return path
 
