@@ -56,6 +56,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def _quiet_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print no progress on stderr (by default a headless run shows it there, one line "
+        "per timepoint when stderr is not a terminal, even with --json)",
+    )
+
+
 def _strict_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--strict",
@@ -126,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="ask the model even for calls already recorded"
     )
     _strict_flag(run)
+    _quiet_flag(run)
 
     resume = sub.add_parser(
         "resume",
@@ -139,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     _provider_flags(resume)
     _budget_flags(resume)
     _strict_flag(resume)
+    _quiet_flag(resume)
 
     forking.add_parser(sub, db, _provider_flags, _budget_flags, _positive_int)
     forking.add_diff_parser(sub, db)

@@ -39,6 +39,7 @@ def add_parser(
         "not re-run: none of its model calls is made again.",
     )
     fork.add_argument("run_id", metavar="RUN_ID", help="a run id or a unique prefix of one")
+    fork.add_argument("--quiet", action="store_true", help="print no progress on stderr")
     fork.add_argument("--at", required=True, metavar="TIMEPOINT", help="e.g. tp03 or b1.tp04")
     change = fork.add_mutually_exclusive_group()
     change.add_argument("--inject", metavar="TEXT", help="an event that happens at the fork")
@@ -129,7 +130,7 @@ async def _fork(args: argparse.Namespace) -> int:
             return EXIT_OK
         if not args.json:
             _print_preview(shown, err, False)
-        summary = await _execute(forked.simulation, err, args.json)
+        summary = await _execute(forked.simulation, err, args.quiet)
         db = store_path(store)
         made = forked.simulation.fork_tally
         branch = await store.branch(shown.run_id, shown.branch_id)

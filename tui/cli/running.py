@@ -23,6 +23,7 @@ from .common import (
     user_config,
 )
 from .explore import watch
+from .progress import provider_line, reporter
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,6 +62,9 @@ async def _run(args: argparse.Namespace) -> Any:
         return session.LiveRun(plan)
     opened = await session.open_plan(plan)
     err = make_console(stderr=True)
+    line = provider_line(opened)
+    if line and not args.quiet:
+        err.print(line, markup=False, highlight=False)
     store = None
     try:
         store = await open_store(args)
@@ -78,7 +82,7 @@ async def _run(args: argparse.Namespace) -> Any:
             )
             for warning in loaded.warnings:
                 err.print(f"  - {warning}", markup=False)
-        summary = await _execute(sim, err, args.json)
+        summary = await _execute(sim, err, args.quiet)
         db = store_path(store)
         from engine.view.fidelity import fidelity_profile
 
@@ -142,27 +146,15 @@ def _warn_over_budget(console: Any, over: Any) -> None:
         )
 
 
-async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
+async def _execute(sim: Any, console: Any, quiet: bool) -> Any:
     """Run ``sim`` to its end. SIGTERM, SIGHUP and SIGINT stop it the way the explorer's stop
     does (:mod:`tui.signals`): the timepoint under way is discarded, the run is recorded as
     stopped with the signal's reason and the command reports it, so a supervisor that
     terminates timeloom, a closed terminal or Ctrl+C leaves a run that says what happened."""
-    from engine.model import events as ev
     from tui.signals import stopping_on_signals
 
-    if sys.stderr.isatty() and not as_json:
-        work = _run_with_progress(sim, console)
-    else:
-
-        def on_event(event: Any) -> None:
-            if isinstance(event, ev.BudgetWarning) and not as_json:
-                console.print(f"budget: {event.message}", markup=False)
-            elif isinstance(event, ev.PortalSearchStarted) and not as_json:
-                for note in event.not_supported:
-                    console.print(f"portal: {note}", markup=False)
-
-        work = sim.run(on_event)
-    task = asyncio.ensure_future(work)
+    shown, on_event = reporter(sim, console, quiet=quiet)
+    task = asyncio.ensure_future(_shown(shown, sim.run(on_event)))
 
     def terminate(reason: str) -> None:
         if sim.control.stop_reason is None:  # a second signal waits for the first stop
@@ -178,6 +170,11 @@ async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
             if sim.summary is None:  # stopped before its start was recorded: nothing to keep
                 raise KeyboardInterrupt from None
             return sim.summary
+
+
+async def _shown(shown: Any, work: Any) -> Any:
+    with shown:
+        return await work
 
 
 def _report(
@@ -226,7 +223,7 @@ async def _replay(args: argparse.Namespace) -> int:
             err.print(
                 f"replaying run {replay.run_id} ({replay.provider}/{replay.model})", markup=False
             )
-        summary = await _execute(replay.simulation, err, args.json)
+        summary = await _execute(replay.simulation, err, args.quiet)
         db = store_path(store)
         portal = await _stored_portal(store, summary)
     finally:
@@ -252,7 +249,7 @@ async def _resume(args: argparse.Namespace) -> int:
                 + (f" (budget: {sim.budget.text()})" if sim.budget else ""),
                 markup=False,
             )
-        result = await _execute(sim, err, args.json)
+        result = await _execute(sim, err, args.quiet)
         db = store_path(store)
         warnings = await store.run_warnings(resumed.run_id)
         portal = await _stored_portal(store, result)
@@ -261,61 +258,3 @@ async def _resume(args: argparse.Namespace) -> int:
         if resumed is not None:
             await resumed.opened.aclose()
     return _report(result, warnings, db, args.json, None, None, portal, args.strict)
-
-
-async def _run_with_progress(sim: Any, console: Any) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from engine.model import events as ev
-
-    names: dict[str, str] = {}
-    calls = tokens = 0
-    with Progress(
-        TextColumn("[bold]{task.fields[title]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(
-            "run",
-            total=sim.mode.planned_timepoints(),
-            title=sim.scenario.title,
-            status="setting up",
-        )
-        proposed = 0
-
-        def on_event(event: Any) -> None:
-            nonlocal calls, tokens, proposed
-            if isinstance(event, ev.EntityCreated):
-                names[event.profile.entity_id] = event.profile.name
-            elif isinstance(event, ev.LLMCallFinished):
-                calls += 1
-                tokens += event.prompt_tokens + event.completion_tokens
-            elif isinstance(event, ev.TimepointCreated):
-                progress.update(task, status=event.timepoint.title)
-            elif isinstance(event, ev.DialogTurnStarted):
-                progress.update(
-                    task,
-                    status=f"{names.get(event.speaker, event.speaker)} speaks "
-                    f"· {calls} calls · {tokens:,} tokens",
-                )
-            elif isinstance(event, ev.TimepointCompleted):
-                progress.advance(task)
-            elif isinstance(event, ev.BudgetWarning):
-                progress.console.print(f"[yellow]budget:[/] {event.message}", highlight=False)
-            elif isinstance(event, ev.PortalSearchStarted):
-                for note in event.not_supported:
-                    progress.console.print(f"portal: {note}", markup=False, highlight=False)
-            elif isinstance(event, ev.PortalCandidateProposed):
-                proposed += 1
-            elif isinstance(event, ev.PortalBeamKept):
-                progress.update(
-                    task,
-                    status=f"searching back: step {event.slot} · {proposed} states proposed "
-                    f"· {calls} calls",
-                )
-
-        return await sim.run(on_event)
