@@ -105,3 +105,23 @@ async def test_anything_else_wrong_still_gets_a_repair_request(store, tmp_path) 
         and "atmosphere.energy" in b["messages"][-1]["content"]
     ]
     assert len(repairs) == len(failed)
+
+
+def test_the_repair_request_names_each_wrong_field_and_what_it_was() -> None:
+    from pydantic import ValidationError
+
+    from engine.llm.validation import brief
+
+    answer = {
+        "environment": {"location": "the hall"},
+        "atmosphere": {"tension": 2, "formality": 0.1, "valence": 0, "energy": "high"},
+    }
+    try:
+        SceneResponse.model_validate(answer)
+    except ValidationError as exc:
+        problem = brief(exc)
+    else:
+        raise AssertionError("the answer should not validate")
+    assert "atmosphere.tension: Input should be less than or equal to 1 (it was 2)" in problem
+    assert "atmosphere.energy: " in problem and '(it was "high")' in problem
+    assert "atmosphere.description: Field required" in problem

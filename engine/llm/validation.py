@@ -42,13 +42,24 @@ def parse_entry(entry: CassetteEntry, model: type[BaseModel]) -> BaseModel | Non
         return None
 
 
-def brief(exc: Exception) -> str:
-    """The first problem of a failed check, in a few words (``field.path: message``)."""
-    if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
+def brief(exc: Exception, most: int = 3) -> str:
+    """What was wrong with an answer, field by field, so that a repair request can say
+    exactly which field to change: ``atmosphere.energy: Input should be greater than or
+    equal to 0 (it was "-0.4"); content: Field required``, the first ``most`` problems."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    parts = []
+    errors = exc.errors()
+    for err in errors[:most]:
         loc = ".".join(str(p) for p in err["loc"]) or "(root)"
-        return f"{loc}: {err['msg']}"
-    return str(exc)
+        given = err.get("input")
+        shown = ""
+        if err["type"] != "missing" and isinstance(given, str | int | float | bool):
+            text = json.dumps(given)
+            shown = f" (it was {text[:60]}{'…' if len(text) > 60 else ''})"
+        parts.append(f"{loc}: {err['msg']}{shown}")
+    more = len(errors) - most
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
 def repair_request(request: LLMRequest, reply: str, problem: str) -> LLMRequest:
