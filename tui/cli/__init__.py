@@ -26,7 +26,15 @@ from . import (
     running,
     serving,
 )
-from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, user_config
+from .common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    say,
+    user_config,
+)
 from .explore import DEMO_SCENARIO
 
 __all__ = ["main"]
@@ -84,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "scenario", metavar="SCENARIO", nargs="?", help="a bundled name or a scenario file"
     )
-    run.add_argument("--seed", type=int, help="random seed (default: the scenario's own)")
+    run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's own)")
     run.add_argument(
         "--headless",
         action="store_true",
@@ -168,7 +176,7 @@ def _parser() -> argparse.ArgumentParser:
         default=DEMO_SCENARIO,
         help=f"a bundled name or a scenario file (default: {DEMO_SCENARIO})",
     )
-    demo.add_argument("--seed", type=int, help="random seed (default: the scenario's own)")
+    demo.add_argument("--seed", type=_seed, help="random seed (default: the scenario's own)")
     demo.add_argument(
         "--pace",
         type=_positive_float,
@@ -213,6 +221,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    from engine.safety.limits import LimitError, check_seed
+
+    try:
+        value = int(text) if len(text) <= 40 else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}")
+    try:
+        check_seed(value, "a seed")
+    except LimitError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -248,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         user_config()  # a broken config file is reported whatever the command
         code = serving.serve(args) if serve else COMMANDS[args.command](args)
     except (UsageError, SessionError) as exc:
-        sys.stderr.write(f"timeloom: {exc}\n")
+        sys.stderr.write(f"timeloom: {say(str(exc))}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("timeloom: interrupted; what was committed is kept in the database\n")
@@ -260,8 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("TIMELOOM_DEBUG"):
             raise
         sys.stderr.write(
-            f"timeloom: internal error ({exc.__class__.__name__}: {exc}); set TIMELOOM_DEBUG=1 "
-            "for the traceback and please report it\n"
+            f"timeloom: internal error ({exc.__class__.__name__}: {say(str(exc))[:300]}); set "
+            "TIMELOOM_DEBUG=1 for the traceback and please report it\n"
         )
         return EXIT_FAILED
     return code

@@ -65,21 +65,21 @@ async def open_store(args: argparse.Namespace) -> Any:
         raise UsageError(str(exc)) from exc
 
 
-_BIDI = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
-# a whole escape sequence: CSI (colours, cursor moves), OSC (titles, links) or a two-byte one
-_ESCAPES = r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_])?"
-
-
 def clean(text: str) -> str:
     """Text from a scenario or a model made safe for one line of a terminal: line breaks and
     tabs become spaces, and control characters (escape sequences among them) and
-    direction overrides are dropped."""
-    import re
-    import unicodedata
+    direction overrides are dropped (:func:`engine.safety.terminal.one_line`)."""
+    from engine.safety.terminal import one_line
 
-    text = re.sub(_ESCAPES, "", text)
-    text = text.replace("\r\n", " ").translate({9: " ", 10: " ", 13: " "}).translate(_BIDI)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+    return one_line(text)
+
+
+def say(message: str) -> str:
+    """An error message as the command line prints it: secrets scrubbed, control sequences
+    stripped, one line."""
+    from engine.safety.secrets import scrub
+
+    return clean(scrub(message))
 
 
 def safe(text: str) -> str:

@@ -52,7 +52,7 @@ class _Converter(_Entities, _Timeline, _Branching, _Portal):
         if not isinstance(world, str):
             raise self.fail("world_id", "text", world)
         title = patch.get("name") or world.replace("_", " ").title()
-        tags = [t for t in patch.get("tags", []) if isinstance(t, str)]
+        tags = self.strings("patch.tags", patch.get("tags"))
         if isinstance(patch.get("category"), str):
             tags.insert(0, patch["category"])
         for key in ("author", "version", "description"):
@@ -79,8 +79,9 @@ class _Converter(_Entities, _Timeline, _Branching, _Portal):
         if count is not None and count > len(entities):
             out["entity_count"] = count
         ents = self.section("entities")
-        types = [t for t in ents.get("types", []) if t in ENTITY_TYPES]
-        for t in ents.get("types", []):
+        named = self.strings("entities.types", ents.get("types"))
+        types = [t for t in named if t in ENTITY_TYPES]
+        for t in named:
             if t not in ENTITY_TYPES:
                 self.warn("entities.types", f"unknown entity type {t!r} is not generated")
         if types:
