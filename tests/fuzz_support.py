@@ -263,3 +263,36 @@ def record_cassette(folder: Path, *, failures: bool = True) -> tuple[Path, str]:
             await store.close()
 
     return asyncio.run(go())
+
+
+ESCAPES = "\x1b[2J\x1b]0;PWNED\x07\x1b[5mBLINK\x1b[0m\x9b31m\u202e"
+
+
+def escaped_run(db: Path) -> str:
+    """A run stored with control sequences in its scenario's text, as a database written
+    before they were stripped (or by another program) holds them: the loader is bypassed.
+    Returns the run id."""
+    import asyncio
+
+    from engine.llm.offline import OfflineProvider
+    from engine.scenario import LoadedScenario, Scenario
+    from engine.simulation import Simulation
+    from engine.store import Store
+
+    data = small_scenario()
+    data["title"] = "Night" + ESCAPES
+    data["description"] += ESCAPES
+    data["entities"][0]["name"] = "Aldous" + ESCAPES + " Penrith"
+    data["entities"][0]["knowledge"][0] += ESCAPES
+    data["timeline"]["beats"][0]["title"] = "Handover" + ESCAPES
+    loaded = LoadedScenario(scenario=Scenario.model_validate(data), source="escaped.json")
+
+    async def go() -> str:
+        store = await Store.open(db)
+        try:
+            sim = Simulation(loaded, provider=OfflineProvider(3), store=store, seed=3)
+            return (await sim.run()).run_id
+        finally:
+            await store.close()
+
+    return asyncio.run(go())

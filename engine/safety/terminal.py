@@ -47,15 +47,19 @@ def one_line(text: str) -> str:
     return text
 
 
-def strip_tree(data: Any) -> Any:
-    """Parsed JSON with :func:`strip_controls` applied to every string in it (keys too). Call it
-    on data already bounded in depth (:func:`engine.safety.limits.check_tree`)."""
+def strip_tree(data: Any, _depth: int = 0) -> Any:
+    """Parsed JSON with :func:`strip_controls` applied to every string in it (keys too).
+    Below 100 levels it stops and leaves the rest as it is: nothing that deep is valid input,
+    and the validation that follows refuses it."""
     if isinstance(data, str):
         return strip_controls(data)
+    if _depth > 100:
+        return data
     if isinstance(data, dict):
         return {
-            (strip_controls(k) if isinstance(k, str) else k): strip_tree(v) for k, v in data.items()
+            (strip_controls(k) if isinstance(k, str) else k): strip_tree(v, _depth + 1)
+            for k, v in data.items()
         }
     if isinstance(data, list):
-        return [strip_tree(v) for v in data]
+        return [strip_tree(v, _depth + 1) for v in data]
     return data

@@ -19,12 +19,40 @@ class UsageError(Exception):
 
 
 def make_console(stderr: bool = False) -> Any:
+    """A Rich console for plain output that strips control sequences from every text it
+    prints (scenario and model text among it): a terminal never receives one but Rich's own."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     # Piped output is not squeezed into 80 columns.
     width = None if stream.isatty() else 160
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    console = Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    console.push_render_hook(_stripping_hook())
+    return console
+
+
+def _stripping_hook() -> Any:
+    from rich.console import RenderHook
+    from rich.segment import Segment
+
+    from engine.safety.terminal import strip_controls
+
+    class Stripped:
+        def __init__(self, renderable: Any) -> None:
+            self.renderable = renderable
+
+        def __rich_console__(self, console: Any, options: Any) -> Any:
+            for segment in console.render(self.renderable, options):
+                if segment.control or not segment.text:
+                    yield segment  # Rich's own cursor and style controls
+                else:
+                    yield Segment(strip_controls(segment.text), segment.style)
+
+    class Hook(RenderHook):
+        def process_renderables(self, renderables: list[Any]) -> list[Any]:
+            return [Stripped(r) for r in renderables]
+
+    return Hook()
 
 
 def print_json(data: Any) -> None:

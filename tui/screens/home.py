@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from engine.scenario import TemplateInfo
 
 from ..messages import BridgeError, RunRow, RunsLoaded, TemplatesLoaded
+from ..widgets.safe import Content, Text
 from ..widgets.status import fmt_seconds
 
 RUN_COLUMNS = (
@@ -244,7 +243,9 @@ class HomeScreen(Screen[None]):
             return
         note.display = True
         if self.runs and text:
-            note.update(f"no run matches “{text}” (clear the filter to see all {len(self.runs)})")
+            note.update(
+                Content(f"no run matches “{text}” (clear the filter to see all {len(self.runs)})")
+            )
         else:
             note.update(
                 "no runs in this database yet: highlight a scenario below and press n to run "
