@@ -247,6 +247,23 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _bounded(args: argparse.Namespace) -> None:
+    """Flags whose size is bounded (engine.safety.limits), refused in one sentence."""
+    from engine.safety.limits import MAX_QUERY_CHARS, MAX_RUN_ID_CHARS
+
+    for name, flag in (("run_id", "RUN_ID"), ("replay", "--replay")):
+        value = getattr(args, name, None)
+        if isinstance(value, str) and len(value) > MAX_RUN_ID_CHARS:
+            raise UsageError(
+                f"{flag} is {len(value):,} characters long, over the limit of {MAX_RUN_ID_CHARS}"
+            )
+    query = getattr(args, "query", None)
+    if isinstance(query, str) and len(query) > MAX_QUERY_CHARS:
+        raise UsageError(
+            f"the query is {len(query):,} characters long, over the limit of {MAX_QUERY_CHARS:,}"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -269,6 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from engine.session import SessionError
 
     try:
+        _bounded(args)
         user_config()  # a broken config file is reported whatever the command
         code = serving.serve(args) if serve else COMMANDS[args.command](args)
     except (UsageError, SessionError) as exc:
