@@ -15,6 +15,7 @@ import json
 import random
 import re
 import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,21 +71,31 @@ def cli(*args: str, timeout: int = 60) -> Outcome:
 
     common._CONFIG = None  # the config of this test's environment
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            with time_limit(timeout):
-                code = main(list(args))
-        except SystemExit as exc:  # argparse
-            code = exc.code if isinstance(exc.code, int) else 2
-        except Hung as exc:
-            return Outcome(-1, out.getvalue(), f"hung: {exc}")
-        except BaseException:  # escaped main(): the worst outcome
-            import traceback
+    # A traceback printed by a thread the command left behind counts as much as its own.
+    before = set(threading.enumerate())
+    crashed: list[str] = []
+    hook = threading.excepthook
+    threading.excepthook = lambda a: crashed.append(f"Traceback (in a thread): {a.exc_value!r}")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                with time_limit(timeout):
+                    code = main(list(args))
+            except SystemExit as exc:  # argparse
+                code = exc.code if isinstance(exc.code, int) else 2
+            except Hung as exc:
+                return Outcome(-1, out.getvalue(), f"hung: {exc}")
+            except BaseException:  # escaped main(): the worst outcome
+                import traceback
 
-            return Outcome(
-                -2, out.getvalue(), "Traceback (escaped main)\n" + traceback.format_exc()
-            )
-    return Outcome(code, out.getvalue(), err.getvalue())
+                return Outcome(
+                    -2, out.getvalue(), "Traceback (escaped main)\n" + traceback.format_exc()
+                )
+        for thread in set(threading.enumerate()) - before:
+            thread.join(timeout=5)
+    finally:
+        threading.excepthook = hook
+    return Outcome(code, out.getvalue(), err.getvalue() + "".join(crashed))
 
 
 # --------------------------------------------------------------------------- valid inputs
