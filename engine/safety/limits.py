@@ -33,6 +33,7 @@ MAX_RUN_ID_CHARS = 200  # a run id or a prefix of one, as given on the command l
 MAX_QUERY_CHARS = 10_000  # one query
 MAX_TOKENS_INT = 2**53  # token counts and other integers read from a cassette file
 MAX_SHOWN_ITEMS = 10  # items of a list named in one error message
+MAX_MESSAGE_CHARS = 800  # one error message as the command line prints it
 
 
 class LimitError(ValueError):

@@ -84,7 +84,9 @@ class EntitySpec(_Strict):
     @classmethod
     def _known_type(cls, value: str) -> str:
         if value not in ENTITY_TYPES:
-            raise ValueError(f"expected one of {', '.join(ENTITY_TYPES)}, got {value!r}")
+            raise ValueError(
+                f"expected one of {', '.join(ENTITY_TYPES)}, got {limits.shown_value(value)}"
+            )
         return value
 
     @field_validator("traits")
@@ -93,7 +95,8 @@ class EntitySpec(_Strict):
         unknown = sorted(set(value) - set(BEHAVIOR_DIMS))
         if unknown:
             raise ValueError(
-                f"unknown trait {unknown[0]!r}; expected one of {', '.join(BEHAVIOR_DIMS)}"
+                f"unknown trait {limits.shown_value(unknown[0])}; expected one of "
+                f"{', '.join(BEHAVIOR_DIMS)}"
             )
         return value
 
@@ -418,7 +421,9 @@ class Scenario(_Strict):
     def _known_generated_types(cls, value: list[str]) -> list[str]:
         for item in value:
             if item not in ENTITY_TYPES:
-                raise ValueError(f"expected one of {', '.join(ENTITY_TYPES)}, got {item!r}")
+                raise ValueError(
+                    f"expected one of {', '.join(ENTITY_TYPES)}, got {limits.shown_value(item)}"
+                )
         if not value:
             raise ValueError("expected at least one entity type")
         return value

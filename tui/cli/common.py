@@ -104,10 +104,12 @@ def clean(text: str) -> str:
 
 def say(message: str) -> str:
     """An error message as the command line prints it: secrets scrubbed, control sequences
-    stripped, one line."""
+    stripped, one line, and cut at a length no reader needs."""
+    from engine.safety.limits import MAX_MESSAGE_CHARS
     from engine.safety.secrets import scrub
 
-    return clean(scrub(message))
+    text = clean(scrub(message))
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def safe(text: str) -> str:

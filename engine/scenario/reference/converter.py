@@ -8,6 +8,7 @@ from typing import Any
 
 from ...fidelity.templates import DEFAULT_TEMPLATE, template_names
 from ...model.common import ENTITY_TYPES, ResolutionLevel, TemporalMode
+from ...safety import limits
 from .branching import _Branching
 from .entities import _Entities
 from .names import _slug
@@ -131,7 +132,7 @@ class _Converter(_Entities, _Timeline, _Branching, _Portal):
             self.warn(
                 "temporal",
                 f"{len(other_mode)} settings of the {mode} strategy are not "
-                f"used by this version ({', '.join(other_mode)})",
+                f"used by this version ({limits.capped(other_mode)})",
             )
         planning = temporal.get("fidelity_planning_mode")
         if planning is not None:
