@@ -191,3 +191,15 @@ def test_a_replay_of_an_imported_scenario_with_broken_references(tmp_path: Path,
     assert good.code == 0
     replayed = cli("run", "--replay", run_id, "--headless", "--db", str(tmp_path / "g.db"))
     assert replayed.code == 0, replayed.err
+
+
+def test_a_nul_character_in_a_path(tmp_path: Path, monkeypatch) -> None:
+    """No file name holds a NUL, but a config file can spell one (and so can a caller)."""
+    config = tmp_path / "config.toml"
+    config.write_text('[ui]\ndb = "runs\\u0000.db"\n')
+    monkeypatch.setenv("TIMELOOM_CONFIG", str(config))
+    monkeypatch.delenv("TIMELOOM_DB")
+    refused(cli("runs"), "NUL character")
+    monkeypatch.setenv("TIMELOOM_CONFIG", str(tmp_path / "empty.toml"))
+    (tmp_path / "empty.toml").write_text("")
+    refused(cli("run", "a\x00b.json", "--db", str(tmp_path / "r.db")), "NUL character")

@@ -231,6 +231,8 @@ def user_paths() -> list[Path]:
 
 def load_scenario(ref: str) -> LoadedScenario:
     """Load a bundled scenario by name, or a scenario file (either format) by path."""
+    if "\x00" in ref:
+        raise ScenarioError("a scenario name or path holds a NUL character, which none can")
     path = Path(ref).expanduser()
     if path.suffix == ".json" or path.exists() or "/" in ref or "\\" in ref:
         return load_file(path)

@@ -81,7 +81,10 @@ def db_path(args: argparse.Namespace) -> Path:
     explicit = getattr(args, "db", None)
     if not explicit and not os.environ.get(DB_ENV):
         explicit = user_config().ui.db
-    return resolve_db_path(explicit)
+    path = resolve_db_path(explicit)
+    if "\x00" in str(path):  # a config file can spell one (\u0000); no file name holds it
+        raise UsageError("the database path holds a NUL character, which no file name can")
+    return path
 
 
 async def open_store(args: argparse.Namespace) -> Any:
