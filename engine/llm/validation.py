@@ -8,7 +8,6 @@ import json
 
 from pydantic import BaseModel, ValidationError
 
-from ..safety.terminal import strip_tree
 from .cassette import CassetteEntry
 from .jsonparse import JSONExtractionError, extract_json
 from .protocol import LLMRequest, LLMResponse, Message
@@ -28,10 +27,8 @@ def validate(response: LLMResponse, model: type[BaseModel]) -> BaseModel:
     if isinstance(response.parsed, model):
         return response.parsed
     if response.parsed is not None:
-        return model.model_validate(strip_tree(response.parsed.model_dump()))
-    # A model's text never carries control sequences into the run (the raw reply stays in the
-    # cassette as it came).
-    return model.model_validate(strip_tree(extract_json(response.text)))
+        return model.model_validate(response.parsed.model_dump())
+    return model.model_validate(extract_json(response.text))
 
 
 def parse_entry(entry: CassetteEntry, model: type[BaseModel]) -> BaseModel | None:
@@ -39,8 +36,8 @@ def parse_entry(entry: CassetteEntry, model: type[BaseModel]) -> BaseModel | Non
     try:
         source = json.loads(entry.parsed_json) if entry.parsed_json else None
         if source is not None:
-            return model.model_validate(strip_tree(source))
-        return model.model_validate(strip_tree(extract_json(entry.response_text)))
+            return model.model_validate(source)
+        return model.model_validate(extract_json(entry.response_text))
     except (ValidationError, JSONExtractionError, ValueError, RecursionError):
         return None
 

@@ -12,7 +12,6 @@ line breaks and tabs into spaces. No UI library here: Rich markup is escaped by 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 # A whole escape sequence: CSI (colours, cursor moves, clear), OSC (titles, links) ended by BEL
 # or ST (or by nothing, when the text is cut), DCS/SOS/PM/APC strings, or a two-byte one; and
@@ -45,21 +44,3 @@ def one_line(text: str) -> str:
     if "\n" in text or "\t" in text:
         text = text.replace("\n", " ").replace("\t", " ")
     return text
-
-
-def strip_tree(data: Any, _depth: int = 0) -> Any:
-    """Parsed JSON with :func:`strip_controls` applied to every string in it (keys too).
-    Below 100 levels it stops and leaves the rest as it is: nothing that deep is valid input,
-    and the validation that follows refuses it."""
-    if isinstance(data, str):
-        return strip_controls(data)
-    if _depth > 100:
-        return data
-    if isinstance(data, dict):
-        return {
-            (strip_controls(k) if isinstance(k, str) else k): strip_tree(v, _depth + 1)
-            for k, v in data.items()
-        }
-    if isinstance(data, list):
-        return [strip_tree(v, _depth + 1) for v in data]
-    return data

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 
 from ..resources import bundled_dir
 from ..safety import limits
-from ..safety.terminal import strip_tree
 from .errors import ScenarioError
 from .schema import Scenario
 
@@ -160,8 +159,6 @@ def parse_scenario(data: Any, source: str) -> LoadedScenario:
         limits.check_tree(data, source)
     except limits.LimitError as exc:
         raise ScenarioError(str(exc)) from None
-    # Text bound for a terminal never carries control sequences (a scenario's or a model's).
-    data = strip_tree(data)
     if "scenario_description" in data and "schema_version" not in data:
         from .reference import convert_reference
 
