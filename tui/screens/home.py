@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from engine.safety.terminal import one_line
 from engine.scenario import TemplateInfo
 
 from ..messages import BridgeError, RunRow, RunsLoaded, TemplatesLoaded
@@ -199,7 +200,12 @@ class HomeScreen(Screen[None]):
             for t in self.templates
         ]
         for error in message.errors:
-            self.notify(error, title="A scenario could not be loaded", severity="error")
+            self.notify(
+                one_line(error),
+                title="A scenario could not be loaded",
+                severity="error",
+                markup=False,
+            )
 
     def on_bridge_error(self, message: BridgeError) -> None:
         self.app.show_error(message.text, fatal=message.fatal)  # type: ignore[attr-defined]
