@@ -111,3 +111,28 @@ def test_the_explorers_content_and_text_strip_what_they_are_given() -> None:
     text = Text("")
     text.append("c\x1b[2J", "bold")
     assert text.plain == "c"
+
+
+async def test_the_explorer_shows_an_escaped_run_and_a_bracketed_error(tmp_path: Path) -> None:
+    """A run whose text holds escape sequences opens; what its dialog pane renders holds none;
+    an error naming "[provider]" with a key in a URL is one scrubbed sentence, not markup."""
+    import asyncio
+
+    from tui_support import make_app, settle, wait_until
+
+    from tui.app import StartReplay
+    from tui.widgets.dialog import TurnView
+
+    db = tmp_path / "esc.db"
+    run_id = await asyncio.to_thread(escaped_run, db)
+    app = make_app(db, start=StartReplay(run_id))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await wait_until(pilot, lambda: bool(app.screen.query(TurnView)))
+        rendered = [str(w.render()) for w in app.screen.query(TurnView)]
+        assert any("Aldous" in r for r in rendered)
+        assert not any(DANGEROUS.search(r) for r in rendered)
+        app.show_error("the [provider] section: cannot reach https://u:pw-SECRET-1@h/v1\x1b[2J")
+        await pilot.pause()
+        shown = [n.message for n in app._notifications]
+        assert "the [provider] section: cannot reach https://***@h/v1" in shown
