@@ -203,6 +203,7 @@ class ProviderSettings:
     structured_output: StructuredMode
     cache: bool
     max_tokens: int | None = None
+    concurrency_given: bool = False  # set by the user: the server is not asked
 
     def __repr__(self) -> str:  # the key never appears in a repr
         return f"ProviderSettings(name={self.name!r}, base_url={self.base_url!r}, model={self.model!r})"
@@ -266,6 +267,7 @@ def resolve_provider(
         backoff=p.backoff,
         max_backoff=p.max_backoff,
         concurrency=p.concurrency or preset.concurrency,
+        concurrency_given=p.concurrency is not None,
         requests_per_minute=(
             p.requests_per_minute
             if p.requests_per_minute is not None

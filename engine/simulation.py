@@ -55,6 +55,7 @@ from .steps import setup
 from .steps.context import StepContext
 from .steps.timepoint import TimepointRunner
 from .store import RunHeldError, Store, StoreError
+from .view.failures import mostly_failed
 from .view.tally import RunTally
 from .world import Recorder, World
 from .world.world import branch_of
@@ -155,6 +156,7 @@ class Simulation:
             self.held.before_timepoint, query=self.query, prefetching=runner.prefetching
         )
         runner.may_prefetch = self.held.may_prefetch
+        runner.makes = lambda branch, index: self.mode.makes(branch, index)  # a fork's, once set
         self._started = 0.0
         self._summary: RunSummary | None = None
 
@@ -186,7 +188,8 @@ class Simulation:
             await driver
         finally:
             if not driver.done():
-                self.control.stop("the viewer closed")
+                if self.control.stop_reason is None:  # a signal has said why
+                    self.control.stop("the viewer closed")
                 driver.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await driver
@@ -258,6 +261,13 @@ class Simulation:
             await self._abandon(None)
             await self._finish(RunStatus.FAILED, f"internal error: {exc.__class__.__name__}: {exc}")
             raise
+        # A call nobody waits for any more is stopped, and every attempt not in the log yet
+        # goes into it before the end: a run records every call it made, whatever became of it.
+        await self._abandon(None)
+        if status is RunStatus.COMPLETED:  # made to the end, but did most of it fail?
+            branch = self._fork.branch_id if self._fork is not None else None
+            failed = mostly_failed(await self.store.events(self.run_id), branch)
+            status, reason = (RunStatus.FAILED, failed) if failed else (status, reason)
         await self._finish(status, reason)
         # a replay asks the recorded queries the run did not take in on the way, after its end
         if await self.held.ask_again(self.held.asks(), self.query):

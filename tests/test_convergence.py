@@ -184,7 +184,7 @@ def test_different_seeds_diverge_at_named_points_and_stored_runs_agree(db: Path,
         (["lighthouse_night", "--runs", "2", "--seeds", "1,2,3"], "3 seeds"),
         (["--runs-of", "nope1,nope2"], "no run 'nope1'"),
         (["--runs-of", "nope1"], "at least two"),
-        (["--show", "cv-nothing"], "no convergence set"),
+        (["--show", "cv-nothing"], "there is no database at"),  # read-only: never made
         ([], "name a scenario"),
         (["lighthouse_night", "--list"], "only one"),
         (["--list", "--concurrency", "2"], "go with a SCENARIO"),

@@ -11,13 +11,14 @@ import pytest
 from conftest import FIXTURES, needs_fixtures, run_scenario
 from test_offline import KNOWLEDGE, MARA, OWEN, context
 
-from engine.llm.contexts import KnowledgeRef, RelationBrief, TurnBrief
+from engine.llm.contexts import EntityBrief, KnowledgeRef, RelationBrief, TurnBrief
 from engine.llm.offline import grammar as gm
 from engine.llm.offline import realise as rz
 from engine.llm.offline import spoken as sp
+from engine.llm.offline import tense
 from engine.llm.offline import text as tx
 from engine.llm.offline.acts import is_secret
-from engine.llm.offline.dialog import generate_turn
+from engine.llm.offline.dialog import choose_knowledge, generate_turn
 from engine.model import events as ev
 
 BASTIEN = rz.People.of("Bastien Roux", "Marguerite Solane", ("Odile Vey",))
@@ -98,6 +99,20 @@ def test_times_figures_and_articles() -> None:
     assert gm.clock_time(9, 5) == "09:05"
     assert gm.sentence("  the vote was close ,") == "The vote was close."
     assert tx.expand("Don't you dare. I don't know.") == "Don't you dare. I do not know."
+    # figures said as words, dates and times left as written
+    assert (
+        gm.spoken_figures("31,000 francs before March 31")
+        == "thirty-one thousand francs before March 31"
+    )
+    assert gm.spoken_figures("minus 5.2 degrees on 12 August at 22:00") == (
+        "minus five point two degrees on 12 August at 22:00"
+    )
+    assert gm.spoken_figures("3.5% of 18,400 in 1991, version 2.1.3") == (
+        "3.5% of 18,400 in 1991, version 2.1.3"
+    )
+    assert tx.topic("Madison and Hamilton each come away sure the other has it wrong.") != (
+        "the away sure"
+    )
 
 
 # ----------------------------------------------------------------------------- acts
@@ -197,6 +212,134 @@ def test_a_secret_is_kept_until_something_brings_it_out() -> None:
         for s in range(30)
     ]
     assert reactions.count("react") >= 20
+
+
+def test_written_words_are_said_aloud_except_in_a_formal_voice() -> None:
+    people = rz.People.of("Ines Carvalho", "Harold Brisk", ())
+    fact = "The January fuel delivery was cancelled and the day tank holds seven hours of diesel."
+    spoken = [
+        " ".join(sp.say_fact(fact, people, Random(s), own=False, casual=False, contracted=True))
+        for s in range(10)
+    ]
+    assert any("called off" in s for s in spoken) and any(" has seven hours" in s for s in spoken)
+    formal = {sp.say_fact(fact, people, Random(s), own=False, casual=False)[0] for s in range(10)}
+    assert all("cancelled" in s and "called off" not in s for s in formal)
+
+
+def test_a_subject_already_named_is_named_short() -> None:
+    people = rz.People.of("Ines Carvalho", "Harold Brisk", ())
+    fact = "The two container cranes are already paid for."
+    fresh = {sp.say_fact(fact, people, Random(s), own=False, casual=False)[0] for s in range(8)}
+    assert fresh == {"The two container cranes are already paid for"}
+    again = {
+        sp.say_fact(fact, people, Random(s), own=False, casual=False, said="the cranes cut")[0]
+        for s in range(8)
+    }
+    assert again == {"the cranes are already paid for", "they are already paid for"}
+
+
+@pytest.mark.parametrize(
+    ("scene", "told"),
+    [
+        (
+            "Madison watches the others and says little.",
+            "Madison watched the others and said little.",
+        ),
+        (
+            "Madison and Hamilton each come away sure the other has it wrong.",
+            "Madison and Hamilton each came away sure the other had it wrong.",
+        ),
+        (
+            "The rumour reaches Ines, who goes looking; the orders arrive late.",
+            "The rumour reached Ines, who went looking; the orders arrived late.",
+        ),
+        # nouns, infinitives and words after a modal keep their shape
+        ("The guards plan to stop the boats.", "The guards planned to stop the boats."),
+        ("He says the ferry will sail at dawn.", "He said the ferry will sail at dawn."),
+    ],
+)
+def test_a_scene_someone_saw_is_told_in_the_past(scene: str, told: str) -> None:
+    assert tense.past_tense(scene) == told
+
+
+def test_a_person_is_addressed_by_name_once_a_turn() -> None:
+    assert (
+        gm.one_vocative("Ruth, wait. What would you do about the panel, Ruth?", "Ruth")
+        == "Ruth, wait. What would you do about the panel?"
+    )
+    assert (
+        gm.one_vocative("Jefferson, wait. Jefferson, what do you know?", "Jefferson")
+        == "Jefferson, wait. What do you know?"
+    )
+    assert gm.one_vocative("Is it true, Ana? The key, Ana, is gone.", "Ana") == (
+        "Is it true, Ana? The key is gone."
+    )
+    # someone else's name, or the name not used as a vocative, stays
+    assert gm.one_vocative("I told Ruth, and Ruth, you know it.", "Owen") == (
+        "I told Ruth, and Ruth, you know it."
+    )
+
+
+def test_a_scene_the_listener_was_in_is_not_told_to_them() -> None:
+    scene = KnowledgeRef(
+        information="Owen Bright slams the ledger shut and walks out.",
+        kind="witnessed",
+        timepoint_id="tp01",
+    )
+    # something everyone here knows already still comes before it; alone it is not told
+    known = KnowledgeRef(information="The crane order was signed on Monday.", kind="initial")
+    ctx = context(knowledge=(scene, known))
+    picks = {choose_knowledge(ctx, Random(seed)).information for seed in range(30)}
+    assert picks == {known.information}
+    assert choose_knowledge(context(knowledge=(scene,)), Random(1)) is None
+    # told to someone who was not there, it is told in the past tense
+    ines = EntityBrief(entity_id="ines", name="Ines Moura", role="Pilot")
+    away = context(
+        knowledge=(scene,), listeners=(RelationBrief(entity=ines, trust=0, alignment=0),)
+    )
+    said = [generate_turn(away, Random(seed)) for seed in range(40)]
+    told = [t.content for t in said if scene.information in t.knowledge_references]
+    assert told
+    assert all(" slams " not in t and "walks out" not in t for t in told), told
+    assert any(" slammed " in t or "walked out" in t for t in told), told
+
+
+def test_what_was_talked_over_before_is_named_not_told_again() -> None:
+    heard = KnowledgeRef(
+        information="The harbour pilots will stop guiding ships in at midnight on Sunday.",
+        kind="told",
+        source="a harbour pilot",
+        timepoint_id="tp00",
+    )
+    said = [generate_turn(context(knowledge=(heard,)), Random(seed)) for seed in range(40)]
+    mentioned = [t.content for t in said if heard.information in t.knowledge_references]
+    assert mentioned
+    assert not any("guiding ships in at midnight" in t for t in mentioned), mentioned
+
+
+def test_a_question_with_no_subject_is_about_what_was_just_said() -> None:
+    claim = TurnBrief(
+        turn_index=0,
+        speaker_id="owen",
+        speaker_name="Owen Bright",
+        content="Two cranes are already at sea on the Hedda Line.",
+        knowledge_references=(KNOWLEDGE[1].information,),
+    )
+    question = TurnBrief(
+        turn_index=1,
+        speaker_id="owen",
+        speaker_name="Owen Bright",
+        content="How long have you known?",
+        act="ask",
+        addressed_to="mara",
+    )
+    said = [
+        generate_turn(context(previous_turns=(claim, question)), Random(seed)) for seed in range(20)
+    ]
+    answered = [t for t in said if t.act == "answer"]
+    assert answered
+    assert all(KNOWLEDGE[1].information in t.knowledge_references for t in answered)
+    assert not any("don't know" in t.content or "Nobody told me" in t.content for t in answered)
 
 
 # ----------------------------------------------------------------------------- whole runs

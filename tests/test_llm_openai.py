@@ -212,9 +212,13 @@ async def test_a_call_that_keeps_failing_is_recorded_and_the_turn_fails(store, t
             )
         finally:
             await prov.aclose()
-    # Every dialog turn failed after two attempts each; the run still ends, honestly.
+    # Every dialog turn failed after two attempts each: the run goes to its end, and ends failed
+    # with a reason that counts them (a run whose steps mostly failed is not completed).
     failed_turns = [e for e in events if isinstance(e, ev.DialogTurnFailed)]
     assert failed_turns and summary.counts.dialog_turns == 0
+    assert summary.status.value == "failed" and summary.counts.timepoints == 2
+    n = len(failed_turns)
+    assert summary.status_reason == f"most of its steps failed: {n} of {n} dialog turns failed"
     dialog_calls = [c for c in calls(events) if c.action == "dialog_turn"]
     assert len(dialog_calls) == 2 * len(failed_turns)
     assert all(c.status.value == "failed" for c in dialog_calls)

@@ -181,3 +181,32 @@ async def test_leaving_can_stop_the_run_and_quitting_stops_the_rest(tmp_path: Pa
         assert (await store.get_run(left.run_id)).status.value == "stopped"
     finally:
         await store.close()
+
+
+async def test_a_signal_stops_the_watched_run_with_its_reason_and_closes_the_explorer(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM to the explorer: the live run is recorded as stopped "stopped by SIGTERM" (not
+    as closed by the viewer), and the explorer closes."""
+    import os
+    import signal
+
+    app = make_app(tmp_path / "signal.db")
+    async with app.run_test(size=(160, 44)) as pilot:
+        await settle(pilot)
+        app.push_screen(
+            RunScreen("live", scenario="harbor_strike", factory=HeldRun("harbor_strike", 3))
+        )
+        await wait_until(pilot, lambda: _started(app))
+        run_id = app.screen.session.run_id
+        # the explorer handles SIGTERM (else the signal would end the test process itself)
+        assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None)
+        os.kill(os.getpid(), signal.SIGTERM)
+        await wait_until(pilot, lambda: app.signalled is not None and not app.bridge.live)
+        assert app.signalled == "stopped by SIGTERM"
+    store = await Store.open(tmp_path / "signal.db")
+    try:
+        summary = await store.get_run(run_id)
+        assert (summary.status.value, summary.status_reason) == ("stopped", "stopped by SIGTERM")
+    finally:
+        await store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from .commands import RunsAndScenarios, ScreenActions, Themes, offered
 from .screens.home import HomeScreen
 from .screens.modals import ErrorScreen, HelpScreen
 from .screens.run import RunScreen
+from .signals import stopping_on_signals
 from .themes import DEFAULT_THEME, load_themes, theme_folders
 
 
@@ -91,8 +93,11 @@ class TimeloomApp(App[None]):
         self.timeloom_themes: list[str] = []
         self.known_scenarios: list[tuple[str, str]] = []  # (label, name or file)
         self.known_runs: list[tuple[str, str]] = []
+        self._signals = contextlib.ExitStack()
+        self.signalled: str | None = None  # why a signal closed the explorer
 
     def on_mount(self) -> None:
+        self._signals.enter_context(stopping_on_signals(self._stop_on_signal))
         loaded = load_themes(theme_folders(self.settings.user_theme_dir))
         for theme in loaded.themes:
             self.register_theme(theme)
@@ -126,7 +131,22 @@ class TimeloomApp(App[None]):
             self.push_screen(RunScreen("replay", run_id=self.start.run_id))
 
     async def on_unmount(self) -> None:
+        self._signals.close()
         await self.bridge.close()
+
+    def _stop_on_signal(self, reason: str) -> None:
+        """SIGTERM, SIGHUP or SIGINT: every live run stops, recorded with the signal's reason
+        (not as closed by the viewer), then the explorer closes."""
+        if self.signalled is not None:
+            return
+        self.signalled = reason
+
+        async def end() -> None:
+            for session in self.bridge.live:
+                await session.end(reason)
+            self.exit()
+
+        self.run_worker(end(), name="signal", exit_on_error=False)
 
     def get_system_commands(self, screen: Any) -> Any:
         """Textual's palette commands but its "Keys" and "Quit", which this app has once

@@ -199,8 +199,8 @@ async def _run_all(plans: Sequence[session.RunPlan], store: Store, limit: int) -
 
 
 async def _graph(store: Store, run_id: str) -> RunGraph:
-    view = await store.load_view(run_id, everything=True)
-    return run_graph(view, await store.get_run(run_id))
+    summary, view = await store.load_run(run_id)  # one transaction: they agree
+    return run_graph(view, summary)
 
 
 async def _record(store: Store, scenario: str, graphs: Sequence[RunGraph]) -> ConvergenceSet:

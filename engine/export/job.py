@@ -42,10 +42,8 @@ class Source:
 async def load_source(store: Store, run_id: str) -> Source:
     """The whole run (every turn loaded), its summary and the models its calls used; a run
     id may be a unique prefix. Raises :class:`~engine.store.StoreError`."""
-    view = await store.load_view(run_id, everything=True)
-    summary = await store.get_run(view.run.run_id)
-    calls = await store.read_call_models(summary.run_id)
-    return Source(view, summary, tuple(calls), store.path)
+    whole = await store.load_whole(run_id)  # one transaction: a consistent state
+    return Source(whole.view, whole.summary, whole.calls, store.path)
 
 
 def format_named(name: str) -> Format:

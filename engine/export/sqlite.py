@@ -120,7 +120,7 @@ async def _copy(
         if progress is not None:
             progress(tally)
 
-    async with await Store.open(source) as store, await Store.open(target) as out:
+    async with await Store.open(source, readonly=True) as store, await Store.open(target) as out:
         async for page in _pages(store, run_id):
             for event in page:
                 if not keep.keeps(event):

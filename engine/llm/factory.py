@@ -12,6 +12,7 @@ The offline provider is a leaf of the LLM layer: code outside ``engine.llm`` tak
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,8 @@ class ProviderSetupError(Exception):
 class Opened:
     provider: Provider
     router: Router | None
+    concurrency: int | None = None  # calls in flight at once (None: the offline provider)
+    concurrency_source: str = ""  # where that number came from, for the run's first line
 
     async def aclose(self) -> None:
         close = getattr(self.provider, "aclose", None)
@@ -136,8 +139,18 @@ async def open_provider(
         router = plan_router(
             settings, registry, prefer=prefer, training_safe=training_safe, discovered=discovered
         )
+        calls, source = settings.concurrency, "the preset"
+        if getattr(settings, "concurrency_given", False):
+            source = "the configuration"
+        elif check and settings.preset.slots != "fixed":
+            slots, source = await provider.serving_slots(settings.preset.slots, dict(os.environ))
+            if slots is not None:
+                calls = slots
+            else:
+                source = f"{source}; one at a time"
+            provider.set_concurrency(calls)
     except BaseException:
         await provider.aclose()
         raise
     provider.model = router.fixed_model or ROUTED
-    return Opened(provider, router)
+    return Opened(provider, router, calls, source)

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
@@ -31,6 +31,7 @@ from ..model.common import StepStatus
 from .budget import BudgetTracker
 from .calls import CallRecord, LLMCallFailed, display_text, request_hash
 from .cassette import Cassette, CassetteEntry, Transcripts
+from .clamp import rescue
 from .prompts import render
 from .protocol import (
     ActionType,
@@ -272,6 +273,11 @@ class _Call:
         try:
             parsed = validate(response, self.response_model)
         except UNUSABLE as exc:
+            rescued = self._rescued(response, exc)
+            if rescued is not None:
+                self._show_final(rescued)
+                self._put_cassette(model, rhash, response, rescued)
+                return rescued
             problem = brief(exc)
             self._mark_failed(f"the answer did not match {self.response_model.__name__}: {problem}")
             self._reset()
@@ -288,6 +294,26 @@ class _Call:
                 self._mark_failed(message)
                 raise _ModelFailed(message) from None
         self._show_final(parsed)
+        self._put_cassette(model, rhash, response, parsed)
+        return parsed
+
+    def _rescued(self, response: LLMResponse, exc: Exception) -> BaseModel | None:
+        """The answer with its out-of-range numbers clamped, the change noted on the call
+        (status degraded); None when something else is wrong with it."""
+        if not isinstance(exc, ValidationError):
+            return None
+        rescued = rescue(response, self.response_model, exc)
+        if rescued is None:
+            return None
+        parsed, notes = rescued
+        last = self.records[-1]
+        note = "numbers out of range clamped: " + "; ".join(notes)
+        self._replace_last(replace(last, status=StepStatus.DEGRADED, error=note))
+        return parsed
+
+    def _put_cassette(
+        self, model: str, rhash: str, response: LLMResponse, parsed: BaseModel
+    ) -> None:
         cassette = self.gateway.cassette
         if cassette is not None:
             last = self.records[-1]
@@ -445,8 +471,11 @@ class _Call:
 
     def _mark_failed(self, error: str) -> None:
         """The last attempt was answered but the answer could not be used."""
+        self._replace_last(replace(self.records[-1], status=StepStatus.FAILED, error=error))
+
+    def _replace_last(self, changed: CallRecord) -> None:
+        """The record of the last attempt, changed, here and in the gateway's log."""
         last = self.records[-1]
-        changed = replace(last, status=StepStatus.FAILED, error=error)
         self.records[-1] = changed
         all_records = self.gateway.records
         for i in range(len(all_records) - 1, -1, -1):

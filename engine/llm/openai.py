@@ -37,6 +37,7 @@ from ..safety import secrets
 from . import gate
 from .jsonstream import FieldStreamer
 from .protocol import LLMRequest, LLMResponse, ProviderError, StreamChunk, StreamEnd, Usage
+from .schema import bounded_schema
 
 if TYPE_CHECKING:
     import httpx
@@ -375,6 +376,33 @@ class OpenAIProvider:
         )
 
     # ------------------------------------------------------------------ the server
+    def set_concurrency(self, calls: int) -> None:
+        """How many calls may be in flight at once, from now on (before any call is made)."""
+        self._semaphore = asyncio.Semaphore(max(1, calls))
+
+    async def serving_slots(self, kind: str, env: dict[str, str]) -> tuple[int | None, str]:
+        """How many requests the server says it serves at once, and where that was read;
+        (None, why not) when it does not say. ``kind`` is the preset's ``slots``."""
+        if kind == "ollama":
+            value = env.get("OLLAMA_NUM_PARALLEL", "")
+            if value.isdigit() and int(value) > 0:
+                return int(value), "OLLAMA_NUM_PARALLEL"
+            return None, "OLLAMA_NUM_PARALLEL is not set"
+        if kind != "llamacpp":
+            return None, "the preset"
+        import httpx
+
+        root = self.base_url.removesuffix("/v1")
+        for path, read in (("/props", _props_slots), ("/slots", _slot_list)):
+            try:
+                response = await self._client.get(f"{root}{path}", timeout=min(self.timeout, 5.0))
+                found = read(response.json()) if response.status_code == 200 else None
+            except (httpx.HTTPError, ValueError):
+                found = None
+            if found:
+                return found, f"the server's {path}"
+        return None, "the server does not say how many requests it serves at once"
+
     async def list_models(self) -> list[str]:
         """The model ids the server offers (``GET /models``); also proves it is reachable."""
         import httpx
@@ -392,11 +420,22 @@ class OpenAIProvider:
             return []
 
 
+def _props_slots(data: Any) -> int | None:
+    """llama-server's ``GET /props``: ``{"total_slots": 4, ...}``."""
+    value = data.get("total_slots") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and 0 < value <= 256 else None
+
+
+def _slot_list(data: Any) -> int | None:
+    """llama-server's ``GET /slots``: one entry per slot."""
+    return len(data) if isinstance(data, list) and 0 < len(data) <= 256 else None
+
+
 @lru_cache(maxsize=64)
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
-    """A response model's JSON schema, built once per model (it costs milliseconds per call
-    otherwise). Shared between requests: it is only ever serialized, never changed."""
-    return model.model_json_schema()
+    """A response model's JSON schema, bounded for constrained decoding (``schema``), built
+    once per model. Shared between requests: it is only ever serialized, never changed."""
+    return bounded_schema(model)
 
 
 def _usage(data: Any) -> Usage | None:

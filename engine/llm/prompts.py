@@ -32,6 +32,7 @@ from .contexts import (
     TimepointEventContext,
 )
 from .protocol import ActionType, Message
+from .schema import bounded_schema
 
 JSON_RULE = (
     "Reply with one JSON object that matches the schema below, with no text before or after it."
@@ -57,7 +58,7 @@ def _known(k: KnowledgeRef) -> str:
 def _schema(model: type[BaseModel] | None) -> str:
     if model is None:
         return ""
-    return f"{JSON_RULE}\nSchema:\n{json.dumps(model.model_json_schema(), separators=(',', ':'))}"
+    return f"{JSON_RULE}\nSchema:\n{json.dumps(bounded_schema(model), separators=(',', ':'))}"
 
 
 def _population(ctx: PopulationContext) -> tuple[str, str]:

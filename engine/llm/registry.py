@@ -95,6 +95,9 @@ class ProviderPreset(_Data):
     local: bool = False
     start_hint: str = ""
     concurrency: int = Field(8, ge=1, le=256)
+    # how the server says how many requests it serves at once (then ``concurrency`` is only the
+    # fallback): "llamacpp" reads its /props or /slots, "ollama" its OLLAMA_NUM_PARALLEL
+    slots: Literal["fixed", "llamacpp", "ollama"] = "fixed"
     requests_per_minute: int = Field(0, ge=0)
     extra_body: dict[str, Any] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)

@@ -28,7 +28,7 @@ class EntityDraft(_Resp):
     description: str = ""
     archetype: str | None = None
     personality: tuple[str, ...] = ()
-    traits: dict[str, float] = Field(default_factory=dict)
+    traits: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(default_factory=dict)
     knowledge: tuple[str, ...] = ()
     voice: VoiceGuide = VoiceGuide()
 

@@ -87,6 +87,11 @@ class Mode(ABC):
         """How many timepoints a run of this scenario makes (for progress)."""
         return self.scenario.timeline.count
 
+    def makes(self, branch_id: str, index: int) -> bool:
+        """Whether the run makes timepoint ``index`` on ``branch_id`` (nothing is started ahead
+        of time for a timepoint it will not make: that call would be spent and never used)."""
+        return index < self.scenario.timeline.count
+
     @abstractmethod
     def arc(self, index: int, count: int) -> tuple[Phase, float]:
         """The dramatic phase and the tension of the ``index``-th of ``count`` moments."""

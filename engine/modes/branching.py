@@ -48,6 +48,12 @@ class Branching(Mode):
     def planned_timepoints(self) -> int:
         return self.spec.decision_at + self.spec.branches * self.horizon
 
+    def makes(self, branch_id: str, index: int) -> bool:
+        """The trunk stops at the decision point; each branch at the horizon."""
+        if branch_id == MAIN_BRANCH:
+            return index < self.spec.decision_at
+        return index < self.spec.decision_at + self.horizon
+
     def arc(self, index: int, count: int) -> tuple[Phase, float]:
         return phase(index, count), tension(index, count, self.scenario.tension)
 

@@ -46,6 +46,11 @@ class Fork(Mode):
         self.intervention = intervention
         self.label = label
         self.steps = steps
+        self.end: int | None = None  # the index the branch stops before, once it runs
+
+    def makes(self, branch_id: str, index: int) -> bool:
+        end = self.scenario.timeline.count if self.end is None else self.end
+        return branch_id == self.branch_id and index < end
 
     def arc(self, index: int, count: int) -> tuple[Phase, float]:
         return self.shape.arc(index, count)
@@ -60,6 +65,7 @@ class Fork(Mode):
         )
         count = self.scenario.timeline.count
         end = count if self.steps is None else min(count, world.completed + self.steps)
+        self.end = end
         for index in range(world.completed, end):
             await driver.gate()
             await driver.advance(world, index)

@@ -114,8 +114,7 @@ class Loaded:
 
 async def load(store: Store, run_id: str) -> Loaded:
     try:
-        summary = await store.get_run(run_id)
-        view = await store.load_view(summary.run_id, everything=True)
+        summary, view = await store.load_run(run_id)  # one transaction: they agree
         scenario = await store.read_scenario(summary.run_id) or {}
     except StoreError as exc:
         raise QueryFailed(str(exc)) from exc

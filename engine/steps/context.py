@@ -80,7 +80,7 @@ class StepContext:
                 response,
                 sampling=sampling,
                 timepoint_id=timepoint_id,
-                call_key=key,
+                call_key=self.recorder.fresh_key(key),
                 entity_id=entity_id,
                 **streaming,  # type: ignore[arg-type]
             )

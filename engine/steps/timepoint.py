@@ -43,6 +43,9 @@ class TimepointRunner:
         # whether the event of (branch, index) may be started ahead of time (a replay holds
         # it back where the recorded run made it only after held queries were applied)
         self.may_prefetch: Callable[[str, int], bool] = lambda branch, index: True
+        # whether the mode makes (branch, index) at all (the trunk of a branching run stops at
+        # its decision point): a timepoint it will not make is never started ahead of time
+        self.makes: Callable[[str, int], bool] = lambda branch, index: True
         # the next event call of each branch, started while its last timepoint finished
         self._prefetched: dict[str, tuple[event.EventPlan, asyncio.Future[Any]]] = {}
 
@@ -65,7 +68,7 @@ class TimepointRunner:
     def _prefetch(self, world: World, index: int, after: dict[str, Entity]) -> None:
         if index >= self.steps.scenario.timeline.count or self.holding():
             return
-        if not self.may_prefetch(world.branch_id, index):
+        if not self.makes(world.branch_id, index) or not self.may_prefetch(world.branch_id, index):
             return
         moods = {entity_id: mood(entity) for entity_id, entity in after.items()}
         plan = self.plan(world, index, moods)

@@ -1,7 +1,21 @@
 """The SQLite store: an append-only event log plus tables materialized from it."""
 
-from .errors import AmbiguousRunError, StoreError, UnknownRunError
+from .errors import (
+    AmbiguousRunError,
+    DamagedRowError,
+    StoreError,
+    StoreWriteError,
+    UnknownRunError,
+)
 from .leases import RunHeldError
 from .store import Store
 
-__all__ = ["AmbiguousRunError", "RunHeldError", "Store", "StoreError", "UnknownRunError"]
+__all__ = [
+    "AmbiguousRunError",
+    "DamagedRowError",
+    "RunHeldError",
+    "Store",
+    "StoreError",
+    "StoreWriteError",
+    "UnknownRunError",
+]

@@ -87,8 +87,8 @@ class Leases:
         """Whether anyone (this store, another store, another process) writes ``run_id``."""
         if run_id in self._held:
             return True
-        if self.folder is None or not self.folder.is_dir():
-            return False
+        if self.folder is None or not (self.folder / f"{_safe(run_id)}.lock").is_file():
+            return False  # never locked here (and a read-only reader creates no file)
         lock = self._lock(run_id)
         try:
             lock.acquire()

@@ -150,7 +150,12 @@ def budget(conn: Conn, run_id: str) -> dict[str, Any] | None:
 
 def scenario_data(conn: Conn, run_id: str) -> dict[str, Any] | None:
     rows = _rows(conn, "SELECT scenario_json FROM runs WHERE run_id = ?", (run_id,))
-    return json.loads(rows[0]["scenario_json"]) if rows else None
+    if not rows:
+        return None
+    data = json.loads(rows[0]["scenario_json"])
+    if not isinstance(data, dict):
+        raise ValueError("scenario_json is not a JSON object")
+    return data
 
 
 # --------------------------------------------------------------------------- the snapshot
@@ -172,13 +177,13 @@ def _timepoint(row: sqlite3.Row) -> TimepointInfo:
     return TimepointInfo(
         row["timepoint_id"],
         row["branch_id"],
-        row["idx"],
+        int(row["idx"]),
         datetime.fromisoformat(row["timestamp"]),
         row["title"],
         row["event_description"],
         tuple(orjson.loads(row["entities_present_json"])),
-        row["importance"],
-        row["tension"],
+        float(row["importance"]),
+        float(row["tension"]),
         row["status"],
         tuple(orjson.loads(row["issues_json"])),
         row["causal_parent"],
@@ -209,9 +214,9 @@ def _relation(row: sqlite3.Row) -> RelationInfo:
         row["a"],
         row["b"],
         row["timepoint_id"],
-        row["trust"],
-        row["alignment"],
-        row["interaction_count"],
+        float(row["trust"]),  # numbers: a damaged row fails here, not when it is shown
+        float(row["alignment"]),
+        int(row["interaction_count"]),
         tuple(orjson.loads(row["shared_json"])),
         row["seq"],
     )
@@ -407,7 +412,7 @@ def _knowledge(row: sqlite3.Row) -> KnowledgeInfo:
         row["kind"],
         row["source"],
         row["timepoint_id"],
-        row["confidence"],
+        float(row["confidence"]),
         row["category"],
         row["seq"],
         row["exposure_id"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..model import events as ev
@@ -13,7 +14,7 @@ from ..model.records import BranchInfo, CallModel, EntityRecords, MomentRecords,
 from ..model.run import RunSummary
 from ..view.runview import RunView
 from . import cassettes, convergence, readers
-from .errors import AmbiguousRunError, StoreError, UnknownRunError
+from .errors import AmbiguousRunError, StoreError, UnknownRunError, check_id, damaged
 from .leases import Leases
 
 T = TypeVar("T")
@@ -47,6 +48,19 @@ TABLES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class WholeRun:
+    """Everything stored about one run, read in one transaction (:meth:`Readers.load_whole`)."""
+
+    summary: RunSummary
+    view: RunView  # every timepoint's dialog and every entity's knowledge loaded
+    warnings: tuple[str, ...]
+    branches: tuple[BranchInfo, ...]
+    scenario: dict[str, Any]
+    events: list[ev.EventBase]
+    calls: tuple[CallModel, ...]
+
+
 class Readers:
     """The typed readers, mixed into :class:`~engine.store.store.Store`, which provides the
     path, the leases and ``_read`` (one read transaction in the store's thread)."""
@@ -58,7 +72,8 @@ class Readers:
     def _summary(self, row: Any) -> RunSummary:
         """A run row as a summary: a run that says ``running`` while nobody holds its lease
         was interrupted (its process died); one that is held names its writer."""
-        summary = readers.summary(row)
+        with damaged(self.path, str(row["run_id"]), "run row"):
+            summary = readers.summary(row)
         if summary.status is not RunStatus.RUNNING:
             return summary
         if not self.leases.is_held(summary.run_id):
@@ -72,6 +87,7 @@ class Readers:
 
     async def resolve_run_id(self, run_id: str) -> str:
         """The full id of the run ``run_id`` names exactly or as a unique prefix."""
+        check_id(run_id)
         ids = await self._read(readers.matching_ids, run_id)
         if not ids:
             raise UnknownRunError(f"there is no run {run_id!r} in {self.path}")
@@ -108,7 +124,9 @@ class Readers:
             ).fetchall()
             return [r[0] for r in rows]
 
-        return [ev.parse_event(p) for p in await self._read(read)]
+        payloads = await self._read(read, run=run_id)
+        with damaged(self.path, run_id, "event"):
+            return [ev.parse_event(p) for p in payloads]
 
     async def events_after(self, run_id: str, after_seq: int, limit: int) -> list[ev.EventBase]:
         """At most ``limit`` of a run's events with a ``seq`` above ``after_seq``, in order: a
@@ -121,7 +139,9 @@ class Readers:
             ).fetchall()
             return [r[0] for r in rows]
 
-        return [ev.parse_event(p) for p in await self._read(read)]
+        payloads = await self._read(read, run=run_id)
+        with damaged(self.path, run_id, "event"):
+            return [ev.parse_event(p) for p in payloads]
 
     async def portal_events(self, run_id: str) -> list[ev.EventBase]:
         """A run's PORTAL events (its search, what it kept, the analysis), in order: what
@@ -134,7 +154,7 @@ class Readers:
             row = conn.execute("SELECT last_seq FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             return int(row[0]) if row else 0
 
-        return await self._read(read)
+        return await self._read(read, run=run_id)
 
     # ------------------------------------------------------------------ replay
     async def run_descriptor(self, run_id: str) -> dict[str, Any]:
@@ -155,10 +175,11 @@ class Readers:
             ).fetchone()
             return (row[0] if row else None), cassettes.attempts(conn, full)
 
-        payload, attempts = await self._read(read)
+        payload, attempts = await self._read(read, run=full)
         if payload is None:
             raise UnknownRunError(f"the run {full} has no recorded start in {self.path}")
-        descriptor = json.loads(payload)
+        with damaged(self.path, full, "event"):
+            descriptor = json.loads(payload)
         descriptor["attempts"] = attempts
         return descriptor
 
@@ -175,7 +196,7 @@ class Readers:
         def read(conn: Any) -> tuple[Any, RunSnapshot]:
             return readers.run_rows(conn, full, None)[0], readers.snapshot(conn, full)
 
-        row, snapshot = await self._read(read)
+        row, snapshot = await self._read(read, run=full)
         return self._summary(row), snapshot
 
     async def read_moments(
@@ -209,6 +230,14 @@ class Readers:
         left to be read when they are looked at (what the explorer does); with it, every
         timepoint's dialog and every entity's knowledge are read too, in the same
         transaction (what ``show`` and exports do)."""
+        return (await self._load(run_id, everything))[1]
+
+    async def load_run(self, run_id: str) -> tuple[RunSummary, RunView]:
+        """A run's summary and its whole read model, read in one transaction (they agree
+        while the run is being written). ``run_id`` may be a unique prefix."""
+        return await self._load(run_id, True)
+
+    async def _load(self, run_id: str, everything: bool) -> tuple[RunSummary, RunView]:
         full = await self.resolve_run_id(run_id)
 
         def read(conn: Any) -> tuple[Any, ...]:
@@ -223,13 +252,60 @@ class Readers:
                 readers.entity_records(conn, full, None),
             )
 
-        row, snapshot, moments, entities = await self._read(read)
-        view = RunView.from_snapshot(self._summary(row), snapshot)
-        if moments is not None:
-            view.add_moments([t.timepoint_id for t in view.timepoints], moments)
-            for entity_id in view.entities:
-                view.add_entity_records(entity_id, entities.get(entity_id) or EntityRecords((), ()))
+        row, snapshot, moments, entities = await self._read(read, run=full)
+        return self._summary(row), self._view(row, snapshot, moments, entities)
+
+    def _view(
+        self,
+        row: Any,
+        snapshot: RunSnapshot,
+        moments: MomentRecords | None,
+        entities: dict[str, EntityRecords] | None,
+    ) -> RunView:
+        summary = self._summary(row)
+        with damaged(self.path, summary.run_id):
+            view = RunView.from_snapshot(summary, snapshot)
+            if moments is not None and entities is not None:
+                view.add_moments([t.timepoint_id for t in view.timepoints], moments)
+                for entity_id in view.entities:
+                    records = entities.get(entity_id) or EntityRecords((), ())
+                    view.add_entity_records(entity_id, records)
         return view
+
+    async def load_whole(self, run_id: str) -> WholeRun:
+        """A run's summary, its whole read model, warnings, branches, scenario, events and
+        call models, all read in one transaction: one consistent state of the run even while
+        it is being written, the summary agreeing with the rows (what ``show`` and exports
+        read). ``run_id`` may be a unique prefix."""
+        full = await self.resolve_run_id(run_id)
+
+        def read(conn: Any) -> tuple[Any, ...]:
+            row = readers.run_rows(conn, full, None)[0]
+            snapshot = readers.snapshot(conn, full)
+            payloads = conn.execute(
+                "SELECT payload FROM events WHERE run_id = ? ORDER BY seq", (full,)
+            ).fetchall()
+            return (
+                row,
+                snapshot,
+                readers.moments(conn, full, None),
+                readers.entity_records(conn, full, None),
+                readers.scenario_data(conn, full),
+                [ev.parse_event(p[0]) for p in payloads],
+                readers.call_models(conn, full),
+            )
+
+        row, snapshot, moments, entities, scenario, events, calls = await self._read(read, run=full)
+        view = self._view(row, snapshot, moments, entities)
+        return WholeRun(
+            self._summary(row),
+            view,
+            snapshot.warnings,
+            snapshot.branches,
+            scenario or {},
+            events,
+            tuple(calls),
+        )
 
     # ------------------------------------------------------------------ convergence sets
     async def convergence_sets(self, limit: int | None = None) -> list[convergence.ConvergenceRow]:
@@ -238,6 +314,7 @@ class Readers:
 
     async def convergence_set(self, set_id: str) -> convergence.ConvergenceRow:
         """One convergence set by id or unique prefix, with its result (StoreError if none)."""
+        check_id(set_id, "convergence set")
         return await self._read(convergence.get_set, set_id, self.path)
 
     # ------------------------------------------------------------------ raw tables (tests)
@@ -257,7 +334,7 @@ class Readers:
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
-        return await self._read(read)
+        return await self._read(read, run=run_id)
 
     async def count(self, name: str, run_id: str) -> int:
         if name not in TABLES:
@@ -267,4 +344,4 @@ class Readers:
             sql = f"SELECT COUNT(*) FROM {name} WHERE run_id = ?"
             return int(conn.execute(sql, (run_id,)).fetchone()[0])
 
-        return await self._read(read)
+        return await self._read(read, run=run_id)

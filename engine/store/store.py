@@ -25,14 +25,12 @@ import aiosqlite
 from ..model import events as ev
 from ..model.cassette import CassetteEntry
 from ..view.tally import COLUMNS, RunTally
-from . import cassettes, convergence, readers
-from .errors import StoreError, explain
+from . import cassettes, convergence, opening, readers
+from .errors import damaged, explain
 from .leases import Leases, RunHeldError
 from .projections import PROJECTIONS
 from .reading import Readers
-from .schema import MIGRATIONS, SCHEMA_VERSION
 
-BUSY_TIMEOUT_MS = 5000
 T = TypeVar("T")
 Steps = list[tuple[str, Any, bool]]
 
@@ -42,60 +40,26 @@ class Store(Readers):
         self._conn = conn
         self.path = path
         self.leases = Leases(path)
+        self.readonly = False
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    async def open(cls, path: str | Path) -> Store:
-        """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    async def open(cls, path: str | Path, *, readonly: bool = False) -> Store:
+        """Open the database at ``path``: for writing (creating it if needed and bringing its
+        schema up to date) or, with ``readonly``, only to read a timeloom database that exists
+        (nothing is created or changed). See :mod:`.opening`."""
         path = str(path)
-        if path != ":memory:":
-            parent = Path(path).expanduser().resolve().parent
-            if not parent.is_dir():
-                try:
-                    parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StoreError(
-                        f"cannot create the folder {parent} for the database: {exc.strerror}"
-                    ) from exc
-        try:
-            conn = await aiosqlite.connect(path, isolation_level=None)
-        except (sqlite3.Error, OSError) as exc:
-            raise explain(exc, path) from exc
+        opening.check_path(path, readonly=readonly)
+        conn = await opening.connect(path, readonly=readonly)
         store = cls(conn, path)
+        store.readonly = readonly
+        prepare = opening.prepare_reader if readonly else opening.prepare_writer
         try:
-            await store._prepare()
-        except sqlite3.Error as exc:
-            await conn.close()
-            raise explain(exc, path) from exc
-        except StoreError:
+            await store._in_thread(prepare, path)
+        except BaseException:
             await conn.close()
             raise
         return store
-
-    async def _prepare(self) -> None:
-        conn = self._conn
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        if self.path != ":memory:":
-            await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        version = await self.schema_version()
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer timeloom (schema {version}, this one "
-                f"understands up to {SCHEMA_VERSION}); upgrade timeloom to open it"
-            )
-        for number in range(version, SCHEMA_VERSION):
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version = {number + 1}")
-                await conn.execute("COMMIT")
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
 
     async def close(self) -> None:
         self.leases.release_all()
@@ -126,9 +90,13 @@ class Store(Readers):
         except sqlite3.Error as exc:
             raise explain(exc, self.path) from exc
 
-    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn`` inside one read transaction: it sees one consistent state of the database."""
-        return await self._in_thread(_reading, fn, *args)
+    async def _read(self, fn: Callable[..., T], *args: Any, run: str | None = None) -> T:
+        """``fn`` inside one read transaction: it sees one consistent state of the database.
+        A row it cannot map back (damaged by hand or by another program) is one sentence that
+        names the run (``run``, else the first text argument: :class:`DamagedRowError`)."""
+        run_id = run or next((a for a in args if isinstance(a, str)), None)
+        with damaged(self.path, run_id):
+            return await self._in_thread(_reading, fn, *args)
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn`` inside one write transaction, rolled back whole on any error."""

@@ -16,6 +16,7 @@ The run's counts are folded by the one run fold, :class:`~engine.view.tally.RunT
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +55,7 @@ class Recorder:
         self.run_unit = Unit("run")  # events of no step in particular (budget warnings)
         self._units: list[Unit] = [self.run_unit]
         self._calls: set[str] = set()
+        self._keys: set[str] = set()  # the call keys given out, and those of the calls logged
 
     # ------------------------------------------------------------------ units
     def open(self, name: str, *, deferred: bool = False) -> Unit:
@@ -151,6 +153,20 @@ class Recorder:
     def reported(self, call_id: str) -> bool:
         return call_id in self._calls
 
+    def fresh_key(self, key: str) -> str:
+        """``key`` for a new call, or, when a call of the run already had it (a set-up or a
+        mode's call made again after a failure or a stop, in a resumed run), its next attempt's
+        (``setup~2/population``): no two calls of a run share an id, so every attempt is a row
+        of its own. Depends only on the log and the calls made, never on timing."""
+        fresh = key
+        scope, sep, rest = key.partition("/")
+        n = 1
+        while fresh in self._keys:
+            n += 1
+            fresh = f"{scope.split('~', 1)[0]}~{n}{sep}{rest}" if sep else f"{key}~{n}"
+        self._keys.add(fresh)
+        return fresh
+
     # ------------------------------------------------------------------ committing
     async def commit(self, unit: Unit) -> None:
         """Write the unit (and the run's loose events) in one transaction."""
@@ -166,10 +182,22 @@ class Recorder:
         if unit is not self.run_unit and unit in self._units:
             self._units.remove(unit)
         cassette = self.cassette.drain() if self.cassette is not None else ()
-        await self.store.append(batch, cassette)
+        # A cancellation (a stop, a signal) that comes while the transaction is under way waits
+        # for it to end: what it wrote is then counted and told before the cancellation goes
+        # on, so the run's end records counts that agree with its log.
+        write = asyncio.ensure_future(self.store.append(batch, cassette))
+        cancelled = False
+        while not write.done():
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                cancelled = True
+        write.result()  # a failed write raises here, whether or not it was cancelled
         self.committed.add_all(batch)
         for event in told:
             self._tell(event)
+        if cancelled:
+            raise asyncio.CancelledError
 
     def discard(self, unit: Unit, world: World | None) -> tuple[ev.EventBase, ...]:
         """Drop a unit's events but its model calls and budget warnings (which move to the
@@ -201,6 +229,7 @@ class Recorder:
             self.seq = max(self.seq, event.seq)
             if isinstance(event, ev.LLMCallFinished):
                 self._calls.add(event.call_id)
+                self._keys.add(event.call_id.split("#", 1)[0])
 
     def tally(self) -> RunTally:
         """The counts of everything made so far, committed or not."""

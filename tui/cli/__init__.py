@@ -64,6 +64,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def _strict_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when any step failed, even if the run completed (default: only when "
+        "most steps failed)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument(
@@ -87,7 +96,11 @@ def _parser() -> argparse.ArgumentParser:
         parents=[db],
         help="run a scenario",
         description="Run a scenario: a bundled name or a path to a scenario "
-        "file (timeloom or timepoint-pro format).",
+        "file (timeloom or timepoint-pro format). A run in which more of its timepoints and "
+        "dialog turns failed than succeeded ends failed (exit 1); one with fewer failures "
+        "ends completed, and its summary counts them (failed steps); --strict makes any "
+        "failure exit 1. SIGTERM, SIGHUP and Ctrl+C stop the run as stopped (exit 1), "
+        "resumable with `timeloom resume`.",
     )
     run.add_argument(
         "scenario", metavar="SCENARIO", nargs="?", help="a bundled name or a scenario file"
@@ -120,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-cache", action="store_true", help="ask the model even for calls already recorded"
     )
+    _strict_flag(run)
 
     resume = sub.add_parser(
         "resume",
@@ -132,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("--json", action="store_true", help="print one JSON object when done")
     _provider_flags(resume)
     _budget_flags(resume)
+    _strict_flag(resume)
 
     forking.add_parser(sub, db, _provider_flags, _budget_flags, _positive_int)
     forking.add_diff_parser(sub, db)
@@ -284,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     from engine.session import SessionError
+    from engine.store import StoreError, StoreWriteError
 
     try:
         _bounded(args)
@@ -291,6 +307,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = serving.serve(args) if serve else COMMANDS[args.command](args)
     except (UsageError, SessionError) as exc:
         sys.stderr.write(f"timeloom: {say(str(exc))}\n")
+        return EXIT_USAGE
+    except StoreWriteError as exc:  # a full or failing disk: the run failed, nothing lost
+        sys.stderr.write(f"timeloom: {exc}\n")
+        return EXIT_FAILED
+    except StoreError as exc:  # a database that cannot be used (damaged, not ours…)
+        sys.stderr.write(f"timeloom: {exc}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("timeloom: interrupted; what was committed is kept in the database\n")

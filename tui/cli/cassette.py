@@ -21,7 +21,7 @@ async def _cassette(args: argparse.Namespace) -> int:
     if args.cassette_command is None:
         args.cassette_parser.print_help()
         return EXIT_OK
-    store = await open_store(args)
+    store = await open_store(args, readonly=args.cassette_command == "export")
     try:
         if args.cassette_command == "export":
             try:

@@ -87,11 +87,13 @@ def db_path(args: argparse.Namespace) -> Path:
     return path
 
 
-async def open_store(args: argparse.Namespace) -> Any:
+async def open_store(args: argparse.Namespace, *, readonly: bool = False) -> Any:
+    """The database of ``args`` (``readonly``: for a command that only reads: it must exist
+    and be a timeloom database, and nothing is created or changed)."""
     from engine.store import Store, StoreError
 
     try:
-        return await Store.open(db_path(args))
+        return await Store.open(db_path(args), readonly=readonly)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -209,6 +211,8 @@ def summary_line(summary: Any, portal: Any = None) -> str:
         f"{c.llm_calls} LLM calls, {summary.tokens:,} tokens, ${summary.cost_usd:.4f}, "
         f"{summary.wall_seconds or 0:.2f} s"
     )
+    if c.failed_steps:
+        line += f", {c.failed_steps} failed step{'' if c.failed_steps == 1 else 's'}"
     if summary.status_reason:
         line += f" ({summary.status_reason})"
     if summary.status.value == "interrupted":

@@ -124,7 +124,7 @@ async def _convergence(args: argparse.Namespace) -> int:
     mode = _mode(args)
     try:
         seeds = seeds_for(_count(args.runs), _seeds(args.seeds)) if mode == "SCENARIO" else None
-        store = await open_store(args)
+        store = await open_store(args, readonly=mode in ("--list", "--show"))
         try:
             if mode == "--list":
                 return _list(await stored_sets(store), args.json)

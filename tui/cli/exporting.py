@@ -60,7 +60,7 @@ async def _export(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise UsageError(str(exc)) from exc
     entities = tuple(e.strip() for e in (args.entities or "").split(",") if e.strip())
-    store = await open_store(args)
+    store = await open_store(args, readonly=True)
     try:
         try:
             source = await load_source(store, args.run_id)

@@ -238,7 +238,7 @@ async def _diff(args: argparse.Namespace) -> int:
     from engine.scenario.schema import Scenario
     from engine.store import StoreError
 
-    store = await open_store(args)
+    store = await open_store(args, readonly=True)
     try:
         try:
             run_id = await store.resolve_run_id(args.run_id)

@@ -31,7 +31,7 @@ def show(args: argparse.Namespace) -> int:
 
 
 async def _runs(args: argparse.Namespace) -> int:
-    store = await open_store(args)
+    store = await open_store(args, readonly=True)
     try:
         runs = await store.list_runs()
     finally:
@@ -97,18 +97,16 @@ async def _runs(args: argparse.Namespace) -> int:
 async def _show(args: argparse.Namespace) -> int:
     from engine.store import StoreError
 
-    store = await open_store(args)
+    store = await open_store(args, readonly=True)
     try:
-        try:
-            view = await store.load_view(args.run_id, everything=True)
+        try:  # one transaction: the summary agrees with the rows while a run writes
+            whole = await store.load_whole(args.run_id)
         except StoreError as exc:
             raise UsageError(str(exc)) from exc
-        summary = await store.get_run(view.run.run_id)
-        warnings = await store.run_warnings(view.run.run_id)
-        branches = await store.branches(view.run.run_id)
-        fidelity = await _fidelity(store, view)
     finally:
         await store.close()
+    view, summary, warnings, branches = whole.view, whole.summary, whole.warnings, whole.branches
+    fidelity = _fidelity(whole)
     end = view.latest.timepoint_id if view.latest else None
     entities = list(view.entities.values())
     known = {e.entity_id: len(view.knowledge_at(e.entity_id, end)) for e in entities}
@@ -234,12 +232,12 @@ async def _show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _fidelity(store: Any, view: Any) -> dict[str, Any]:
+def _fidelity(whole: Any) -> dict[str, Any]:
     """The run's fidelity as it happened, and the observer ledger (what queries changed)."""
     from engine.view.fidelity import fidelity_profile
 
-    scenario = await store.read_scenario(view.run.run_id) or {}
-    profile = fidelity_profile(await store.events(view.run.run_id))
+    view, scenario = whole.view, whole.scenario
+    profile = fidelity_profile(whole.events)
     return {
         "template": (scenario.get("fidelity") or {}).get("template", "balanced"),
         **profile,

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,7 +90,7 @@ async def _run(args: argparse.Namespace) -> Any:
         if store is not None:
             await store.close()
         await opened.aclose()
-    return _report(summary, loaded.warnings, db, args.json, estimate, actual, portal)
+    return _report(summary, loaded.warnings, db, args.json, estimate, actual, portal, args.strict)
 
 
 def _portal(summary: Any, events: Sequence[Any]) -> Any:
@@ -146,10 +144,12 @@ def _warn_over_budget(console: Any, over: Any) -> None:
 
 
 async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
-    """Run ``sim`` to its end. SIGTERM stops it the way Ctrl+C in the explorer does: the
-    timepoint under way is discarded, the run is recorded as stopped and the command reports
-    it, so a supervisor that terminates timeloom leaves a run that says what happened."""
+    """Run ``sim`` to its end. SIGTERM, SIGHUP and SIGINT stop it the way the explorer's stop
+    does (:mod:`tui.signals`): the timepoint under way is discarded, the run is recorded as
+    stopped with the signal's reason and the command reports it, so a supervisor that
+    terminates timeloom, a closed terminal or Ctrl+C leaves a run that says what happened."""
     from engine.model import events as ev
+    from tui.signals import stopping_on_signals
 
     if sys.stderr.isatty() and not as_json:
         work = _run_with_progress(sim, console)
@@ -165,24 +165,20 @@ async def _execute(sim: Any, console: Any, as_json: bool) -> Any:
         work = sim.run(on_event)
     task = asyncio.ensure_future(work)
 
-    def terminate() -> None:
-        sim.control.stop("terminated by a signal (SIGTERM)")
-        task.cancel()
+    def terminate(reason: str) -> None:
+        if sim.control.stop_reason is None:  # a second signal waits for the first stop
+            sim.control.stop(reason)
+            task.cancel()
 
-    loop = asyncio.get_running_loop()
-    # Where the loop takes no signal handlers (Windows), SIGTERM ends the process as the
-    # platform does, and the run then shows as interrupted.
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGTERM, terminate)
-    try:
-        return await task
-    except asyncio.CancelledError:
-        if sim.summary is None or sim.control.stop_reason is None:
-            raise
-        return sim.summary
-    finally:
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.remove_signal_handler(signal.SIGTERM)
+    with stopping_on_signals(terminate):
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if sim.control.stop_reason is None:
+                raise
+            if sim.summary is None:  # stopped before its start was recorded: nothing to keep
+                raise KeyboardInterrupt from None
+            return sim.summary
 
 
 def _report(
@@ -193,9 +189,11 @@ def _report(
     estimate: Any,
     fidelity: dict[str, Any] | None = None,
     portal: Any = None,
+    strict: bool = False,
 ) -> int:
     """The run's line (or JSON), with its fidelity against the plan when one was made (and a
-    PORTAL run's paths and candidates, from ``portal``, its ``PortalView``)."""
+    PORTAL run's paths and candidates, from ``portal``, its ``PortalView``). Exit 0 for a
+    completed run, but for one with a failed step when ``strict``."""
     from engine.view.fidelity import profile_line
 
     planned = estimate.fidelity if estimate is not None else None
@@ -211,6 +209,8 @@ def _report(
         if fidelity is not None and fidelity.get("cells"):
             plan = f" (planned: {profile_line(planned)})" if planned else ""
             print(f"fidelity: {profile_line(fidelity)}{plan}", file=sys.stderr)
+    if strict and summary.counts.failed_steps:
+        return EXIT_FAILED
     return EXIT_OK if summary.status.value == "completed" else EXIT_FAILED
 
 
@@ -232,7 +232,8 @@ async def _replay(args: argparse.Namespace) -> int:
         portal = await _stored_portal(store, summary)
     finally:
         await store.close()
-    return _report(summary, replay.simulation.loaded.warnings, db, args.json, None, None, portal)
+    warnings = replay.simulation.loaded.warnings
+    return _report(summary, warnings, db, args.json, None, None, portal, args.strict)
 
 
 async def _resume(args: argparse.Namespace) -> int:
@@ -260,7 +261,7 @@ async def _resume(args: argparse.Namespace) -> int:
         await store.close()
         if resumed is not None:
             await resumed.opened.aclose()
-    return _report(result, warnings, db, args.json, None, None, portal)
+    return _report(result, warnings, db, args.json, None, None, portal, args.strict)
 
 
 async def _run_with_progress(sim: Any, console: Any) -> Any:

@@ -62,6 +62,9 @@ class StatusLine(Static):
         parts.append(
             (f"  {run.llm_calls} {calls}" if compact else f"  {run.llm_calls} LLM {calls}", "dim")
         )
+        if run.failed_steps:  # what failed is counted where the run is summed up
+            steps = "step" if run.failed_steps == 1 else "steps"
+            parts.append((f"  {run.failed_steps} failed {steps}", "bold $error"))
         if elapsed is not None:
             parts.append((f"  {fmt_seconds(elapsed)}", "dim"))
         if live:

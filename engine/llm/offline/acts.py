@@ -21,7 +21,15 @@ from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief, TurnBrief
 from . import text as tx
 
 _STANCE_ACT = {"questions": "ask", "challenges": "challenge", "supports": "agree"}
-SOURCE_CUES = ("who told", "where did you hear", "how do you know", "says who", "yourself")
+SOURCE_CUES = (
+    "who told",
+    "where did you hear",
+    "how do you know",
+    "says who",
+    "yourself",
+    "how long have you known",
+    "when did you hear",
+)
 PRESSED = 0.7  # tension from which a cornered speaker may let a secret out
 CONFIDING = 0.45  # trust in the one asking from which a secret is told when asked for
 
@@ -199,7 +207,12 @@ def _reply_to_question(ctx: DialogTurnContext, floor: Floor, trust: float, rng: 
         said = floor.mine[-1].knowledge_references
         item = next((k for k in ctx.knowledge if said and k.information == said[0]), None)
     if item is None:
-        item = relevant(_query(question.content, ctx), ctx.knowledge)
+        query = _query(question.content, ctx)
+        if not tx.content_words(query):
+            # "How long have you known?": about what was said before the question
+            before = [t for t in ctx.previous_turns if t is not question]
+            query = _query(before[-1].content, ctx) if before else ""
+        item = relevant(query, ctx.knowledge) if query else None
     if item is None:
         return Choice("answer", None, question)
     if is_secret(item, ctx.speaker.name):

@@ -38,6 +38,11 @@ def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None
     )
     said = (" ".join(t.content for t in ctx.previous_turns)).lower()
     used = {r for t in ctx.previous_turns for r in t.knowledge_references}
+    # turns composed alongside this one (a parallel round) are not seen yet: what everyone
+    # holds is likely being said in one of them, so this turn prefers what only it knows
+    last = ctx.previous_turns[-1].turn_index if ctx.previous_turns else -1
+    in_flight = ctx.turn_index - last - 1
+    listeners = {n for r in ctx.listeners for n in (r.entity.name, tx.first_name(r.entity.name))}
     focus = set(tx.content_words(ctx.event_description))
     if ctx.previous_turns:
         focus |= set(tx.content_words(ctx.previous_turns[-1].content))
@@ -53,8 +58,12 @@ def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None
             score += 0.6  # fresh information is what people talk about
         elif ref.kind == "witnessed":
             score -= 3.0  # scenes people saw together are rarely worth retelling
+            if any(tx.contains_phrase(ref.information, n) for n in listeners):
+                score -= 3.0  # least of all to someone who was in the scene
         elif ref.kind == "anticipated":
             score -= 1.5  # a hunch is voiced now and then; facts come first
+            if len(words) < 3:
+                score -= 2.5  # a hunch about nothing in particular ("where all this is going")
         if ref.category in ("opinion", "agreement", "question", "plan", "decision"):
             score -= 2.5  # hearsay about someone's stance is weaker than a fact
         if ref.kind == "initial" and not ref.private:
@@ -63,6 +72,8 @@ def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None
             score -= 1.5  # everyone here learned it too: one of them brings it up
         if ref.kind == "told" and ref.timepoint_id not in (None, ctx.timepoint_id):
             score -= 2.5  # heard in an earlier conversation, where it was talked over
+        if in_flight > 0 and not ref.private:
+            score -= 2.0
         if addressee is not None and ref.source == addressee:
             score -= 6.0  # nobody tells people what they were just told by them
         scored.append((score, -i, ref))
@@ -127,6 +138,8 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
     content = " ".join(sentences).strip()
     content = re.sub(r",?\s+(?:and|but|or)?\s*([.!?])", r"\1", content)  # "flat, and."
     content = re.sub(r",\s*([.!?])", r"\1", content) or "I need a moment."
+    if relation is not None:
+        content = gm.one_vocative(content, tx.first_name(relation.entity.name))
     if gm.says_own_name(content, turn.people.speaker):
         content = rz.point_of_view(content, rz.People(turn.people.speaker))
     physical = ""
@@ -155,7 +168,10 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
     if examples and ctx.speaker_turn_number == 0 and not ctx.prior_beats and rng.random() < 0.25:
         extra.append(rng.choice(examples))
     elif ctx.voice.specificity_anchors and rng.random() < 0.25:
-        turn.say(bank.anchor, False, anchor=turn.slots["anchor"])
+        # a window of the bank that moves with the timepoint and the speaker, so that one
+        # person's lines about what matters to them differ from one conversation to the next
+        window = turn.rotated(bank.anchor, ctx.speaker.entity_id)[:3]
+        turn.say(window, False, anchor=turn.slots["anchor"])
         extra = list(turn.extra)
     if mood and rng.random() < 0.5:
         line = vc.pick(
@@ -171,7 +187,12 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
         max_words = min(max_words, 10)
     room = max(0, limit - len(turn.core))
     keep = set(ctx.voice.speech_examples)
-    out = [s if s in keep else vc.shape(s, ctx, 1000) for s in turn.core]
+    # an agitated speaker clips even the act's own sentences, bar the facts they carry
+    clipped = max_words if "agitated" in mood else 1000
+    out = [
+        s if s in keep else vc.shape(s, ctx, 1000 if s in turn.facts else clipped)
+        for s in turn.core
+    ]
     out += [
         s if s in keep else vc.shape(s, ctx, 1000 if s in turn.facts else max_words)
         for s in extra[:room]
@@ -188,10 +209,13 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
         a.lower() in own for a in ctx.voice.specificity_anchors
     )
     # a speaker's first turn of a conversation always sounds like them
+    # (a voice with a single tic not every time: said in every conversation, it is a refrain)
     force = ctx.speaker_turn_number == 0 and not marked
+    force = force and (len(ctx.voice.verbal_tics) > 1 or rng.random() < 0.5)
     out = vc.apply_tic(out, ctx.voice.verbal_tics, rng, said_by_me, names, chance=0.4, force=force)
-    if out and "exhausted" in mood and rng.random() < 0.5 and out[-1].endswith("."):
-        out[-1] = tx.strip_end(out[-1]) + "..."
+    plain = [i for i, s in enumerate(out) if s.endswith(".") and not s.endswith("...")]
+    if plain and "exhausted" in mood and rng.random() < 0.5:
+        out[plain[-1]] = tx.strip_end(out[plain[-1]]) + "..."  # trailing off
     elif out and "agitated" in mood and out[-1].endswith("."):
         out[-1] = tx.strip_end(out[-1]) + "!"
     # the persona's token budget binds on what the voice added, never on what the act says

@@ -123,9 +123,14 @@ def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionRespon
     rules = _rules()
     claims = 0
     for sentence in tx.sentences(turn.content):
+        head, colon, tail = sentence.partition(": ")
+        if colon and len(head.split()) <= 6:
+            sentence = tx.upper_first(tail)  # a lead-in ("Let us be under no illusion:")
         low = tx.expand(sentence).lower()
-        if claims >= 2 or len(sentence.split()) < 4:
+        if claims >= 2 or len(sentence.split()) < 4 or sentence.endswith("?"):
             continue
+        if len(tx.content_words(sentence)) < 3:
+            continue  # a stock line ("I will hold you to that.") claims nothing
         if any(tx.topic(r).lower() in low for r in turn.knowledge_references):
             continue
         for rule, cues in rules:

@@ -105,8 +105,8 @@ _FIGURE = re.compile(r"(?<![\w:.,'’-])(\d{1,3}(?:,\d{3})?)(?![\w:%-]|,\d|\.\d)
 
 def spoken_figures(text: str) -> str:
     """Figures said in words where people would ("22 men" -> "twenty-two men", "31,000
-    francs" -> "thirty-one thousand francs"); clock times, years, decimals, percentages and
-    figures too long to say stay as written."""
+    francs" -> "thirty-one thousand francs", "5.2" -> "five point two"); clock times, years,
+    dates, percentages and figures too long to say stay as written."""
 
     def say(found: re.Match[str]) -> str:
         raw = found.group(1)
@@ -114,10 +114,40 @@ def spoken_figures(text: str) -> str:
         if 1900 <= value <= 2100 and "," not in raw:
             return raw  # a year
         before = found.string[max(0, found.start() - 10) : found.start()].split()
+        after = found.string[found.end() : found.end() + 12].split()
         if before and before[-1].lower().strip(",") in _MONTHS:
             return raw  # a date: "March 2"
+        if after and after[0].lower().strip(",.") in _MONTHS:
+            return raw  # a date: "12 August"
         if value >= 1000 and value % 1000:
             return raw  # 18,400 is read out as written
         return in_words(value)
 
-    return _FIGURE.sub(say, text)
+    def decimal(found: re.Match[str]) -> str:
+        return f"{in_words(int(found.group(1)))} point {_ONES[int(found.group(2))]}"
+
+    return _DECIMAL.sub(decimal, _FIGURE.sub(say, text))
+
+
+_DECIMAL = re.compile(r"(?<![\w.,:'’-])(\d{1,2})\.(\d)(?![\w%:.,-]|,\d)")
+
+
+def one_vocative(text: str, name: str) -> str:
+    """A person addressed by name once a turn: later vocatives of the same name go ("Ruth,
+    wait. What would you do, Ruth?" -> "Ruth, wait. What would you do?")."""
+    if not name:
+        return text
+    pattern = re.compile(
+        rf"(?:(?<=^)|(?<=[.!?] )){re.escape(name)}, (\w)|, {re.escape(name)}(?:,(?= ))?(?=[ .!?,])"
+        rf"|(?<=[.!?] ){re.escape(name)}\. (?=[A-Z])"
+    )
+    seen = False
+
+    def drop(match: re.Match[str]) -> str:
+        nonlocal seen
+        if not seen:
+            seen = True
+            return match.group(0)
+        return match.group(1).upper() if match.group(1) else ""
+
+    return pattern.sub(drop, text)

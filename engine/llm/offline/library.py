@@ -191,13 +191,15 @@ class TalkBank(_Data):
     inform: dict[Literal["own", "told", "learned", "witnessed", "anticipated", "topic"], Templates]
     ask: dict[Literal["about", "source", "check"], Templates]
     answer: dict[
-        Literal["yes", "again", "known", "source", "own_source", "unknown", "more"], Templates
+        Literal["yes", "again", "known", "source", "own_source", "seen_source", "unknown", "more"],
+        Templates,
     ]
     deflect: Templates
     reveal: dict[Literal["lead", "after"], Templates]
     react: Templates
     propose: Templates
     agree: Templates
+    concur: Templates  # agreeing with a point made, not with a proposal
     refuse: Templates
     concede: Templates
     challenge: Templates
@@ -211,6 +213,9 @@ class TalkBank(_Data):
     recap: Templates
     asides: dict[str, Templates]
     plain: dict[str, Templates]
+    spoken: dict[
+        str, Templates
+    ]  # how a fact's written words are said aloud, in any voice but a formal one
     tones: dict[str, str]
     secret_cues: Templates
 
@@ -274,3 +279,7 @@ def talk_bank() -> TalkBank:
 
 def plain_words() -> dict[str, tuple[str, ...]]:
     return talk_bank().plain
+
+
+def spoken_words() -> dict[str, tuple[str, ...]]:
+    return talk_bank().spoken

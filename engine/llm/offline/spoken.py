@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from random import Random
 
+from . import tense
 from . import text as tx
 from .realise import AUX, DETERMINERS, People, point_of_view, verbish
 
@@ -36,7 +37,12 @@ def _clause_joint(text: str) -> list[tuple[int, str]]:
                 len(head) >= 5
                 and len(tail) >= 4
                 and any(verbish(w) for w in head[1:])
-                and any(verbish(w) and not w.endswith("ing") for w in tail[:5])
+                and any(
+                    verbish(w) and not w.endswith("ing") and tail[i - 1].lower() not in DETERMINERS
+                    for i, w in enumerate(tail[:5])
+                    if i
+                )
+                and len(tail[0].strip(",")) > 1  # "bays A and B only": one list
                 and not tail[0].endswith("ing")  # "writing and signing": one action
                 and tail[1].lower() != "and"  # "you and Mattias and leaves": a list
             ):
@@ -65,29 +71,35 @@ def say_fact(
     *,
     own: bool,
     casual: bool,
+    contracted: bool = False,
     owner: str | None = None,
+    said: str = "",
 ) -> tuple[str, str]:
     """A fact as the speaker says it: (gist, the rest kept back), both from the speaker's
-    point of view, without a full stop. ``owner``: who told it (see ``point_of_view``)."""
+    point of view, without a full stop. ``owner``: who told it (see ``point_of_view``);
+    ``said``: the conversation so far, lower-cased (what it named is named short)."""
     text = tx.strip_end(tx.humanize(information))
     gist, rest = _split(text)
     gist = point_of_view(gist, people, own=own, owner=owner)
     rest = point_of_view(rest, people, own=own, owner=owner) if rest else ""
+    if said:
+        gist = _refer_back(gist, said, rng)
     gist = _break_long(_summarise(_front_time(gist, rng)), rng)
-    if rng.random() < 0.7:
+    if rng.random() < 0.35:
         gist = _dislocate(gist)
     if casual:
-        gist = tx.contract(_plain(gist, rng))
-        rest = tx.contract(_plain(rest, rng)) if rest else ""
+        gist, rest = _plain(gist, rng), _plain(rest, rng) if rest else ""
+    if casual or contracted:
+        gist, rest = _spoken(gist, rng), _spoken(rest, rng) if rest else ""
+    if casual or contracted:  # only a formal voice says "it is not" in full
+        gist, rest = tx.contract(gist), tx.contract(rest) if rest else ""
     return tx.strip_end(gist), tx.strip_end(rest)
 
 
-def _dislocate(clause: str) -> str:
-    """A long clause with its subject put first and taken up by a pronoun, as people do when
-    they talk ("the frost insurance — it lapsed on March 2")."""
-    tokens = clause.split(" ")
-    if len(tokens) < 9:
-        return clause
+def _subject(tokens: list[str]) -> tuple[int, bool] | None:
+    """Where a clause's subject ends (the index of its verb) and whether it is plural, when
+    the subject is a plain noun phrase ("the two container cranes are …"); None for a
+    name, a pronoun, a phrase with "of" or "and" in it, or no clear verb."""
     verb = next(
         (
             i
@@ -102,23 +114,51 @@ def _dislocate(clause: str) -> str:
         None,
     )
     if verb is None:
-        return clause
+        return None
     subject = tokens[:verb]
     if subject[0].lower() not in DETERMINERS or any(w[:1].isupper() for w in subject[1:]):
-        return clause  # a pronoun already, or a name: nothing to take up
+        return None  # a pronoun already, or a name: nothing to take up
     if any(verbish(w) for w in subject[1:]):
-        return clause
+        return None
     if any(w.lower() in ("and", "or", "of", "who", "that", ",") or w in _PREPS for w in subject):
-        return clause  # "the six trees in the top row": whose number is it?
+        return None  # "the six trees in the top row": whose number is it?
     head = subject[-1].lower().strip(",")
     plural = head.endswith("s") and not head.endswith(("ss", "'s", "’s", "us"))
     verb_word = tokens[verb].lower()
+    if verb_word in tense.base_verbs() and verb_word not in AUX and not plural:
+        return None  # "the first wary talk of …": a bare verb after a singular is a noun
     if verb_word in ("are", "were", "have"):
         plural = True
     elif verb_word in ("is", "was", "has"):
         plural = False
+    return verb, plural
+
+
+def _dislocate(clause: str) -> str:
+    """A long clause with its subject put first and taken up by a pronoun, as people do when
+    they talk ("the frost insurance — it lapsed on March 2")."""
+    tokens = clause.split(" ")
+    found = _subject(tokens) if len(tokens) >= 9 else None
+    if found is None:
+        return clause
+    verb, plural = found
     pronoun = "they" if plural else "it"
-    return f"{' '.join(subject)} — {pronoun} {' '.join(tokens[verb:])}"
+    return f"{' '.join(tokens[:verb])} — {pronoun} {' '.join(tokens[verb:])}"
+
+
+def _refer_back(clause: str, said: str, rng: Random) -> str:
+    """A subject the conversation has already named, named short the second time ("the two
+    container cranes are paid for" -> "the cranes are paid for", or "they are …")."""
+    tokens = clause.split(" ")
+    found = _subject(tokens)
+    if found is None or found[0] < 3:
+        return clause
+    verb, plural = found
+    head = tokens[verb - 1].strip(",").lower()
+    if len(head) < 4 or not re.search(rf"\b{re.escape(head)}\b", said):
+        return clause
+    short = ("they" if plural else "it") if rng.random() < 0.3 else f"the {head}"
+    return " ".join([short, *tokens[verb:]])
 
 
 def _summarise(clause: str, most: int = 13) -> str:
@@ -131,6 +171,8 @@ def _summarise(clause: str, most: int = 13) -> str:
     for i in range(most, 5, -1):
         following = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
         if tokens[i].lower() in _PREPS and following in DETERMINERS:
+            if verbish(tokens[i - 1].strip(",")):
+                continue  # "… in March, signing | with their mother's …": the verb needs it
             tail = " ".join(tokens[i:])
             if re.search(r"\d", tail) or _TIME_WORDS.search(tail):
                 return clause
@@ -152,7 +194,9 @@ def _break_long(clause: str, rng: Random) -> str:
         (
             i
             for i in range(6, len(tokens) - 3)
-            if tokens[i].lower() in _PREPS and not tokens[i - 1].endswith(",")
+            if tokens[i].lower() in _PREPS
+            and not tokens[i - 1].endswith(",")
+            and not verbish(tokens[i - 1])  # "signing — that's with": the verb needs it
         ),
         key=lambda i: abs(i - middle),
     )
@@ -224,29 +268,46 @@ def _front_time(text: str, rng: Random) -> str:
     if len(head.split()) < 4 or re.search(r"\b(?:that|who|when|because|if)\b", head):
         return text  # the time belongs to a clause inside: it cannot move to the front
     phrase = found.group(1).strip(" ,")
+    second = phrase.split()[1].lower() if len(phrase.split()) > 1 else ""
+    if second in _PREPS:
+        return text  # "guiding ships in at midnight": the "in" belongs to the verb
     return f"{tx.upper_first(phrase)}, {_lower_common(head)}"
 
 
 @lru_cache(maxsize=1)
-def _plain_words() -> dict[str, tuple[str, ...]]:
-    from .library import plain_words
+@lru_cache(maxsize=2)
+def _pattern(table: str) -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
+    from .library import plain_words, spoken_words
 
-    return plain_words()
+    words = plain_words() if table == "plain" else spoken_words()
+    keys = sorted(words, key=len, reverse=True)  # "more than" before "more"
+    joined = "|".join(re.escape(k) for k in keys)
+    return re.compile(rf"(?<![\w'’-])(?:{joined})(?![\w'’-])", re.IGNORECASE), words
 
 
-def _plain(text: str, rng: Random) -> str:
-    """Plainer words where the voice is casual ("purchased" -> "bought")."""
-    table = _plain_words()
+def _swap(text: str, table: str, rng: Random, chance: float = 1.0) -> str:
+    pattern, words = _pattern(table)
 
     def swap(match: re.Match[str]) -> str:
         word = match.group(0)
-        options = table.get(word.lower())
-        if not options:
+        options = words.get(word.lower())
+        if not options or rng.random() >= chance:
             return word
         choice = options[rng.randrange(len(options))]
         return tx.upper_first(choice) if word[:1].isupper() else choice
 
-    return re.sub(r"\b[A-Za-z]+\b", swap, text)
+    return pattern.sub(swap, text)
+
+
+def _plain(text: str, rng: Random) -> str:
+    """Plainer words where the voice is casual ("purchased" -> "bought")."""
+    return _swap(text, "plain", rng)
+
+
+def _spoken(text: str, rng: Random) -> str:
+    """A fact's written words as people say them aloud ("the tank holds" -> "the tank has",
+    "was cancelled" -> "was called off"), in any voice but a formal one."""
+    return _swap(text, "spoken", rng, chance=0.8)
 
 
 _MODALS = frozenset("will would can could shall should may might must".split())
@@ -259,7 +320,7 @@ def aside(clause: str, asides: tuple[str, ...], rng: Random) -> str:
     before a preposition, whichever is nearer the stretch's middle: the way people break a
     long sentence when they talk."""
     tokens = clause.split(" ")
-    if len(tokens) < 9 or not asides:
+    if len(tokens) < 9 or not asides or "—" in tokens:
         return clause
     # the stretches between the breaks the clause already has
     cuts = [0] + [i + 1 for i, t in enumerate(tokens) if t.endswith(",") or t == "—"]
@@ -268,8 +329,13 @@ def aside(clause: str, asides: tuple[str, ...], rng: Random) -> str:
     if stop - start < 8:
         return clause
     middle = (start + stop) // 2
-    spots = [i for i in range(start + 1, stop - 3) if tokens[i].lower() in AUX]
-    spots += [i - 1 for i in range(start + 3, stop - 2) if tokens[i] in _PREPS]
+    # after an auxiliary ("will, I'm told, impose"), never inside a negation ("does, mind
+    # you, not") or a noun phrase ("a panel, and I mean this, at Kessington")
+    spots = [
+        i
+        for i in range(start + 1, stop - 3)
+        if tokens[i].lower() in AUX and tokens[i + 1].lower() not in ("not", "never")
+    ]
     if not spots:
         return clause
     at = min(spots, key=lambda i: abs(i - middle))

@@ -151,7 +151,11 @@ STOPWORDS = frozenset(
 )
 
 MODALS = frozenset(
-    ["can", "could", "will", "would", "shall", "should", "must", "may", "might", "cannot", "to"]
+    (
+        "can could will would shall should must may might cannot to "
+        "won't wouldn't can't couldn't shouldn't mustn't isn't aren't wasn't weren't doesn't "
+        "don't didn't hasn't haven't hadn't"
+    ).split()
 )
 
 
@@ -282,10 +286,15 @@ def _substantive(run: list[str]) -> bool:
 _SPANS = frozenset("minutes minute hours hour days weeks months years next".split())
 # words that qualify an amount ("at least eighty people"): they start no topic
 _QUALIFIERS = frozenset("least most only just nearly almost roughly some".split())
+# words that finish a verb or describe a state ("come away sure", "votes short"): no topic
+_PARTICLES = frozenset(
+    "away back out off up down around along apart together alone sure short wrong right "
+    "badly well quiet late early".split()
+)
 _PREPOSITIONS = frozenset(
     "across along through toward towards behind beyond near within without against among "
     "beside besides inside outside opposite "
-    "between past around upon via per despite".split()
+    "between past around upon via per despite below above under over".split()
 )
 ARTICLES = frozenset("a an the his her their its our my your this that these those".split())
 
@@ -317,6 +326,7 @@ def topic(text: str, max_words: int = 4) -> str:
             or low in STOPWORDS
             or low in _PREPOSITIONS
             or low in _QUALIFIERS
+            or low in _PARTICLES
             or low in MODALS
             or verbish
             or after_modal

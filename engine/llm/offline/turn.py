@@ -14,7 +14,7 @@ from random import Random
 
 from ...model import clock
 from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief
-from . import acts
+from . import acts, tense
 from . import grammar as gm
 from . import realise as rz
 from . import spoken as sp
@@ -63,6 +63,7 @@ class Turn:
         self.refs: list[str] = []
         self.used: set[str] = set()
         self.said = " ".join(t.content for t in ctx.previous_turns).lower()
+        self.basis = ""  # the fact the conversation is on (set with the topic)
         self.slots = self._slots()
 
     # ------------------------------------------------------------------ slots
@@ -104,10 +105,24 @@ class Turn:
             basis = self.choice.knowledge.information
         if basis is None:
             basis = tx.event_core(self.ctx.event_description, clock.phrases())
-        topic = gm.lower_start(rz.point_of_view(tx.topic(basis), self.people), self.proper)
-        if gm.says_own_name(topic, self.people.speaker):
-            topic = "that"  # a topic naming the speaker reads as them talking about themself
-        return _again(topic, self.said, self.rng)
+        self.basis = basis
+        return _again(self.topic_of(basis) or "that", self.said, self.rng)
+
+    def topic_of(self, information: str) -> str:
+        """What ``information`` is about, from the speaker's point of view, or "" when that
+        comes out as a person ("I", "you") or names the speaker: no topic to talk about."""
+        topic = gm.lower_start(rz.point_of_view(tx.topic(information), self.people), self.proper)
+        words = topic.lower().split()
+        if (
+            not words
+            or words[0] in _PRONOUNS
+            or words[-1].endswith(("'s", "’s"))  # "the testator's": whose what?
+            or len(words) > 6
+            or (len(words) <= 2 and (words[-1].endswith("ing") or words[-1] in _NOT_NOUNS))
+            or gm.says_own_name(topic, self.people.speaker)
+        ):
+            return ""
+        return topic
 
     # ------------------------------------------------------------------ building blocks
     def say(self, options: tuple[str, ...], core: bool = True, **slots: str) -> bool:
@@ -128,17 +143,25 @@ class Turn:
         own = ref.kind == "initial" or ref.private
         information = ref.information
         if ref.kind == "witnessed":
-            information = tx.event_core(information, clock.phrases())
+            information = tense.past_tense(tx.event_core(information, clock.phrases()))
         owner = ref.source if ref.source in self.names else None
         gist, rest = sp.say_fact(
-            information, self.people, self.rng, own=own, casual=self.casual, owner=owner
+            information,
+            self.people,
+            self.rng,
+            own=own,
+            casual=self.casual,
+            contracted=vc.register(self.ctx) != "formal",
+            owner=owner,
+            said=self.said,
         )
         if whole and rest:
             gist, rest = f"{gist}, and {tx.lower_first(rest)}", ""
-        if vc.register(self.ctx) != "formal" and self.rng.random() < 0.7:
+        # figures are said as words ("thirty-one thousand"), in a formal voice less often
+        if self.rng.random() < (0.4 if vc.register(self.ctx) == "formal" else 0.9):
             gist, rest = gm.spoken_figures(gist), gm.spoken_figures(rest)
         kind = "own" if own else ref.kind if ref.kind in self.talk.asides else "told"
-        if kind != "anticipated" and self.rng.random() < 0.75:  # a guess is hedged once
+        if kind != "anticipated" and self.rng.random() < 0.45:  # a guess is hedged once
             gist = sp.aside(gist, self.talk.asides.get(kind, ()), self.rng)
         return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
 
@@ -158,26 +181,30 @@ class Turn:
 
     def recap(self, ref: KnowledgeRef, core: bool = True) -> bool:
         """A fact everyone has heard, named rather than told again."""
-        topic = gm.lower_start(
-            rz.point_of_view(tx.topic(ref.information), self.people), self.proper
-        )
-        if self.say(self.talk.recap, core, topic=topic):
+        topic = self.topic_of(ref.information)
+        if topic and self.say(self.talk.recap, core, topic=topic):
             self.refs.append(ref.information)
             return True
         return False
 
     def more(self, rest: str, core: bool = False) -> None:
         """What was kept back of a fact, as its own sentence ("That's because …")."""
+        if " ".join(rest.lower().split()[:5]) in self.said:
+            return  # said already in this conversation
         if rest.lower().startswith(("because ", "so ")):
             (self.core if core else self.extra).append(gm.sentence(f"that's {rest}"))
         else:
             self.say(self.talk.answer["more"], core, rest=rest)
 
     def tell(self, ref: KnowledgeRef, core: bool = True) -> None:
-        if self.stale(ref) and self.rng.random() < 0.9 and self.recap(ref, core):
+        if self.stale(ref):
+            if not self.recap(ref, core):  # heard before: named, never told word for word again
+                self.say(self.talk.inform["topic"], core)
             return
         gist, rest = self.fact(ref)
         kind = "own" if ref.kind == "initial" else ref.kind
+        if kind == "anticipated" and gist.startswith(("I ", "we ", "I'")):
+            kind = "own"  # a feeling of the speaker's own takes no "my guess is"
         options = self.talk.inform.get(kind) or self.talk.inform["told"]  # type: ignore[call-overload]
         source = self.source(ref)
         if self.say(options, core, fact=gist, source=source):
@@ -203,11 +230,11 @@ class Turn:
     def compose(self) -> None:
         getattr(self, f"_{self.choice.act}")()
 
-    def rotated(self, options: tuple[str, ...]) -> tuple[str, ...]:
-        """A once-a-conversation bank turned by the timepoint's number, so that the
-        conversations of one run open and close in different words."""
+    def rotated(self, options: tuple[str, ...], key: str = "") -> tuple[str, ...]:
+        """A once-a-conversation bank turned by the timepoint's number (and ``key``'s
+        letters), so that the conversations of one run open and close in different words."""
         digits = "".join(c for c in self.ctx.timepoint_id if c.isdigit())
-        turn = (int(digits or 0) * 5) % max(1, len(options))
+        turn = (int(digits or 0) * 5 + sum(map(ord, key))) % max(1, len(options))
         return options[turn:] + options[:turn]
 
     def say_first(self, options: tuple[str, ...], core: bool = True) -> bool:
@@ -233,14 +260,16 @@ class Turn:
         about_listener = ref is not None and any(
             tx.contains_phrase(ref.information, n) for n in self.people.listener
         )
-        hearsay = ref is not None and ref.kind in ("told", "learned")
+        hearsay = ref is not None and ref.kind in ("told", "learned") and not self.stale(ref)
         if ref is not None and hearsay and (about_listener or self.rng.random() < 0.35):
             gist, _ = self.fact(ref)
             if self.say(self.talk.ask["check"], fact=gist):
                 self.refs.append(ref.information)
                 return
         sourced = last is not None and last.knowledge_references and self.rng.random() < 0.5
-        if sourced and self.say(self.talk.ask["source"]):
+        # about the speaker themself ("Walter has had a tight chest"): how do they know?
+        about_me = gm.says_own_name(self.basis, self.people.speaker)
+        if (sourced or about_me) and self.say(self.talk.ask["source"]):
             return
         self.say(self.talk.ask["about"])
 
@@ -257,6 +286,8 @@ class Turn:
         if any(cue in question for cue in acts.SOURCE_CUES):
             if source:
                 self.say(self.talk.answer["source"], source=source)
+            elif ref.kind == "witnessed":
+                self.say(self.talk.answer["seen_source"])
             else:
                 self.say(self.talk.answer["own_source"])
             return
@@ -269,7 +300,8 @@ class Turn:
         if ref.information in heard or "true" in question:
             # already said in this conversation, or read out in the question: confirm it and
             # add what was kept back, not the same words again
-            self.say(self.talk.answer["again" if ref.information in mine else "yes"])
+            topic = self.topic_of(ref.information) or self.slots["topic"]
+            self.say(self.talk.answer["again" if ref.information in mine else "yes"], topic=topic)
             if rest:
                 self.more(rest, core=True)
             elif source:
@@ -304,7 +336,8 @@ class Turn:
         self.say(self.talk.propose)
 
     def _agree(self) -> None:
-        if not self.say(self.talk.agree) or self.rng.random() < 0.4:
+        bank = self.talk.agree if self.choice.replying_to is not None else self.talk.concur
+        if not self.say(bank) or self.rng.random() < 0.4:
             self.backchannel()
 
     def _refuse(self) -> None:
@@ -344,18 +377,22 @@ class Turn:
         self.say_first(self.rotated(self.talk.close))
 
 
+_PRONOUNS = frozenset("i me you we us he him she her they them it".split())
+_NOT_NOUNS = frozenset("long short last first next same other whole rest".split())
 _WHEN = frozenset("tonight today now yet again".split())
 
 
 def _again(topic: str, said: str, rng: Random) -> str:
     """A topic the conversation has already named, named shorter ("the nine patients
     tonight" -> "the patients", or "that"), the way people come back to a subject."""
-    if topic.lower() not in said or rng.random() < 0.35:
+    if topic.lower() not in said:
         return topic
     words = [w for w in topic.split() if w.lower() not in _WHEN and not w.endswith("ly")]
     head = words[-1] if words else ""
     if len(words) >= 3 and head[:1].isalpha() and head[:1].islower():
-        return f"the {head}"
+        short = f"the {head}"
+        # named twice already: "that", the way people point back at a subject
+        return "that" if said.count(short) >= 2 and rng.random() < 0.6 else short
     return topic
 
 

@@ -175,9 +175,20 @@ def apply_tic(
             out[0] = f"{tx.upper_first(tic)} {out[0]}"
             return out
         if kind == "lead":
-            if out[0].endswith(":") or len(out[0].split()) <= 2:
-                continue  # not before a lead-in of the turn's own or a one-word reply
-            head = tic if tic.endswith((",", ":", "...", "--", "—")) else f"{tic},"
+            opening = out[0].split()[:2]
+            if (
+                out[0].endswith(":")
+                or len(out[0].split()) <= 2
+                or any(w.endswith((",", ".", ":")) for w in opening)
+                or (tic.endswith(":") and not _statement(out[0]))
+            ):
+                continue  # not before a lead-in of the turn's own ("So.", "Hold on,")
+            bare = tic.endswith((",", ":", "...", "--", "—")) or tic.split()[-1].lower() in (
+                "but",
+                "and",
+                "so",
+            )
+            head = tic if bare else f"{tic},"  # "I hear you, but I …", not "but, I"
             if out[0].split(" ", 1)[0].strip(",.").lower() == head.strip(",:.").lower():
                 continue
             out[0] = tx.upper_first(f"{head} {_lower_lead(out[0], names)}")

@@ -1,0 +1,106 @@
+"""The JSON schema a model is asked to answer in, bounded so that constrained decoding ends.
+
+A grammar-constrained decoder (llama.cpp's, vLLM's, Ollama's) follows the schema token by
+token. An unbounded string or list lets a small model run on until its token limit and
+return an object cut in half. Every free-text field therefore gets a ``maxLength`` sized to
+what it holds, every list a ``maxItems`` and every map a ``maxProperties``. The sizes are data
+(``engine/data/llm/bounds.toml``). Bounds a response model states itself are kept, and closed
+sets are already ``enum``s. Numbers are bounded in the models, where their meaning is:
+:func:`unbounded` lists any that are not, and a test keeps that list empty.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..resources import data_path
+
+
+@lru_cache(maxsize=1)
+def _bounds() -> dict[str, dict[str, int]]:
+    with open(data_path("llm", "bounds.toml"), "rb") as handle:
+        return tomllib.load(handle)
+
+
+def _size(table: str, field: str) -> int:
+    sizes = _bounds()[table]
+    return sizes.get(field, sizes["default"])
+
+
+def _bound(node: Any, field: str) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _bound(item, field)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    if kind == "string" and not {"enum", "const", "maxLength"} & node.keys():
+        node["maxLength"] = _size("text", field)
+    elif kind == "array" and "maxItems" not in node:
+        node["maxItems"] = _size("lists", field)
+    elif kind == "object" and "additionalProperties" in node and "maxProperties" not in node:
+        node["maxProperties"] = _size("maps", field)
+    for key, value in node.items():
+        if key == "properties":
+            for name, sub in value.items():
+                _bound(sub, name)
+        elif key == "$defs":
+            for sub in value.values():
+                _bound(sub, field)
+        elif key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf", "prefixItems"):
+            _bound(value, field)
+
+
+@lru_cache(maxsize=64)
+def bounded_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema with every string, list and map bounded. Built once per
+    model and shared: callers serialize it, never change it."""
+    schema = copy.deepcopy(model.model_json_schema())
+    _bound(schema, "")
+    return schema
+
+
+def unbounded(schema: dict[str, Any]) -> list[str]:
+    """Where ``schema`` lets a decoder run on: strings without a length or a set of values,
+    lists without a count, maps without a size, numbers without both ends."""
+    found: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, path)
+            return
+        if not isinstance(node, dict):
+            return
+        kind = node.get("type")
+        if kind == "string" and not {"enum", "const", "maxLength"} & node.keys():
+            found.append(f"{path}: text without maxLength")
+        if kind == "array" and "maxItems" not in node and "prefixItems" not in node:
+            found.append(f"{path}: list without maxItems")
+        if kind == "object" and "additionalProperties" in node and "maxProperties" not in node:
+            found.append(f"{path}: map without maxProperties")
+        if kind in ("number", "integer"):
+            low = "minimum" in node or "exclusiveMinimum" in node
+            high = "maximum" in node or "exclusiveMaximum" in node
+            if not (low and high):
+                found.append(f"{path}: number without minimum and maximum")
+        for key, value in node.items():
+            if key == "properties":
+                for name, sub in value.items():
+                    walk(sub, f"{path}.{name}")
+            elif key == "$defs":
+                for name, sub in value.items():
+                    walk(sub, name)
+            elif key in ("items", "additionalProperties", "prefixItems"):
+                walk(value, f"{path}[]")
+            elif key in ("anyOf", "oneOf", "allOf"):
+                walk(value, path)
+
+    walk(schema, "")
+    return found

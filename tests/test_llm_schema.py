@@ -1,0 +1,107 @@
+"""Answers a small model can produce: every response schema is bounded for constrained
+decoding, and a number just out of range is clamped and noted instead of failing the call."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_llm_fakeserver import FakeServer, Reply, _kind, answer_for
+from test_llm_openai import calls, provider, run, small_scenario
+
+from engine.llm.openai import _schema
+from engine.llm.prompts import _schema as prompt_schema
+from engine.llm.responses import RESPONSE_MODELS
+from engine.llm.schema import bounded_schema, unbounded
+from engine.model import events as ev
+from engine.model.responses import DialogTurnResponse, SceneResponse, TimepointEventResponse
+
+
+@pytest.mark.parametrize("model", list(RESPONSE_MODELS.values()), ids=lambda m: m.__name__)
+def test_every_response_schema_is_bounded(model) -> None:
+    schema = bounded_schema(model)
+    assert unbounded(schema) == []
+
+
+def test_the_walk_finds_what_a_decoder_could_run_on() -> None:
+    gaps = unbounded(DialogTurnResponse.model_json_schema())
+    assert ".content: text without maxLength" in gaps
+    assert ".knowledge_references: list without maxItems" in gaps
+    schema = {"type": "object", "properties": {"x": {"type": "number", "minimum": 0}}}
+    assert unbounded(schema) == [".x: number without minimum and maximum"]
+
+
+def test_bounds_are_sized_to_the_field_and_the_models_own_are_kept() -> None:
+    turn = bounded_schema(DialogTurnResponse)["properties"]
+    assert turn["content"]["maxLength"] == 600
+    assert turn["emotional_tone"]["maxLength"] == 40
+    assert turn["knowledge_references"]["maxItems"] == 6
+    assert "maxLength" not in turn["stance"] and turn["stance"]["enum"]
+    event = bounded_schema(TimepointEventResponse)["properties"]
+    assert event["title"]["maxLength"] == 120  # the model's own bound
+    assert event["importance"]["minimum"] == 0 and event["importance"]["maximum"] == 1
+    # the model itself is not changed
+    assert "maxLength" not in DialogTurnResponse.model_json_schema()["properties"]["content"]
+
+
+def test_the_bounded_schema_is_what_a_model_is_sent() -> None:
+    assert _schema(SceneResponse) == bounded_schema(SceneResponse)
+    assert json.dumps(bounded_schema(SceneResponse), separators=(",", ":")) in prompt_schema(
+        SceneResponse
+    )
+
+
+async def test_a_number_just_out_of_range_is_clamped_and_noted(store, tmp_path) -> None:
+    def script(seen, index):
+        if _kind(seen.body.get("messages", [])) != "scene":
+            return None
+        answer = answer_for(seen.body)
+        answer["atmosphere"]["energy"] = -0.2  # what small models do
+        answer["atmosphere"]["tension"] = 1.3
+        return Reply(text=json.dumps(answer))
+
+    async with FakeServer(script) as server:
+        prov = provider(server)
+        try:
+            summary, events = await run(small_scenario(tmp_path), store, prov)
+        finally:
+            await prov.aclose()
+    assert summary.status.value == "completed", summary.status_reason
+    scene_calls = [c for c in calls(events) if c.action == "scene_generation"]
+    assert scene_calls and all(c.status.value == "degraded" for c in scene_calls)
+    assert all("atmosphere.energy -0.2 -> 0" in (c.error or "") for c in scene_calls)
+    assert all("atmosphere.tension 1.3 -> 1" in (c.error or "") for c in scene_calls)
+    # no repair request was needed: one request per scene
+    scene_bodies = [b for b in server.chat_bodies() if _kind(b.get("messages", [])) == "scene"]
+    assert len(scene_bodies) == len(scene_calls)
+    opened = [e for e in events if isinstance(e, ev.SceneRead)]
+    assert opened and all(e.scene.atmosphere.energy == 0.0 for e in opened)
+
+
+async def test_anything_else_wrong_still_gets_a_repair_request(store, tmp_path) -> None:
+    def script(seen, index):
+        messages = seen.body.get("messages", [])
+        if _kind(messages) != "scene" or "could not be used" in messages[-1]["content"]:
+            return None
+        answer = answer_for(seen.body)
+        answer["atmosphere"]["energy"] = "high"  # a word, not a number: not clamped
+        return Reply(text=json.dumps(answer))
+
+    async with FakeServer(script) as server:
+        prov = provider(server)
+        try:
+            summary, events = await run(small_scenario(tmp_path), store, prov)
+        finally:
+            await prov.aclose()
+    assert summary.status.value == "completed", summary.status_reason
+    failed = [
+        c for c in calls(events) if c.action == "scene_generation" and c.status.value == "failed"
+    ]
+    assert failed and all("atmosphere.energy" in (c.error or "") for c in failed)
+    repairs = [
+        b
+        for b in server.chat_bodies()
+        if "could not be used" in b["messages"][-1]["content"]
+        and "atmosphere.energy" in b["messages"][-1]["content"]
+    ]
+    assert len(repairs) == len(failed)
