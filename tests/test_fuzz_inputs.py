@@ -178,16 +178,18 @@ DB_NAMES = st.text(
     alphabet=st.characters(exclude_characters="/\x00", exclude_categories=("Cs",)),
     min_size=1,
     max_size=40,
-) | st.sampled_from(["missing/deeper/r.db", "a file.db", "garbage.db", "empty.db"])
+) | st.sampled_from(
+    ["missing/deeper/r.db", "a file.db", "garbage.db", "empty.db", "folder", "x" * 300]
+)
 
 
 @fuzz(30)
 @given(DB_NAMES)
 def test_fuzz_db_paths(tmp_path: Path, name: str) -> None:
     """``--db`` names a new file, a file that is not a database, an empty one, one in a missing
-    folder. (A folder, or a name the file system refuses, as ``--db`` is the subject of
-    another fix of issue 15 and is left to its tests; bench/fuzz_inputs.py counts them.)"""
+    folder, a folder, a name longer than file systems allow."""
     folder = _folder(tmp_path)
+    (folder / "folder").mkdir()
     (folder / "garbage.db").write_bytes(b"not a database, not at all" * 40)
     (folder / "empty.db").write_bytes(b"")
     if name in (".", ".."):

@@ -203,3 +203,10 @@ def test_a_nul_character_in_a_path(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("TIMELOOM_CONFIG", str(tmp_path / "empty.toml"))
     (tmp_path / "empty.toml").write_text("")
     refused(cli("run", "a\x00b.json", "--db", str(tmp_path / "r.db")), "NUL character")
+
+
+def test_a_name_too_long_for_the_file_system(tmp_path: Path) -> None:
+    long = "x" * 300
+    refused(cli("runs", "--db", str(tmp_path / long)), "limit of 255 bytes")
+    refused(cli("run", long, "--db", str(tmp_path / "r.db")), "limit of 255 bytes")
+    refused(cli("show", "x", "--db", "/".join(["d"] * 3000)), "limit of 4096 bytes")

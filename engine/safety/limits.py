@@ -10,6 +10,7 @@ each caller turns it into its own error type (bad input: exit status 2).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,6 +33,8 @@ MAX_STEP_DIGITS = 12  # the number in a step such as "90m"
 MAX_RUN_ID_CHARS = 200  # a run id or a prefix of one, as given on the command line
 MAX_QUERY_CHARS = 10_000  # one query
 MAX_TOKENS_INT = 2**53  # token counts and other integers read from a cassette file
+MAX_NAME_BYTES = 255  # one name of a path (what file systems allow)
+MAX_PATH_BYTES = 4096  # a whole path
 MAX_SHOWN_ITEMS = 10  # items of a list named in one error message
 MAX_MESSAGE_CHARS = 800  # one error message as the command line prints it
 
@@ -50,6 +53,21 @@ def check_file_size(path: Path, limit: int, what: str) -> None:
     if size > limit:
         raise LimitError(
             f"{path}: is {size / MiB:.1f} MiB, over the limit of {limit // MiB} MiB for {what}"
+        )
+
+
+def check_path(path: Path, what: str) -> None:
+    """Refuse a path the file system would refuse by its length (a name over
+    :data:`MAX_NAME_BYTES` bytes, the whole over :data:`MAX_PATH_BYTES`), before any call on it
+    raises "File name too long"; and a path holding a NUL, which no file name can."""
+    text = str(path)
+    if "\x00" in text:
+        raise LimitError(f"{what} holds a NUL character, which no file name can")
+    if len(os.fsencode(text)) > MAX_PATH_BYTES:
+        raise LimitError(f"{what} is over the limit of {MAX_PATH_BYTES} bytes for a path")
+    if any(len(os.fsencode(part)) > MAX_NAME_BYTES for part in path.parts):
+        raise LimitError(
+            f"{what} has a name over the limit of {MAX_NAME_BYTES} bytes for one file or folder"
         )
 
 

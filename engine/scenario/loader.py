@@ -228,9 +228,11 @@ def user_paths() -> list[Path]:
 
 def load_scenario(ref: str) -> LoadedScenario:
     """Load a bundled scenario by name, or a scenario file (either format) by path."""
-    if "\x00" in ref:
-        raise ScenarioError("a scenario name or path holds a NUL character, which none can")
     path = Path(ref).expanduser()
+    try:
+        limits.check_path(path, "the scenario name or path")
+    except limits.LimitError as exc:
+        raise ScenarioError(str(exc)) from None
     if path.suffix == ".json" or path.exists() or "/" in ref or "\\" in ref:
         return load_file(path)
     for candidate in [*bundled_paths(), *user_paths()]:

@@ -81,9 +81,13 @@ def db_path(args: argparse.Namespace) -> Path:
     explicit = getattr(args, "db", None)
     if not explicit and not os.environ.get(DB_ENV):
         explicit = user_config().ui.db
+    from engine.safety.limits import LimitError, check_path
+
     path = resolve_db_path(explicit)
-    if "\x00" in str(path):  # a config file can spell one (\u0000); no file name holds it
-        raise UsageError("the database path holds a NUL character, which no file name can")
+    try:  # a config file can spell a NUL (\u0000); a flag, a name too long to open
+        check_path(path, "the database path")
+    except LimitError as exc:
+        raise UsageError(str(exc)) from None
     return path
 
 
