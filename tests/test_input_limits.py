@@ -135,8 +135,8 @@ def test_a_1000_entity_roster_error_is_capped(tmp_path: Path) -> None:
 
 def test_run_ids_and_queries_are_bounded(tmp_path: Path) -> None:
     db = str(tmp_path / "r.db")
-    refused(cli("show", "a" * 100_000, "--db", db), "RUN_ID", "limit of 200")
-    refused(cli("run", "--replay", "b" * 5000, "--db", db), "--replay")
+    refused(cli("show", "a" * 100_000, "--db", db), "a run id is at most 200 characters")
+    refused(cli("run", "--replay", "b" * 5000, "--db", db), "a run id is at most 200")
     refused(cli("query", "x", "@a " + "q" * 20_000, "--db", db), "query", "limit")
 
 

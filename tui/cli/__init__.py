@@ -266,11 +266,12 @@ def _bounded(args: argparse.Namespace) -> None:
     """Flags whose size is bounded (engine.safety.limits), refused in one sentence."""
     from engine.safety.limits import MAX_QUERY_CHARS, MAX_RUN_ID_CHARS
 
-    for name, flag in (("run_id", "RUN_ID"), ("replay", "--replay")):
+    for name in ("run_id", "replay"):  # the store's own check says the same
         value = getattr(args, name, None)
         if isinstance(value, str) and len(value) > MAX_RUN_ID_CHARS:
             raise UsageError(
-                f"{flag} is {len(value):,} characters long, over the limit of {MAX_RUN_ID_CHARS}"
+                f"a run id is at most {MAX_RUN_ID_CHARS} characters; the one given has "
+                f"{len(value):,}"
             )
     query = getattr(args, "query", None)
     if isinstance(query, str) and len(query) > MAX_QUERY_CHARS:
