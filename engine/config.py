@@ -36,6 +36,7 @@ from platformdirs import user_config_path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from .llm.registry import PROVIDER_NAMES, Preference, ProviderPreset, load_presets
+from .safety import secrets
 
 CONFIG_ENV = "TIMELOOM_CONFIG"
 ProviderName = Literal["offline", "openai", "openrouter", "ollama", "vllm", "llamacpp", "lmstudio"]
@@ -143,6 +144,9 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             raise ConfigError(f"the config file {file} is not valid TOML ({exc})") from exc
     elif path or env.get(CONFIG_ENV):
         raise ConfigError(f"the config file {file} does not exist")
+    # A key under any key-like name (api_key, key, token, apikey, api-key, openrouter_key...)
+    # is masked in every message from now on, whether or not the name is one timeloom knows.
+    secret_fields = set(secrets.remember_fields(data))
     origin: dict[tuple[str, str], str] = {}
     for var, section, key in _ENV_FIELDS:
         value = env.get(var)
@@ -152,15 +156,31 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(str(p) for p in err["loc"])
-        where = origin.get(loc[:2]) if len(loc) >= 2 else None
-        field = ".".join(loc) or "(top level)"
-        value = err.get("input")
-        shown = "" if "api_key" in field or isinstance(value, dict) else f", got {value!r}"
-        what = f"the environment variable {where}" if where else f"the config file {file}"
-        raise ConfigError(f"{what}: {field}: {err['msg']}{shown}") from exc
+        raise ConfigError(secrets.scrub(_invalid(exc, file, origin, secret_fields))) from exc
     return config.model_copy(update={"source": str(file)})
+
+
+def _invalid(
+    exc: ValidationError, file: Path, origin: dict[tuple[str, str], str], secret_fields: set[str]
+) -> str:
+    """The first problem of a config that does not validate, in one sentence. A field timeloom
+    does not know is named, never its value; nor is the value of a key-like field."""
+    err = exc.errors()[0]
+    loc = tuple(str(p) for p in err["loc"])
+    where = origin.get(loc[:2]) if len(loc) >= 2 else None
+    field = ".".join(loc) or "(top level)"
+    what = f"the environment variable {where}" if where else f"the config file {file}"
+    if err["type"] == "extra_forbidden":
+        section = f"the [{'.'.join(loc[:-1])}] section" if len(loc) > 1 else "the top level"
+        hint = " (the API key is api_key under [provider])" if field in secret_fields else ""
+        return f"{what}: {field}: {section} has no setting called {loc[-1]!r}{hint}"
+    value = err.get("input")
+    secret = field in secret_fields or any(secrets.is_key_name(p) for p in loc)
+    shown = ""
+    if not secret and not isinstance(value, dict | list):
+        text = repr(value)
+        shown = f", got {text if len(text) <= 80 else text[:77] + '...'}"
+    return f"{what}: {field}: {err['msg']}{shown}"
 
 
 # --------------------------------------------------------------------------- provider settings
@@ -217,7 +237,8 @@ def resolve_provider(
             "TIMELOOM_BASE_URL (for example http://localhost:8000/v1)"
         )
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"the base URL {url!r} must start with http:// or https://")
+        shown = secrets.scrub(url if len(url) <= 80 else url[:77] + "...")
+        raise ConfigError(f"the base URL {shown!r} must start with http:// or https://")
     key: SecretStr | None = None
     if env.get("TIMELOOM_API_KEY"):
         key = SecretStr(env["TIMELOOM_API_KEY"])
@@ -225,10 +246,13 @@ def resolve_provider(
         key = SecretStr(env[preset.key_env])
     elif p.api_key is not None and (name is None or name == p.name):
         key = p.api_key
+    secrets.remember(key)
     if key is None and preset.key_required and require_key:
+        other = preset.key_env not in (None, "", "TIMELOOM_API_KEY")
+        where = f"{preset.key_env} (or TIMELOOM_API_KEY, or" if other else "TIMELOOM_API_KEY (or"
         raise ConfigError(
-            f"the {chosen} provider needs an API key: set {preset.key_env} (or TIMELOOM_API_KEY, "
-            f"or api_key in the [provider] section of {config.source or 'the config file'})"
+            f"the {chosen} provider needs an API key: set {where} api_key in the [provider] "
+            f"section of {config.source or 'the config file'})"
         )
     chosen_model = model or (p.model if (name is None or name == p.name) else None)
     return ProviderSettings(

@@ -50,7 +50,8 @@ async def prepare_replay(
     from engine.llm.cassette import ReplayProvider, Transcripts
     from engine.llm.factory import OfflineProvider
     from engine.llm.registry import Router
-    from engine.scenario import LoadedScenario, Scenario
+    from engine.scenario import LoadedScenario, Scenario, ScenarioError
+    from engine.scenario.loader import check_references
     from engine.simulation import Simulation, UnsupportedScenario
     from engine.store import StoreError
 
@@ -63,6 +64,9 @@ async def prepare_replay(
     else:
         try:
             stored = Scenario.model_validate(recorded["scenario_data"])
+            check_references(stored, f"the scenario recorded with run {recorded['run_id']}")
+        except ScenarioError as exc:
+            raise SessionError(str(exc)) from exc
         except ValueError as exc:
             raise SessionError(
                 f"the scenario recorded with run {recorded['run_id']} no longer loads"

@@ -100,7 +100,7 @@ def test_environment_variable_chooses_the_database(tmp_path: Path) -> None:
     [
         (("run", "no_such_thing"), "no bundled scenario is called"),
         (("show", "nope"), "there is no database at"),
-        (("run", "lighthouse_night", "--seed", "x"), "invalid int value"),
+        (("run", "lighthouse_night", "--seed", "x"), "expected a whole number"),
         (("run", "lighthouse_night", "--frobnicate"), "unrecognized arguments"),
         (("launch",), "invalid choice"),
     ],

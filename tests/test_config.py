@@ -72,7 +72,7 @@ def test_a_missing_file_is_fine_unless_it_was_named(tmp_path: Path) -> None:
         ("[provider]\ntimeout = 'soon'\n", "provider.timeout: Input should be a valid number"),
         ("[provider]\nname = 'gpt'\n", "provider.name: Input should be 'offline'"),
         ("[budget]\nusd = -1\n", "budget.usd: Input should be greater than 0"),
-        ("[ui]\ncolour = 'red'\n", "ui.colour: Extra inputs are not permitted"),
+        ("[ui]\ncolour = 'red'\n", "ui.colour: the [ui] section has no setting called 'colour'"),
         ("[provider\nname=", "is not valid TOML"),
     ],
 )

@@ -14,6 +14,8 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
+from engine.safety.secrets import scrub
+from engine.safety.terminal import one_line
 from engine.session import OfflineRun
 
 from .bridge import EngineBridge, EventSource, QueryProviders, SimulationFactory
@@ -165,7 +167,12 @@ class TimeloomApp(App[None]):
         try:
             self.settings.remember(key, value)
         except (ConfigError, ValueError) as exc:  # one sentence; the change holds for now
-            self.notify(str(exc), title="The setting is not saved", severity="warning")
+            self.notify(
+                one_line(scrub(str(exc))),
+                title="The setting is not saved",
+                severity="warning",
+                markup=False,
+            )
 
     # ------------------------------------------------------------------ themes
     def use_theme(self, name: str, *, announce: bool = True) -> None:
@@ -208,10 +215,12 @@ class TimeloomApp(App[None]):
         )
 
     def show_error(self, text: str, *, fatal: bool = False) -> None:
+        # one sentence, scrubbed of secrets, never markup (a config error names "[provider]")
+        text = one_line(scrub(text))
         if fatal:
             self.push_screen(ErrorScreen(text))
         else:
-            self.notify(text, severity="error", timeout=6)
+            self.notify(text, severity="error", timeout=6, markup=False)
 
     async def run_palette_action(self, node: Any, action: str) -> None:
         await node.run_action(action)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from ..model.common import StepStatus
+from ..safety.secrets import scrub
 from .protocol import LLMRequest
 
 
@@ -32,10 +33,14 @@ class CallRecord:
     cached: bool = False
     entity_id: str | None = None  # the entity the call was made for, when it was for one
 
+    def __post_init__(self) -> None:
+        if self.error is not None:  # what becomes a call row and an event: never a secret
+            object.__setattr__(self, "error", scrub(self.error))
+
 
 class LLMCallFailed(Exception):
     def __init__(self, message: str, records: list[CallRecord]) -> None:
-        super().__init__(message)
+        super().__init__(scrub(message))
         self.records = records
 
 

@@ -153,24 +153,37 @@ def write_file(path: Path, runs: list[dict[str, Any]], entries: list[CassetteEnt
 
 
 def read_file(path: Path) -> tuple[list[dict[str, Any]], list[CassetteEntry]]:
+    """A cassette file's run descriptions and entries, checked (see :mod:`.cassette_check`):
+    raises :class:`CassetteFileError` in one sentence for anything a replay could not use."""
+    from ..safety import limits
+    from .cassette_check import checked
+
     try:
+        limits.check_file_size(path, limits.MAX_CASSETTE_BYTES, "a cassette file")
         data = json.loads(path.read_text(encoding="utf-8"))
+        limits.check_tree(data, str(path))
+    except limits.LimitError as exc:
+        raise CassetteFileError(str(exc)) from None
     except FileNotFoundError:
         raise CassetteFileError(f"there is no file {path}") from None
+    except IsADirectoryError:
+        raise CassetteFileError(f"{path} is a folder, expected a cassette file") from None
     except OSError as exc:
         raise CassetteFileError(f"cannot read {path}: {exc.strerror}") from exc
-    except ValueError as exc:
+    except RecursionError:
+        raise CassetteFileError(
+            f"{path} nests deeper than the limit of {limits.MAX_JSON_DEPTH} levels"
+        ) from None
+    except ValueError as exc:  # not JSON, or not UTF-8
         raise CassetteFileError(f"{path} is not a cassette file (not valid JSON)") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CassetteFileError(f"{path} is not a timeloom cassette file")
     if data.get("version") != VERSION:
         raise CassetteFileError(
-            f"{path} is a cassette of version {data.get('version')!r}; this timeloom reads "
-            f"version {VERSION}"
+            f"{path} is a cassette of version {limits.shown_value(data.get('version'))}; this "
+            f"timeloom reads version {VERSION}"
         )
     try:
-        entries = [CassetteEntry.from_json(e) for e in data.get("entries", [])]
-        runs = [dict(r) for r in data.get("runs", [])]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CassetteFileError(f"{path} has a damaged entry ({exc})") from exc
-    return runs, entries
+        return checked(data, str(path))
+    except ValueError as exc:
+        raise CassetteFileError(f"{path} {exc}") from None

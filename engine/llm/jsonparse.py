@@ -51,6 +51,6 @@ def extract_json(text: str) -> Any:
     for candidate in candidates:
         try:
             return json.loads(candidate)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # nested too deep is not an answer
             continue
     raise JSONExtractionError("no valid JSON object was found in the reply")

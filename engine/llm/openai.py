@@ -14,8 +14,9 @@ Transport failures become :class:`ProviderError` with ``retryable`` set for what
 again (429 with its Retry-After, 5xx, timeouts, dropped connections, truncated streams); the
 gateway does the retrying. A per-provider semaphore bounds the calls in flight and an
 ``aiolimiter`` leaky bucket bounds requests per minute. Cancelling the calling task closes the
-HTTP request. The API key is sent in a header and nowhere else: every error text is scrubbed of
-it before it leaves this module.
+HTTP request. The API key is sent in a header and nowhere else: every error text passes the
+scrubber (:mod:`engine.safety.secrets`) before it leaves this module, and the server's address
+is named without the credentials a URL may carry (``https://***@host/v1``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from aiolimiter import AsyncLimiter
 from pydantic import BaseModel, SecretStr
 
+from ..safety import secrets
 from . import gate
 from .jsonstream import FieldStreamer
 from .protocol import LLMRequest, LLMResponse, ProviderError, StreamChunk, StreamEnd, Usage
@@ -76,6 +78,7 @@ class OpenAIProvider:
         self.name = name
         self.model = model
         self.base_url = base_url.rstrip("/")
+        self.shown_url = secrets.scrub_url(self.base_url)  # the address as messages name it
         self.local = local
         self.timeout = timeout
         self.start_hint = start_hint
@@ -83,6 +86,7 @@ class OpenAIProvider:
         self.max_tokens = max_tokens  # a cap on every answer (small local models ramble)
         self.extra_body = dict(extra_body or {})
         self._key = api_key
+        secrets.remember(api_key)
         self._mode = "json_schema" if structured_output == "auto" else structured_output
         self._can_downgrade = structured_output in ("auto", "json_schema", "json_object")
         self._stream_usage = True
@@ -133,26 +137,33 @@ class OpenAIProvider:
         if self._key is not None:
             secret = self._key.get_secret_value()
             if secret:
-                text = text.replace(secret, "[redacted]")
-        return text
+                text = text.replace(secret, secrets.MASK)
+        return secrets.scrub(text)
 
     def _transport_error(self, exc: Exception) -> ProviderError:
+        """A transport failure (any httpx error, an invalid URL), scrubbed like every other."""
+        error = self._transport_problem(exc)
+        return ProviderError(
+            self._scrub(str(error)), retryable=error.retryable, retry_after=error.retry_after
+        )
+
+    def _transport_problem(self, exc: Exception) -> ProviderError:
         import httpx
 
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
             hint = f"; {self.start_hint}" if self.start_hint else ""
-            return ProviderError(f"cannot reach {self.base_url}{hint}", retryable=True)
+            return ProviderError(f"cannot reach {self.shown_url}{hint}", retryable=True)
         if isinstance(exc, httpx.TimeoutException):
             return ProviderError(
-                f"no answer from {self.base_url} within {self.timeout:g} s", retryable=True
+                f"no answer from {self.shown_url} within {self.timeout:g} s", retryable=True
             )
         if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
             return ProviderError(
-                f"the connection to {self.base_url} dropped before the answer was complete",
+                f"the connection to {self.shown_url} dropped before the answer was complete",
                 retryable=True,
             )
         return ProviderError(
-            self._scrub(f"HTTP error talking to {self.base_url}: {exc.__class__.__name__}"),
+            self._scrub(f"HTTP error talking to {self.shown_url}: {exc.__class__.__name__}"),
             retryable=True,
         )
 
@@ -161,24 +172,24 @@ class OpenAIProvider:
         detail = _error_detail(response)
         retry_after = _retry_after(response.headers.get("retry-after"))
         if status in (401, 403):
+            # openai's preset reads TIMELOOM_API_KEY itself: name it once
+            other = self.key_env not in (None, "", "TIMELOOM_API_KEY")
             where = (
-                f"check {self.key_env} (or TIMELOOM_API_KEY)"
-                if self.key_env
-                else ("check TIMELOOM_API_KEY")
+                f"check {self.key_env} (or TIMELOOM_API_KEY)" if other else "check TIMELOOM_API_KEY"
             )
             message = (
-                f"{self.base_url} refused the API key (HTTP {status}); {where}"
+                f"{self.shown_url} refused the API key (HTTP {status}); {where}"
                 f"{': ' + detail if detail else ''}"
             )
             return ProviderError(self._scrub(message), retryable=False)
         if status == 429:
             wait = f"; it asked to wait {retry_after:g} s" if retry_after is not None else ""
             return ProviderError(
-                f"{self.base_url} is rate limiting (HTTP 429){wait}",
+                f"{self.shown_url} is rate limiting (HTTP 429){wait}",
                 retryable=True,
                 retry_after=retry_after,
             )
-        message = f"{self.base_url} answered HTTP {status}{': ' + detail if detail else ''}"
+        message = f"{self.shown_url} answered HTTP {status}{': ' + detail if detail else ''}"
         return ProviderError(
             self._scrub(message), retryable=status in RETRYABLE_STATUS, retry_after=retry_after
         )
@@ -257,21 +268,21 @@ class OpenAIProvider:
                 body = self._body(request, stream=False, mode=mode)
                 try:
                     response = await self._client.post("/chat/completions", json=body)
-                except httpx.HTTPError as exc:
+                except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
                     raise self._transport_error(exc) from None
                 if response.status_code >= 400:
                     if self._downgrade(mode, body, response):
                         continue
                     raise self._status_error(response)
                 return self._parse_completion(request, response)
-        raise ProviderError(f"{self.base_url} refused every request format", retryable=False)
+        raise ProviderError(f"{self.shown_url} refused every request format", retryable=False)
 
     def _parse_completion(self, request: LLMRequest, response: httpx.Response) -> LLMResponse:
         try:
             data = response.json()
         except ValueError:
             raise ProviderError(
-                f"{self.base_url} answered with something that is not JSON", retryable=True
+                f"{self.shown_url} answered with something that is not JSON", retryable=True
             ) from None
         if isinstance(data, dict) and "error" in data and "choices" not in data:
             raise _payload_error(data, self._scrub)
@@ -280,7 +291,7 @@ class OpenAIProvider:
             text = choice["message"].get("content") or ""
         except (KeyError, IndexError, TypeError, AttributeError):
             raise ProviderError(
-                f"{self.base_url} answered without a choice", retryable=True
+                f"{self.shown_url} answered without a choice", retryable=True
             ) from None
         return LLMResponse(
             text=text, usage=_usage(data.get("usage")), model=request.model or self.model
@@ -306,11 +317,11 @@ class OpenAIProvider:
                             async for piece in self._read_stream(request, resp):
                                 yield piece
                             return
-                except httpx.HTTPError as exc:
+                except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
                     raise self._transport_error(exc) from None
                 if not retry:
                     return
-        raise ProviderError(f"{self.base_url} refused every request format", retryable=False)
+        raise ProviderError(f"{self.shown_url} refused every request format", retryable=False)
 
     async def _read_stream(
         self, request: LLMRequest, resp: httpx.Response
@@ -336,7 +347,7 @@ class OpenAIProvider:
                 data = json.loads(payload)
             except ValueError:
                 raise ProviderError(
-                    f"{self.base_url} sent a stream event that is not JSON", retryable=True
+                    f"{self.shown_url} sent a stream event that is not JSON", retryable=True
                 ) from None
             if not isinstance(data, dict):
                 continue
@@ -357,7 +368,7 @@ class OpenAIProvider:
                     finished = True
         if not (done or finished):
             raise ProviderError(
-                f"the stream from {self.base_url} ended before the answer was complete",
+                f"the stream from {self.shown_url} ended before the answer was complete",
                 retryable=True,
             )
         yield StreamEnd(
@@ -398,7 +409,7 @@ class OpenAIProvider:
 
         try:
             response = await self._client.get("/models", timeout=min(self.timeout, 15.0))
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
             raise self._transport_error(exc) from None
         if response.status_code >= 400:
             raise self._status_error(response)

@@ -15,6 +15,8 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..safety.secrets import scrub
+
 
 class ActionType(StrEnum):
     """What a call is for. Model routing (M18) and the offline generator key on it.
@@ -117,7 +119,8 @@ class ProviderError(Exception):
     def __init__(
         self, message: str, *, retryable: bool = False, retry_after: float | None = None
     ) -> None:
-        super().__init__(message)
+        # Every provider's failure passes the scrubber (a key in a URL, a server echoing it).
+        super().__init__(scrub(message))
         self.retryable = retryable
         self.retry_after = retry_after
 

@@ -38,7 +38,7 @@ def parse_entry(entry: CassetteEntry, model: type[BaseModel]) -> BaseModel | Non
         if source is not None:
             return model.model_validate(source)
         return model.model_validate(extract_json(entry.response_text))
-    except (ValidationError, JSONExtractionError, ValueError):
+    except (ValidationError, JSONExtractionError, ValueError, RecursionError):
         return None
 
 

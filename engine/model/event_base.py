@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ..safety.secrets import scrub
 from .common import MAIN_BRANCH
 from .tensors import TTMTensor
+
+# An error or a reason an event carries: scrubbed of secrets when the event is made (and when a
+# stored one is read back), whatever text the failure had.
+ErrorText = Annotated[str, AfterValidator(scrub)]
 
 
 class TensorSnapshot(BaseModel):

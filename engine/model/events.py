@@ -21,7 +21,7 @@ from pydantic import Field, TypeAdapter
 from .common import ResolutionLevel, RunStatus, StepStatus, TemporalMode
 from .dialog import DialogTurn, PersonaParams
 from .entity import EntityProfile
-from .event_base import EventBase, TensorSnapshot
+from .event_base import ErrorText, EventBase, TensorSnapshot
 from .fidelity_events import EntityCompressed, EntityElevated, FidelityPlanned
 from .inner import InnerLife
 from .knowledge import ExposureEvent
@@ -123,7 +123,7 @@ class DialogSkipped(EventBase):
     type: Literal["dialog_skipped"] = "dialog_skipped"
 
     timepoint_id: str
-    reason: str
+    reason: ErrorText
 
 
 class DialogTurnStarted(EventBase):
@@ -171,7 +171,7 @@ class DialogTurnFailed(EventBase):
     dialog_id: str
     turn_index: int
     speaker: str
-    error: str
+    error: ErrorText
 
 
 class DialogFinished(EventBase):
@@ -204,7 +204,7 @@ class KnowledgeExtractionFailed(EventBase):
 
     dialog_id: str
     turn_index: int
-    error: str
+    error: ErrorText
 
 
 class SceneRead(EventBase):
@@ -244,7 +244,7 @@ class MechanismFailed(EventBase):
     mechanism: Literal["scene", "inner_life"]
     timepoint_id: str
     entity_id: str | None = None
-    error: str
+    error: ErrorText
 
 
 class TensorUpdated(EventBase):
@@ -286,7 +286,7 @@ class LLMCallFinished(EventBase):
     latency_ms: float
     request_hash: str
     timepoint_id: str | None = None
-    error: str | None = None
+    error: ErrorText | None = None
     cached: bool = False
     entity_id: str | None = None  # the entity the call was for (a turn's speaker, an inner life)
 
@@ -321,7 +321,7 @@ class TimepointFailed(EventBase):
 
     index: int
     timepoint_id: str | None
-    error: str
+    error: ErrorText
     discarded_from_seq: int
 
 
@@ -347,7 +347,7 @@ class RunFinished(EventBase):
     )
 
     status: RunStatus
-    reason: str | None = None
+    reason: ErrorText | None = None
     counts: RunCounts
     wall_seconds: float
     finished_at: datetime

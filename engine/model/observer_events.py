@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from .common import ResolutionLevel, RunStatus, StepStatus
-from .event_base import EventBase
+from .event_base import ErrorText, EventBase
 from .run import RunCounts
 
 
@@ -33,7 +33,7 @@ class BranchFinished(EventBase):
     WALL_FIELDS: ClassVar[frozenset[str]] = frozenset({"wall_seconds", "finished_at"})
 
     status: RunStatus
-    reason: str | None = None
+    reason: ErrorText | None = None
     counts: RunCounts
     wall_seconds: float
     finished_at: datetime

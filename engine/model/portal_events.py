@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .event_base import EventBase
+from .event_base import ErrorText, EventBase
 
 
 class PortalSearchStarted(EventBase):
@@ -83,7 +83,7 @@ class PortalStepFailed(EventBase):
     slot: int | None
     later_id: str | None = None
     candidate_id: str | None = None
-    error: str
+    error: ErrorText
 
 
 class PortalBeamKept(EventBase):

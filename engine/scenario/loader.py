@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from ..resources import bundled_dir
+from ..safety import limits
 from .errors import ScenarioError
 from .schema import Scenario
 
@@ -74,7 +75,10 @@ def _describe(error: dict[str, Any]) -> str:
             break
     msg = msg.replace("Input should be", "expected").replace("String should", "text should")
     if not isinstance(value, dict | list) and "got" not in msg:
-        shown = json.dumps(value) if not isinstance(value, str) else repr(value)
+        try:
+            shown = json.dumps(value) if not isinstance(value, str) else repr(value[:80])
+        except (TypeError, ValueError):
+            shown = limits.shown_value(value)
         if len(shown) > 60:
             shown = shown[:57] + "..."
         msg += f", got {shown}"
@@ -101,15 +105,17 @@ def check_references(scenario: Scenario, source: str) -> None:
     seen: set[str] = set()
     for i, entity_id in enumerate(ids):
         if entity_id in seen:
-            raise ScenarioError(f"{source}: entities[{i}].id {entity_id!r} is used twice")
+            raise ScenarioError(
+                f"{source}: entities[{i}].id {limits.shown_value(entity_id)} is used twice"
+            )
         seen.add(entity_id)
     known = set(ids)
 
     def need(entity_id: str, where: str) -> None:
         if entity_id not in known:
             raise ScenarioError(
-                f"{source}: {where} names {entity_id!r}, expected one of the entity ids"
-                f" ({', '.join(ids) or 'none defined'})"
+                f"{source}: {where} names {limits.shown_value(entity_id)}, expected one of the "
+                f"entity ids ({limits.capped(ids) or 'none defined'})"
             )
 
     for i, rel in enumerate(scenario.relationships):
@@ -149,10 +155,25 @@ def parse_scenario(data: Any, source: str) -> LoadedScenario:
     """Turn parsed JSON into a scenario, detecting which of the two formats it is."""
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a JSON object at the top level")
+    try:  # bounded before anything is built from it
+        limits.check_tree(data, source)
+    except limits.LimitError as exc:
+        raise ScenarioError(str(exc)) from None
     if "scenario_description" in data and "schema_version" not in data:
         from .reference import convert_reference
 
-        converted, warnings = convert_reference(data, source)
+        try:
+            converted, warnings = convert_reference(data, source)
+        except ScenarioError:
+            raise
+        except limits.LimitError as exc:
+            raise ScenarioError(f"{source}: {exc}") from None
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+            # A shape the converter does not expect somewhere it has no check of its own.
+            raise ScenarioError(
+                f"{source}: is not a timepoint-pro template this version can read "
+                f"({exc.__class__.__name__}: {limits.shown_value(str(exc), 120)})"
+            ) from None
         fmt: Literal["timeloom", "timepoint-pro"] = "timepoint-pro"
     else:
         converted, warnings, fmt = data, (), "timeloom"
@@ -160,12 +181,18 @@ def parse_scenario(data: Any, source: str) -> LoadedScenario:
         scenario = Scenario.model_validate(converted)
     except ValidationError as exc:
         raise ScenarioError(validation_message(source, exc)) from exc
+    except limits.LimitError as exc:  # pragma: no cover - pydantic wraps what validators raise
+        raise ScenarioError(f"{source}: {exc}") from None
     check_references(scenario, source)
     return LoadedScenario(scenario=scenario, source=source, format=fmt, warnings=tuple(warnings))
 
 
 def load_file(path: Path) -> LoadedScenario:
     source = str(path)
+    try:
+        limits.check_file_size(path, limits.MAX_SCENARIO_BYTES, "a scenario file")
+    except limits.LimitError as exc:
+        raise ScenarioError(str(exc)) from None
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -180,6 +207,10 @@ def load_file(path: Path) -> LoadedScenario:
         raise ScenarioError(
             f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
         ) from exc
+    except RecursionError:
+        raise ScenarioError(
+            f"{source}: nests deeper than the limit of {limits.MAX_JSON_DEPTH} levels"
+        ) from None
     return parse_scenario(data, source)
 
 
@@ -198,6 +229,10 @@ def user_paths() -> list[Path]:
 def load_scenario(ref: str) -> LoadedScenario:
     """Load a bundled scenario by name, or a scenario file (either format) by path."""
     path = Path(ref).expanduser()
+    try:
+        limits.check_path(path, "the scenario name or path")
+    except limits.LimitError as exc:
+        raise ScenarioError(str(exc)) from None
     if path.suffix == ".json" or path.exists() or "/" in ref or "\\" in ref:
         return load_file(path)
     for candidate in [*bundled_paths(), *user_paths()]:

@@ -17,22 +17,27 @@ from ..fidelity.templates import DEFAULT_TEMPLATE, template_names
 from ..model.common import ENTITY_TYPES, ExposureType, ResolutionLevel, TemporalMode
 from ..model.dims import BEHAVIOR_DIMS
 from ..model.voice import VoiceGuide
+from ..safety import limits
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=64)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Signed = Annotated[float, Field(ge=-1.0, le=1.0)]
 
-_STEP = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
+_STEP = re.compile(rf"^\s*(\d{{1,{limits.MAX_STEP_DIGITS}}})\s*(m|min|h|d|w)\s*$")
 _STEP_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 DEFAULT_START = datetime(2030, 1, 7, 9, 0)
 
 
 def parse_step(text: str) -> timedelta:
     """Parse a time step such as ``"90m"``, ``"2h"``, ``"1d"`` or ``"1w"``."""
-    match = _STEP.match(text)
+    match = _STEP.match(text) if len(text) <= 40 else None
     if not match or int(match.group(1)) == 0:
         raise ValueError("expected a positive duration such as '30m', '2h', '1d' or '1w'")
-    return timedelta(**{_STEP_UNITS[match.group(2)]: int(match.group(1))})
+    amount, unit = int(match.group(1)), _STEP_UNITS[match.group(2)]
+    days = amount * {"minutes": 1 / 1440, "hours": 1 / 24, "days": 1, "weeks": 7}[unit]
+    if days > limits.MAX_STEP.days:
+        raise ValueError(f"is over the limit of {limits.MAX_STEP.days} days, got {text.strip()!r}")
+    return timedelta(**{unit: amount})
 
 
 class _Strict(BaseModel):
@@ -79,7 +84,9 @@ class EntitySpec(_Strict):
     @classmethod
     def _known_type(cls, value: str) -> str:
         if value not in ENTITY_TYPES:
-            raise ValueError(f"expected one of {', '.join(ENTITY_TYPES)}, got {value!r}")
+            raise ValueError(
+                f"expected one of {', '.join(ENTITY_TYPES)}, got {limits.shown_value(value)}"
+            )
         return value
 
     @field_validator("traits")
@@ -88,7 +95,8 @@ class EntitySpec(_Strict):
         unknown = sorted(set(value) - set(BEHAVIOR_DIMS))
         if unknown:
             raise ValueError(
-                f"unknown trait {unknown[0]!r}; expected one of {', '.join(BEHAVIOR_DIMS)}"
+                f"unknown trait {limits.shown_value(unknown[0])}; expected one of "
+                f"{', '.join(BEHAVIOR_DIMS)}"
             )
         return value
 
@@ -124,7 +132,7 @@ class BeatSpec(_Strict):
 
 
 class TimelineSpec(_Strict):
-    count: Annotated[int, Field(ge=1, le=500)]
+    count: Annotated[int, Field(ge=1, le=limits.MAX_TIMEPOINTS)]
     start: datetime = DEFAULT_START
     step: str = Field("1h", description="Time between timepoints: '30m', '2h', '1d', '1w'.")
     beats: list[BeatSpec] = Field(default_factory=list)
@@ -134,6 +142,14 @@ class TimelineSpec(_Strict):
     def _valid_step(cls, value: str) -> str:
         parse_step(value)
         return value
+
+    @model_validator(mode="after")
+    def _fits_the_calendar(self) -> TimelineSpec:
+        limits.check_timeline(self.start, parse_step(self.step), self.count)
+        for beat in self.beats:
+            if beat.at is not None:
+                limits.check_timeline(beat.at, parse_step(self.step), self.count)
+        return self
 
     @property
     def step_delta(self) -> timedelta:
@@ -293,6 +309,8 @@ class PortalSpec(_Strict):
         a zone can be compared (simulated time carries no zone)."""
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
+        if not datetime(2, 1, 1) <= value < limits.LAST_MOMENT:
+            raise ValueError(f"expected a date from the year 2 to {limits.LAST_MOMENT.year - 1}")
         return value
 
     @model_validator(mode="after")
@@ -331,12 +349,12 @@ class Scenario(_Strict):
     title: str = Field(min_length=1)
     description: str = Field(min_length=20)
     mode: TemporalMode = TemporalMode.FORWARD
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0, le=limits.MAX_SEED)] = 0
     tension: Unit = Field(0.5, description="Baseline dramatic tension, 0 (calm) to 1 (fraught).")
     tags: list[str] = Field(default_factory=list)
     setting: SettingSpec
-    entities: list[EntitySpec] = Field(default_factory=list)
-    entity_count: Annotated[int, Field(ge=1, le=200)] | None = Field(
+    entities: list[EntitySpec] = Field(default_factory=list, max_length=limits.MAX_ENTITIES)
+    entity_count: Annotated[int, Field(ge=1, le=limits.MAX_GENERATED_ENTITIES)] | None = Field(
         None, description="Total entities; any beyond the roster are generated."
     )
     generated_types: list[str] = Field(
@@ -403,7 +421,9 @@ class Scenario(_Strict):
     def _known_generated_types(cls, value: list[str]) -> list[str]:
         for item in value:
             if item not in ENTITY_TYPES:
-                raise ValueError(f"expected one of {', '.join(ENTITY_TYPES)}, got {item!r}")
+                raise ValueError(
+                    f"expected one of {', '.join(ENTITY_TYPES)}, got {limits.shown_value(item)}"
+                )
         if not value:
             raise ValueError("expected at least one entity type")
         return value

@@ -26,7 +26,15 @@ from . import (
     running,
     serving,
 )
-from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, user_config
+from .common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    say,
+    user_config,
+)
 from .explore import DEMO_SCENARIO
 
 __all__ = ["main"]
@@ -106,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "scenario", metavar="SCENARIO", nargs="?", help="a bundled name or a scenario file"
     )
-    run.add_argument("--seed", type=int, help="random seed (default: the scenario's own)")
+    run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's own)")
     run.add_argument(
         "--headless",
         action="store_true",
@@ -194,7 +202,7 @@ def _parser() -> argparse.ArgumentParser:
         default=DEMO_SCENARIO,
         help=f"a bundled name or a scenario file (default: {DEMO_SCENARIO})",
     )
-    demo.add_argument("--seed", type=int, help="random seed (default: the scenario's own)")
+    demo.add_argument("--seed", type=_seed, help="random seed (default: the scenario's own)")
     demo.add_argument(
         "--pace",
         type=_positive_float,
@@ -239,6 +247,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    from engine.safety.limits import LimitError, check_seed
+
+    try:
+        value = int(text) if len(text) <= 40 else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}")
+    try:
+        check_seed(value, "a seed")
+    except LimitError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -247,6 +271,24 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive amount, got {text!r}")
     return value
+
+
+def _bounded(args: argparse.Namespace) -> None:
+    """Flags whose size is bounded (engine.safety.limits), refused in one sentence."""
+    from engine.safety.limits import MAX_QUERY_CHARS, MAX_RUN_ID_CHARS
+
+    for name in ("run_id", "replay"):  # the store's own check says the same
+        value = getattr(args, name, None)
+        if isinstance(value, str) and len(value) > MAX_RUN_ID_CHARS:
+            raise UsageError(
+                f"a run id is at most {MAX_RUN_ID_CHARS} characters; the one given has "
+                f"{len(value):,}"
+            )
+    query = getattr(args, "query", None)
+    if isinstance(query, str) and len(query) > MAX_QUERY_CHARS:
+        raise UsageError(
+            f"the query is {len(query):,} characters long, over the limit of {MAX_QUERY_CHARS:,}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -272,10 +314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from engine.store import StoreError, StoreWriteError
 
     try:
+        _bounded(args)
         user_config()  # a broken config file is reported whatever the command
         code = serving.serve(args) if serve else COMMANDS[args.command](args)
     except (UsageError, SessionError) as exc:
-        sys.stderr.write(f"timeloom: {exc}\n")
+        sys.stderr.write(f"timeloom: {say(str(exc))}\n")
         return EXIT_USAGE
     except StoreWriteError as exc:  # a full or failing disk: the run failed, nothing lost
         sys.stderr.write(f"timeloom: {exc}\n")
@@ -293,8 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("TIMELOOM_DEBUG"):
             raise
         sys.stderr.write(
-            f"timeloom: internal error ({exc.__class__.__name__}: {exc}); set TIMELOOM_DEBUG=1 "
-            "for the traceback and please report it\n"
+            f"timeloom: internal error ({exc.__class__.__name__}: {say(str(exc))[:300]}); set "
+            "TIMELOOM_DEBUG=1 for the traceback and please report it\n"
         )
         return EXIT_FAILED
     return code

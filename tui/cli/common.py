@@ -19,12 +19,40 @@ class UsageError(Exception):
 
 
 def make_console(stderr: bool = False) -> Any:
+    """A Rich console for plain output that strips control sequences from every text it
+    prints (scenario and model text among it): a terminal never receives one but Rich's own."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     # Piped output is not squeezed into 80 columns.
     width = None if stream.isatty() else 160
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    console = Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    console.push_render_hook(_stripping_hook())
+    return console
+
+
+def _stripping_hook() -> Any:
+    from rich.console import RenderHook
+    from rich.segment import Segment
+
+    from engine.safety.terminal import strip_controls
+
+    class Stripped:
+        def __init__(self, renderable: Any) -> None:
+            self.renderable = renderable
+
+        def __rich_console__(self, console: Any, options: Any) -> Any:
+            for segment in console.render(self.renderable, options):
+                if segment.control or not segment.text:
+                    yield segment  # Rich's own cursor and style controls
+                else:
+                    yield Segment(strip_controls(segment.text), segment.style)
+
+    class Hook(RenderHook):
+        def process_renderables(self, renderables: list[Any]) -> list[Any]:
+            return [Stripped(r) for r in renderables]
+
+    return Hook()
 
 
 def print_json(data: Any) -> None:
@@ -53,7 +81,14 @@ def db_path(args: argparse.Namespace) -> Path:
     explicit = getattr(args, "db", None)
     if not explicit and not os.environ.get(DB_ENV):
         explicit = user_config().ui.db
-    return resolve_db_path(explicit)
+    from engine.safety.limits import LimitError, check_path
+
+    path = resolve_db_path(explicit)
+    try:  # a config file can spell a NUL (\u0000); a flag, a name too long to open
+        check_path(path, "the database path")
+    except LimitError as exc:
+        raise UsageError(str(exc)) from None
+    return path
 
 
 async def open_store(args: argparse.Namespace, *, readonly: bool = False) -> Any:
@@ -67,21 +102,23 @@ async def open_store(args: argparse.Namespace, *, readonly: bool = False) -> Any
         raise UsageError(str(exc)) from exc
 
 
-_BIDI = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
-# a whole escape sequence: CSI (colours, cursor moves), OSC (titles, links) or a two-byte one
-_ESCAPES = r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_])?"
-
-
 def clean(text: str) -> str:
     """Text from a scenario or a model made safe for one line of a terminal: line breaks and
     tabs become spaces, and control characters (escape sequences among them) and
-    direction overrides are dropped."""
-    import re
-    import unicodedata
+    direction overrides are dropped (:func:`engine.safety.terminal.one_line`)."""
+    from engine.safety.terminal import one_line
 
-    text = re.sub(_ESCAPES, "", text)
-    text = text.replace("\r\n", " ").translate({9: " ", 10: " ", 13: " "}).translate(_BIDI)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+    return one_line(text)
+
+
+def say(message: str) -> str:
+    """An error message as the command line prints it: secrets scrubbed, control sequences
+    stripped, one line, and cut at a length no reader needs."""
+    from engine.safety.limits import MAX_MESSAGE_CHARS
+    from engine.safety.secrets import scrub
+
+    text = clean(scrub(message))
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def safe(text: str) -> str:

@@ -72,8 +72,15 @@ def _seeds(text: str | None) -> list[int] | None:
         seeds = [int(p) for p in parts]
     except ValueError:
         raise UsageError(
-            f"--seeds expects whole numbers separated by commas, got {text!r}"
+            f"--seeds expects whole numbers separated by commas, got {text[:80]!r}"
         ) from None
+    from engine.safety.limits import LimitError, check_seed
+
+    try:
+        for seed in seeds:
+            check_seed(seed, "each of --seeds")
+    except LimitError as exc:
+        raise UsageError(str(exc)) from None
     return seeds
 
 

@@ -12,6 +12,7 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    clean,
     make_console,
     open_store,
     print_json,
@@ -154,11 +155,13 @@ async def _fork(args: argparse.Namespace) -> int:
         print_json(data)
     else:
         print(
-            f"branch {shown.branch_id} of run {shown.run_id} {branch.status}: "
-            f"{data['timepoints']} timepoints, {data['dialog_turns']} dialog turns, "
-            f"{data['llm_calls']} LLM calls, {data['tokens']:,} tokens, "
-            f"${data['cost_usd']:.4f}, {branch.wall_seconds or 0:.2f} s"
-            + (f" ({branch.status_reason})" if branch.status_reason else "")
+            clean(
+                f"branch {shown.branch_id} of run {shown.run_id} {branch.status}: "
+                f"{data['timepoints']} timepoints, {data['dialog_turns']} dialog turns, "
+                f"{data['llm_calls']} LLM calls, {data['tokens']:,} tokens, "
+                f"${data['cost_usd']:.4f}, {branch.wall_seconds or 0:.2f} s"
+                + (f" ({branch.status_reason})" if branch.status_reason else "")
+            )
         )
     return EXIT_OK if branch.status == "completed" else EXIT_FAILED
 

@@ -40,7 +40,10 @@ async def _runs(args: argparse.Namespace) -> int:
         print_json([summary_json(r, (), db_path(args)) for r in runs])
         return EXIT_OK
     if not runs:
-        print(f"no runs yet in {db_path(args)}; start one with: timeloom run lighthouse_night")
+        print(
+            f"no runs yet in {clean(str(db_path(args)))}; start one with: "
+            "timeloom run lighthouse_night"
+        )
         return EXIT_OK
     from rich.table import Table
 

@@ -14,6 +14,7 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    clean,
     make_console,
     open_store,
     print_json,
@@ -201,7 +202,7 @@ def _report(
             data["fidelity"] = {"planned": planned, "actual": fidelity}
         print_json(data)
     else:
-        print(summary_line(summary, portal))
+        print(clean(summary_line(summary, portal)))
         if fidelity is not None and fidelity.get("cells"):
             plan = f" (planned: {profile_line(planned)})" if planned else ""
             print(f"fidelity: {profile_line(fidelity)}{plan}", file=sys.stderr)

@@ -4,12 +4,10 @@ some runs have against those every run shares."""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
@@ -20,6 +18,7 @@ from ..messages import (
     ConvergenceSetsLoaded,
     EdgeRow,
 )
+from ..widgets.safe import Content, Text
 
 SET_COLUMNS = (("set", 25), ("scenario", 16), ("runs", 4), ("score", 5), ("grade", 5))
 CREATED_WIDTH = 10  # the day; the overview has the time

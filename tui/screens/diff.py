@@ -8,9 +8,10 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+
+from ..widgets.safe import Content
 
 SHOWN = 6  # knowledge items listed per person and side
 

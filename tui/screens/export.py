@@ -13,7 +13,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, ProgressBar, Select, Static
@@ -22,6 +21,7 @@ from engine.export.formats import FORMATS
 from engine.export.job import default_path
 
 from ..messages import ExportChoices, ExportFinished, ExportPreviewed, ExportProgress, ExportReady
+from ..widgets.safe import Content
 
 WHOLE_RUN = ""  # the branch choice that takes every branch
 PREVIEW_DELAY = 0.12  # seconds of quiet before a changed form is previewed

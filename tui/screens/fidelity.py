@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -25,6 +24,7 @@ from ..widgets.fidelity import (
     raise_cost,
     short_tokens,
 )
+from ..widgets.safe import Content
 from .following import FollowsView
 
 REFRESH_SECONDS = 0.25  # a live run changes cells many times a second; redraw at most this often

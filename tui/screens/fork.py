@@ -11,11 +11,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
 from ..messages import ForkPreviewed
+from ..widgets.safe import Content
 
 KINDS = (
     ("inject: an event happens", "inject"),

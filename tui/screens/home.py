@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from engine.safety.terminal import one_line
 from engine.scenario import TemplateInfo
 
 from ..messages import BridgeError, RunRow, RunsLoaded, TemplatesLoaded
+from ..widgets.safe import Content, Text
 from ..widgets.status import fmt_seconds
 
 RUN_COLUMNS = (
@@ -200,7 +200,12 @@ class HomeScreen(Screen[None]):
             for t in self.templates
         ]
         for error in message.errors:
-            self.notify(error, title="A scenario could not be loaded", severity="error")
+            self.notify(
+                one_line(error),
+                title="A scenario could not be loaded",
+                severity="error",
+                markup=False,
+            )
 
     def on_bridge_error(self, message: BridgeError) -> None:
         self.app.show_error(message.text, fatal=message.fatal)  # type: ignore[attr-defined]
@@ -244,7 +249,9 @@ class HomeScreen(Screen[None]):
             return
         note.display = True
         if self.runs and text:
-            note.update(f"no run matches “{text}” (clear the filter to see all {len(self.runs)})")
+            note.update(
+                Content(f"no run matches “{text}” (clear the filter to see all {len(self.runs)})")
+            )
         else:
             note.update(
                 "no runs in this database yet: highlight a scenario below and press n to run "

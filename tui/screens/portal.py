@@ -6,11 +6,9 @@ search goes, the lanes are its frontier, slot by slot, growing as it proposes an
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -31,6 +29,7 @@ from ..widgets.portal import (
     position_name,
     score_text,
 )
+from ..widgets.safe import Content, Text
 from .following import FollowsView
 
 REFRESH_SECONDS = 0.25  # a live search changes many times a second; redraw at most this often

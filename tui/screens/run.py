@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Tree
 
 from engine.query import ForkAsk, QueryError, parse_query, resolve_entity
+from engine.safety.terminal import one_line
 from engine.view import RunView
 
 from ..messages import (
@@ -378,7 +379,9 @@ class RunScreen(LayoutPart, PortalPart, LiveRunPart, Screen[None]):
             if result is None or self.view is None:
                 return
             change, label = result
-            self.notify(f"forking at {at}: {change.describe(names)}", timeout=4)
+            self.notify(
+                one_line(f"forking at {at}: {change.describe(names)}"), timeout=4, markup=False
+            )
             self.follow = True  # the new branch plays here as it runs
             self.app.bridge.run_fork(self, self.view, at, change, label)  # type: ignore[attr-defined]
 
@@ -426,7 +429,11 @@ class RunScreen(LayoutPart, PortalPart, LiveRunPart, Screen[None]):
     def on_fork_finished(self, message: ForkFinished) -> None:
         severity = "information" if message.status == "completed" else "warning"
         reason = f" ({message.reason})" if message.reason else ""
-        self.notify(f"branch {message.branch_id} {message.status}{reason}", severity=severity)
+        self.notify(
+            one_line(f"branch {message.branch_id} {message.status}{reason}"),
+            severity=severity,
+            markup=False,
+        )
         self.follow = self.mode == "live" and not self.finished
         if self.view is not None:
             self._select_after_open = message.first

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Tab, Tabs
 
+from engine.safety.terminal import one_line
+
 from ..widgets.dialog import WINDOW_TURNS
 
 NARROW = 100  # under this many columns, one pane at a time
@@ -171,14 +173,20 @@ class LayoutPart:
         for w in lines:
             w.set_class(w in hits, "-found")
         if not hits:
-            self.notify(f"no line of the dialog shown holds “{text}” (u shows earlier dialog)")
+            self.notify(
+                one_line(f"no line of the dialog shown holds “{text}” (u shows earlier dialog)"),
+                markup=False,
+            )
             return
         self.found_at = (self.found_at + 1) % len(hits) if text == self.found_text else 0
         self.found_text = text
         if self.narrow:
             self.show_pane("dialog", focus=False)
         pane.scroll_to_widget(hits[self.found_at], animate=False)
-        self.notify(f"“{text}”: {self.found_at + 1} of {len(hits)} (ctrl+f, enter: the next)")
+        self.notify(
+            one_line(f"“{text}”: {self.found_at + 1} of {len(hits)} (ctrl+f, enter: the next)"),
+            markup=False,
+        )
 
     # ------------------------------------------------------------------ keys anywhere
     def action_inspector_tab(self, tab: str) -> None:

@@ -15,13 +15,14 @@ from typing import Any
 
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Static
 
 from engine.model.records import TimepointInfo, TurnInfo
 from engine.model.scene import Scene
 from engine.view import RunView
+
+from .safe import Content
 
 WINDOW_TURNS = 60
 MAX_MOUNTED = 160  # a live transcript keeps at most this many widgets; older ones are unmounted

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from rich.text import Text
-from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
@@ -20,6 +18,8 @@ from engine.model.common import ResolutionLevel
 from engine.model.records import LevelInfo
 from engine.view import RunView
 from engine.view.fidelity import MARKERS, Cell
+
+from .safe import Content, Text
 
 LEVELS = tuple(level.value for level in ResolutionLevel)  # cheapest first
 LEVEL_NAMES = {

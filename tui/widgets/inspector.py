@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
@@ -21,6 +20,7 @@ from engine.view import RunView
 
 from ..messages import PrefillQuery
 from .fidelity import elevate_command, resolution_lines
+from .safe import Content
 from .spark import FixedSparkline
 
 BAR = 14

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rich.text import Text
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from engine.view.portal import CandidateInfo, PortalView
+
+from .safe import Text
 
 PIVOT = "◆"
 WARNING = "⚠"

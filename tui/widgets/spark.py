@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual.content import Content
 from textual.widgets import Static
+
+from .safe import Content
 
 BARS = "▁▂▃▄▅▆▇█"
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from textual.content import Content
 from textual.widgets import Static
 
 from engine.view import RunInfo, RunView
+
+from .safe import Content
 
 STATUS_STYLE = {
     "running": "$accent",

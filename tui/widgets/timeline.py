@@ -7,13 +7,14 @@ richest resolution any entity present reached at that moment (M1).
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from engine.model.records import BranchInfo, TimepointInfo
 from engine.view import RunView
+
+from .safe import Text
 
 RESOLUTION_MARK = {"tensor_only": "T", "scene": "S", "graph": "G", "dialog": "D", "trained": "★"}
 STATUS_MARK = {"ok": "", "degraded": " ⚠", "failed": " ✗", "running": " …"}

@@ -8,6 +8,7 @@ from typing import Any
 
 from ...fidelity.templates import DEFAULT_TEMPLATE, template_names
 from ...model.common import ENTITY_TYPES, ResolutionLevel, TemporalMode
+from ...safety import limits
 from .branching import _Branching
 from .entities import _Entities
 from .names import _slug
@@ -52,7 +53,7 @@ class _Converter(_Entities, _Timeline, _Branching, _Portal):
         if not isinstance(world, str):
             raise self.fail("world_id", "text", world)
         title = patch.get("name") or world.replace("_", " ").title()
-        tags = [t for t in patch.get("tags", []) if isinstance(t, str)]
+        tags = self.strings("patch.tags", patch.get("tags"))
         if isinstance(patch.get("category"), str):
             tags.insert(0, patch["category"])
         for key in ("author", "version", "description"):
@@ -79,8 +80,9 @@ class _Converter(_Entities, _Timeline, _Branching, _Portal):
         if count is not None and count > len(entities):
             out["entity_count"] = count
         ents = self.section("entities")
-        types = [t for t in ents.get("types", []) if t in ENTITY_TYPES]
-        for t in ents.get("types", []):
+        named = self.strings("entities.types", ents.get("types"))
+        types = [t for t in named if t in ENTITY_TYPES]
+        for t in named:
             if t not in ENTITY_TYPES:
                 self.warn("entities.types", f"unknown entity type {t!r} is not generated")
         if types:
@@ -130,7 +132,7 @@ class _Converter(_Entities, _Timeline, _Branching, _Portal):
             self.warn(
                 "temporal",
                 f"{len(other_mode)} settings of the {mode} strategy are not "
-                f"used by this version ({', '.join(other_mode)})",
+                f"used by this version ({limits.capped(other_mode)})",
             )
         planning = temporal.get("fidelity_planning_mode")
         if planning is not None:

@@ -82,7 +82,11 @@ class _Entities(_Fields):
             if spec.get("description"):
                 entity["description"] = str(spec["description"])
             knowledge = [
-                k for k in spec.get("initial_knowledge", []) if isinstance(k, str) and len(k) >= 3
+                k
+                for k in self.strings(
+                    f"metadata.entity_roster.{key}.initial_knowledge", spec.get("initial_knowledge")
+                )
+                if len(k) >= 3
             ]
             if knowledge:
                 entity["knowledge"] = knowledge

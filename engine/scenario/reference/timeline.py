@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from ...safety import limits
 from ..schema import DEFAULT_START
 from .fields import _Fields
 
@@ -31,6 +32,8 @@ class _Timeline(_Fields):
         before = self.number("timepoints.before_count", tps.get("before_count"), integer=True) or 0
         after = self.number("timepoints.after_count", tps.get("after_count"), integer=True) or 0
         total = max(1, int(count) + int(before) + int(after))
+        # Bounded before anything is allocated for the timepoints (the beats below).
+        limits.check_count(total, limits.MAX_TIMEPOINTS, "timepoints (count, before and after)")
         resolution = tps.get("resolution") or "hour"
         if resolution not in STEP_BY_RESOLUTION:
             raise self.fail(
@@ -52,6 +55,12 @@ class _Timeline(_Fields):
                 raise self.fail(
                     "timepoints.start_time", "an ISO date and time", tps["start_time"]
                 ) from exc
+            if not DEFAULT_START.replace(year=2) <= start < limits.LAST_MOMENT:
+                raise self.fail(
+                    "timepoints.start_time",
+                    f"a date from the year 2 to {limits.LAST_MOMENT.year - 1}",
+                    tps["start_time"],
+                )
             timeline["start"] = start.isoformat()
         if timeline_start is not None and "start" not in timeline:
             timeline["start"] = timeline_start.isoformat()
