@@ -11,10 +11,16 @@ from test_llm_openai import calls, provider, run, small_scenario
 
 from engine.llm.openai import _schema
 from engine.llm.prompts import _schema as prompt_schema
+from engine.llm.protocol import ActionType
 from engine.llm.responses import RESPONSE_MODELS
-from engine.llm.schema import bounded_schema, unbounded
+from engine.llm.schema import bounded_schema, longest_answer, unbounded
 from engine.model import events as ev
-from engine.model.responses import DialogTurnResponse, SceneResponse, TimepointEventResponse
+from engine.model.responses import (
+    DialogTurnResponse,
+    ExtractionResponse,
+    SceneResponse,
+    TimepointEventResponse,
+)
 
 
 @pytest.mark.parametrize("model", list(RESPONSE_MODELS.values()), ids=lambda m: m.__name__)
@@ -34,14 +40,38 @@ def test_the_walk_finds_what_a_decoder_could_run_on() -> None:
 def test_bounds_are_sized_to_the_field_and_the_models_own_are_kept() -> None:
     turn = bounded_schema(DialogTurnResponse)["properties"]
     assert turn["content"]["maxLength"] == 600
-    assert turn["emotional_tone"]["maxLength"] == 40
-    assert turn["knowledge_references"]["maxItems"] == 6
+    assert turn["emotional_tone"]["maxLength"] == 30
+    assert turn["knowledge_references"]["maxItems"] == 2
+    # a field of one model bounded apart from the same name elsewhere ("Model.field")
+    item = bounded_schema(ExtractionResponse)["$defs"]["KnowledgeItem"]["properties"]
+    assert item["content"]["maxLength"] == 200
+    assert bounded_schema(ExtractionResponse)["properties"]["items"]["maxItems"] == 3
     assert "maxLength" not in turn["stance"] and turn["stance"]["enum"]
     event = bounded_schema(TimepointEventResponse)["properties"]
     assert event["title"]["maxLength"] == 120  # the model's own bound
     assert event["importance"]["minimum"] == 0 and event["importance"]["maximum"] == 1
     # the model itself is not changed
     assert "maxLength" not in DialogTurnResponse.model_json_schema()["properties"]["content"]
+
+
+EVERY_TURN = (
+    ActionType.DIALOG_TURN,
+    ActionType.KNOWLEDGE_EXTRACTION,
+    ActionType.PROSPECTION,
+    ActionType.SCENE_GENERATION,
+    ActionType.TIMEPOINT_EVENT,
+    ActionType.ENTITY_PRESENCE,
+    ActionType.ENTITY_QUERY,
+)
+
+
+@pytest.mark.parametrize("action", EVERY_TURN, ids=lambda a: a.value)
+def test_what_every_turn_asks_for_fits_a_small_models_answer(action) -> None:
+    """The longest answer the schema allows stays within about 2,000 characters (some 500
+    tokens): a small model with a few hundred tokens can always close the object."""
+    model = RESPONSE_MODELS[action]
+    assert longest_answer(bounded_schema(model)) <= 2000
+    assert longest_answer(model.model_json_schema()) > 2000  # unbounded, it could run on
 
 
 def test_the_bounded_schema_is_what_a_model_is_sent() -> None:

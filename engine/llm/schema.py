@@ -27,34 +27,36 @@ def _bounds() -> dict[str, dict[str, int]]:
         return tomllib.load(handle)
 
 
-def _size(table: str, field: str) -> int:
+def _size(table: str, owner: str, field: str) -> int:
+    """The bound of ``field`` of model ``owner``: ``Owner.field``, else ``field``, else the
+    table's default."""
     sizes = _bounds()[table]
-    return sizes.get(field, sizes["default"])
+    return sizes.get(f"{owner}.{field}", sizes.get(field, sizes["default"]))
 
 
-def _bound(node: Any, field: str) -> None:
+def _bound(node: Any, owner: str, field: str) -> None:
     if isinstance(node, list):
         for item in node:
-            _bound(item, field)
+            _bound(item, owner, field)
         return
     if not isinstance(node, dict):
         return
     kind = node.get("type")
     if kind == "string" and not {"enum", "const", "maxLength"} & node.keys():
-        node["maxLength"] = _size("text", field)
+        node["maxLength"] = _size("text", owner, field)
     elif kind == "array" and "maxItems" not in node:
-        node["maxItems"] = _size("lists", field)
+        node["maxItems"] = _size("lists", owner, field)
     elif kind == "object" and "additionalProperties" in node and "maxProperties" not in node:
-        node["maxProperties"] = _size("maps", field)
+        node["maxProperties"] = _size("maps", owner, field)
     for key, value in node.items():
         if key == "properties":
             for name, sub in value.items():
-                _bound(sub, name)
+                _bound(sub, node.get("title", owner), name)
         elif key == "$defs":
-            for sub in value.values():
-                _bound(sub, field)
+            for name, sub in value.items():
+                _bound(sub, name, field)
         elif key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf", "prefixItems"):
-            _bound(value, field)
+            _bound(value, owner, field)
 
 
 @lru_cache(maxsize=64)
@@ -62,8 +64,35 @@ def bounded_schema(model: type[BaseModel]) -> dict[str, Any]:
     """``model``'s JSON schema with every string, list and map bounded. Built once per
     model and shared: callers serialize it, never change it."""
     schema = copy.deepcopy(model.model_json_schema())
-    _bound(schema, "")
+    _bound(schema, model.__name__, "")
     return schema
+
+
+def longest_answer(schema: dict[str, Any]) -> int:
+    """The most characters an answer within ``schema`` can take: what a decoder may have to
+    write before it can stop (keys, quotes and commas counted roughly)."""
+    defs = schema.get("$defs", {})
+
+    def size(node: dict[str, Any]) -> int:
+        if "$ref" in node:
+            return size(defs[node["$ref"].split("/")[-1]])
+        if "anyOf" in node:
+            return max(size(x) for x in node["anyOf"])
+        if "enum" in node:
+            return max(len(str(v)) + 2 for v in node["enum"])
+        kind = node.get("type")
+        if kind == "string":
+            return int(node.get("maxLength", 10**6)) + 2
+        if kind == "array":
+            return int(node.get("maxItems", 10**3)) * (size(node.get("items", {})) + 1) + 2
+        if kind == "object" and "properties" in node:
+            return sum(len(k) + 4 + size(v) for k, v in node["properties"].items()) + 2
+        if kind == "object":
+            per = 40 + size(node.get("additionalProperties", {}))
+            return int(node.get("maxProperties", 10**3)) * per
+        return 8  # a number, a boolean, null
+
+    return size(schema)
 
 
 def unbounded(schema: dict[str, Any]) -> list[str]:
