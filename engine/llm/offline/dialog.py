@@ -193,10 +193,15 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
         s if s in keep else vc.shape(s, ctx, 1000 if s in turn.facts else clipped)
         for s in turn.core
     ]
-    out += [
+    added = [
         s if s in keep else vc.shape(s, ctx, 1000 if s in turn.facts else max_words)
         for s in extra[:room]
     ]
+    if out and out[-1].endswith("?"):
+        # a question is what the turn ends on: a word of its own ("Hold on.") comes first
+        out = [s for s in added if len(s.split()) <= 3] + out
+        added = [s for s in added if len(s.split()) > 3]
+    out += added
     out = list(dict.fromkeys(tx.capitalize_sentences(s) for s in out if s))
     said_by_me = " ".join(
         t.content for t in turn.ctx.previous_turns if t.speaker_id == ctx.speaker.entity_id
