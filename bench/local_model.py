@@ -193,6 +193,12 @@ async def main() -> int:
     for action, row in sorted(table.items()):
         n = row["calls"]
         print(f"  {action:28} {n:5}  {row['first'] / n:10.0%}  {row['repaired'] / n:10.0%}")
+    reasons: dict[str, int] = defaultdict(int)
+    for c in calls:
+        if c.status.value == "failed" and c.error:
+            reasons[f"{c.action}: {c.error.split(': ', 1)[-1][:90]}"] += 1
+    for reason, n in sorted(reasons.items(), key=lambda r: -r[1])[:6]:
+        print(f"  failed {n}x {reason}")
     share = repaired / logical if logical else 0.0
     print(f"  all: {share:.0%} valid after at most one repair (goal 90%), {wall / 60:.1f} min")
     return 0

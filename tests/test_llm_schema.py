@@ -39,9 +39,9 @@ def test_the_walk_finds_what_a_decoder_could_run_on() -> None:
 
 def test_bounds_are_sized_to_the_field_and_the_models_own_are_kept() -> None:
     turn = bounded_schema(DialogTurnResponse)["properties"]
-    assert turn["content"]["maxLength"] == 600
-    assert turn["emotional_tone"]["maxLength"] == 30
-    assert turn["knowledge_references"]["maxItems"] == 2
+    assert turn["content"]["maxLength"] == 400
+    assert turn["emotional_tone"]["maxLength"] == 24
+    assert turn["knowledge_references"]["maxItems"] == 1
     # a field of one model bounded apart from the same name elsewhere ("Model.field")
     item = bounded_schema(ExtractionResponse)["$defs"]["KnowledgeItem"]["properties"]
     assert item["content"]["maxLength"] == 200

@@ -34,6 +34,12 @@ def _size(table: str, owner: str, field: str) -> int:
     return sizes.get(f"{owner}.{field}", sizes.get(field, sizes["default"]))
 
 
+def _tighter(table: str, owner: str, field: str) -> bool:
+    """A bound named for this model's field (``Owner.field``), which may tighten the model's
+    own for what a model is asked (the model itself still accepts its own range)."""
+    return f"{owner}.{field}" in _bounds()[table]
+
+
 def _bound(node: Any, owner: str, field: str) -> None:
     if isinstance(node, list):
         for item in node:
@@ -44,8 +50,12 @@ def _bound(node: Any, owner: str, field: str) -> None:
     kind = node.get("type")
     if kind == "string" and not {"enum", "const", "maxLength"} & node.keys():
         node["maxLength"] = _size("text", owner, field)
+    elif kind == "string" and "maxLength" in node and _tighter("text", owner, field):
+        node["maxLength"] = min(node["maxLength"], _size("text", owner, field))
     elif kind == "array" and "maxItems" not in node:
         node["maxItems"] = _size("lists", owner, field)
+    elif kind == "array" and _tighter("lists", owner, field):
+        node["maxItems"] = min(node["maxItems"], _size("lists", owner, field))
     elif kind == "object" and "additionalProperties" in node and "maxProperties" not in node:
         node["maxProperties"] = _size("maps", owner, field)
     for key, value in node.items():

@@ -29,6 +29,7 @@ from .briefs import brief, knowledge_refs, mood, style, turn_brief
 from .context import Moment
 
 PREVIOUS_TURNS = 6
+ANSWER_FIELDS_TOKENS = 160  # tokens of a dialog answer beyond what is said
 # Called once the last round is spoken, with everyone as the dialog leaves them: the mode
 # starts the next timepoint's event call there.
 AfterSpeech = Callable[[dict[str, Entity]], None]
@@ -224,7 +225,9 @@ async def _speak(
         SamplingParams(
             temperature=p.temperature,
             top_p=p.top_p,
-            max_tokens=p.max_tokens,
+            # the persona's budget is for what is said; the answer's other fields (tone,
+            # stance, act, who is addressed) come on top, or a terse speaker's JSON is cut off
+            max_tokens=p.max_tokens + ANSWER_FIELDS_TOKENS,
             frequency_penalty=p.frequency_penalty,
             presence_penalty=p.presence_penalty,
             seed=m.steps.seed,
