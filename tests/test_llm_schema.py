@@ -155,3 +155,30 @@ def test_the_repair_request_names_each_wrong_field_and_what_it_was() -> None:
     assert "atmosphere.tension: Input should be less than or equal to 1 (it was 2)" in problem
     assert "atmosphere.energy: " in problem and '(it was "high")' in problem
     assert "atmosphere.description: Field required" in problem
+
+
+def test_clamping_takes_a_number_past_its_end_but_nothing_else() -> None:
+    from pydantic import ValidationError
+
+    from engine.llm.clamp import rescue
+    from engine.llm.protocol import LLMResponse
+    from engine.model.responses import ProspectionResponse
+
+    def attempt(text: str):
+        reply = LLMResponse(text=text, model="m")
+        try:
+            ProspectionResponse.model_validate_json(text)
+        except ValidationError as exc:
+            return rescue(reply, ProspectionResponse, exc)
+        raise AssertionError("the answer should not validate")
+
+    fixed = attempt(
+        '{"memory": "the vote", "anxiety": 1e308, "expectations": '
+        '[{"about": "a walkout", "likelihood": -0.5}]}'
+    )
+    assert fixed is not None
+    answer, notes = fixed
+    assert answer.anxiety == 1.0 and answer.expectations[0].likelihood == 0.0
+    assert set(notes) == {"anxiety 1e+308 -> 1", "expectations.0.likelihood -0.5 -> 0"}
+    assert attempt('{"memory": "the vote", "anxiety": "high"}') is None  # a word, not a number
+    assert attempt('{"anxiety": 2}') is None  # a missing field is not a number out of range

@@ -65,8 +65,8 @@ def _clamps(error: ValidationError) -> list[tuple[tuple[Any, ...], float]] | Non
         value = err.get("input")
         limit = (err.get("ctx") or {}).get(kind) if kind else None
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        if kind is None or limit is None or not numeric or not math.isfinite(value):
-            return None
+        if kind is None or limit is None or not numeric or math.isnan(value):
+            return None  # (an infinity is past its end: the end is what was meant)
         if kind in ("gt", "lt"):
             return None  # an open end has no nearest allowed value to clamp to
         out.append((tuple(err["loc"]), float(limit)))
