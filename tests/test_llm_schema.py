@@ -182,3 +182,10 @@ def test_clamping_takes_a_number_past_its_end_but_nothing_else() -> None:
     assert set(notes) == {"anxiety 1e+308 -> 1", "expectations.0.likelihood -0.5 -> 0"}
     assert attempt('{"memory": "the vote", "anxiety": "high"}') is None  # a word, not a number
     assert attempt('{"anxiety": 2}') is None  # a missing field is not a number out of range
+
+
+def test_a_raw_newline_inside_a_string_is_still_an_answer() -> None:
+    from engine.llm.jsonparse import extract_json
+
+    reply = '{"content": "The Quay", "physical_state_influence": ">\n\n" }'
+    assert extract_json(reply) == {"content": "The Quay", "physical_state_influence": ">\n\n"}

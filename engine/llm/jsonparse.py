@@ -50,7 +50,9 @@ def extract_json(text: str) -> Any:
     candidates.append(text.strip())
     for candidate in candidates:
         try:
-            return json.loads(candidate)
+            # strict=False: a raw newline inside a string is still the answer (llama.cpp's
+            # JSON grammar lets small models write one; 1 reply in 3 of the bundled model)
+            return json.loads(candidate, strict=False)
         except (json.JSONDecodeError, RecursionError):  # nested too deep is not an answer
             continue
     raise JSONExtractionError("no valid JSON object was found in the reply")
