@@ -58,6 +58,7 @@ from .store import RunHeldError, Store, StoreError
 from .view.failures import mostly_failed
 from .view.tally import RunTally
 from .world import Recorder, World
+from .world.replaying import InconsistentLog, replay_worlds
 from .world.world import branch_of
 
 __all__ = [
@@ -486,18 +487,12 @@ class Simulation:
         return change
 
     def _restore(self, events: list[ev.EventBase]) -> None:
-        world = World.replay(self.scenario, events)
-        if world.completed != len(world.timepoints):
-            raise ResumeError(
-                f"the run {self.run_id} has {len(world.timepoints)} timepoints but "
-                f"{world.completed} completed; its log is inconsistent"
-            )
-        self.worlds[MAIN_BRANCH] = world
-        for made in events:  # a branching run's branches go on from where they stood
-            if isinstance(made, ev.BranchCreated):
-                self.worlds[made.branch_id] = World.replay(self.scenario, events, made.branch_id)
-            elif isinstance(made, ev.BranchFinished):
-                self.driver.closed.add(made.branch_id)
+        try:  # a branching run's branches go on from where they stood
+            worlds, closed = replay_worlds(self.scenario, self.run_id, events)
+        except InconsistentLog as exc:
+            raise ResumeError(str(exc)) from None
+        self.worlds.update(worlds)
+        self.driver.closed |= closed
         self.recorder.restore(events)
         if self.gateway.budget is not None:
             # A resumed run's budget counts what the whole run has spent.

@@ -32,6 +32,8 @@ def stopping_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
         try:
             loop.add_signal_handler(sig, stop, reason)
         except (NotImplementedError, RuntimeError, ValueError):
+            # not on this platform, or not the main thread (a test's loop): that signal
+            # keeps Python's own handling, and the others still stop the run cleanly
             continue
         installed.append(sig)
     try:
