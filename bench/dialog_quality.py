@@ -24,6 +24,7 @@ and a short transcript of the first run.
     python bench/dialog_quality.py            # every scenario, seeds 1 and 2
     python bench/dialog_quality.py --json
     python bench/dialog_quality.py --only harbor_strike --seeds 3 --sample 30
+    python bench/dialog_quality.py --copied     # and the spans copied from each scenario file
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ def measure(turns: list[dict[str, Any]], source: SourceText, names: dict[str, st
     trigrams = [g for ts in tokens for g in grams(ts, 3)]
     total_words = sum(len(ts) for ts in tokens)
     copied: Counter[str] = Counter()
+    spans: Counter[str] = Counter()
     for ts in tokens:
         covered: dict[int, str] = {}
         for i, gram in enumerate(grams(ts, 8)):
@@ -130,6 +132,13 @@ def measure(turns: list[dict[str, Any]], source: SourceText, names: dict[str, st
                 for j in range(i, i + 8):
                     covered.setdefault(j, part)
         copied.update(covered.values())
+        run: list[str] = []
+        for j, word in enumerate([*ts, ""]):
+            if j in covered:
+                run.append(word)
+            elif run:
+                spans[" ".join(run)] += len(run)
+                run = []
     self_named = 0
     for turn in turns:
         if not turn["speaks"]:
@@ -166,6 +175,7 @@ def measure(turns: list[dict[str, Any]], source: SourceText, names: dict[str, st
         "d3": len(set(trigrams)) / max(1, len(trigrams)),
         "copied": sum(copied.values()) / max(1, total_words),
         "copied_by_part": {k: v / max(1, total_words) for k, v in copied.most_common()},
+        "copied_spans": [span for span, _ in spans.most_common(8)],
         "self3": self_named,
         "frame": " ".join(frame),
         "frame_share": frame_turns / n,
@@ -221,6 +231,9 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=16, help="turns of the sample transcript")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--shared", action="store_true", help="list the six-word runs shared")
+    parser.add_argument(
+        "--copied", action="store_true", help="list the spans copied from the scenario file"
+    )
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     rows: list[dict] = []
@@ -249,6 +262,8 @@ def main() -> int:
         )
         if args.shared:
             print("    shared:", " | ".join(r["shared"]))
+        if args.copied:
+            print("    copied:", " | ".join(r["copied_spans"]))
     keys = ("rep6", "d3", "copied", "frame_share")
     groups = {
         "mean, bundled": [r for r in rows if ":" not in r["scenario"]],

@@ -17,6 +17,7 @@ from engine.llm.offline import realise as rz
 from engine.llm.offline import spoken as sp
 from engine.llm.offline import tense
 from engine.llm.offline import text as tx
+from engine.llm.offline import voice as vc
 from engine.llm.offline.acts import is_secret
 from engine.llm.offline.dialog import choose_knowledge, generate_turn
 from engine.model import events as ev
@@ -405,3 +406,89 @@ async def test_reference_templates_say_no_raw_knowledge_keys(store) -> None:
         _, events = await run_scenario(str(path), store, seed=2)
         for e in _turns(events):
             assert not _ID.search(e.turn.content), e.turn.content
+
+
+# ----------------------------------------------------------------------------- said, not recited
+
+
+def test_a_condition_or_a_time_clause_is_said_first_when_both_halves_are_clauses() -> None:
+    from engine.llm.offline.rephrase import front_condition
+
+    assert front_condition(
+        "they will move to Kessington if the port is not working by the end of the month"
+    ) == ("if the port is not working by the end of the month, they will move to Kessington")
+    assert front_condition("the rotation weight jams when the cable jumps the second pulley") == (
+        "when the cable jumps the second pulley, the rotation weight jams"
+    )
+    for unchanged in (
+        "I asked if the port is open today",  # the content of a question, not a condition
+        "even if the port opens we lose",
+        "the crew will sail when ready",  # no clause follows
+    ):
+        assert front_condition(unchanged) == unchanged
+
+
+def test_a_casual_voice_says_the_perfect_as_the_plain_past_where_it_may() -> None:
+    from engine.llm.offline.rephrase import perfect_to_past
+
+    assert perfect_to_past("Helioterra has offered 1,240,000 euros") == (
+        "Helioterra offered 1,240,000 euros"
+    )
+    assert perfect_to_past("Agnes has written a new will") == "Agnes wrote a new will"
+    assert perfect_to_past("the nurse has been told twice") == "the nurse was told twice"
+    assert perfect_to_past("we have already signed") == "we already signed"
+    for unchanged in ("it has rained since Monday", "they have not paid", "the tank has water"):
+        assert perfect_to_past(unchanged) == unchanged
+
+
+def test_a_long_fact_is_never_eight_written_words_in_a_row_where_a_breath_fits() -> None:
+    from engine.llm.offline.rephrase import _WORD, breathe
+
+    written = "The old pump failed twice last winter at the north well by the gate."
+    said = breathe(
+        "the old pump failed twice last winter at the north well by the gate",
+        written,
+        Random(1),
+        asides=("mind you",),
+        take_ups=("that's",),
+    )
+    assert said == "the old pump failed twice last winter — that's at the north well by the gate"
+    source = _WORD.findall(written.lower())
+    words = _WORD.findall(said.lower())
+    runs = {tuple(source[i : i + 8]) for i in range(len(source) - 7)}
+    assert not any(tuple(words[i : i + 8]) in runs for i in range(len(words) - 7))
+    # an infinitive or a time inside a time is not broken
+    for kept in (
+        "there was never enough money to pay the crew's wages for March",
+        "the premium must be paid before midnight on April 15 to the insurer",
+    ):
+        assert breathe(kept, kept, Random(1), asides=(), take_ups=("that's",)) == kept
+
+
+def test_clock_times_and_millions_are_said_as_people_say_them() -> None:
+    assert gm.said_time(19, 10) == "ten past seven"
+    assert gm.said_time(22, 30) == "half past ten"
+    assert gm.said_time(6, 45) == "quarter to seven"
+    assert gm.said_time(9, 7) == "nine oh seven"
+    assert gm.said_time(0, 0) == "midnight" and gm.said_time(12, 0) == "noon"
+    assert gm.spoken_millions("1,240,000 euros") == "1.24 million euros"
+    assert gm.spoken_millions("3,000,000 francs", casual=True) == "three million francs"
+    casual = gm.spoken_figures("dark from 19:10 to 22:30, 18,400 euros a year", casual=True)
+    assert (
+        casual
+        == "dark from ten past seven to half past ten, eighteen thousand four hundred euros a year"
+    )
+    # a formal voice keeps the clock and the exact figure
+    assert gm.spoken_figures("dark from 19:10, 18,400 euros") == "dark from 19:10, 18,400 euros"
+
+
+def test_a_lead_tic_goes_after_a_short_lead_in_of_the_turn() -> None:
+    out = vc.apply_tic(
+        ["Leave that. What about the bottling line loan?"],
+        ("Let's be realistic,",),
+        Random(1),
+        "",
+        {"Henri"},
+        force=True,
+    )
+    assert out == ["Leave that.", "Let's be realistic, what about the bottling line loan?"]

@@ -159,12 +159,20 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
     )
 
 
+_HEDGE = re.compile(r"^(?:I think|I suppose|I suspect|I'd say|Perhaps|Maybe),? (?=\w)")
+
+
 def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) -> list[str]:
     """The turn's sentences in the speaker's voice: a line of their own on their first turn
     of the day sometimes, a mood interjection, as many sentences as they use, a tic."""
     bank = dialog_bank()
     extra = list(turn.extra)
-    examples = [e for e in ctx.voice.speech_examples if e[:24].lower() not in turn.said]
+    # a line of the speaker's own, when it is short: a long one said again is the file recited
+    examples = [
+        e
+        for e in ctx.voice.speech_examples
+        if e[:24].lower() not in turn.said and len(e.split()) < 8
+    ]
     if examples and ctx.speaker_turn_number == 0 and not ctx.prior_beats and rng.random() < 0.25:
         extra.append(rng.choice(examples))
     elif ctx.voice.specificity_anchors and rng.random() < 0.25:
@@ -193,6 +201,12 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
         s if s in keep else vc.shape(s, ctx, 1000 if s in turn.facts else clipped)
         for s in turn.core
     ]
+    if "agitated" in mood:  # blunt: no hedge, and a breath in a long fact is a full stop
+        out = [
+            ". ".join(tx.upper_first(p.strip()) for p in s.split(" — ")) if s in turn.facts else s
+            for s in out
+        ]
+        out = [tx.upper_first(_HEDGE.sub("", s)) for s in out]
     added = [
         s if s in keep else vc.shape(s, ctx, 1000 if s in turn.facts else max_words)
         for s in extra[:room]

@@ -103,10 +103,12 @@ _MONTHS = frozenset(
 _FIGURE = re.compile(r"(?<![\w:.,'’-])(\d{1,3}(?:,\d{3})?)(?![\w:%-]|,\d|\.\d)")
 
 
-def spoken_figures(text: str) -> str:
+def spoken_figures(text: str, casual: bool = False) -> str:
     """Figures said in words where people would ("22 men" -> "twenty-two men", "31,000
-    francs" -> "thirty-one thousand francs", "5.2" -> "five point two"); clock times, years,
-    dates, percentages and figures too long to say stay as written."""
+    francs" -> "thirty-one thousand francs", "5.2" -> "five point two", "1,240,000" ->
+    "1.24 million"); clock times, years, dates, percentages and figures too long to say stay
+    as written. A casual voice also says "18,400" in words, millions in words and the time
+    as the clock is read ("ten past seven")."""
 
     def say(found: re.Match[str]) -> str:
         raw = found.group(1)
@@ -119,14 +121,61 @@ def spoken_figures(text: str) -> str:
             return raw  # a date: "March 2"
         if after and after[0].lower().strip(",.") in _MONTHS:
             return raw  # a date: "12 August"
-        if value >= 1000 and value % 1000:
+        if value >= 1000 and value % 1000 and not casual:
             return raw  # 18,400 is read out as written
         return in_words(value)
 
     def decimal(found: re.Match[str]) -> str:
         return f"{in_words(int(found.group(1)))} point {_ONES[int(found.group(2))]}"
 
+    text = spoken_millions(text, casual)
+    if casual:
+        text = _CLOCK.sub(lambda m: said_time(int(m.group(1)), int(m.group(2))), text)
     return _DECIMAL.sub(decimal, _FIGURE.sub(say, text))
+
+
+def spoken_millions(text: str, casual: bool = False) -> str:
+    """Millions as people say them: "1,240,000" -> "1.24 million", in a casual voice "one
+    point two four million"."""
+
+    def million(found: re.Match[str]) -> str:
+        value = int(found.group(0).replace(",", ""))
+        whole, rest = divmod(value, 1_000_000)
+        digits = f"{rest / 1_000_000:.2f}"[2:].rstrip("0")
+        if not casual:
+            return f"{whole}.{digits} million" if digits else f"{whole} million"
+        said = in_words(whole) if whole < 1000 else f"{whole:,}"
+        if digits:
+            said += " point " + " ".join(_ONES[int(d)] for d in digits)
+        return f"{said} million"
+
+    return _MILLION.sub(million, text)
+
+
+_MILLION = re.compile(r"(?<![\w.,'’-])\d{1,3}(?:,\d{3}){2}(?![\w%-]|,\d|\.\d)")
+_CLOCK = re.compile(r"(?<![\w:.])([01]?\d|2[0-3]):([0-5]\d)(?![\w:])")
+
+
+def said_time(hour: int, minute: int) -> str:
+    """A clock time as it is said: 19:10 -> "ten past seven", 22:30 -> "half past ten",
+    06:45 -> "quarter to seven", 09:07 -> "nine oh seven", 00:00 -> "midnight"."""
+    if minute == 0 and hour in (0, 12):
+        return "midnight" if hour == 0 else "noon"
+    this, following = hour % 12 or 12, (hour + 1) % 12 or 12
+    if minute == 0:
+        return f"{in_words(this)} o'clock"
+    if minute == 15:
+        return f"quarter past {in_words(this)}"
+    if minute == 30:
+        return f"half past {in_words(this)}"
+    if minute == 45:
+        return f"quarter to {in_words(following)}"
+    if minute % 5 == 0:
+        if minute < 30:
+            return f"{in_words(minute)} past {in_words(this)}"
+        return f"{in_words(60 - minute)} to {in_words(following)}"
+    spoken = f"oh {in_words(minute)}" if minute < 10 else in_words(minute)
+    return f"{in_words(this)} {spoken}"
 
 
 _DECIMAL = re.compile(r"(?<![\w.,:'’-])(\d{1,2})\.(\d)(?![\w%:.,-]|,\d)")

@@ -212,6 +212,7 @@ class TalkBank(_Data):
     link: dict[Stance, Templates]
     recap: Templates
     asides: dict[str, Templates]
+    take_ups: Templates  # words that take up a long clause after a breath ("— that's at …")
     plain: dict[str, Templates]
     spoken: dict[
         str, Templates

@@ -4,8 +4,9 @@ The gist comes first (the clause before a "though", "which" or a semicolon, or t
 two clauses; the rest is kept for a later turn); a long clause is summed up, taken in two
 breaths or given a short aside of the speaker's; a time phrase is sometimes put first, the
 subject taken up by a pronoun ("the frost insurance — it lapsed"), plainer words used for a
-casual voice. What is heard is the speaker talking about the fact, not the scenario file read
-aloud. The point of view (who is "I" and "you") is ``realise``'s part.
+casual voice, a condition said first and the perfect said as the past (``rephrase``). What
+is heard is the speaker talking about the fact, not the scenario file read aloud. The point
+of view (who is "I" and "you") is ``realise``'s part.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from functools import lru_cache
 from random import Random
 
+from . import rephrase as rp
 from . import tense
 from . import text as tx
 from .realise import AUX, DETERMINERS, People, point_of_view, verbish
@@ -84,7 +86,11 @@ def say_fact(
     rest = point_of_view(rest, people, own=own, owner=owner) if rest else ""
     if said:
         gist = _refer_back(gist, said, rng)
-    gist = _break_long(_summarise(_front_time(gist, rng)), rng)
+    if casual and rng.random() < 0.7:
+        gist, rest = rp.perfect_to_past(gist), rp.perfect_to_past(rest) if rest else ""
+    gist = _summarise(gist)
+    fronted = rp.front_condition(gist) if rng.random() < 0.6 else gist
+    gist = _break_long(fronted if fronted != gist else _front_time(gist, rng), rng)
     if rng.random() < 0.35:
         gist = _dislocate(gist)
     if casual:
@@ -180,9 +186,6 @@ def _summarise(clause: str, most: int = 13) -> str:
     return clause
 
 
-_TAKE_UP = ("that's", "and that's")
-
-
 def _break_long(clause: str, rng: Random) -> str:
     """A long clause taken in two breaths: "… measured minus 5.2 degrees — that's in the
     Basses Combes hollow during the April 1991 frost"."""
@@ -196,14 +199,17 @@ def _break_long(clause: str, rng: Random) -> str:
             for i in range(6, len(tokens) - 3)
             if tokens[i].lower() in _PREPS
             and not tokens[i - 1].endswith(",")
-            and not verbish(tokens[i - 1])  # "signing — that's with": the verb needs it
+            and not rp.holds_what_follows(tokens[i - 1])  # "signing — that's with", "due at"
         ),
         key=lambda i: abs(i - middle),
     )
     if not spots:
         return clause
     at = spots[0]
-    take_up = _TAKE_UP[rng.randrange(len(_TAKE_UP))]
+    from .library import talk_bank
+
+    take_ups = talk_bank().take_ups
+    take_up = take_ups[rng.randrange(len(take_ups))]
     return f"{' '.join(tokens[:at])} — {take_up} {' '.join(tokens[at:])}"
 
 
@@ -274,7 +280,6 @@ def _front_time(text: str, rng: Random) -> str:
     return f"{tx.upper_first(phrase)}, {_lower_common(head)}"
 
 
-@lru_cache(maxsize=1)
 @lru_cache(maxsize=2)
 def _pattern(table: str) -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
     from .library import plain_words, spoken_words
@@ -310,6 +315,7 @@ def _spoken(text: str, rng: Random) -> str:
     return _swap(text, "spoken", rng, chance=0.8)
 
 
+_OBJECTS = frozenset("it them him her us me you".split())
 _MODALS = frozenset("will would can could shall should may might must".split())
 _PREPS = frozenset("to from for at on in by with since until before after under".split())
 
@@ -334,7 +340,10 @@ def aside(clause: str, asides: tuple[str, ...], rng: Random) -> str:
     spots = [
         i
         for i in range(start + 1, stop - 3)
-        if tokens[i].lower() in AUX and tokens[i + 1].lower() not in ("not", "never")
+        if tokens[i].lower() in AUX
+        and tokens[i + 1].lower() not in ("not", "never", "of", "and", "or")
+        and tokens[i + 1].lower() not in _PREPS  # "the registered will of 2019": a noun
+        and tokens[i + 1].lower() not in DETERMINERS | _OBJECTS  # "had it wrong": the verb
     ]
     if not spots:
         return clause

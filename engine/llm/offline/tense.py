@@ -102,9 +102,12 @@ def past_tense(text: str) -> str:
                 new = "were"
             elif low in ("is", "has") or low.endswith("s"):
                 strong = (
-                    prev in _SUBJECTS
-                    or (before[:1].isupper() and i > 0)
-                    or (prev == "and" and turned_last)
+                    not prev.endswith(("'s", "’s"))
+                    and (  # "Hamilton's orders": a noun
+                        prev in _SUBJECTS
+                        or (before[:1].isupper() and i > 0)
+                        or (prev == "and" and turned_last)
+                    )
                 )
                 noun = prev.isalpha() and not prev.endswith(("ly", "s")) and i > 1
                 base = _base_of_s_form(low, known=not strong) if strong or noun else None

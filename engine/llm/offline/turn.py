@@ -17,6 +17,7 @@ from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief
 from . import acts, tense
 from . import grammar as gm
 from . import realise as rz
+from . import rephrase as rp
 from . import spoken as sp
 from . import text as tx
 from . import voice as vc
@@ -157,13 +158,39 @@ class Turn:
         )
         if whole and rest:
             gist, rest = f"{gist}, and {tx.lower_first(rest)}", ""
+        gist, rest = self.named_short(gist), self.named_short(rest)
         # figures are said as words ("thirty-one thousand"), in a formal voice less often
         if self.rng.random() < (0.4 if vc.register(self.ctx) == "formal" else 0.9):
-            gist, rest = gm.spoken_figures(gist), gm.spoken_figures(rest)
+            plain = self.casual
+            gist, rest = gm.spoken_figures(gist, plain), gm.spoken_figures(rest, plain)
+        else:  # a million is said as one in any voice ("1.24 million")
+            gist, rest = gm.spoken_millions(gist), gm.spoken_millions(rest)
         kind = "own" if own else ref.kind if ref.kind in self.talk.asides else "told"
+        asides = self.talk.asides.get(kind, ())
         if kind != "anticipated" and self.rng.random() < 0.45:  # a guess is hedged once
-            gist = sp.aside(gist, self.talk.asides.get(kind, ()), self.rng)
+            gist = sp.aside(gist, asides, self.rng)
+        # never eight words in a row as the scenario wrote them: said, not read out
+        breaths = {"asides": () if "," in gist else asides, "take_ups": self.talk.take_ups}
+        gist = rp.breathe(gist, information, self.rng, **breaths)
+        rest = rp.breathe(rest, information, self.rng, **breaths) if rest else ""
         return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
+
+    def named_short(self, clause: str) -> str:
+        """Someone everyone here knows named by first name ("Teodor Brekke" -> "Teodor"),
+        where no one else has it; a formal voice keeps the full name until it has been
+        said in this conversation."""
+        if not clause:
+            return clause
+        firsts = [tx.first_name(n) for n in self.names]
+        formal = vc.register(self.ctx) == "formal"
+        for name in self.names:
+            first = tx.first_name(name)
+            if first == name or firsts.count(first) > 1 or name not in clause:
+                continue
+            if formal and name.lower() not in self.said:
+                continue
+            clause = re.sub(rf"\b{re.escape(name)}\b", first, clause)
+        return clause
 
     def source(self, ref: KnowledgeRef) -> str:
         """Who told it: a person by first name, anyone else as described ("a harbour
@@ -236,6 +263,13 @@ class Turn:
         digits = "".join(c for c in self.ctx.timepoint_id if c.isdigit())
         turn = (int(digits or 0) * 5 + sum(map(ord, key))) % max(1, len(options))
         return options[turn:] + options[:turn]
+
+    def stock(self, options: tuple[str, ...]) -> tuple[str, ...]:
+        """A window of a stock bank turned by the timepoint and the speaker: the same line
+        from one person in every conversation of a run is a refrain, not a voice."""
+        if len(options) < 6:
+            return options
+        return self.rotated(options, self.ctx.speaker.entity_id)[: max(3, len(options) // 3)]
 
     def say_first(self, options: tuple[str, ...], core: bool = True) -> bool:
         """The first of ``options`` that fits (the order is the caller's)."""
@@ -315,7 +349,7 @@ class Turn:
 
     def _deflect(self) -> None:
         self.slots.setdefault("asked", self.slots["topic"])
-        self.say(self.talk.deflect)
+        self.say(self.stock(self.talk.deflect))
 
     def _reveal(self) -> None:
         ref = self.choice.knowledge
@@ -327,17 +361,17 @@ class Turn:
         self.say(self.talk.reveal["after"], False)
 
     def _react(self) -> None:
-        self.say(self.talk.react)
+        self.say(self.stock(self.talk.react))
         if self.rng.random() < 0.4:
             self.say(self.talk.accuse, False)
 
     def _propose(self) -> None:
         self.backchannel()
-        self.say(self.talk.propose)
+        self.say(self.stock(self.talk.propose))
 
     def _agree(self) -> None:
         bank = self.talk.agree if self.choice.replying_to is not None else self.talk.concur
-        if not self.say(bank) or self.rng.random() < 0.4:
+        if not self.say(self.stock(bank)) or self.rng.random() < 0.4:
             self.backchannel()
 
     def _refuse(self) -> None:
@@ -350,22 +384,22 @@ class Turn:
         self.say(tuple(t for t in self.talk.refuse if "{fact}" not in t))
 
     def _concede(self) -> None:
-        self.say(self.talk.concede)
+        self.say(self.stock(self.talk.concede))
 
     def _challenge(self) -> None:
         self.backchannel()
-        self.say(self.talk.challenge)
+        self.say(self.stock(self.talk.challenge))
         if self.choice.knowledge is not None and self.rng.random() < 0.6:
             self.tell(self.choice.knowledge, core=False)
 
     def _accuse(self) -> None:
-        self.say(self.talk.accuse)
+        self.say(self.stock(self.talk.accuse))
 
     def _threaten(self) -> None:
-        self.say(self.talk.threaten)
+        self.say(self.stock(self.talk.threaten))
 
     def _joke(self) -> None:
-        self.say(self.talk.joke)
+        self.say(self.stock(self.talk.joke))
 
     def _change_subject(self) -> None:
         ref = self.choice.knowledge

@@ -142,6 +142,18 @@ def _statement(sentence: str) -> bool:
     )
 
 
+def _leads(sentence: str, tic: str) -> bool:
+    """Whether a lead tic can go before ``sentence``: not before a lead-in ("So.", "Hold
+    on,"), not a colon lead before a question."""
+    opening = sentence.split()[:2]
+    return not (
+        sentence.endswith(":")
+        or len(sentence.split()) <= 2
+        or any(w.endswith((",", ".", ":")) for w in opening)
+        or (tic.endswith(":") and not _statement(sentence))
+    )
+
+
 def apply_tic(
     sentences: list[str],
     tics: tuple[str, ...],
@@ -175,24 +187,25 @@ def apply_tic(
             out[0] = f"{tx.upper_first(tic)} {out[0]}"
             return out
         if kind == "lead":
-            opening = out[0].split()[:2]
-            if (
-                out[0].endswith(":")
-                or len(out[0].split()) <= 2
-                or any(w.endswith((",", ".", ":")) for w in opening)
-                or (tic.endswith(":") and not _statement(out[0]))
-            ):
-                continue  # not before a lead-in of the turn's own ("So.", "Hold on,")
-            bare = tic.endswith((",", ":", "...", "--", "—")) or tic.split()[-1].lower() in (
-                "but",
-                "and",
-                "so",
-            )
-            head = tic if bare else f"{tic},"  # "I hear you, but I …", not "but, I"
-            if out[0].split(" ", 1)[0].strip(",.").lower() == head.strip(",:.").lower():
-                continue
-            out[0] = tx.upper_first(f"{head} {_lower_lead(out[0], names)}")
-            return out
+            # before the first sentence, or after a short lead-in of the turn's own
+            # ("Raymond, wait. Let's be realistic, what would you do?")
+            first = out[0].split(". ", 1)
+            if len(first) == 2 and len(first[0].split()) <= 3 and len(out) == 1:
+                out = [f"{first[0]}.", first[1]]  # "Leave that. What about …?": two parts
+            for k in range(min(2, len(out))):
+                if _leads(out[k], tic):
+                    bare = tic.endswith((",", ":", "...", "--", "—")) or tic.split()[
+                        -1
+                    ].lower() in ("but", "and", "so")
+                    head = tic if bare else f"{tic},"  # "I hear you, but I …", not "but, I"
+                    if out[k].split(" ", 1)[0].strip(",.").lower() == head.strip(",:.").lower():
+                        break
+                    out[k] = tx.upper_first(f"{head} {_lower_lead(out[k], names)}")
+                    return out
+                if len(out[k].split()) > 3:
+                    break  # a whole sentence came first: the lead does not go after it
+            out = list(sentences)
+            continue
         spots = [i for i, s in enumerate(out) if _statement(s)]
         if not spots:
             continue

@@ -1,0 +1,260 @@
+"""A clause turned round the way people say it, so a fact is told and not recited.
+
+- A condition or a time said first: "they will move to Kessington if the port is not
+  working" -> "if the port is not working, they will move to Kessington"; "the weight jams
+  when the cable jumps" -> "when the cable jumps, the weight jams".
+- The perfect said as the plain past in a casual voice: "Helioterra has offered" ->
+  "Helioterra offered", "she has written a will" -> "she wrote a will". Not where the perfect
+  is needed ("since March", "ever", "yet", "so far"), nor in a negation.
+
+Both keep every word of the fact; only the order and the verb's form change. Irregular
+participles are data (``engine/data/offline/verbs.json``, ``participle``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from functools import lru_cache
+
+from ...resources import data_path
+from .realise import DETERMINERS, verbish
+
+_CONDITIONS = ("if", "unless", "when", "once", "because", "as soon as")
+_NOT_AFTER = frozenset("as even only what and or but".split())  # "as if", "even if", "and when"
+_ASKING = frozenset(
+    "ask asks asked know knows knew wonder wonders wondered see sees saw check checks checked "
+    "tell tells told say says said remember remembers remembered decide decides decided sure "
+    "unclear clear doubt doubts doubted whether matter matters".split()
+)
+_OPENERS = frozenset(
+    "the a an this that these those his her their its our my your it they we he she i you "
+    "there every each no some any both all nobody someone anyone everyone several many most "
+    "few two three four five six seven eight nine ten twelve twenty thirty forty fifty "
+    "hundred hundreds".split()
+)
+
+
+def front_condition(clause: str) -> str:
+    """The condition or time clause at the end of ``clause`` said first, when both halves are
+    whole clauses; else ``clause`` unchanged."""
+    tokens = clause.split(" ")
+    low = [t.lower() for t in tokens]
+    for i in range(4, len(tokens) - 3):
+        word = low[i]
+        span = 3 if word == "as" and low[i : i + 3] == ["as", "soon", "as"] else 1
+        lead = " ".join(low[i : i + span])
+        if lead not in _CONDITIONS:
+            continue
+        before = low[i - 1].strip(",")
+        if before in _NOT_AFTER or before in _ASKING:
+            return clause  # "even if", or "asked if": a question's content, not a condition
+        head, tail = tokens[:i], tokens[i + span :]
+        if any(t in (",", "—", "–") or t.endswith((",", ";")) for t in tail[:-1]):
+            return clause  # more than one clause follows: it does not move whole
+        if tail[0].lower() not in _OPENERS and not tail[0][:1].isupper():
+            return clause  # "when ready", "if possible": not a clause with its own subject
+        if not _has_verb(tail) or not _has_verb(head):
+            return clause
+        if any(t.lower() in ("if", "when", "because", "that", "who", "which") for t in head):
+            return clause  # the head has a clause of its own inside: leave it
+        main = " ".join(head).rstrip(",")
+        if main[:1].isupper() and not _keeps_capital(head[0]):
+            main = main[:1].lower() + main[1:]
+        return f"{lead} {' '.join(tail)}, {main}"
+    return clause
+
+
+def _has_verb(tokens: list[str]) -> bool:
+    """A known verb, or a word in -s after the first word ("the weight jams")."""
+    return any(
+        verbish(t) or (k >= 1 and t.endswith("s") and not t.endswith("ss") and t.islower())
+        for k, t in enumerate(tokens)
+        if k >= 1
+    )
+
+
+def _keeps_capital(word: str) -> bool:
+    """A name keeps its capital inside a sentence; an ordinary first word does not."""
+    return word.lower() not in _OPENERS
+
+
+@lru_cache(maxsize=1)
+def _participles() -> dict[str, str]:
+    with open(data_path("offline", "verbs.json"), encoding="utf-8") as handle:
+        data = json.load(handle)
+    return dict(data["participle"])
+
+
+@lru_cache(maxsize=1)
+def _same_as_past() -> frozenset[str]:
+    """Irregular forms that are both the past and the participle ("paid", "told")."""
+    with open(data_path("offline", "verbs.json"), encoding="utf-8") as handle:
+        data = json.load(handle)
+    pasts = set(data["past"].values())
+    return frozenset(pasts & set(data["irregular"])) - {"was", "were", "am", "are"}
+
+
+_NEEDS_PERFECT = re.compile(r"\b(?:since|ever|yet|so far|never|not|n't|lately|recently)\b")
+_ADVERBS = frozenset("already just also now finally".split())
+
+
+def perfect_to_past(clause: str) -> str:
+    """ "has offered" -> "offered", "have been" -> "were", "has written" -> "wrote"; the
+    clause unchanged where the perfect is needed."""
+    if _NEEDS_PERFECT.search(clause.lower()):
+        return clause
+    tokens = clause.split(" ")
+    out: list[str] = []
+    i = 0
+    participles, same = _participles(), _same_as_past()
+    while i < len(tokens):
+        token = tokens[i]
+        low = token.lower()
+        if low in ("has", "have") and i > 0 and i + 1 < len(tokens):
+            j = i + 1
+            adverb = tokens[j] if tokens[j].lower() in _ADVERBS else ""
+            if adverb:
+                j += 1
+            if j < len(tokens):
+                word = tokens[j]
+                bare = word.lower().rstrip(",.;")
+                tail = word[len(bare) :]
+                past = None
+                if bare == "been":
+                    past = "was" if low == "has" or tokens[i - 1] == "I" else "were"
+                elif bare in participles:
+                    past = participles[bare]
+                elif bare in same or (len(bare) > 4 and bare.endswith("ed") and verbish(bare)):
+                    past = bare
+                if past is not None and word[:1].islower():
+                    out.extend([adverb] if adverb else [])
+                    out.append(past + tail)
+                    i = j + 1
+                    continue
+        out.append(token)
+        i += 1
+    return " ".join(out)
+
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_RECITED = 8  # this many words in a row from the written fact is reciting it
+_PREPS = frozenset("to from for at on in by with since until before after under within".split())
+
+
+def _grams(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + _RECITED]) for i in range(len(words) - _RECITED + 1)}
+
+
+def _recited(tokens: list[str], written: set[tuple[str, ...]]) -> tuple[int, int] | None:
+    """The longest stretch of ``tokens`` (start, end) said word for word as it is written."""
+    flat = [(k, w) for k, t in enumerate(tokens) for w in _WORD.findall(t.lower())]
+    words = [w for _, w in flat]
+    covered: set[int] = set()
+    for i in range(len(words) - _RECITED + 1):
+        if tuple(words[i : i + _RECITED]) in written:
+            covered.update(flat[j][0] for j in range(i, i + _RECITED))
+    if not covered:
+        return None
+    stretches: list[tuple[int, int]] = []
+    for k in sorted(covered):
+        if stretches and stretches[-1][1] == k:
+            stretches[-1] = (stretches[-1][0], k + 1)
+        else:
+            stretches.append((k, k + 1))
+    return max(stretches, key=lambda s: s[1] - s[0])
+
+
+def holds_what_follows(word: str) -> bool:
+    """A word that needs the phrase after it ("paid for", "due at", "ever since",
+    "payable within"): no breath goes between them."""
+    low = word.lower().strip(",")
+    return (
+        verbish(low)
+        or low.endswith(("able", "ible", "ed", "due", "ly"))
+        or low in _HOLDS_ITS_PREPOSITION
+    )
+
+
+def breathe(
+    clause: str,
+    written: str,
+    rng: random.Random,
+    *,
+    asides: tuple[str, ...],
+    take_ups: tuple[str, ...],
+) -> str:
+    """``clause`` with no stretch of eight words said exactly as ``written`` has them: a long
+    stretch is taken in breaths, as people do when they talk, with a take-up before a
+    preposition ("… valued at 1.24 million — that's within eight months") or an aside after an
+    auxiliary ("would, mind you, be roughly …"), nearest the middle of the stretch. Gives up
+    (leaving the clause as it is) where no such place is found."""
+    source = _grams(_WORD.findall(written.lower()))
+    if not source:
+        return clause
+    done: set[str] = set()  # one breath of each kind: two take-ups in a clause is a stammer
+    for _ in range(2):
+        tokens = clause.split(" ")
+        stretch = _recited(tokens, source)
+        if stretch is None:
+            return clause
+        start, end = stretch
+        middle = (start + end) / 2
+        spots: list[tuple[float, int, str]] = []
+        for p in range(start + 2, end - 1):
+            before, here = tokens[p - 1], tokens[p].lower()
+            if before.endswith((",", ";")) or before in ("—", "–"):
+                continue
+            needs_it = holds_what_follows(before)
+            after = tokens[p + 1] if p + 1 < len(tokens) else ""
+            circumstance = (
+                here in _CIRCUMSTANCE
+                and before.lower().strip(",") not in _TIME_WORDS
+                and (
+                    after.lower() in DETERMINERS | _TIME_WORDS
+                    or after[:1].isdigit()
+                    or after[:1].isupper()
+                )
+            )
+            if circumstance and not needs_it and take_ups and "—" not in tokens:
+                spots.append((abs(p - middle), p, "take_up"))
+            elif (
+                before.lower() in _AUX_BREAK
+                and here not in ("not", "never", "of", "and", "or")
+                and here not in _PREPS  # "the registered will of 2019": a noun
+                and here not in _MAIN_VERB_NEXT  # "had it wrong": "had" is the verb
+                and asides
+                and "aside" not in done
+                and "," not in clause.split(before, 1)[-1][:2]
+            ):
+                spots.append((abs(p - middle), p, "aside"))
+        if not spots:
+            return clause
+        _, p, kind = min(spots)
+        done.add(kind)
+        if kind == "take_up":
+            words = [*tokens[:p], "—", take_ups[rng.randrange(len(take_ups))], *tokens[p:]]
+        else:
+            note = asides[rng.randrange(len(asides))]
+            words = [*tokens[: p - 1], f"{tokens[p - 1]}, {note},", *tokens[p:]]
+        clause = " ".join(words)
+    return clause
+
+
+# a take-up goes before a time or a place said after a whole clause, never before "to" (an
+# infinitive, "enough to pay"), nor inside a time ("before midnight on April 15")
+_CIRCUMSTANCE = frozenset("at on in by before after within during".split())
+_TIME_WORDS = frozenset(
+    "midnight noon dawn dusk morning evening night today tonight yesterday tomorrow week month "
+    "year monday tuesday wednesday thursday friday saturday sunday".split()
+)
+_HOLDS_ITS_PREPOSITION = frozenset(
+    "ever soon long just right away back up down out off far well even only".split()
+)
+_MAIN_VERB_NEXT = frozenset(
+    "it them him her us me you the a an this that these those his their my our your its".split()
+)
+_AUX_BREAK = frozenset(
+    "is are was were will would can could should must might has have had".split()
+)
