@@ -286,8 +286,16 @@ async def test_the_view_follows_a_live_search(tmp_path: Path, recorded: list[ev.
         assert any("cursor on a kept path" in t for t in texts)
         gate.set()
         await wait_until(pilot, lambda: run.finished)
+        # the kept paths drawn (a frontier of as many lanes as there are kept paths is not
+        # them: that was a race under load)
         await wait_until(
-            pilot, lambda: len(lanes.lanes) == len(run.view.portal.kept) and not screen.stale
+            pilot,
+            lambda: (
+                bool(run.view.portal.kept)
+                and [x.branch_id for x in lanes.lanes]
+                == [k.branch_id for k in run.view.portal.kept]
+                and not screen.stale
+            ),
         )
         assert any(isinstance(m, ViewChanged) and "portal" in m.changes for m in seen)
         assert [x.branch_id for x in lanes.lanes] == [k.branch_id for k in portal.kept]
