@@ -274,6 +274,14 @@ def portal_kinds() -> PortalKinds:
 
 
 @lru_cache(maxsize=1)
+def verb_table() -> dict:
+    """``engine/data/offline/verbs.json``: the common verbs, their irregular forms, their
+    pasts and the participles unlike the past; read once."""
+    with open(data_path("offline", "verbs.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@lru_cache(maxsize=1)
 def talk_bank() -> TalkBank:
     return _load(TalkBank, "offline", "talk.json")  # type: ignore[return-value]
 

@@ -13,12 +13,11 @@ participles are data (``engine/data/offline/verbs.json``, ``participle``).
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from functools import lru_cache
 
-from ...resources import data_path
+from .library import verb_table
 from .realise import DETERMINERS, verbish
 
 _CONDITIONS = ("if", "unless", "when", "once", "because", "as soon as")
@@ -60,7 +59,7 @@ def front_condition(clause: str) -> str:
         if any(t.lower() in ("if", "when", "because", "that", "who", "which") for t in head):
             return clause  # the head has a clause of its own inside: leave it
         main = " ".join(head).rstrip(",")
-        if main[:1].isupper() and not _keeps_capital(head[0]):
+        if main[:1].isupper() and head[0].lower() in _OPENERS:  # a name keeps its capital
             main = main[:1].lower() + main[1:]
         return f"{lead} {' '.join(tail)}, {main}"
     return clause
@@ -69,29 +68,18 @@ def front_condition(clause: str) -> str:
 def _has_verb(tokens: list[str]) -> bool:
     """A known verb, or a word in -s after the first word ("the weight jams")."""
     return any(
-        verbish(t) or (k >= 1 and t.endswith("s") and not t.endswith("ss") and t.islower())
-        for k, t in enumerate(tokens)
-        if k >= 1
+        verbish(t) or (t.endswith("s") and not t.endswith("ss") and t.islower()) for t in tokens[1:]
     )
 
 
-def _keeps_capital(word: str) -> bool:
-    """A name keeps its capital inside a sentence; an ordinary first word does not."""
-    return word.lower() not in _OPENERS
-
-
-@lru_cache(maxsize=1)
 def _participles() -> dict[str, str]:
-    with open(data_path("offline", "verbs.json"), encoding="utf-8") as handle:
-        data = json.load(handle)
-    return dict(data["participle"])
+    return verb_table()["participle"]
 
 
 @lru_cache(maxsize=1)
 def _same_as_past() -> frozenset[str]:
     """Irregular forms that are both the past and the participle ("paid", "told")."""
-    with open(data_path("offline", "verbs.json"), encoding="utf-8") as handle:
-        data = json.load(handle)
+    data = verb_table()
     pasts = set(data["past"].values())
     return frozenset(pasts & set(data["irregular"])) - {"was", "were", "am", "are"}
 

@@ -10,11 +10,10 @@ shape. Irregular forms are data (``engine/data/offline/verbs.json``, ``past``).
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 
-from ...resources import data_path
+from .library import verb_table
 
 _MODALS = frozenset("will would can could shall should may might must to".split())
 _DETERMINERS = frozenset(
@@ -28,8 +27,7 @@ _CVC = re.compile(r"^[^aeiou]*[aeiou][bdgmnpt]$")
 
 @lru_cache(maxsize=1)
 def _verbs() -> tuple[frozenset[str], dict[str, str]]:
-    with open(data_path("offline", "verbs.json"), encoding="utf-8") as handle:
-        data = json.load(handle)
+    data = verb_table()
     return frozenset(data["base"]), dict(data["past"])
 
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
-
-from ...resources import data_path
 
 STOPWORDS = frozenset(
     [
@@ -172,8 +169,9 @@ def _verb_forms(base: str) -> set[str]:
 @lru_cache(maxsize=1)
 def common_verbs() -> frozenset[str]:
     """Verb forms that end a noun phrase (data: ``engine/data/offline/verbs.json``)."""
-    with open(data_path("offline", "verbs.json"), encoding="utf-8") as handle:
-        data = json.load(handle)
+    from .library import verb_table
+
+    data = verb_table()
     forms: set[str] = set(data["irregular"])
     for base in data["base"]:
         forms |= _verb_forms(base)
