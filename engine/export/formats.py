@@ -15,7 +15,7 @@ from .selection import Selection
 from .tally import Tally
 from .tdf import tdf_lines
 
-Render = Callable[[Selection, Tally], Iterator[str]]
+Render = Callable[[Selection, Tally], Iterator[str] | Iterator[bytes]]  # bytes: UTF-8
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,13 @@ def _tp_key(sel: Selection, timepoint_id: str | None) -> str:
     return "tp:" + normalise(tp.title or tp.event_description)
 
 
-def edges(sel: Selection) -> Iterator[Edge]:
-    """Every edge among the selection's timepoints and entities, in the run's order."""
+_NO_KEY = ("", "", "")
+
+
+def edges(sel: Selection, *, content: bool = True) -> Iterator[Edge]:
+    """Every edge among the selection's timepoints and entities, in the run's order; without
+    ``content`` their content keys are left empty (TDF writes ids, only convergence compares
+    content, and the keys are most of the cost)."""
     view = sel.view
     tps = {t.timepoint_id for t in sel.timepoints}
     wanted = set(sel.entities) or set(view.entities)
@@ -58,13 +63,15 @@ def edges(sel: Selection) -> Iterator[Edge]:
                 tp.timepoint_id,
                 tp.timepoint_id,
                 "follows from",
-                ("temporal", _tp_key(sel, tp.parent), _tp_key(sel, tp.timepoint_id)),
+                ("temporal", _tp_key(sel, tp.parent), _tp_key(sel, tp.timepoint_id))
+                if content
+                else _NO_KEY,
             )
     for entity_id in sorted(wanted):
         for k in view.all_knowledge(entity_id):
             if not k.timepoint_id or k.timepoint_id not in tps:
                 continue
-            fact = normalise(k.information)
+            fact = normalise(k.information) if content else ""
             if k.source and k.source in view.entities and k.source != entity_id:
                 yield Edge(
                     "knowledge_flow",
@@ -72,7 +79,7 @@ def edges(sel: Selection) -> Iterator[Edge]:
                     entity_id,
                     k.timepoint_id,
                     f"{k.kind}: {k.information}",
-                    ("knowledge_flow", f"{k.source}>{entity_id}", fact),
+                    ("knowledge_flow", f"{k.source}>{entity_id}", fact) if content else _NO_KEY,
                 )
             elif k.kind in {"witnessed", "learned", "experienced"}:
                 yield Edge(
@@ -81,21 +88,26 @@ def edges(sel: Selection) -> Iterator[Edge]:
                     entity_id,
                     k.timepoint_id,
                     f"{k.kind}: {k.information}",
-                    ("causal", _tp_key(sel, k.timepoint_id), f"{entity_id}:{fact}"),
+                    ("causal", _tp_key(sel, k.timepoint_id), f"{entity_id}:{fact}")
+                    if content
+                    else _NO_KEY,
                 )
     for turn in sel.turns:
         for ref in turn.knowledge_references:
-            item = view.knowledge_item(turn.speaker, turn.timepoint_id, ref)
-            about = normalise(item.information if item else ref)
+            key = _NO_KEY
+            if content:
+                item = view.knowledge_item(turn.speaker, turn.timepoint_id, ref)
+                about = normalise(item.information if item else ref)
+                key = (
+                    "causal",
+                    f"knows:{about}",
+                    f"says:{turn.speaker}@{_tp_key(sel, turn.timepoint_id)}",
+                )
             yield Edge(
                 "causal",
                 f"knowledge:{ref}",
                 f"turn:{turn.dialog_id}#{turn.turn_index}",
                 turn.timepoint_id,
                 f"{turn.speaker} draws on it",
-                (
-                    "causal",
-                    f"knows:{about}",
-                    f"says:{turn.speaker}@{_tp_key(sel, turn.timepoint_id)}",
-                ),
+                key,
             )

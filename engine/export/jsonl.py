@@ -12,57 +12,51 @@ The sections a speaker's prompt shares across its turns at one moment are built 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from ..model.records import TimepointInfo, TurnInfo
+from ..model.records import KnowledgeInfo, RelationInfo, StateInfo, TimepointInfo, TurnInfo
 from .selection import Selection
 from .tally import Tally
 
 KINDS = frozenset({"dialog_turn", "state_change"})
 
 
-def _state_lines(sel: Selection, speaker: str, tp: TimepointInfo) -> list[str]:
-    # the state the speaker came into this moment with: as its parent left it
-    state = sel.view.state_at(speaker, tp.parent) if tp.parent else None
+def _state_lines(state: StateInfo | None) -> str:
     if state is None:
-        state = sel.view.state_at(speaker, tp.timepoint_id)
-    if state is None:
-        return ["  (no recorded state)"]
+        return "  (no recorded state)"
     lines = [
         f"  Emotional: valence {state.valence:+.2f}, arousal {state.arousal:.2f}",
         f"  Energy: {state.energy:.0f}/100, resolution {state.resolution}",
     ]
     if state.cognitive is not None:
-        cog = state.cognitive.model_dump(mode="json")
-        values = ", ".join(f"{k} {v:.2f}" for k, v in cog.items() if isinstance(v, int | float))
+        cog = state.cognitive
+        values = ", ".join(
+            f"{k} {v:.2f}"
+            for k in type(cog).model_fields
+            if isinstance(v := getattr(cog, k), int | float)
+        )
         if values:
             lines.append(f"  Cognitive: {values}")
-    return lines
+    return "\n".join(lines)
 
 
-def _knowledge_lines(sel: Selection, speaker: str, tp: TimepointInfo) -> list[str]:
-    known = sel.view.recent_knowledge(speaker, tp.timepoint_id, 8)
-    if not known:
-        return ["  (nothing known yet)"]
-    lines = []
-    for k in known:
-        when = f" at {k.timepoint_id}" if k.timepoint_id else " from the start"
-        how = f"{k.kind} from {k.source}" if k.source else k.kind
-        lines.append(f'  - "{k.information}" ({how}{when}, confidence {k.confidence:.2f})')
-    return lines
+def _knowledge_line(k: KnowledgeInfo) -> str:
+    when = f" at {k.timepoint_id}" if k.timepoint_id else " from the start"
+    how = f"{k.kind} from {k.source}" if k.source else k.kind
+    return f'  - "{k.information}" ({how}{when}, confidence {k.confidence:.2f})'
 
 
-def _relation_lines(sel: Selection, speaker: str, tp: TimepointInfo) -> list[str]:
-    rels = sel.view.relations_at(speaker, tp.parent or tp.timepoint_id)
+def _relation_lines(rels: list[tuple[str, RelationInfo]]) -> str:
     if not rels:
-        return ["  (none recorded)"]
-    return [
+        return "  (none recorded)"
+    return "\n".join(
         f"  {other}: trust {r.trust:+.2f}, alignment {r.alignment:+.2f}, "
         f"{r.interaction_count} interactions"
         for other, r in rels
-    ]
+    )
 
 
 def _scene_lines(sel: Selection, tp: TimepointInfo) -> list[str]:
@@ -89,77 +83,112 @@ def _history_lines(sel: Selection, tp: TimepointInfo) -> list[str]:
     return lines
 
 
+@dataclass(slots=True)
+class _Entity:
+    """One entity at the current timepoint: what all its records there share."""
+
+    who: str  # "Name, role"
+    block: str  # its state, knowledge and relationship sections of the prompt
+    meta: dict[str, Any]  # the metadata each of its records starts from
+    before: StateInfo | None  # as the parent moment left it
+    after: StateInfo | None  # as this moment left it
+
+
 class _Context:
-    """Prompt sections per (speaker, timepoint) and per timepoint, built once. Records are
-    made a timepoint at a time, so only the current timepoint's are kept: memory stays flat
-    however long the run."""
+    """Prompt sections and metadata per (entity, timepoint) and per timepoint, built once.
+    Records are made a timepoint at a time, so only the current timepoint's are kept: memory
+    stays flat however long the run."""
 
     def __init__(self, sel: Selection) -> None:
         self.sel = sel
         self._at: str | None = None
-        self._speaker: dict[tuple[str, str], list[str]] = {}
-        self._moment: dict[str, list[str]] = {}
+        self._entities: dict[str, _Entity] = {}
+        self._moment = ""
+        self._asked: set[str] = set()
 
-    def _moving(self, tp: TimepointInfo) -> None:
+    def moment(self, tp: TimepointInfo) -> str:
+        """The timepoint's sections of the prompt (history, atmosphere, the event)."""
         if tp.timepoint_id != self._at:
             self._at = tp.timepoint_id
-            self._speaker.clear()
-            self._moment.clear()
+            self._entities.clear()
+            self._asked = {q.entity_id for q in self.sel.view.queries(tp.timepoint_id)}
+            mode = self.sel.run.mode.value
+            event = f"{tp.title}: {tp.event_description}" if tp.title else tp.event_description
+            self._moment = "\n".join(
+                [
+                    "=== CAUSAL HISTORY (M7) ===",
+                    *_history_lines(self.sel, tp),
+                    "",
+                    "=== ATMOSPHERE (M10) ===",
+                    *_scene_lines(self.sel, tp),
+                    "",
+                    f"=== EVENT NOW ({tp.timestamp.isoformat()}, {mode} mode, "
+                    f"branch {tp.branch_id}) ===",
+                    f"  {event}",
+                    f"  Present: {', '.join(tp.present)}",
+                ]
+            )
+        return self._moment
 
-    def speaker(self, speaker: str, tp: TimepointInfo) -> list[str]:
-        self._moving(tp)
-        key = (speaker, tp.timepoint_id)
-        found = self._speaker.get(key)
+    def entity(self, entity_id: str, tp: TimepointInfo) -> _Entity:
+        self.moment(tp)
+        found = self._entities.get(entity_id)
         if found is None:
-            found = self._speaker[key] = [
-                f"=== ENTITY STATE (M6) at {tp.timepoint_id} ===",
-                *_state_lines(self.sel, speaker, tp),
+            found = self._entities[entity_id] = self._entity(entity_id, tp)
+        return found
+
+    def _entity(self, entity_id: str, tp: TimepointInfo) -> _Entity:
+        sel, view, at = self.sel, self.sel.view, tp.timepoint_id
+        before = view.state_at(entity_id, tp.parent) if tp.parent else None
+        after = view.state_at(entity_id, at)
+        came_in = before if before is not None else after  # the state it came in with
+        known = view.recent_knowledge(entity_id, at, 8)
+        knowledge = "\n".join(map(_knowledge_line, known)) if known else "  (nothing known yet)"
+        block = "\n".join(
+            [
+                f"=== ENTITY STATE (M6) at {at} ===",
+                _state_lines(came_in),
                 "",
                 "=== KNOWLEDGE PROVENANCE (M3) ===",
-                *_knowledge_lines(self.sel, speaker, tp),
+                knowledge,
                 "",
                 "=== RELATIONSHIPS (M13) ===",
-                *_relation_lines(self.sel, speaker, tp),
+                _relation_lines(view.relations_at(entity_id, tp.parent or at)),
             ]
-        return found
-
-    def moment(self, tp: TimepointInfo) -> list[str]:
-        self._moving(tp)
-        found = self._moment.get(tp.timepoint_id)
-        if found is None:
-            mode = self.sel.run.mode.value
-            found = self._moment[tp.timepoint_id] = [
-                "=== CAUSAL HISTORY (M7) ===",
-                *_history_lines(self.sel, tp),
-                "",
-                "=== ATMOSPHERE (M10) ===",
-                *_scene_lines(self.sel, tp),
-                "",
-                f"=== EVENT NOW ({tp.timestamp.isoformat()}, {mode} mode, "
-                f"branch {tp.branch_id}) ===",
-                f"  {tp.title}: {tp.event_description}"
-                if tp.title
-                else f"  {tp.event_description}",
-                f"  Present: {', '.join(tp.present)}",
-            ]
-        return found
-
-
-def _who(sel: Selection, entity_id: str) -> str:
-    who = sel.view.entities.get(entity_id)
-    name = who.name if who else entity_id
-    return f"{name}, {who.role}" if who and who.role else name
+        )
+        who = view.entities.get(entity_id)
+        name = who.name if who else entity_id
+        meta = {
+            "kind": "",
+            "run_id": sel.run.run_id,
+            "scenario": sel.run.scenario,
+            "timepoint_id": at,
+            "timestamp": tp.timestamp.isoformat(),
+            "branch": tp.branch_id,
+            "speaker": entity_id,
+            "archetype": who.archetype if who else None,
+            "mode": sel.run.mode.value,
+            "emotional_valence": after.valence if after else None,
+            "emotional_arousal": after.arousal if after else None,
+            "energy": after.energy if after else None,
+            "resolution": after.resolution if after else None,
+            "timepoint_status": tp.status,
+            "query_influenced": entity_id in self._asked,
+        }
+        return _Entity(
+            f"{name}, {who.role}" if who and who.role else name, block, meta, before, after
+        )
 
 
 def _turn_prompt(ctx: _Context, turn: TurnInfo, tp: TimepointInfo, before: list[TurnInfo]) -> str:
     run = ctx.sel.run
     parts = [
-        f"You are {_who(ctx.sel, turn.speaker)}, in a {run.mode.value} temporal simulation "
+        f"You are {ctx.entity(turn.speaker, tp).who}, in a {run.mode.value} temporal simulation "
         f"({run.scenario}). Speak your next dialog turn.",
         "",
-        *ctx.speaker(turn.speaker, tp),
+        ctx.entity(turn.speaker, tp).block,
         "",
-        *ctx.moment(tp),
+        ctx.moment(tp),
     ]
     if before:
         parts += ["", "=== DIALOG SO FAR (M11) ==="]
@@ -169,28 +198,10 @@ def _turn_prompt(ctx: _Context, turn: TurnInfo, tp: TimepointInfo, before: list[
     return "\n".join(parts)
 
 
-def _meta(sel: Selection, tp: TimepointInfo, entity_id: str, kind: str) -> dict[str, Any]:
-    who = sel.view.entities.get(entity_id)
-    state = sel.view.state_at(entity_id, tp.timepoint_id)
-    return {
-        "kind": kind,
-        "run_id": sel.run.run_id,
-        "scenario": sel.run.scenario,
-        "timepoint_id": tp.timepoint_id,
-        "timestamp": tp.timestamp.isoformat(),
-        "branch": tp.branch_id,
-        "speaker": entity_id,
-        "archetype": who.archetype if who else None,
-        "mode": sel.run.mode.value,
-        "emotional_valence": state.valence if state else None,
-        "emotional_arousal": state.arousal if state else None,
-        "energy": state.energy if state else None,
-        "resolution": state.resolution if state else None,
-        "timepoint_status": tp.status,
-        "query_influenced": any(
-            q.entity_id == entity_id for q in sel.view.queries(tp.timepoint_id)
-        ),
-    }
+def _meta(ctx: _Context, tp: TimepointInfo, entity_id: str, kind: str) -> dict[str, Any]:
+    meta = dict(ctx.entity(entity_id, tp).meta)
+    meta["kind"] = kind
+    return meta
 
 
 def _licence(meta: dict[str, Any], made_by: tuple[Any, ...], fallback: Any) -> None:
@@ -205,7 +216,7 @@ def _turn_records(sel: Selection, ctx: _Context, tp: TimepointInfo, turns: list[
     said = [t for t in sel.view.turns(tp.timepoint_id) if t.status != "failed"]
     for turn in turns:
         before = [t for t in said if t.turn_index < turn.turn_index]
-        meta = _meta(sel, tp, turn.speaker, "dialog_turn")
+        meta = _meta(ctx, tp, turn.speaker, "dialog_turn")
         meta.update(
             dialog_id=turn.dialog_id,
             turn_index=turn.turn_index,
@@ -223,10 +234,10 @@ def _turn_records(sel: Selection, ctx: _Context, tp: TimepointInfo, turns: list[
         }
 
 
-def _change(sel: Selection, entity_id: str, tp: TimepointInfo, spoke: list[TurnInfo]) -> str:
-    view = sel.view
-    before = view.state_at(entity_id, tp.parent) if tp.parent else None
-    after = view.state_at(entity_id, tp.timepoint_id)
+def _change(ctx: _Context, entity_id: str, tp: TimepointInfo, spoke: list[TurnInfo]) -> str:
+    view = ctx.sel.view
+    here = ctx.entity(entity_id, tp)
+    before, after = here.before, here.after
     gained = view.knowledge_during(entity_id, tp.timepoint_id)
     change: dict[str, Any] = {
         "new_knowledge": [
@@ -265,12 +276,13 @@ def _change_prompt(ctx: _Context, entity_id: str, tp: TimepointInfo) -> str:
     return "\n".join(
         [
             f"An entity lives through a moment of a {ctx.sel.run.mode.value} temporal simulation "
-            f"({ctx.sel.run.scenario}). Say what the moment changes in {_who(ctx.sel, entity_id)}: "
+            f"({ctx.sel.run.scenario}). Say what the moment changes in "
+            f"{ctx.entity(entity_id, tp).who}: "
             "what they learn and from whom, their mood and energy, what they say.",
             "",
-            *ctx.speaker(entity_id, tp),
+            ctx.entity(entity_id, tp).block,
             "",
-            *ctx.moment(tp),
+            ctx.moment(tp),
         ]
     )
 
@@ -292,7 +304,7 @@ def jsonl_records(sel: Selection, *, kinds: frozenset[str] = KINDS) -> Iterator[
             if (wanted and entity_id not in wanted) or entity_id not in sel.view.entities:
                 continue
             spoke = [t for t in turns if t.speaker == entity_id]
-            meta = _meta(sel, tp, entity_id, "state_change")
+            meta = _meta(ctx, tp, entity_id, "state_change")
             meta.update(
                 mechanisms=["M3", "M6", "M7", "M10", "M13", "M15"],
                 degraded=tp.status != "ok",
@@ -303,14 +315,14 @@ def jsonl_records(sel: Selection, *, kinds: frozenset[str] = KINDS) -> Iterator[
                 continue
             yield {
                 "prompt": _change_prompt(ctx, entity_id, tp),
-                "completion": _change(sel, entity_id, tp, spoke),
+                "completion": _change(ctx, entity_id, tp, spoke),
                 "metadata": meta,
             }
 
 
-def jsonl_lines(sel: Selection, tally: Tally) -> Iterator[str]:
-    """The records as JSON lines, counted by kind."""
+def jsonl_lines(sel: Selection, tally: Tally) -> Iterator[bytes]:
+    """The records as JSON lines (UTF-8), counted by kind."""
     for record in jsonl_records(sel):
         tally.records += 1
         tally.add(record["metadata"]["kind"])
-        yield orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE).decode()
+        yield orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)

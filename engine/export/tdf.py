@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +36,9 @@ from .tdf_ids import (
     Ids,
     content_hash,
     generator_version,
+)
+from .tdf_ids import (
+    canonical_text as _canon,
 )
 
 
@@ -229,7 +231,7 @@ def _graph(
     the speaker held no exposure of are put in ``unresolved`` (written with the knowledge, so
     every edge has its ends)."""
     resolve = {e: ids.entity(e) for e in sel.view.entities}
-    for e in edges(line):
+    for e in edges(line, content=False):
         if e.source.startswith("knowledge:") and e.source not in resolve:
             dialog, _, index = e.target[5:].rpartition("#")
             turn = turns[(dialog, int(index))]
@@ -422,10 +424,6 @@ def tdf_records(sel: Selection) -> Iterator[dict[str, Any]]:
     """One record per branch the selection covers (one when it covers one)."""
     for branch, line in _lines(sel):
         yield tdf_record(sel, branch, line)
-
-
-def _canon(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _stream(part: _Record, tally: Tally) -> Iterator[str]:

@@ -102,9 +102,19 @@ class Ids:
         return f"{self.base}/branch/{_q(branch_id)}"
 
 
-def canonical(record: dict[str, Any]) -> bytes:
-    """The canonical JSON the content hash is taken over."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+# Python's own JSON text (its float spellings, such as 1e-05, are part of the canonical form),
+# with one encoder made once: json.dumps with options builds a new one at every call
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_text(value: Any) -> str:
+    """The canonical JSON text of ``value``: keys sorted, no spaces, no ASCII escaping."""
+    return _CANONICAL.encode(value)
+
+
+def canonical(record: Any) -> bytes:
+    """The canonical JSON the content hash is taken over (UTF-8)."""
+    return _CANONICAL.encode(record).encode()
 
 
 def content_hash(record: dict[str, Any]) -> str:

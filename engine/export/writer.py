@@ -19,7 +19,7 @@ def manifest_path(path: Path) -> Path:
     return path.with_name(path.name + ".manifest.json")
 
 
-def _atomic(path: Path, chunks: Iterable[str]) -> str:
+def _atomic(path: Path, chunks: Iterable[str] | Iterable[bytes]) -> str:
     """Write ``chunks`` to ``path`` atomically; return the sha256 of what was written."""
     digest = hashlib.sha256()
     try:
@@ -29,7 +29,7 @@ def _atomic(path: Path, chunks: Iterable[str]) -> str:
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
             for chunk in chunks:
-                data = chunk.encode("utf-8")
+                data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
                 out.write(data)
                 digest.update(data)
             out.flush()
@@ -65,7 +65,7 @@ def write_export(
     path: Path,
     force: bool,
     *,
-    chunks: Iterable[str] | None = None,
+    chunks: Iterable[str] | Iterable[bytes] | None = None,
     tally: Tally | None = None,
     build: Callable[[Path], dict[str, int]] | None = None,
 ) -> dict[str, Any]:

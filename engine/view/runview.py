@@ -52,6 +52,8 @@ from .tally import RunTally
 
 __all__ = ["HANDLED", "Changes", "RunView"]
 
+_NOTHING: tuple[Any, ...] = ()
+
 
 @dataclass
 class RunView(LiveFold):
@@ -126,7 +128,7 @@ class RunView(LiveFold):
         tree = self.forest()
         if tree is None:
             return None
-        items = table.get(entity_id, [])
+        items = table.get(entity_id, _NOTHING)  # one empty value: its index is kept too
         fp = Reach.fingerprint(items, tree)
         found = self._reach.get((kind, entity_id))
         if found is None or found[0] != fp:
