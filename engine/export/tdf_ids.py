@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import lru_cache
 from importlib import metadata
 from typing import Any
@@ -61,8 +62,15 @@ def generator_version() -> str:
 
 
 # ---------------------------------------------------------------------- ids and hashing
-@lru_cache(maxsize=1 << 16)
+_SAFE = re.compile(r"[A-Za-z0-9._~-]*").fullmatch  # what quoting leaves as it is
+
+
 def _q(part: str) -> str:
+    return part if _SAFE(part) else _quoted(part)
+
+
+@lru_cache(maxsize=1 << 12)
+def _quoted(part: str) -> str:
     return quote(part, safe="-._~")
 
 
@@ -71,12 +79,21 @@ class Ids:
 
     def __init__(self, run_id: str) -> None:
         self.base = f"urn:timeloom:{_q(run_id)}"
+        # entities and timepoints are named over and over (every edge, turn and exposure)
+        self._entities: dict[str, str] = {}
+        self._timepoints: dict[str, str] = {}
 
     def entity(self, entity_id: str) -> str:
-        return f"{self.base}/entity/{_q(entity_id)}"
+        found = self._entities.get(entity_id)
+        if found is None:
+            found = self._entities[entity_id] = f"{self.base}/entity/{_q(entity_id)}"
+        return found
 
     def timepoint(self, timepoint_id: str) -> str:
-        return f"{self.base}/timepoint/{_q(timepoint_id)}"
+        found = self._timepoints.get(timepoint_id)
+        if found is None:
+            found = self._timepoints[timepoint_id] = f"{self.base}/timepoint/{_q(timepoint_id)}"
+        return found
 
     def dialog(self, dialog_id: str) -> str:
         return f"{self.base}/dialog/{_q(dialog_id)}"

@@ -25,6 +25,11 @@ from typing import Any
 from ..knowledge.causal import CausalGraph
 
 _SCAN = 8  # a key held by at most this many items is answered by testing each
+# moments whose answers an index remembers, at most: the newest half is kept when it is
+# passed. Walking a run in order needs only the last few (each answer comes from the
+# parent's), so a long run's export holds the same memory as a short one's; an answer far
+# from every remembered one is rebuilt from the nearest, and remembered again.
+_KEEP = 2048
 
 Item = Any  # a record with ``timepoint_id`` (None or "" for what was there from the start)
 
@@ -110,6 +115,7 @@ class Reach:
         self._by_key: dict[Any, list[tuple[int, Item]]] | None = None
         self._found: dict[Any, dict[str | None, tuple[int, Item] | None]] = {}
         self._own: dict[Any, dict[str | None, tuple[int, Item]]] = {}
+        self._base_found: dict[Any, tuple[int, Item] | None] = {}
 
     @staticmethod
     def fingerprint(items: Sequence[Item], tree: Tree) -> tuple[int, int, int, int]:
@@ -128,6 +134,7 @@ class Reach:
     def latest(self, at: str | None) -> Item | None:
         """The item reaching ``at`` that happened last."""
         memo = self._latest
+        _trim(memo)
         if None not in memo:
             memo[None] = self.base[-1] if self.base else None
         path, top = self._path(at, memo)
@@ -143,6 +150,7 @@ class Reach:
     def latest_by(self, at: str | None, key: Callable[[Item], Any]) -> dict[Any, Item]:
         """Per key, the item reaching ``at`` that happened last."""
         memo = self._keyed
+        _trim(memo)
         if None not in memo:
             memo[None] = _merge_keyed({}, self.base, key)
         path, top = self._path(at, memo)
@@ -157,6 +165,7 @@ class Reach:
     def last(self, at: str | None, n: int) -> list[Item]:
         """The last ``n`` items reaching ``at``, in the order they happened."""
         memo = self._last.setdefault(n, {})
+        _trim(memo)
         if None not in memo:
             memo[None] = tuple(self.base[-n:]) if n else ()
         path, top = self._path(at, memo)
@@ -194,8 +203,12 @@ class Reach:
             own: dict[str | None, tuple[int, Item]] = {}
             for i, x in found:  # in the order they happened: the last one per moment stays
                 own[x.timepoint_id or None] = (i, x)
-            memo = self._found[ref] = {None: own.pop(None, None)}
+            self._base_found[ref] = own.pop(None, None)
+            memo = self._found[ref] = {}
             self._own[ref] = own
+        _trim(memo)
+        if None not in memo:
+            memo[None] = self._base_found[ref]
         own = self._own[ref]
         path, top = self._path(at, memo)
         value = memo[top]
@@ -223,3 +236,11 @@ def _merge_keyed(
         if k not in out or out[k][0] < i:
             out[k] = (i, x)
     return out
+
+
+def _trim(memo: dict[Any, Any]) -> None:
+    """Forget the older half of an index's remembered answers once there are too many."""
+    if len(memo) > _KEEP:
+        recent = list(memo.items())[len(memo) - _KEEP // 2 :]
+        memo.clear()
+        memo.update(recent)
