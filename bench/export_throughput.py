@@ -7,7 +7,10 @@ through the store's one writer in timepoint-sized batches, as a simulation commi
 export reads an ordinary stored run. Each format is timed from ``load_view`` to the renamed file
 (selection, rendering, hashing, the manifest), next to the time to load the run, and the peak
 memory the export adds over the loaded run is sampled, at a tenth of the size and at full size
-(flat means the two are alike: the export streams, it does not hold its output).
+(flat means the two are alike: the export streams, it does not hold its output). What
+a first export of a loaded run adds is mostly the read model's per-entity indexes, built on
+first use and kept with the run (a second JSONL export of the same run adds a few MiB); a TDF
+record also holds its branch's turn and knowledge lookups while it is written.
 
     python bench/export_throughput.py [--turns N] [--json]
 """
