@@ -312,3 +312,36 @@ write_export(_selection(Path({str(db)!r}), {run["run_id"]!r}), "jsonl", Path({st
         proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     assert not dest.exists() and not (tmp_path / "killed.jsonl.manifest.json").exists()
+
+
+def test_an_export_puts_the_garbage_collector_back_as_it_found_it(exported, tmp_path) -> None:
+    """The collector is paused while an export runs (a loaded run is too big to rescan), and
+    it is running again afterwards, after a refused export too; off stays off."""
+    import gc
+
+    from engine.export.formats import FORMATS
+    from engine.export.job import export_selection
+    from engine.export.selection import ExportError
+
+    db, run, _, _ = exported
+    sel = _selection(db, run["run_id"])
+    seen: list[bool] = []
+    assert gc.isenabled()
+    export_selection(
+        sel,
+        FORMATS["jsonl"],
+        tmp_path / "a.jsonl",
+        False,
+        progress=lambda _: seen.append(gc.isenabled()),
+    )
+    assert seen and not any(seen) and gc.isenabled()
+    with pytest.raises(ExportError):
+        export_selection(sel, FORMATS["jsonl"], tmp_path / "a.jsonl", False)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        export_selection(sel, FORMATS["jsonl"], tmp_path / "b.jsonl", False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert gc.get_freeze_count() == 0

@@ -34,6 +34,7 @@ from .tdf_ids import (
     CONTEXT,
     TDF_VERSION,
     Ids,
+    canonical_groups,
     content_hash,
     generator_version,
 )
@@ -426,17 +427,6 @@ def tdf_records(sel: Selection) -> Iterator[dict[str, Any]]:
         yield tdf_record(sel, branch, line)
 
 
-def _groups(items: Iterator[dict[str, Any]], size: int = 256) -> Iterator[list[dict[str, Any]]]:
-    group: list[dict[str, Any]] = []
-    for item in items:
-        group.append(item)
-        if len(group) >= size:
-            yield group
-            group = []
-    if group:
-        yield group
-
-
 def _stream(part: _Record, tally: Tally) -> Iterator[str]:
     """One record as JSON text in pieces, never whole in memory. Each piece is canonical JSON,
     so the content hash is taken over the pieces as they go, in canonical (sorted) order; the
@@ -474,9 +464,8 @@ def _stream(part: _Record, tally: Tally) -> Iterator[str]:
             )
         piece += "["
         count = 0
-        for group in _groups(items):
-            # a group encoded at once, its brackets dropped: one encoder call per group
-            text = ("," if count else "") + _canon(group)[1:-1]
+        for group, encoded in canonical_groups(items):
+            text = ("," if count else "") + encoded
             count += len(group)
             if key == "dialogs":
                 tally.add("turns_written", sum(len(item["turns"]) for item in group))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import metadata
 from typing import Any
@@ -127,6 +128,21 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 def canonical_text(value: Any) -> str:
     """The canonical JSON text of ``value``: keys sorted, no spaces, no ASCII escaping."""
     return _CANONICAL.encode(value)
+
+
+def canonical_groups(
+    items: Iterable[dict[str, Any]], size: int = 256
+) -> Iterator[tuple[list[dict[str, Any]], str]]:
+    """The items in groups, each with the canonical text of its items joined by commas (a
+    list's text without its brackets): one encoder call per group instead of per item."""
+    group: list[dict[str, Any]] = []
+    for item in items:
+        group.append(item)
+        if len(group) >= size:
+            yield group, canonical_text(group)[1:-1]
+            group = []
+    if group:
+        yield group, canonical_text(group)[1:-1]
 
 
 def canonical(record: Any) -> bytes:
