@@ -217,6 +217,9 @@ class TalkBank(_Data):
     spoken: dict[
         str, Templates
     ]  # how a fact's written words are said aloud, in any voice but a formal one
+    # the file's words a voice says its own way when a fact would otherwise be recited
+    reword: dict[Literal["formal", "spoken"], dict[str, Templates]]
+    about_reword: str = Field("", alias="_about_reword")
     tones: dict[str, str]
     secret_cues: Templates
 

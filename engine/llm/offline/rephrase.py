@@ -172,17 +172,21 @@ def breathe(
     *,
     asides: tuple[str, ...],
     take_ups: tuple[str, ...],
+    words: dict[str, tuple[str, ...]] | None = None,
 ) -> str:
     """``clause`` with no stretch of eight words said exactly as ``written`` has them: a long
     stretch is taken in breaths, as people do when they talk, with a take-up before a
     preposition ("… valued at 1.24 million — that's within eight months") or an aside after an
-    auxiliary ("would, mind you, be roughly …"), nearest the middle of the stretch. Gives up
+    auxiliary ("would, mind you, be roughly …"), or said in the voice's own words (``words``:
+    "holds" -> "contains" in a formal voice, "was due to" -> "was supposed to" in another), or
+    a second action joined with "and also", nearest the middle of the stretch. Gives up
     (leaving the clause as it is) where no such place is found."""
     source = _grams(_WORD.findall(written.lower()))
     if not source:
         return clause
+    table = words or {}
     done: set[str] = set()  # one breath of each kind: two take-ups in a clause is a stammer
-    for _ in range(2):
+    for _ in range(4):
         tokens = clause.split(" ")
         stretch = _recited(tokens, source)
         if stretch is None:
@@ -190,10 +194,28 @@ def breathe(
         start, end = stretch
         middle = (start + end) / 2
         spots: list[tuple[float, int, str]] = []
+        if table and "word 2" not in done:  # two of the voice's own words at most
+            spots += _rewordings(tokens, start, end, table)
+        for p in range(max(start - 1, 0), end - 2):
+            if "name" not in done and _named_thing(tokens, p):
+                spots.append((abs(p - middle) + 0.25, p, "name"))
+        for p in range(start + 1, end - 1):
+            here, after = tokens[p].lower(), tokens[p + 1]
+            if (
+                here == "and"
+                and "joint" not in done
+                and after.lower() not in ("also", "then", "so", "not")
+                and verbish(after)  # a second action ("paid for and also lashed")
+                and not tokens[p - 1][:1].isdigit()
+                and tokens[p - 1].lower() not in DETERMINERS
+            ):
+                spots.append((abs(p - middle) + 0.5, p, "joint"))
         for p in range(start + 2, end - 1):
             before, here = tokens[p - 1], tokens[p].lower()
             if before.endswith((",", ";")) or before in ("—", "–"):
                 continue
+            if p + 1 < len(tokens) and tokens[p + 1].lower() == before.lower():
+                continue  # "side by side", "day after day": one phrase
             needs_it = holds_what_follows(before)
             after = tokens[p + 1] if p + 1 < len(tokens) else ""
             circumstance = (
@@ -205,7 +227,8 @@ def breathe(
                     or after[:1].isupper()
                 )
             )
-            if circumstance and not needs_it and take_ups and "—" not in tokens:
+            has_verb = any(verbish(t) for t in tokens[1:p])  # "the marks | on the wall were"
+            if circumstance and not needs_it and take_ups and "—" not in tokens and has_verb:
                 spots.append((abs(p - middle), p, "take_up"))
             elif (
                 before.lower() in _AUX_BREAK
@@ -214,6 +237,7 @@ def breathe(
                 and here not in _MAIN_VERB_NEXT  # "had it wrong": "had" is the verb
                 and asides
                 and "aside" not in done
+                and not any(f", {a}," in clause for a in asides)  # one aside to a clause
                 and "," not in clause.split(before, 1)[-1][:2]
             ):
                 spots.append((abs(p - middle), p, "aside"))
@@ -221,13 +245,76 @@ def breathe(
             return clause
         _, p, kind = min(spots)
         done.add(kind)
+        if kind.startswith("word:"):
+            done.add("word 2" if "word" in done else "word")
+            said = kind[5:]
+            span = len(said.split(" "))
+            choices = table[said.lower()]
+            choice = choices[rng.randrange(len(choices))]
+            if tokens[p][:1].isupper():
+                choice = choice[:1].upper() + choice[1:]
+            tail = tokens[p + span - 1][len(tokens[p + span - 1].rstrip(",;")) :]
+            clause = " ".join([*tokens[:p], choice + tail, *tokens[p + span :]])
+            continue
+        if kind == "name":  # "the freighter Halvard" -> "the Halvard"
+            clause = " ".join([*tokens[: p + 1], *tokens[p + 2 :]])
+            continue
+        if kind == "joint":
+            clause = " ".join([*tokens[: p + 1], "also", *tokens[p + 1 :]])
+            continue
         if kind == "take_up":
             words = [*tokens[:p], "—", take_ups[rng.randrange(len(take_ups))], *tokens[p:]]
         else:
-            note = asides[rng.randrange(len(asides))]
+            fitting = [a for a in asides if a.split()[-1].lower() != tokens[p].lower()]
+            note = fitting[rng.randrange(len(fitting))] if fitting else asides[0]
             words = [*tokens[: p - 1], f"{tokens[p - 1]}, {note},", *tokens[p:]]
         clause = " ".join(words)
     return clause
+
+
+_TITLES = frozenset("dr mr mrs ms sister captain commander father mother doctor judge".split())
+
+
+def _named_thing(tokens: list[str], p: int) -> bool:
+    """``tokens[p:]`` is "the" + a common noun + a name that is the thing's own ("the
+    freighter Halvard", "the schooner Marguerite Ann"): said with the name alone."""
+    if tokens[p].lower() != "the" or p + 2 >= len(tokens):
+        return False
+    noun, name = tokens[p + 1], tokens[p + 2]
+    if not noun.isalpha() or not noun.islower() or not name[:1].isupper() or len(noun) < 4:
+        return False
+    if name.lower().strip(",") in _TITLES or not name.strip(",.").isalpha():
+        return False
+    k = p + 2  # the name's last word
+    while k + 1 < len(tokens) and tokens[k + 1][:1].isupper() and not tokens[k].endswith(","):
+        k += 1
+    last, after = tokens[k], tokens[k + 1] if k + 1 < len(tokens) else ""
+    if last.endswith(("'s", "’s")):
+        return False  # "the cider house Tolbeck's": whose?
+    # the name ends the noun phrase: nothing after it but a break, a preposition or a verb
+    nxt = after.lower()
+    return not nxt or last.endswith(",") or nxt in _PREPS or nxt in ("and", "or") or verbish(nxt)
+
+
+def _rewordings(
+    tokens: list[str], start: int, end: int, words: dict[str, tuple[str, ...]]
+) -> list[tuple[float, int, str]]:
+    """Where a word (or a phrase of up to three) of the stretch has the voice's own word:
+    (distance from the middle, index, "word:" + the phrase as written)."""
+    middle = (start + end) / 2
+    out: list[tuple[float, int, str]] = []
+    for p in range(start, end):
+        for span in (3, 2, 1):
+            if p + span > end:
+                continue
+            parts = tokens[p : p + span]
+            if any(t.endswith((",", ";")) for t in parts[:-1]):
+                continue
+            phrase = " ".join(parts).rstrip(",;")
+            if phrase.lower() in words:
+                out.append((abs(p + span / 2 - middle) - 0.25, p, f"word:{phrase.lower()}"))
+                break
+    return out
 
 
 # a take-up goes before a time or a place said after a whole clause, never before "to" (an

@@ -121,6 +121,8 @@ def _subject(tokens: list[str]) -> tuple[int, bool] | None:
     )
     if verb is None:
         return None
+    while verb > 1 and tokens[verb - 1].lower() in _PRE_VERB:
+        verb -= 1  # "the consortium never sent": the adverb goes with the verb
     subject = tokens[:verb]
     if subject[0].lower() not in DETERMINERS or any(w[:1].isupper() for w in subject[1:]):
         return None  # a pronoun already, or a name: nothing to take up
@@ -271,6 +273,8 @@ def _front_time(text: str, rng: Random) -> str:
     if not found or not _TIME_WORDS.search(found.group(1)) or rng.random() < 0.45:
         return text
     head = text[: found.start()].rstrip(" ,")
+    if "," in head and len(head.rsplit(",", 1)[1].split()) < 3:
+        return text  # "…, due | at Port Vasse", "…, issued | on March 8": the time is theirs
     if len(head.split()) < 4 or re.search(r"\b(?:that|who|when|because|if)\b", head):
         return text  # the time belongs to a clause inside: it cannot move to the front
     phrase = found.group(1).strip(" ,")
@@ -315,6 +319,7 @@ def _spoken(text: str, rng: Random) -> str:
     return _swap(text, "spoken", rng, chance=0.8)
 
 
+_PRE_VERB = frozenset("never also already just still only often always now finally not".split())
 _OBJECTS = frozenset("it them him her us me you".split())
 _MODALS = frozenset("will would can could shall should may might must".split())
 _PREPS = frozenset("to from for at on in by with since until before after under".split())

@@ -173,6 +173,10 @@ def common_verbs() -> frozenset[str]:
 
     data = verb_table()
     forms: set[str] = set(data["irregular"])
+    # the irregular pasts too ("the pump fuse blew"), but not one spelled as its verb ("cut",
+    # "set") or just as often a noun ("the left bank")
+    pasts = {p for b, p in data["past"].items() if p != b} | set(data["participle"])
+    forms |= pasts - set(data["also_nouns"]) - set(data["past"])
     for base in data["base"]:
         forms |= _verb_forms(base)
     return frozenset(forms)
@@ -319,6 +323,16 @@ def topic(text: str, max_words: int = 4) -> str:
         adjective = previous in ARTICLES and low not in common_verbs()
         previous = low
         verbish = _is_verbish(clean) and not adjective
+        following = tokens[position + 1] if position + 1 < len(tokens) else ""
+        if (
+            clean.isalpha()
+            and clean.islower()
+            and low.endswith("s")
+            and not low.endswith("ss")
+            and len(low) > 3
+            and following[:1].isdigit()
+        ):
+            verbish = True  # "run 212 lists 480 candles": an -s word before a figure is a verb
         if (
             not clean
             or low in STOPWORDS

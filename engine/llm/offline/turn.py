@@ -170,10 +170,20 @@ class Turn:
         if kind != "anticipated" and self.rng.random() < 0.45:  # a guess is hedged once
             gist = sp.aside(gist, asides, self.rng)
         # never eight words in a row as the scenario wrote them: said, not read out
-        breaths = {"asides": () if "," in gist else asides, "take_ups": self.talk.take_ups}
+        breaths = {
+            "asides": asides,
+            "take_ups": self.talk.take_ups,
+            "words": self.own_words(),
+        }
         gist = rp.breathe(gist, information, self.rng, **breaths)
         rest = rp.breathe(rest, information, self.rng, **breaths) if rest else ""
         return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
+
+    def own_words(self) -> dict[str, tuple[str, ...]]:
+        """The words this voice says in its own way when a fact would come out as written."""
+        if vc.register(self.ctx) == "formal":
+            return self.talk.reword["formal"]
+        return {**self.talk.plain, **self.talk.spoken, **self.talk.reword["spoken"]}
 
     def named_short(self, clause: str) -> str:
         """Someone everyone here knows named by first name ("Teodor Brekke" -> "Teodor"),

@@ -202,6 +202,12 @@ def apply_tic(
                         break
                     out[k] = tx.upper_first(f"{head} {_lower_lead(out[k], names)}")
                     return out
+                vocative, _, rest = out[k].partition(", ")
+                if vocative in names and len(rest.split()) >= 3 and len(tic.split()) > 1:
+                    # after the name it is said to ("Raymond, let's be realistic, who …")
+                    head = tic if tic.endswith((",", ":")) else f"{tic},"
+                    out[k] = f"{vocative}, {_lower_lead(f'{head} {rest}', names)}"
+                    return out
                 if len(out[k].split()) > 3:
                     break  # a whole sentence came first: the lead does not go after it
             out = list(sentences)
