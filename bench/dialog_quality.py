@@ -15,7 +15,10 @@ Per run it prints:
 - ``self3``: turns in which a person names themself (goal 0; an animal's or a place's
   behaviour is narrated with its name and not counted);
 - ``frame``: the 4-word phrase not in the scenario file found in the most turns, and the share
-  of turns it is in (goal under 10%);
+  of turns it is in (goal under 10%). A phrase with two or more of the run's own content words
+  (words of the scenario file, or of the people, knowledge and events a reference
+  template's run generated) is a mention of the scenario's subject ("the board's liability insurance"), not a
+  frame, and is not counted;
 - ``answered``: of the questions put to one person, the share that person's next turn in the
   conversation answers or visibly evades (a turn of the ``answer`` or ``deflect`` act).
 
@@ -97,19 +100,49 @@ def _part(path: str) -> str:
     return "other"
 
 
-class SourceText:
-    """The scenario file's 8-grams (by the part of the file they come from) and 4-grams."""
+FUNCTION_WORDS = frozenset(
+    "a an the this that these those and or but if so of to in on at by for with from as is are "
+    "was were be been being has have had do does did will would can could shall should may "
+    "might must not no i me my we us our you your he him his she her it its they them their "
+    "what who whom which when where why how there here all any some more most very just than "
+    "then too also about into over up down out off again once only own same such each both "
+    "few other nor now one".split()
+)
 
-    def __init__(self, file: Path) -> None:
+
+def content_words(text: str) -> set[str]:
+    return {
+        w.removesuffix("'s").removesuffix("’s")
+        for w in words(text.replace("_", " "))
+        if w not in FUNCTION_WORDS
+    }
+
+
+class SourceText:
+    """The scenario file's 8-grams (by the part of the file they come from), 4-grams and
+    content words."""
+
+    def __init__(self, file: Path, generated: tuple[str, ...] = ()) -> None:
         data = json.loads(file.read_text())
         self.eight: dict[tuple[str, ...], str] = {}
         self.four: set[tuple[str, ...]] = set()
+        self.content: set[str] = set()
         for path, text in _strings(data):
             tokens = words(text)
             part = _part(path)
             for gram in grams(tokens, 8):
                 self.eight.setdefault(gram, part)
             self.four.update(grams(tokens, 4))
+            self.content |= content_words(text)
+        for text in generated:  # what a reference template's run made up: names, knowledge
+            self.content |= content_words(text)
+
+    def frame(self, gram: tuple[str, ...]) -> bool:
+        """A phrase of the generator's own: not in the file, and not about its subject."""
+        if gram in self.four:
+            return False
+        subject = sum(w.removesuffix("'s").removesuffix("’s") in self.content for w in gram)
+        return subject < 2
 
 
 # ----------------------------------------------------------------------------- the measures
@@ -149,7 +182,7 @@ def measure(turns: list[dict[str, Any]], source: SourceText, names: dict[str, st
             self_named += 1
     frames: Counter[tuple[str, ...]] = Counter()
     for ts in tokens:
-        frames.update({g for g in grams(ts, 4) if g not in source.four})
+        frames.update({g for g in grams(ts, 4) if source.frame(g)})
     frame, frame_turns = frames.most_common(1)[0] if frames else ((), 0)
     shared = [" ".join(g) for g, c in owners.most_common(8) if c > 1]
     asked = answered = 0
@@ -209,7 +242,29 @@ async def run_one(file: Path, ref: str, seed: int, db: Path) -> tuple[dict, list
         for e in seen
         if isinstance(e, ev.DialogTurnFinished)
     ]
-    return measure(turns, SourceText(file), names), turns
+    generated = (
+        tuple(
+            text
+            for e in seen
+            if isinstance(e, ev.EntityCreated)
+            for text in (
+                e.profile.name,
+                *e.profile.initial_knowledge,
+                *e.profile.voice.specificity_anchors,
+            )
+        )
+        + tuple(
+            e.exposure.information
+            for e in seen
+            if isinstance(e, ev.ExposureRecorded) and e.exposure.kind == "initial"
+        )
+        + tuple(
+            f"{e.timepoint.title} {e.timepoint.event_description}"
+            for e in seen
+            if isinstance(e, ev.TimepointCreated)
+        )
+    )
+    return measure(turns, SourceText(file, generated), names), turns
 
 
 def targets(only: str | None) -> list[tuple[str, Path, str]]:

@@ -22,7 +22,7 @@ from . import realise as rz
 from . import text as tx
 from . import voice as vc
 from .library import TalkBank, dialog_bank, talk_bank
-from .turn import Turn
+from .turn import Turn, stale_hunch
 
 SENTENCES = {"short": 2, "medium": 3, "long": 4}
 MAX_WORDS = {"short": 11, "medium": 19, "long": 30}
@@ -64,6 +64,8 @@ def choose_knowledge(ctx: DialogTurnContext, rng: Random) -> KnowledgeRef | None
             score -= 1.5  # a hunch is voiced now and then; facts come first
             if len(words) < 3:
                 score -= 2.5  # a hunch about nothing in particular ("where all this is going")
+            if stale_hunch(ref, ctx):
+                score -= 3.0  # older than the newest thing it heard: voiced, or overtaken
         if ref.category in ("opinion", "agreement", "question", "plan", "decision"):
             score -= 2.5  # hearsay about someone's stance is weaker than a fact
         if ref.kind == "initial" and not ref.private:
@@ -230,8 +232,14 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
     # a speaker's first turn of a conversation always sounds like them
     # (a voice with a single tic not every time: said in every conversation, it is a refrain)
     force = ctx.speaker_turn_number == 0 and not marked
-    force = force and (len(ctx.voice.verbal_tics) > 1 or rng.random() < 0.5)
-    out = vc.apply_tic(out, ctx.voice.verbal_tics, rng, said_by_me, names, chance=0.4, force=force)
+    # and the fewer tics a voice has, the less often each is heard
+    tics = len(ctx.voice.verbal_tics)
+    if force and tics < 3:
+        force = rng.random() < (0.35 if tics == 1 else 0.6)
+    chance = 0.25 if tics < 3 else 0.4
+    out = vc.apply_tic(
+        out, ctx.voice.verbal_tics, rng, said_by_me, names, chance=chance, force=force
+    )
     plain = [i for i, s in enumerate(out) if s.endswith(".") and not s.endswith("...")]
     if plain and "exhausted" in mood and rng.random() < 0.5:
         out[plain[-1]] = tx.strip_end(out[plain[-1]]) + "..."  # trailing off

@@ -118,9 +118,9 @@ def spoken_figures(text: str, casual: bool = False) -> str:
         before = found.string[max(0, found.start() - 10) : found.start()].split()
         after = found.string[found.end() : found.end() + 12].split()
         if before and before[-1].lower().strip(",") in _MONTHS:
-            return raw  # a date: "March 2"
+            return ordinal(value) if value <= 31 else raw  # a date: "March 2" -> "March second"
         if after and after[0].lower().strip(",.") in _MONTHS:
-            return raw  # a date: "12 August"
+            return raw  # a date: "12 August" (said by ``_DAY_MONTH`` below)
         if value >= 1000 and value % 1000 and not casual:
             return raw  # 18,400 is read out as written
         return in_words(value)
@@ -129,9 +129,33 @@ def spoken_figures(text: str, casual: bool = False) -> str:
         return f"{in_words(int(found.group(1)))} point {_ONES[int(found.group(2))]}"
 
     text = spoken_millions(text, casual)
+    text = _DAY_MONTH.sub(lambda m: f"the {ordinal(int(m.group(1)))} of {m.group(2)}", text)
     if casual:
         text = _CLOCK.sub(lambda m: said_time(int(m.group(1)), int(m.group(2))), text)
     return _DECIMAL.sub(decimal, _FIGURE.sub(say, text))
+
+
+_DAY_MONTH = re.compile(
+    r"(?<![\w:.,'’-])([1-9]|[12]\d|3[01]) (January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\b"
+)
+_ORDINAL = {
+    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+    "nine": "ninth", "twelve": "twelfth",
+}  # fmt: skip
+
+
+def ordinal(value: int) -> str:
+    """12 -> "twelfth", 21 -> "twenty-first", 30 -> "thirtieth": a day of the month said."""
+    words = in_words(value)
+    head, _, last = words.rpartition("-")
+    if last in _ORDINAL:
+        last = _ORDINAL[last]
+    elif last.endswith("y"):
+        last = last[:-1] + "ieth"
+    else:
+        last += "th"
+    return f"{head}-{last}" if head else last
 
 
 def spoken_millions(text: str, casual: bool = False) -> str:

@@ -202,6 +202,8 @@ def _break_long(clause: str, rng: Random) -> str:
             if tokens[i].lower() in _PREPS
             and not tokens[i - 1].endswith(",")
             and not rp.holds_what_follows(tokens[i - 1])  # "signing — that's with", "due at"
+            and tokens[i + 1].lower() != tokens[i - 1].lower()  # "side by side"
+            and any(verbish(t) for t in tokens[1:i])  # "the marks | on the wall were …"
         ),
         key=lambda i: abs(i - middle),
     )

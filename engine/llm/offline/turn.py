@@ -24,6 +24,15 @@ from . import voice as vc
 from .library import TalkBank
 
 
+def stale_hunch(ref: KnowledgeRef, ctx: DialogTurnContext) -> bool:
+    """A hunch formed before the speaker's newest news (what it holds comes newest first):
+    it has had its airing in the conversations since, or events have overtaken it."""
+    if ref.kind != "anticipated":
+        return False
+    newest = next((r.timepoint_id for r in ctx.knowledge if r.kind != "initial"), None)
+    return newest is not None and ref.timepoint_id != newest
+
+
 class Turn:
     """One turn being composed: its slots, its sentences (the act's own, which stay, and
     extras, which the voice may drop) and the knowledge it tells."""
@@ -214,6 +223,8 @@ class Turn:
         held by others now."""
         if ref.kind in ("told", "learned"):
             return ref.timepoint_id not in (None, self.ctx.timepoint_id)
+        if ref.kind == "anticipated":
+            return stale_hunch(ref, self.ctx)
         return ref.kind == "initial" and not ref.private
 
     def recap(self, ref: KnowledgeRef, core: bool = True) -> bool:
