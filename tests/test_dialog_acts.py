@@ -100,14 +100,20 @@ def test_times_figures_and_articles() -> None:
     assert gm.clock_time(9, 5) == "09:05"
     assert gm.sentence("  the vote was close ,") == "The vote was close."
     assert tx.expand("Don't you dare. I don't know.") == "Don't you dare. I do not know."
-    # figures said as words, dates and times left as written
+    # figures said as words, the day of a date as an ordinal; times and years as written
     assert (
         gm.spoken_figures("31,000 francs before March 31")
-        == "thirty-one thousand francs before March 31"
+        == "thirty-one thousand francs before March thirty-first"
     )
     assert gm.spoken_figures("minus 5.2 degrees on 12 August at 22:00") == (
-        "minus five point two degrees on 12 August at 22:00"
+        "minus five point two degrees on the twelfth of August at 22:00"
     )
+    assert gm.spoken_figures("on 1 May 2034 and March 2035") == (
+        "on the first of May 2034 and March 2035"
+    )
+    assert [gm.ordinal(n) for n in (2, 3, 11, 12, 20, 22, 30)] == [
+        "second", "third", "eleventh", "twelfth", "twentieth", "twenty-second", "thirtieth"
+    ]  # fmt: skip
     assert gm.spoken_figures("3.5% of 18,400 in 1991, version 2.1.3") == (
         "3.5% of 18,400 in 1991, version 2.1.3"
     )

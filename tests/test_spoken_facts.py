@@ -1,0 +1,107 @@
+"""A fact said in the speaker's own words: the voice's words for the file's, a second action
+joined, a vessel named by its name, dates as people say them, no break inside a subject, and
+a hunch that has had its airing not told again."""
+
+from __future__ import annotations
+
+from random import Random
+
+from test_offline import context
+
+from engine.llm.contexts import KnowledgeRef
+from engine.llm.offline import spoken as sp
+from engine.llm.offline import text as tx
+from engine.llm.offline.dialog import generate_turn
+from engine.llm.offline.library import talk_bank
+from engine.llm.offline.rephrase import _WORD, breathe
+
+
+def _recites(said: str, written: str) -> bool:
+    source = _WORD.findall(written.lower())
+    words = _WORD.findall(said.lower())
+    runs = {tuple(source[i : i + 8]) for i in range(len(source) - 7)}
+    return any(tuple(words[i : i + 8]) in runs for i in range(len(words) - 7))
+
+
+def test_a_formal_voice_says_a_long_fact_in_its_own_words() -> None:
+    written = "The old pump at the north well needs a new seal before the first frost"
+    said = breathe(
+        written, written, Random(3), asides=(), take_ups=(), words=talk_bank().reword["formal"]
+    )
+    assert said == "The old pump at the north well requires a new seal before the first frost"
+    assert not _recites(said, written)
+    # a casual voice has its own: "was due to" -> "was supposed to"
+    late = "The schooner from Kilbrack was due to round the reef that night"
+    casual = {**talk_bank().spoken, **talk_bank().reword["spoken"]}
+    said = breathe(late, late, Random(1), asides=(), take_ups=(), words=casual)
+    assert "was supposed to" in said and not _recites(said, late), said
+
+
+def test_a_second_action_is_joined_and_a_vessel_named_by_its_name() -> None:
+    written = "The cranes are already paid for and lashed on the deck at Port Vasse"
+    said = breathe(written, written, Random(1), asides=(), take_ups=())
+    assert said == "The cranes are already paid for and also lashed on the deck at Port Vasse"
+    assert not _recites(said, written)
+    aboard = "Nobody aboard the freighter Halvard saw the cranes come down the ramp"
+    said = breathe(aboard, aboard, Random(1), asides=(), take_ups=())
+    assert said == "Nobody aboard the Halvard saw the cranes come down the ramp"
+    # a titled person, a possessive and a noun after the name are left alone
+    for kept in (
+        "the nurse on duty said the consultant Dr Hollins is snowed in at home tonight",
+        "the manager of the cider house Tolbeck's stores will take it all at once",
+    ):
+        assert "the Hollins" not in breathe(kept, kept, Random(1), asides=(), take_ups=())
+        assert breathe(kept, kept, Random(1), asides=(), take_ups=()).count("Tolbeck") <= 1
+
+
+def test_a_break_never_goes_inside_a_subject_or_a_fixed_phrase() -> None:
+    marks = "The scorch marks on the back wall of rack C were painted over on March 4"
+    said = breathe(marks, marks, Random(1), asides=(), take_ups=("that's",))
+    assert "marks — that's on" not in said, said
+    tally = "Board inspectors read the lamp log and the oil tally side by side every quarter"
+    for seed in range(8):
+        rng = Random(seed)
+        assert "side — " not in breathe(tally, tally, rng, asides=(), take_ups=("that's",))
+        assert "side — " not in sp._break_long(tally, Random(seed))
+
+
+def test_a_time_keeps_the_word_it_belongs_to() -> None:
+    fact = "the cranes are lashed on the deck of the Halvard, due at Port Vasse next Friday"
+    for seed in range(12):
+        assert not sp._front_time(fact, Random(seed)).endswith(", due"), seed
+
+
+def test_an_adverb_stays_with_its_verb_when_the_subject_is_taken_up() -> None:
+    said = sp._dislocate("The consortium never sent the K-19 recall through official channels")
+    assert said == "The consortium — it never sent the K-19 recall through official channels"
+
+
+def test_a_topic_stops_at_an_irregular_past_or_a_verb_before_a_figure() -> None:
+    assert tx.topic("The transfer pump fuse blew at 03:40 for the third time") == (
+        "the transfer pump fuse"
+    )
+    assert "lists" not in tx.topic("the manifest for shuttle run 212 lists 480 oxygen candles")
+    # a possessive before a figure is not a verb
+    assert tx.topic("we look at Walter Ashby's 22:00 round together") == (
+        "Walter Ashby's 22:00 round"
+    )
+
+
+def test_a_hunch_that_has_had_its_airing_is_not_told_again() -> None:
+    hunch = KnowledgeRef(
+        information="Before long, the harbour board will close the north quay for good.",
+        kind="anticipated",
+        timepoint_id="tp01",
+    )
+    news = KnowledgeRef(
+        information="The pilots have stopped guiding ships in since noon.",
+        kind="told",
+        source="a harbour pilot",
+        timepoint_id="tp03",
+    )
+    for knowledge, told in (((hunch,), True), ((news, hunch), False)):
+        said = [
+            generate_turn(context(knowledge=knowledge), Random(seed)).content for seed in range(40)
+        ]
+        recited = any("close the north quay for good" in s for s in said)
+        assert recited is told, (knowledge, said[:5])
