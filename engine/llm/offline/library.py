@@ -220,6 +220,8 @@ class TalkBank(_Data):
     # the file's words a voice says its own way when a fact would otherwise be recited
     reword: dict[Literal["formal", "spoken"], dict[str, Templates]]
     about_reword: str = Field("", alias="_about_reword")
+    list_join: dict[Literal["formal", "spoken"], Templates]  # "…, plus the use of the slope"
+    about_list_join: str = Field("", alias="_about_list_join")
     tones: dict[str, str]
     secret_cues: Templates
 

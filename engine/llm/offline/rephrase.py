@@ -173,13 +173,15 @@ def breathe(
     asides: tuple[str, ...],
     take_ups: tuple[str, ...],
     words: dict[str, tuple[str, ...]] | None = None,
+    joins: tuple[str, ...] = (),
 ) -> str:
     """``clause`` with no stretch of eight words said exactly as ``written`` has them: a long
     stretch is taken in breaths, as people do when they talk, with a take-up before a
     preposition ("… valued at 1.24 million — that's within eight months") or an aside after an
     auxiliary ("would, mind you, be roughly …"), or said in the voice's own words (``words``:
     "holds" -> "contains" in a formal voice, "was due to" -> "was supposed to" in another), or
-    a second action joined with "and also", nearest the middle of the stretch. Gives up
+    a second action joined with "and also", the last thing of a list joined in the voice's way
+    (``joins``: "…, plus the use of"), nearest the middle of the stretch. Gives up
     (leaving the clause as it is) where no such place is found."""
     source = _grams(_WORD.findall(written.lower()))
     if not source:
@@ -201,11 +203,14 @@ def breathe(
                 spots.append((abs(p - middle) + 0.25, p, "name"))
         for p in range(start + 1, end - 1):
             here, after = tokens[p].lower(), tokens[p + 1]
+            if here == "and" and joins and "list" not in done and _ends_a_list(tokens, p):
+                spots.append((abs(p - middle) + 0.5, p, "list"))
             if (
                 here == "and"
                 and "joint" not in done
                 and after.lower() not in ("also", "then", "so", "not")
                 and verbish(after)  # a second action ("paid for and also lashed")
+                and not _pair(tokens[p - 1], after)  # "dated and signed": one thing
                 and not tokens[p - 1][:1].isdigit()
                 and tokens[p - 1].lower() not in DETERMINERS
             ):
@@ -232,6 +237,7 @@ def breathe(
                 spots.append((abs(p - middle), p, "take_up"))
             elif (
                 before.lower() in _AUX_BREAK
+                and (p < 2 or tokens[p - 2].lower() not in DETERMINERS)  # "a will written"
                 and here not in ("not", "never", "of", "and", "or")
                 and here not in _PREPS  # "the registered will of 2019": a noun
                 and here not in _MAIN_VERB_NEXT  # "had it wrong": "had" is the verb
@@ -259,6 +265,11 @@ def breathe(
         if kind == "name":  # "the freighter Halvard" -> "the Halvard"
             clause = " ".join([*tokens[: p + 1], *tokens[p + 2 :]])
             continue
+        if kind == "list":  # "the cottage and the use of" -> "the cottage, plus the use of"
+            join = joins[rng.randrange(len(joins))]
+            head = tokens[p - 1].rstrip(",")
+            clause = " ".join([*tokens[: p - 1], f"{head},", join, *tokens[p + 1 :]])
+            continue
         if kind == "joint":
             clause = " ".join([*tokens[: p + 1], "also", *tokens[p + 1 :]])
             continue
@@ -270,6 +281,32 @@ def breathe(
             words = [*tokens[: p - 1], f"{tokens[p - 1]}, {note},", *tokens[p:]]
         clause = " ".join(words)
     return clause
+
+
+def _pair(before: str, after: str) -> bool:
+    """Two words of one kind either side of an "and" ("dated and signed", "writing and
+    signing"): a pair said together, not two actions."""
+    a, b = before.lower().strip(","), after.lower().strip(",")
+    return any(a.endswith(x) and b.endswith(x) for x in ("ed", "ing", "en"))
+
+
+_OWNERS = frozenset("the a an his her their its our my your this that".split())
+
+
+def _ends_a_list(tokens: list[str], p: int) -> bool:
+    """``tokens[p]`` is the "and" before the last thing of a list ("the cottage and the use
+    of the north slope"), not one that joins two clauses ("… and the log entry is false")."""
+    if p < 2 or p + 2 >= len(tokens) or tokens[p + 1].lower() not in _OWNERS:
+        return False
+    if tokens[p - 1].endswith((",", ";")) or tokens[p - 1].lower() in _OWNERS:
+        return False
+    before, after = {t.lower() for t in tokens[max(0, p - 6) : p]}, " ".join(tokens[p:]).lower()
+    if before & {"between", "both", "either", "neither"} or any(
+        w in after for w in ("side by side", "together", "each other", "one another", "alike")
+    ):
+        return False  # "between A and the B", "A and the B side by side": one pair
+    # the word after the determiner is its noun ("the use of"), whatever else it can be
+    return not any(verbish(t) for t in tokens[p + 3 : p + 9])
 
 
 _TITLES = frozenset("dr mr mrs ms sister captain commander father mother doctor judge".split())

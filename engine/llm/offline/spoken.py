@@ -46,6 +46,8 @@ def _clause_joint(text: str) -> list[tuple[int, str]]:
                 )
                 and len(tail[0].strip(",")) > 1  # "bays A and B only": one list
                 and not tail[0].endswith("ing")  # "writing and signing": one action
+                and not tail[0].endswith(",")  # "dated and signed, is valid": a list
+                and not (head[-1].endswith("ed") and tail[0].endswith("ed"))
                 and tail[1].lower() != "and"  # "you and Mattias and leaves": a list
             ):
                 out.append((at, joint))
@@ -217,12 +219,36 @@ def _break_long(clause: str, rng: Random) -> str:
     return f"{' '.join(tokens[:at])} — {take_up} {' '.join(tokens[at:])}"
 
 
+def _described(text: str) -> list[tuple[int, str]]:
+    """Where a long sentence goes on to describe what it named ("… roughly 148,000 euros,
+    payable within eight months"; "… 31,000 marks, due at Candlemas"): that part can be
+    said afterwards, as "That's payable within eight months"."""
+    if len(text.split()) < 12:
+        return []
+    for found in re.finditer(r", (\w+) ", text):
+        word = found.group(1).lower()
+        if len(text[: found.start()].split()) >= 6 and describes(word):
+            return [(found.start(), ", ")]
+    return []
+
+
+def describes(word: str) -> bool:
+    """A word that starts a description said after the thing ("payable", "due", "short")."""
+    low = word.lower()
+    return low in _DESCRIBING or (low.endswith(("able", "ible")) and len(low) > 5)
+
+
+_DESCRIBING = frozenset("due worth short valid enough roughly nearly almost some".split())
+
+
 def _split(text: str) -> tuple[str, str]:
     """The gist and what can stand alone as a later sentence (a relative clause cannot)."""
     low = text.lower()
     found = [(low.find(b), b) for b in _BREAKS if low.find(b) > 20]
     if not found:
         found = _clause_joint(text)
+    if not found:
+        found = _described(text)
     if not found:
         return text, ""
     cut, mark = min(found)
@@ -348,6 +374,7 @@ def aside(clause: str, asides: tuple[str, ...], rng: Random) -> str:
         i
         for i in range(start + 1, stop - 3)
         if tokens[i].lower() in AUX
+        and (i == 0 or tokens[i - 1].lower() not in DETERMINERS)  # "a will written": a noun
         and tokens[i + 1].lower() not in ("not", "never", "of", "and", "or")
         and tokens[i + 1].lower() not in _PREPS  # "the registered will of 2019": a noun
         and tokens[i + 1].lower() not in DETERMINERS | _OBJECTS  # "had it wrong": the verb

@@ -183,6 +183,9 @@ class Turn:
             "asides": asides,
             "take_ups": self.talk.take_ups,
             "words": self.own_words(),
+            "joins": self.talk.list_join[
+                "formal" if vc.register(self.ctx) == "formal" else "spoken"
+            ],
         }
         gist = rp.breathe(gist, information, self.rng, **breaths)
         rest = rp.breathe(rest, information, self.rng, **breaths) if rest else ""
@@ -239,7 +242,8 @@ class Turn:
         """What was kept back of a fact, as its own sentence ("That's because …")."""
         if " ".join(rest.lower().split()[:5]) in self.said:
             return  # said already in this conversation
-        if rest.lower().startswith(("because ", "so ")):
+        if rest.lower().startswith(("because ", "so ")) or sp.describes(rest.split(" ", 1)[0]):
+            # "That's because …", "That's payable within eight months."
             (self.core if core else self.extra).append(gm.sentence(f"that's {rest}"))
         else:
             self.say(self.talk.answer["more"], core, rest=rest)
@@ -376,8 +380,10 @@ class Turn:
         ref = self.choice.knowledge
         assert ref is not None
         self.say(self.talk.reveal["lead"])
-        gist, _ = self.fact(ref, whole=True)
+        gist, rest = self.fact(ref)  # all of it, but in two breaths: a confession, not a recital
         self.core.append(gm.sentence(gist))
+        if rest:
+            self.more(rest, core=True)
         self.refs.append(ref.information)
         self.say(self.talk.reveal["after"], False)
 
