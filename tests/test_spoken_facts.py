@@ -105,3 +105,44 @@ def test_a_hunch_that_has_had_its_airing_is_not_told_again() -> None:
         ]
         recited = any("close the north quay for good" in s for s in said)
         assert recited is told, (knowledge, said[:5])
+
+
+def test_a_figure_under_ten_thousand_is_said_in_hundreds() -> None:
+    from engine.llm.offline import grammar as gm
+
+    assert gm.spoken_figures("sold for 1,150 marks") == "sold for eleven hundred and fifty marks"
+    assert gm.spoken_figures("2,400 tonnes") == "twenty-four hundred tonnes"
+    # a round thousand, a year and an odd figure are not
+    assert gm.spoken_figures("3,000 people in 1991 paid 1,234") == (
+        "three thousand people in 1991 paid 1,234"
+    )
+
+
+def test_a_long_subject_is_said_first_and_taken_up() -> None:
+    locker = "The lifebelt locker on the upper deck was padlocked that night"
+    assert breathe(locker, locker, Random(1), asides=(), take_ups=()) == (
+        "The lifebelt locker on the upper deck — it was padlocked that night"
+    )
+    haulers = "Three ice haulers on the Tycho run are scheduled to refuel at Halden Ring"
+    assert "Tycho run — they are scheduled" in breathe(
+        haulers, haulers, Random(1), asides=(), take_ups=()
+    )
+    # a clause or a list inside the subject: left as it is
+    for kept in (
+        "The men in the boat who rowed all night are tired and cold and wet",
+        "The oil in the tank and the spare drums were gone before the storm broke",
+    ):
+        assert " — " not in breathe(kept, kept, Random(1), asides=(), take_ups=())
+
+
+def test_the_last_thing_of_a_list_is_joined_in_the_voices_way() -> None:
+    gift = "It leaves Teodor the cottage by the lower gate and the use of the north slope for life"
+    said = breathe(gift, gift, Random(1), asides=(), take_ups=(), joins=("plus",))
+    assert "the lower gate, plus the use of the north slope" in said, said
+    # two clauses, a pair after "between" and things "side by side" are not a list
+    for kept in (
+        "The pump jammed at the lower gate and the log entry for that night is false again",
+        "The boundary runs between the old lower gate and the north slope above the river",
+        "Board inspectors read the lamp log and the oil tally side by side every quarter",
+    ):
+        assert "plus" not in breathe(kept, kept, Random(1), asides=(), take_ups=(), joins=("plus",))

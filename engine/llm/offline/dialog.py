@@ -177,7 +177,12 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
     ]
     if examples and ctx.speaker_turn_number == 0 and not ctx.prior_beats and rng.random() < 0.25:
         extra.append(rng.choice(examples))
-    elif ctx.voice.specificity_anchors and rng.random() < 0.25:
+    elif (
+        ctx.voice.specificity_anchors
+        and rng.random() < 0.25
+        # not about what the turn has just named ("So. The interpreter. Remember the …")
+        and turn.slots["anchor"].lower().split()[-1] not in " ".join(turn.core).lower()
+    ):
         # a window of the bank that moves with the timepoint and the speaker, so that one
         # person's lines about what matters to them differ from one conversation to the next
         window = turn.rotated(bank.anchor, ctx.speaker.entity_id)[:3]

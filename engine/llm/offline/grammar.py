@@ -121,6 +121,8 @@ def spoken_figures(text: str, casual: bool = False) -> str:
             return ordinal(value) if value <= 31 else raw  # a date: "March 2" -> "March second"
         if after and after[0].lower().strip(",.") in _MONTHS:
             return raw  # a date: "12 August" (said by ``_DAY_MONTH`` below)
+        if 1100 <= value < 10000 and value % 50 == 0 and (value // 100) % 10:
+            return in_hundreds(value)  # "1,150 marks" -> "eleven hundred and fifty marks"
         if value >= 1000 and value % 1000 and not casual:
             return raw  # 18,400 is read out as written
         return in_words(value)
@@ -143,6 +145,13 @@ _ORDINAL = {
     "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
     "nine": "ninth", "twelve": "twelfth",
 }  # fmt: skip
+
+
+def in_hundreds(value: int) -> str:
+    """1,150 -> "eleven hundred and fifty", 2,400 -> "twenty-four hundred": a figure under
+    ten thousand said in hundreds, as people say a price or a weight."""
+    hundreds, rest = divmod(value, 100)
+    return f"{in_words(hundreds)} hundred" + (f" and {in_words(rest)}" if rest else "")
 
 
 def ordinal(value: int) -> str:

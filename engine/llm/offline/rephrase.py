@@ -18,7 +18,7 @@ import re
 from functools import lru_cache
 
 from .library import verb_table
-from .realise import DETERMINERS, verbish
+from .realise import AUX, DETERMINERS, verbish
 
 _CONDITIONS = ("if", "unless", "when", "once", "because", "as soon as")
 _NOT_AFTER = frozenset("as even only what and or but".split())  # "as if", "even if", "and when"
@@ -198,6 +198,9 @@ def breathe(
         spots: list[tuple[float, int, str]] = []
         if table and "word 2" not in done:  # two of the voice's own words at most
             spots += _rewordings(tokens, start, end, table)
+        taken_up = _long_subject(tokens) if "subject" not in done and "—" not in tokens else None
+        if taken_up is not None and start <= taken_up[0] <= end:
+            spots.append((abs(taken_up[0] - middle) + 0.5, taken_up[0], "subject"))
         for p in range(max(start - 1, 0), end - 2):
             if "name" not in done and _named_thing(tokens, p):
                 spots.append((abs(p - middle) + 0.25, p, "name"))
@@ -262,6 +265,10 @@ def breathe(
             tail = tokens[p + span - 1][len(tokens[p + span - 1].rstrip(",;")) :]
             clause = " ".join([*tokens[:p], choice + tail, *tokens[p + span :]])
             continue
+        if kind == "subject":  # "the lifebelt locker on the upper deck — it was padlocked"
+            pronoun = taken_up[1]  # type: ignore[index]
+            clause = " ".join([*tokens[:p], "—", pronoun, *tokens[p:]])
+            continue
         if kind == "name":  # "the freighter Halvard" -> "the Halvard"
             clause = " ".join([*tokens[: p + 1], *tokens[p + 2 :]])
             continue
@@ -281,6 +288,43 @@ def breathe(
             words = [*tokens[: p - 1], f"{tokens[p - 1]}, {note},", *tokens[p:]]
         clause = " ".join(words)
     return clause
+
+
+_PLURAL_AUX = frozenset("are were have".split())
+_SINGULAR_AUX = frozenset("is was has".split())
+
+
+def _long_subject(tokens: list[str]) -> tuple[int, str] | None:
+    """Where a long subject with a place or a part in it ends ("the lifebelt locker on the
+    upper deck | was padlocked", "three ice haulers on the Tycho run | are due"): (the index
+    of its verb, the pronoun that takes it up), so it can be said first and taken up, as
+    people do ("… on the upper deck — it was padlocked"). None for any other clause."""
+    first = tokens[0].lower() if tokens else ""
+    if first not in DETERMINERS and not first[:1].isdigit():
+        return None
+    in_phrase = False  # inside "on the Tycho run": its words are nouns, whatever else
+    for p, token in enumerate(tokens[:14]):
+        low = token.lower()
+        in_phrase = in_phrase or low in _PREPS
+        if token.endswith((",", ";")) or (p and verbish(low) and low not in AUX and not in_phrase):
+            return None  # a clause break or a verb before any auxiliary: not a plain subject
+        if low in AUX and p >= 5:
+            subject = [t.lower() for t in tokens[1:p]]
+            if set(subject) & {"who", "which", "that", "whose", "and", "or"}:
+                return None  # a clause or a list inside: whose verb is it?
+            prep = next((i for i, t in enumerate(subject) if t in _PREPS), None)
+            if prep is None or prep == 0:
+                return None
+            head = subject[prep - 1]
+            if low in _PLURAL_AUX:
+                return p, "they"
+            if low in _SINGULAR_AUX:
+                return p, "it"
+            plural = head.endswith("s") and not head.endswith(("ss", "'s", "’s", "us"))
+            return p, "they" if plural else "it"
+        if low in AUX:
+            return None
+    return None
 
 
 def _pair(before: str, after: str) -> bool:

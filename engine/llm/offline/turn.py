@@ -90,7 +90,8 @@ class Turn:
             "time": _time_word(ctx.time_of_day),
             "today": "tonight" if _night(ctx.time_of_day) else "today",
             "day": "night" if _night(ctx.time_of_day) else "day",
-            "anchor": rng.choice(ctx.voice.specificity_anchors)
+            # what matters to the speaker, named short once the conversation has named it
+            "anchor": _again(rng.choice(ctx.voice.specificity_anchors), self.said, rng)
             if ctx.voice.specificity_anchors
             else "",
         }
@@ -443,12 +444,20 @@ _NOT_NOUNS = frozenset("long short last first next same other whole rest".split(
 _WHEN = frozenset("tonight today now yet again".split())
 
 
+_CUT_AT = frozenset("of on in at for from with to by about over under".split())
+
+
 def _again(topic: str, said: str, rng: Random) -> str:
     """A topic the conversation has already named, named shorter ("the nine patients
     tonight" -> "the patients", or "that"), the way people come back to a subject."""
     if topic.lower() not in said:
         return topic
-    words = [w for w in topic.split() if w.lower() not in _WHEN and not w.endswith("ly")]
+    words: list[str] = []
+    for w in topic.split():
+        if w.lower() in _CUT_AT and words:
+            break  # "the committee markup on Thursday": the thing is before "on"
+        if w.lower() not in _WHEN and not w.endswith("ly"):
+            words.append(w)
     head = words[-1] if words else ""
     if len(words) >= 3 and head[:1].isalpha() and head[:1].islower():
         short = f"the {head}"
