@@ -9,6 +9,7 @@ from random import Random
 from test_offline import context
 
 from engine.llm.contexts import KnowledgeRef
+from engine.llm.offline import realise as rz
 from engine.llm.offline import spoken as sp
 from engine.llm.offline import text as tx
 from engine.llm.offline.dialog import generate_turn
@@ -146,3 +147,29 @@ def test_the_last_thing_of_a_list_is_joined_in_the_voices_way() -> None:
         "Board inspectors read the lamp log and the oil tally side by side every quarter",
     ):
         assert "plus" not in breathe(kept, kept, Random(1), asides=(), take_ups=(), joins=("plus",))
+
+
+def test_an_amount_is_hedged_in_the_voices_way_only_before_a_figure() -> None:
+    casual = {**talk_bank().spoken, **talk_bank().reword["spoken"]}
+    tank = "the generator day tank has about seven hours of diesel at full load"
+    assert "around seven hours" in breathe(
+        tank, tank, Random(1), asides=(), take_ups=(), words=casual
+    )
+    talk = "we will talk about the tank and about the new pumps in the shed by the gate"
+    assert "around" not in breathe(talk, talk, Random(1), asides=(), take_ups=(), words=casual)
+
+
+def test_a_take_up_never_makes_a_second_clause_part_of_a_time() -> None:
+    people = rz.People.of("Odile Marchetti", "Claude Aubusson", ())
+    fact = (
+        "The lapsed frost policy can be reinstated retroactively if the premium is paid "
+        "before midnight on April 15 and an assessor inspects within 72 hours."
+    )
+    for seed in range(8):
+        gist, _ = sp.say_fact(fact, people, Random(seed), own=False, casual=True)
+        assert "— that's on" not in gist and "— and that's on" not in gist, gist
+        assert "ran out frost" not in gist, gist  # "the lapsed policy" stays an adjective
+    degrees = "Wind machines raise the temperature in a vineyard by two to three degrees."
+    for seed in range(8):
+        gist, _ = sp.say_fact(degrees, people, Random(seed), own=False, casual=False)
+        assert "two to three degrees" in gist, gist

@@ -236,7 +236,14 @@ def breathe(
                 )
             )
             has_verb = any(verbish(t) for t in tokens[1:p])  # "the marks | on the wall were"
-            if circumstance and not needs_it and take_ups and "—" not in tokens and has_verb:
+            if (
+                circumstance
+                and not needs_it
+                and take_ups
+                and "—" not in tokens
+                and has_verb
+                and not second_clause(tokens[p:])
+            ):
                 spots.append((abs(p - middle), p, "take_up"))
             elif (
                 before.lower() in _AUX_BREAK
@@ -257,7 +264,7 @@ def breathe(
         if kind.startswith("word:"):
             done.add("word 2" if "word" in done else "word")
             said = kind[5:]
-            span = len(said.split(" "))
+            span = len(said.removesuffix(" #").split(" "))
             choices = table[said.lower()]
             choice = choices[rng.randrange(len(choices))]
             if tokens[p][:1].isupper():
@@ -288,6 +295,19 @@ def breathe(
             words = [*tokens[: p - 1], f"{tokens[p - 1]}, {note},", *tokens[p:]]
         clause = " ".join(words)
     return clause
+
+
+def second_clause(tail: list[str]) -> bool:
+    """A clause of its own after an "and" in ``tail`` ("… on April 15 and an assessor
+    inspects"): a take-up before it would make that clause part of the time."""
+    return any(
+        w.lower() in ("and", "or", "but")
+        and any(
+            verbish(x) or (j and x.islower() and x.endswith("s") and not x.endswith("ss"))
+            for j, x in enumerate(tail[k + 2 : k + 5])
+        )  # "and an assessor inspects": an -s word after a noun is a verb
+        for k, w in enumerate(tail)
+    )
 
 
 _PLURAL_AUX = frozenset("are were have".split())
@@ -377,6 +397,16 @@ def _named_thing(tokens: list[str], p: int) -> bool:
     return not nxt or last.endswith(",") or nxt in _PREPS or nxt in ("and", "or") or verbish(nxt)
 
 
+_NUMBERS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty "
+    "forty fifty sixty hundred a half".split()
+)
+
+
+def _figure(word: str) -> bool:
+    return word[:1].isdigit() or word.lower().split("-")[0] in _NUMBERS
+
+
 def _rewordings(
     tokens: list[str], start: int, end: int, words: dict[str, tuple[str, ...]]
 ) -> list[tuple[float, int, str]]:
@@ -392,6 +422,10 @@ def _rewordings(
             if any(t.endswith((",", ";")) for t in parts[:-1]):
                 continue
             phrase = " ".join(parts).rstrip(",;")
+            following = tokens[p + span] if p + span < len(tokens) else ""
+            if f"{phrase.lower()} #" in words and _figure(following):
+                out.append((abs(p + span / 2 - middle) - 0.25, p, f"word:{phrase.lower()} #"))
+                break
             if phrase.lower() in words:
                 out.append((abs(p + span / 2 - middle) - 0.25, p, f"word:{phrase.lower()}"))
                 break

@@ -184,8 +184,8 @@ def _summarise(clause: str, most: int = 13) -> str:
             if verbish(tokens[i - 1].strip(",")):
                 continue  # "… in March, signing | with their mother's …": the verb needs it
             tail = " ".join(tokens[i:])
-            if re.search(r"\d", tail) or _TIME_WORDS.search(tail):
-                return clause
+            if re.search(r"\d", tail) or _TIME_WORDS.search(tail) or _NUMBER_WORDS.search(tail):
+                return clause  # a figure ("two to three degrees") is usually the point
             return " ".join(tokens[:i]).rstrip(",")
     return clause
 
@@ -205,6 +205,10 @@ def _break_long(clause: str, rng: Random) -> str:
             and not tokens[i - 1].endswith(",")
             and not rp.holds_what_follows(tokens[i - 1])  # "signing — that's with", "due at"
             and tokens[i + 1].lower() != tokens[i - 1].lower()  # "side by side"
+            and not (tokens[i].lower() == "to" and verbish(tokens[i + 1]))  # "enough to pay"
+            and not _NUMBER_WORDS.fullmatch(tokens[i - 1].strip(","))  # "two to three"
+            and not tokens[i - 1][:1].isdigit()
+            and not rp.second_clause(tokens[i:])  # "… on April 15 and an assessor …"
             and any(verbish(t) for t in tokens[1:i])  # "the marks | on the wall were …"
         ),
         key=lambda i: abs(i - middle),
@@ -287,6 +291,11 @@ def _lower_common(text: str) -> str:
     return tx.lower_first(text)
 
 
+_NUMBER_WORDS = re.compile(
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|sixty|hundred|thousand|million|half|dozen)\b",
+    re.IGNORECASE,
+)
 _COMMON_STARTS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
     "hundred hundreds thousands dozens several many most some all both each every few half "
@@ -330,6 +339,9 @@ def _swap(text: str, table: str, rng: Random, chance: float = 1.0) -> str:
         options = words.get(word.lower())
         if not options or rng.random() >= chance:
             return word
+        before = match.string[: match.start()].split()[-1:]
+        if word.lower().endswith("ed") and before and before[0].lower() in DETERMINERS:
+            return word  # "the lapsed policy": an adjective, not "ran out"
         choice = options[rng.randrange(len(options))]
         return tx.upper_first(choice) if word[:1].isupper() else choice
 
