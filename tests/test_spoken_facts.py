@@ -4,6 +4,7 @@ a hunch that has had its airing not told again."""
 
 from __future__ import annotations
 
+import re
 from random import Random
 
 from test_offline import context
@@ -167,7 +168,7 @@ def test_a_take_up_never_makes_a_second_clause_part_of_a_time() -> None:
     )
     for seed in range(8):
         gist, _ = sp.say_fact(fact, people, Random(seed), own=False, casual=True)
-        assert "— that's on" not in gist and "— and that's on" not in gist, gist
+        assert not re.search(r"— (?:and )?that's on April 15 and an assessor", gist), gist
         assert "ran out frost" not in gist, gist  # "the lapsed policy" stays an adjective
     degrees = "Wind machines raise the temperature in a vineyard by two to three degrees."
     for seed in range(8):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from random import Random
 
+from ...agents.steering import speaking_mode
 from ...knowledge.retrieval import rank
 from ...model.dialog import ACT_STANCE
 from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief, TurnBrief
@@ -147,6 +148,12 @@ def choose(
     trust = relation.trust if relation else 0.0
     alignment = relation.alignment if relation else 0.0
     secrets = [k for k in ctx.knowledge if is_secret(k, ctx.speaker.name)]
+    if not any(speaking_mode(r.entity.entity_type) == "speech" for r in ctx.listeners):
+        # nobody here who talks back (an animal, a place): the speaker thinks aloud, and
+        # asks, argues or proposes nothing
+        if ctx.move == "close" and ctx.previous_turns:
+            return Choice("close", None, None)
+        return Choice("inform", pick, None)
     if not ctx.previous_turns:
         return Choice("open", pick)
     if floor.asked is not None:

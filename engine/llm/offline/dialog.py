@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from random import Random
 
+from ...agents.steering import speaking_mode
 from ...model.responses import DialogTurnResponse
 from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief
 from . import acts
@@ -130,9 +131,11 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
         relation = _relation(ctx, choice.replying_to.speaker_id)
         mood = vc.moods(ctx, relation)
     asking = choice.act in ("ask", "accuse", "propose")
-    if asking and relation is not None and relation.entity.entity_type != "human":
+    if asking and relation is not None and speaking_mode(relation.entity.entity_type) != "speech":
         # questions go to someone who can answer
-        relation = next((r for r in ctx.listeners if r.entity.entity_type == "human"), relation)
+        relation = next(
+            (r for r in ctx.listeners if speaking_mode(r.entity.entity_type) == "speech"), relation
+        )
     turn = Turn(ctx, talk, choice, relation, rng)
     turn.compose()
     choice = turn.choice  # an answer with nothing to say becomes an evasion

@@ -300,12 +300,14 @@ def breathe(
 def second_clause(tail: list[str]) -> bool:
     """A clause of its own after an "and" in ``tail`` ("… on April 15 and an assessor
     inspects"): a take-up before it would make that clause part of the time."""
+    cut = next((i for i, w in enumerate(tail) if w.endswith((",", ";"))), len(tail))
+    tail = tail[: cut + 1]  # after a comma, a clause of its own is its own
     return any(
         w.lower() in ("and", "or", "but")
         and any(
-            verbish(x) or (j and x.islower() and x.endswith("s") and not x.endswith("ss"))
-            for j, x in enumerate(tail[k + 2 : k + 5])
-        )  # "and an assessor inspects": an -s word after a noun is a verb
+            verbish(x) or (j > 1 and x.islower() and x.endswith("s") and not x.endswith("ss"))
+            for j, x in enumerate(tail[k + 1 : k + 5])
+        )  # "and gave up", "and an assessor inspects": an -s word after a noun is a verb
         for k, w in enumerate(tail)
     )
 
@@ -325,8 +327,12 @@ def _long_subject(tokens: list[str]) -> tuple[int, str] | None:
     in_phrase = False  # inside "on the Tycho run": its words are nouns, whatever else
     for p, token in enumerate(tokens[:14]):
         low = token.lower()
+        if low.rstrip(",") in AUX and p >= 5:
+            low = low.rstrip(",")  # "… are, believe me, scheduled": the aside comes after
         in_phrase = in_phrase or low in _PREPS
-        if token.endswith((",", ";")) or (p and verbish(low) and low not in AUX and not in_phrase):
+        if (token.endswith((",", ";")) and low not in AUX) or (
+            p and verbish(low) and low not in AUX and not in_phrase
+        ):
             return None  # a clause break or a verb before any auxiliary: not a plain subject
         if low in AUX and p >= 5:
             subject = [t.lower() for t in tokens[1:p]]

@@ -229,10 +229,11 @@ def _described(text: str) -> list[tuple[int, str]]:
     said afterwards, as "That's payable within eight months"."""
     if len(text.split()) < 12:
         return []
-    for found in re.finditer(r", (\w+) ", text):
-        word = found.group(1).lower()
-        if len(text[: found.start()].split()) >= 6 and describes(word):
-            return [(found.start(), ", ")]
+    for found in re.finditer(r", (\w+) (\w+)", text):
+        word, second = found.group(1).lower(), found.group(2).lower()
+        superlative = word == "the" and second.endswith("est") and len(second) > 4
+        if len(text[: found.start()].split()) >= 6 and (describes(word) or superlative):
+            return [(found.start(), ", ")]  # "…, the largest capacity": "That's the largest …"
     return []
 
 
@@ -242,7 +243,7 @@ def describes(word: str) -> bool:
     return low in _DESCRIBING or (low.endswith(("able", "ible")) and len(low) > 5)
 
 
-_DESCRIBING = frozenset("due worth short valid enough roughly nearly almost some".split())
+_DESCRIBING = frozenset("due worth short valid enough roughly nearly almost some not".split())
 
 
 def _split(text: str) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from random import Random
 
+from ...agents.steering import speaking_mode
 from ...model import clock
 from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief
 from . import acts, tense
@@ -171,7 +172,8 @@ class Turn:
         gist, rest = self.named_short(gist), self.named_short(rest)
         # figures are said as words ("thirty-one thousand"), in a formal voice less often
         if self.rng.random() < (0.4 if vc.register(self.ctx) == "formal" else 0.9):
-            plain = self.casual
+            # every voice but a formal one says "18,400" and "22:00" as they are spoken
+            plain = vc.register(self.ctx) != "formal"
             gist, rest = gm.spoken_figures(gist, plain), gm.spoken_figures(rest, plain)
         else:  # a million is said as one in any voice ("1.24 million")
             gist, rest = gm.spoken_millions(gist), gm.spoken_millions(rest)
@@ -243,9 +245,13 @@ class Turn:
         """What was kept back of a fact, as its own sentence ("That's because …")."""
         if " ".join(rest.lower().split()[:5]) in self.said:
             return  # said already in this conversation
-        if rest.lower().startswith(("because ", "so ")) or sp.describes(rest.split(" ", 1)[0]):
+        first = rest.split(" ", 2)
+        superlative = first[0].lower() == "the" and len(first) > 1 and first[1].endswith("est")
+        if rest.lower().startswith(("because ", "so ")) or sp.describes(first[0]) or superlative:
             # "That's because …", "That's payable within eight months."
-            (self.core if core else self.extra).append(gm.sentence(f"that's {rest}"))
+            line = gm.sentence(f"that's {rest}")
+            if not any(tx.contains_phrase(line, p) for p in self.ctx.voice.never_says):
+                (self.core if core else self.extra).append(line)
         else:
             self.say(self.talk.answer["more"], core, rest=rest)
 
@@ -272,6 +278,12 @@ class Turn:
         backchannel ("Hold on.", "Exactly.")."""
         if not self.ctx.previous_turns:
             return
+        last = self.ctx.previous_turns[-1].speaker_id
+        if any(
+            r.entity.entity_id == last and speaking_mode(r.entity.entity_type) != "speech"
+            for r in self.ctx.listeners
+        ):
+            return  # an animal's or a place's doing is not a point to take up
         roll = self.rng.random()
         stance = self.choice.stance
         if roll < 0.45:
