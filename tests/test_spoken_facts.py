@@ -174,3 +174,36 @@ def test_a_take_up_never_makes_a_second_clause_part_of_a_time() -> None:
     for seed in range(8):
         gist, _ = sp.say_fact(degrees, people, Random(seed), own=False, casual=False)
         assert "two to three degrees" in gist, gist
+
+
+def test_with_only_an_animal_to_hear_the_speaker_thinks_aloud() -> None:
+    from engine.llm.contexts import EntityBrief, RelationBrief, TurnBrief
+
+    heron = EntityBrief(entity_id="heron", name="Grey-Leg", role="Heron", entity_type="animal")
+    watched = TurnBrief(
+        turn_index=0,
+        speaker_id="heron",
+        speaker_name="Grey-Leg",
+        content="Grey-Leg goes still and watches Mara.",
+    )
+    alone = context(
+        listeners=(RelationBrief(entity=heron, trust=-0.4, alignment=-0.5),),
+        previous_turns=(watched,),
+    )
+    turns = [generate_turn(alone, Random(seed)) for seed in range(30)]
+    assert {t.act for t in turns} <= {"inform", "close"}, {t.act for t in turns}
+    # and a fact someone told is attributed once, not hedged again inside ("I'm told two
+    # cranes are, so they say, at sea")
+    for t in turns:
+        hedges = sum(t.content.count(h) for h in ("I'm told", "so they say", "or so I hear"))
+        assert hedges <= 1, t.content
+    # with a person there too, the same speaker argues and asks again
+    owen = EntityBrief(entity_id="owen", name="Owen Bright", role="Terminal manager")
+    company = context(
+        listeners=(
+            RelationBrief(entity=heron, trust=-0.4, alignment=-0.5),
+            RelationBrief(entity=owen, trust=-0.4, alignment=-0.5),
+        ),
+    )
+    acts = {generate_turn(company, Random(seed)).act for seed in range(30)}
+    assert acts - {"inform", "close"}, acts

@@ -178,6 +178,8 @@ class Turn:
         else:  # a million is said as one in any voice ("1.24 million")
             gist, rest = gm.spoken_millions(gist), gm.spoken_millions(rest)
         kind = "own" if own else ref.kind if ref.kind in self.talk.asides else "told"
+        if kind == "told":  # the sentence it goes in names who told it: "so they say" again
+            kind = "own"  # would be said twice, so only the speaker's own asides
         asides = self.talk.asides.get(kind, ())
         if kind != "anticipated" and self.rng.random() < 0.45:  # a guess is hedged once
             gist = sp.aside(gist, asides, self.rng)
