@@ -139,6 +139,7 @@ def generate_turn(ctx: DialogTurnContext, rng: Random) -> DialogTurnResponse:
     turn = Turn(ctx, talk, choice, relation, rng)
     turn.compose()
     choice = turn.choice  # an answer with nothing to say becomes an evasion
+    relation = turn.relation  # a question goes to whoever said what it asks about
     sentences = _voiced(ctx, turn, mood, rng)
     content = " ".join(sentences).strip()
     content = re.sub(r",?\s+(?:and|but|or)?\s*([.!?])", r"\1", content)  # "flat, and."

@@ -124,6 +124,7 @@ class Turn:
         """What ``information`` is about, from the speaker's point of view, or "" when that
         comes out as a person ("I", "you") or names the speaker: no topic to talk about."""
         topic = gm.lower_start(rz.point_of_view(tx.topic(information), self.people), self.proper)
+        topic = gm.spoken_millions(topic)  # "the 1,240,000 euros" is said "1.24 million"
         words = topic.lower().split()
         if (
             not words
@@ -195,6 +196,14 @@ class Turn:
         gist = rp.breathe(gist, information, self.rng, **breaths)
         rest = rp.breathe(rest, information, self.rng, **breaths) if rest else ""
         return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
+
+    def put_to(self, entity_id: str) -> None:
+        """The turn is said to ``entity_id`` (one of the listeners), not to whoever it was
+        going to be said to."""
+        found = next((r for r in self.ctx.listeners if r.entity.entity_id == entity_id), None)
+        if found is not None and found is not self.relation:
+            self.relation = found
+            self.slots["name"] = tx.first_name(found.entity.name)
 
     def own_words(self) -> dict[str, tuple[str, ...]]:
         """The words this voice says in its own way when a fact would come out as written."""
@@ -343,6 +352,8 @@ class Turn:
         sourced = last is not None and last.knowledge_references and self.rng.random() < 0.5
         # about the speaker themself ("Walter has had a tight chest"): how do they know?
         about_me = gm.says_own_name(self.basis, self.people.speaker)
+        if sourced and last is not None:
+            self.put_to(last.speaker_id)  # "where did you hear that?" goes to who said it
         if (sourced or about_me) and self.say(self.talk.ask["source"]):
             return
         self.say(self.talk.ask["about"])
