@@ -40,10 +40,12 @@ def test_a_formal_voice_says_a_long_fact_in_its_own_words() -> None:
 
 
 def test_a_second_action_is_joined_and_a_vessel_named_by_its_name() -> None:
-    written = "The cranes are already paid for and lashed on the deck at Port Vasse"
+    written = "The ballast was taken out of the ferry in August and sold to the foundry"
     said = breathe(written, written, Random(1), asides=(), take_ups=())
-    assert said == "The cranes are already paid for and also lashed on the deck at Port Vasse"
-    assert not _recites(said, written)
+    assert said == "The ballast was taken out of the ferry in August, then sold to the foundry"
+    keeps = "The old harbour master keeps the only key and opens the gate at dawn each day"
+    said = breathe(keeps, keeps, Random(1), asides=(), take_ups=())
+    assert "the only key and also opens the gate" in said, said
     aboard = "Nobody aboard the freighter Halvard saw the cranes come down the ramp"
     said = breathe(aboard, aboard, Random(1), asides=(), take_ups=())
     assert said == "Nobody aboard the Halvard saw the cranes come down the ramp"
@@ -156,6 +158,8 @@ def test_an_amount_is_hedged_in_the_voices_way_only_before_a_figure() -> None:
     assert "around seven hours" in breathe(
         tank, tank, Random(1), asides=(), take_ups=(), words=casual
     )
+    year = "the first real doubts about 1790 Compromise Dinner reach me after the talk"
+    assert "about 1790" in breathe(year, year, Random(1), asides=(), take_ups=(), words=casual)
     talk = "we will talk about the tank and about the new pumps in the shed by the gate"
     assert "around" not in breathe(talk, talk, Random(1), asides=(), take_ups=(), words=casual)
 

@@ -285,7 +285,13 @@ def breathe(
             clause = " ".join([*tokens[: p - 1], f"{head},", join, *tokens[p + 1 :]])
             continue
         if kind == "joint":
-            clause = " ".join([*tokens[: p + 1], "also", *tokens[p + 1 :]])
+            after = tokens[p + 1].lower()
+            if after.endswith("ed") or after in _participles() or after in _same_as_past():
+                # "taken out in August and sold" -> "taken out in August, then sold"
+                head = tokens[p - 1].rstrip(",")
+                clause = " ".join([*tokens[: p - 1], f"{head},", "then", *tokens[p + 1 :]])
+            else:  # "holds the key and keeps it" -> "holds the key and also keeps it"
+                clause = " ".join([*tokens[: p + 1], "also", *tokens[p + 1 :]])
             continue
         if kind == "take_up":
             words = [*tokens[:p], "—", take_ups[rng.randrange(len(take_ups))], *tokens[p:]]
@@ -410,6 +416,9 @@ _NUMBERS = frozenset(
 
 
 def _figure(word: str) -> bool:
+    """An amount ("seven", "31,000"), not a year ("about 1790 …")."""
+    if re.fullmatch(r"1[5-9]\d\d|20\d\d", word.strip(",.")):
+        return False
     return word[:1].isdigit() or word.lower().split("-")[0] in _NUMBERS
 
 

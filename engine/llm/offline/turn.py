@@ -184,9 +184,10 @@ class Turn:
         asides = self.talk.asides.get(kind, ())
         if kind != "anticipated" and self.rng.random() < 0.45:  # a guess is hedged once
             gist = sp.aside(gist, asides, self.rng)
-        # never eight words in a row as the scenario wrote them: said, not read out
+        # never eight words in a row as the scenario wrote them: said, not read out (and a
+        # guess, whose sentence hedges it already, takes a breath with the speaker's own aside)
         breaths = {
-            "asides": asides,
+            "asides": self.talk.asides.get("own", ()) if kind == "anticipated" else asides,
             "take_ups": self.talk.take_ups,
             "words": self.own_words(),
             "joins": self.talk.list_join[
