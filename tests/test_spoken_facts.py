@@ -211,3 +211,12 @@ def test_with_only_an_animal_to_hear_the_speaker_thinks_aloud() -> None:
     )
     acts = {generate_turn(company, Random(seed)).act for seed in range(30)}
     assert acts - {"inform", "close"}, acts
+
+
+def test_a_memory_names_a_thing_not_a_cut_off_sentence() -> None:
+    from engine.llm.offline.prospection.topics import _topic
+
+    # "I made myself talk about You know why I asked you here, and I mea" was a memory
+    assert _topic("You know why I asked you here, and I mean that.") == ""
+    assert _topic("Sit down, please.") == ""
+    assert _topic("The cranes arrive on Friday.") == "the cranes"

@@ -48,8 +48,13 @@ def _measured_out(core: str) -> str:
     """The topic of a clause, passing over phrases that only measure ("the seven hours")."""
     for _ in range(3):
         found = _tidy(tx.strip_end(tx.topic(core)).split())
-        if not found:
-            return ""
+        if (
+            not found
+            or len(found) > 6
+            or found[0].lower() in _NOT_A_THING
+            or any(w.lower().strip(",.") in _SAID_NOT_MEANT for w in found)
+        ):
+            return ""  # "You know why I asked you here, and I mea": words, not a thing
         if found[-1].lower() not in _MEASURES:
             return " ".join(found)
         phrase = " ".join(w for w in found if w != "the")
@@ -59,6 +64,8 @@ def _measured_out(core: str) -> str:
     return ""
 
 
+_NOT_A_THING = frozenset("i you we he she it they this that there what why how and but so".split())
+_SAID_NOT_MEANT = frozenset("i you we please sorry thanks okay".split())  # "the please"
 _MEASURES = frozenset(
     "hours hour minutes minute seconds days day weeks years litres liters metres meters miles "
     "percent times".split()
