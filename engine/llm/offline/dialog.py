@@ -244,8 +244,8 @@ def _voiced(ctx: DialogTurnContext, turn: Turn, mood: list[str], rng: Random) ->
     # and the fewer tics a voice has, the less often each is heard
     tics = len(ctx.voice.verbal_tics)
     if force and tics < 3:
-        force = rng.random() < (0.35 if tics == 1 else 0.6)
-    chance = 0.25 if tics < 3 else 0.4
+        force = rng.random() < (0.3 if tics == 1 else 0.45)
+    chance = 0.2 if tics < 3 else 0.4
     out = vc.apply_tic(
         out, ctx.voice.verbal_tics, rng, said_by_me, names, chance=chance, force=force
     )
