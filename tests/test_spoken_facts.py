@@ -220,3 +220,18 @@ def test_a_memory_names_a_thing_not_a_cut_off_sentence() -> None:
     assert _topic("You know why I asked you here, and I mean that.") == ""
     assert _topic("Sit down, please.") == ""
     assert _topic("The cranes arrive on Friday.") == "the cranes"
+
+
+def test_what_someone_said_is_reported_with_its_verbs_agreeing() -> None:
+    from engine.llm.offline.extraction import _third_person
+
+    said = _third_person("I think you know more than you're saying.", "Claude Aubusson", "Raymond")
+    assert said == "Claude thinks Raymond knows more than Raymond is saying"
+    said = _third_person(
+        "You were there and you did nothing, I am sure.", "Odile Marchetti", "Bastien"
+    )
+    assert said == "Bastien was there and Bastien did nothing, Odile is sure"
+    # the speaker's aside is not part of the claim
+    assert _third_person("The tank is, mind you, nearly empty.", "Odile", "Bastien") == (
+        "The tank is nearly empty"
+    )

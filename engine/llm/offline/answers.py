@@ -9,10 +9,12 @@ from random import Random
 from ...knowledge.retrieval import rank
 from ...model.responses import QueryResponse
 from ..contexts import CANDID, EntityQueryContext, KnowledgeRef
+from . import grammar as gm
 from . import realise as rz
+from . import rephrase as rp
 from . import spoken as sp
 from . import text as tx
-from .library import dialog_bank
+from .library import dialog_bank, talk_bank
 from .voice import apply_tic as _apply_tic
 from .voice import pick as _pick
 from .voice import shape as _shape
@@ -59,6 +61,18 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
     parts: list[str] = []
     refs: list[str] = []
     guarded = False
+    confessed = False
+    proper = gm.proper_words(*(k.information for k in ctx.knowledge))
+    talk = talk_bank()
+    formal = ctx.voice.formality == "formal"
+    breaths = {  # said, not read out: the same breaths a turn takes
+        "asides": talk.asides.get("own", ()),
+        "take_ups": talk.take_ups,
+        "words": talk.reword["formal"]
+        if formal
+        else {**talk.plain, **talk.spoken, **talk.reword["spoken"]},
+        "joins": talk.list_join["formal" if formal else "spoken"],
+    }
     for i, ref in enumerate(found):
         if ref.private and ctx.candour < CANDID:
             guarded = True  # its own secret, and it is not the candid kind: it deflects
@@ -72,7 +86,10 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
             own=own,
             casual=ctx.voice.formality == "casual",
         )
-        clause = tx.lower_first(f"{gist}, and {tx.lower_first(rest)}" if rest else gist)
+        gist = rp.breathe(gist, ref.information, rng, **breaths)  # type: ignore[arg-type]
+        clause = gm.lower_start(
+            f"{gist}, and {gm.lower_start(rest, proper)}" if rest else gist, proper
+        )
         slots = {
             "knowledge": clause,
             "Knowledge": tx.upper_first(clause),
@@ -81,8 +98,9 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
         # An expectation the entity held (M15) is answered as a guess, never as a fact.
         if ref.kind == "anticipated":
             key = "expected"
-        elif ref.private:
-            key = "confess"
+        elif ref.private and not confessed:
+            key = "confess"  # once: a second secret follows the first without a new preamble
+            confessed = True
         else:
             key = "known" if i == 0 else "also"
         sentence = _pick(bank.answer[key], slots, rng, ban, used)

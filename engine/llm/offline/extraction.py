@@ -15,22 +15,62 @@ from ...model.knowledge import KnowledgeItem
 from ...model.responses import ExtractionResponse
 from ..contexts import ExtractionContext
 from . import text as tx
-from .library import ExtractionRule, dialog_bank, extraction_cues
+from .library import ExtractionRule, dialog_bank, extraction_cues, talk_bank, verb_table
 from .voice import skeleton as _skeleton
 
 
 def _third_person(sentence: str, speaker: str, addressee: str) -> str:
+    """What someone said, as reported about them: "I think you know more than you're
+    saying" -> "Claude thinks Raymond knows more than Raymond is saying" (the verb agrees
+    with the name that replaces "I" or "you"; the speaker's asides go)."""
     first = tx.first_name(speaker)
-    out = re.sub(r"\bI'm\b", f"{first} is", sentence)
+    out = _asides().sub("", sentence)
+    out = re.sub(r"\bI'm\b", f"{first} is", out)
     out = re.sub(r"\bI've\b", f"{first} has", out)
     out = re.sub(r"\bI'll\b", f"{first} will", out)
+    out = re.sub(r"\bI'd\b", f"{first} would", out)
+    out = re.sub(r"\bI ([a-z']+)", lambda m: f"{first} {_agrees(m.group(1))}", out)
     out = re.sub(r"\bI\b", first, out)
     out = re.sub(r"\b[Mm]y\b", f"{first}'s", out)
     out = re.sub(r"\b[Mm]e\b", first, out)
     if addressee:
-        out = re.sub(r"\b[Yy]our\b", f"{tx.first_name(addressee)}'s", out)
-        out = re.sub(r"\b[Yy]ou\b", tx.first_name(addressee), out)
-    return tx.strip_end(out)
+        other = tx.first_name(addressee)
+        out = re.sub(r"\b[Yy]ou're\b", f"{other} is", out)
+        out = re.sub(r"\b[Yy]ou've\b", f"{other} has", out)
+        out = re.sub(r"\b[Yy]ou'll\b", f"{other} will", out)
+        out = re.sub(r"\b[Yy]our\b", f"{other}'s", out)
+        out = re.sub(r"\b[Yy]ou ([a-z']+)", lambda m: f"{other} {_agrees(m.group(1))}", out)
+        out = re.sub(r"\b[Yy]ou\b", other, out)
+    return tx.strip_end(re.sub(r"  +", " ", out))
+
+
+_THIRD = {"am": "is", "are": "is", "have": "has", "do": "does", "don't": "doesn't",
+          "were": "was", "haven't": "hasn't", "aren't": "isn't"}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _asides() -> re.Pattern[str]:
+    """The asides a speaker breaks a fact with ("…, mind you, …"): not part of the claim."""
+    said = sorted({a for kind in talk_bank().asides.values() for a in kind}, key=len, reverse=True)
+    return re.compile(r", (?:" + "|".join(re.escape(a) for a in said) + r"),(?= )")
+
+
+def _agrees(verb: str) -> str:
+    """The verb after "I" or "you" said after a name: "think" -> "thinks", "are" -> "is";
+    a past, a modal or a word that is no verb stays."""
+    low = verb.lower()
+    if low in _THIRD:
+        return _THIRD[low]
+    if low not in verb_table()["base"] or low in _MODALS:
+        return verb  # a past ("did", "watched"), a modal, or no verb at all
+    if low.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    if low.endswith("y") and low[-2:-1] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+_MODALS = frozenset("will would can could shall should may might must".split())
 
 
 @lru_cache(maxsize=1)
