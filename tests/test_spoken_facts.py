@@ -235,3 +235,12 @@ def test_what_someone_said_is_reported_with_its_verbs_agreeing() -> None:
     assert _third_person("The tank is, mind you, nearly empty.", "Odile", "Bastien") == (
         "The tank is nearly empty"
     )
+
+
+def test_a_stock_line_is_not_recorded_as_a_claim() -> None:
+    from engine.llm.offline.extraction import _stock
+
+    assert _stock("The cooperative's current account hasn't changed.")  # a recap
+    assert _stock("For me, it's tank 7.")  # an anchor line
+    assert not _stock("The cranes are already paid for and lashed on the deck.")
+    assert not _stock("We wait on the premium until the morning.")  # a proposal is a claim

@@ -48,6 +48,37 @@ _THIRD = {"am": "is", "are": "is", "have": "has", "do": "does", "don't": "doesn'
           "were": "was", "haven't": "hasn't", "aren't": "isn't"}  # fmt: skip
 
 
+def _stock(sentence: str) -> bool:
+    """A sentence made from one of the offline dialog's content-free lines (a recap, an
+    anchor, an opening or closing, a link, a concession): it claims nothing to record."""
+    low = tx.strip_end(sentence).lower()
+    return any(pattern.fullmatch(low) for pattern in _stock_patterns())
+
+
+@lru_cache(maxsize=1)
+def _stock_patterns() -> tuple[re.Pattern[str], ...]:
+    talk, bank = talk_bank(), dialog_bank()
+    answer = talk.answer
+    lines = [
+        *talk.recap, *talk.inform["topic"], *talk.open, *talk.close, *talk.joke,
+        *talk.change_subject, *talk.react, *talk.concede, *talk.agree, *talk.concur,
+        *talk.deflect, *answer["again"], *answer["unknown"], *answer["own_source"],
+        *answer["seen_source"], *bank.anchor,
+        *(t for ts in (*talk.backchannel.values(), *talk.link.values()) for t in ts),
+    ]  # fmt: skip
+    out = []
+    for line in lines:
+        for piece in tx.sentences(line):
+            literal = re.sub(r"\{\w+\}", "", piece)
+            if len(literal.split()) < 2 or re.search(
+                r"\{(?:[Ff]act|[Rr]est|[Kk]nowledge)\}", piece
+            ):
+                continue  # all slot, or it carries a fact
+            parts = re.split(r"\{\w+\}", tx.strip_end(piece).lower())
+            out.append(re.compile("(?:.+?)".join(re.escape(p) for p in parts)))
+    return tuple(out)
+
+
 @lru_cache(maxsize=1)
 def _asides() -> re.Pattern[str]:
     """The asides a speaker breaks a fact with ("…, mind you, …"): not part of the claim."""
@@ -169,8 +200,8 @@ def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionRespon
         low = tx.expand(sentence).lower()
         if claims >= 2 or len(sentence.split()) < 4 or sentence.endswith("?"):
             continue
-        if len(tx.content_words(sentence)) < 3:
-            continue  # a stock line ("I will hold you to that.") claims nothing
+        if len(tx.content_words(sentence)) < 3 or _stock(sentence):
+            continue  # a stock line ("I will hold you to that.", "The tank hasn't changed.")
         if any(tx.topic(r).lower() in low for r in turn.knowledge_references):
             continue
         for rule, cues in rules:
