@@ -15,14 +15,14 @@ from random import Random
 from ...agents.steering import speaking_mode
 from ...model import clock
 from ..contexts import DialogTurnContext, KnowledgeRef, RelationBrief
-from . import acts, tense
+from . import acts
 from . import grammar as gm
 from . import realise as rz
-from . import rephrase as rp
 from . import spoken as sp
 from . import text as tx
 from . import voice as vc
 from .library import TalkBank
+from .telling import Telling
 
 
 def stale_hunch(ref: KnowledgeRef, ctx: DialogTurnContext) -> bool:
@@ -34,7 +34,7 @@ def stale_hunch(ref: KnowledgeRef, ctx: DialogTurnContext) -> bool:
     return newest is not None and ref.timepoint_id != newest
 
 
-class Turn:
+class Turn(Telling):
     """One turn being composed: its slots, its sentences (the act's own, which stay, and
     extras, which the voice may drop) and the knowledge it tells."""
 
@@ -152,52 +152,6 @@ class Turn:
             self.used.add(sentence)
         return sentence is not None
 
-    def fact(self, ref: KnowledgeRef, *, whole: bool = False) -> tuple[str, str]:
-        own = ref.kind == "initial" or ref.private
-        information = ref.information
-        if ref.kind == "witnessed":
-            information = tense.past_tense(tx.event_core(information, clock.phrases()))
-        owner = ref.source if ref.source in self.names else None
-        gist, rest = sp.say_fact(
-            information,
-            self.people,
-            self.rng,
-            own=own,
-            casual=self.casual,
-            contracted=vc.register(self.ctx) != "formal",
-            owner=owner,
-            said=self.said,
-        )
-        if whole and rest:
-            gist, rest = f"{gist}, and {tx.lower_first(rest)}", ""
-        gist, rest = self.named_short(gist), self.named_short(rest)
-        # figures are said as words ("thirty-one thousand"), in a formal voice less often
-        if self.rng.random() < (0.4 if vc.register(self.ctx) == "formal" else 0.9):
-            # every voice but a formal one says "18,400" and "22:00" as they are spoken
-            plain = vc.register(self.ctx) != "formal"
-            gist, rest = gm.spoken_figures(gist, plain), gm.spoken_figures(rest, plain)
-        else:  # a million is said as one in any voice ("1.24 million")
-            gist, rest = gm.spoken_millions(gist), gm.spoken_millions(rest)
-        kind = "own" if own else ref.kind if ref.kind in self.talk.asides else "told"
-        if kind == "told":  # the sentence it goes in names who told it: "so they say" again
-            kind = "own"  # would be said twice, so only the speaker's own asides
-        asides = self.talk.asides.get(kind, ())
-        if kind != "anticipated" and self.rng.random() < 0.45:  # a guess is hedged once
-            gist = sp.aside(gist, asides, self.rng)
-        # never eight words in a row as the scenario wrote them: said, not read out (and a
-        # guess, whose sentence hedges it already, takes a breath with the speaker's own aside)
-        breaths = {
-            "asides": self.talk.asides.get("own", ()) if kind == "anticipated" else asides,
-            "take_ups": self.talk.take_ups,
-            "words": self.own_words(),
-            "joins": self.talk.list_join[
-                "formal" if vc.register(self.ctx) == "formal" else "spoken"
-            ],
-        }
-        gist = rp.breathe(gist, information, self.rng, **breaths)
-        rest = rp.breathe(rest, information, self.rng, **breaths) if rest else ""
-        return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
-
     def put_to(self, entity_id: str) -> None:
         """The turn is said to ``entity_id`` (one of the listeners), not to whoever it was
         going to be said to."""
@@ -205,29 +159,6 @@ class Turn:
         if found is not None and found is not self.relation:
             self.relation = found
             self.slots["name"] = tx.first_name(found.entity.name)
-
-    def own_words(self) -> dict[str, tuple[str, ...]]:
-        """The words this voice says in its own way when a fact would come out as written."""
-        if vc.register(self.ctx) == "formal":
-            return self.talk.reword["formal"]
-        return {**self.talk.plain, **self.talk.spoken, **self.talk.reword["spoken"]}
-
-    def named_short(self, clause: str) -> str:
-        """Someone everyone here knows named by first name ("Teodor Brekke" -> "Teodor"),
-        where no one else has it; a formal voice keeps the full name until it has been
-        said in this conversation."""
-        if not clause:
-            return clause
-        firsts = [tx.first_name(n) for n in self.names]
-        formal = vc.register(self.ctx) == "formal"
-        for name in self.names:
-            first = tx.first_name(name)
-            if first == name or firsts.count(first) > 1 or name not in clause:
-                continue
-            if formal and name.lower() not in self.said:
-                continue
-            clause = re.sub(rf"\b{re.escape(name)}\b", first, clause)
-        return clause
 
     def source(self, ref: KnowledgeRef) -> str:
         """Who told it: a person by first name, anyone else as described ("a harbour
