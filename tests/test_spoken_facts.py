@@ -244,3 +244,28 @@ def test_a_stock_line_is_not_recorded_as_a_claim() -> None:
     assert _stock("For me, it's tank 7.")  # an anchor line
     assert not _stock("The cranes are already paid for and lashed on the deck.")
     assert not _stock("We wait on the premium until the morning.")  # a proposal is a claim
+
+
+def test_a_reported_opinion_names_its_stance_once() -> None:
+    from test_offline import SCENARIO
+
+    from engine.llm.contexts import EntityBrief, ExtractionContext, TurnBrief
+    from engine.llm.offline.extraction import generate_extraction
+
+    claude = EntityBrief(entity_id="claude", name="Claude Aubusson", role="Grower")
+    raymond = EntityBrief(entity_id="raymond", name="Raymond Guerche", role="Grower")
+    turn = TurnBrief(
+        turn_index=1,
+        speaker_id="claude",
+        speaker_name="Claude Aubusson",
+        content="I think you know more about the frost policy than you are saying.",
+        addressed_to="raymond",
+    )
+    ctx = ExtractionContext(
+        scenario=SCENARIO, timepoint_id="tp01", turn=turn, speaker=claude, listeners=(raymond,)
+    )
+    items = [i.content for i in generate_extraction(ctx, Random(1)).items]
+    assert (
+        "Claude Aubusson believes: Raymond knows more about the frost policy than Raymond is saying"
+        in items
+    ), items

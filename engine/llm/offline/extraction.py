@@ -207,10 +207,14 @@ def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionRespon
         for rule, cues in rules:
             if not any(cue in low for cue in cues):
                 continue
+            clause = _third_person(sentence, ctx.speaker.name, addressee)
+            # "Claude believes: Claude thinks Raymond knows …" names the stance twice
+            first = re.escape(tx.first_name(ctx.speaker.name))
+            clause = re.sub(rf"^{first} (?:thinks|believes|has decided)(?: that)?,? ", "", clause)
             content = rule.template.format(
                 speaker=ctx.speaker.name,
                 addressee=addressee or "the others",
-                clause=_third_person(sentence, ctx.speaker.name, addressee),
+                clause=clause,
                 topic=tx.topic(sentence),
             )
             if content in seen:
