@@ -15,6 +15,7 @@ from . import rephrase as rp
 from . import spoken as sp
 from . import text as tx
 from .library import dialog_bank, talk_bank
+from .telling import breaths_of
 from .voice import apply_tic as _apply_tic
 from .voice import pick as _pick
 from .voice import shape as _shape
@@ -64,15 +65,8 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
     confessed = False
     proper = gm.proper_words(*(k.information for k in ctx.knowledge))
     talk = talk_bank()
-    formal = ctx.voice.formality == "formal"
-    breaths = {  # said, not read out: the same breaths a turn takes
-        "asides": talk.asides.get("own", ()),
-        "take_ups": talk.take_ups,
-        "words": talk.reword["formal"]
-        if formal
-        else {**talk.plain, **talk.spoken, **talk.reword["spoken"]},
-        "joins": talk.list_join["formal" if formal else "spoken"],
-    }
+    # said, not read out: the same breaths a turn takes
+    breaths = breaths_of(talk, formal=ctx.voice.formality == "formal", asides=talk.asides["own"])
     for i, ref in enumerate(found):
         if ref.private and ctx.candour < CANDID:
             guarded = True  # its own secret, and it is not the candid kind: it deflects
@@ -86,7 +80,7 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
             own=own,
             casual=ctx.voice.formality == "casual",
         )
-        gist = rp.breathe(gist, ref.information, rng, **breaths)  # type: ignore[arg-type]
+        gist = rp.breathe(gist, ref.information, rng, **breaths)
         clause = gm.lower_start(
             f"{gist}, and {gm.lower_start(rest, proper)}" if rest else gist, proper
         )

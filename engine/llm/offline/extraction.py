@@ -23,27 +23,22 @@ def _third_person(sentence: str, speaker: str, addressee: str) -> str:
     """What someone said, as reported about them: "I think you know more than you're
     saying" -> "Claude thinks Raymond knows more than Raymond is saying" (the verb agrees
     with the name that replaces "I" or "you"; the speaker's asides go)."""
-    first = tx.first_name(speaker)
     out = _asides().sub("", sentence)
-    out = re.sub(r"\bI'm\b", f"{first} is", out)
-    out = re.sub(r"\bI've\b", f"{first} has", out)
-    out = re.sub(r"\bI'll\b", f"{first} will", out)
-    out = re.sub(r"\bI'd\b", f"{first} would", out)
-    out = re.sub(r"\bI ([a-z']+)", lambda m: f"{first} {_agrees(m.group(1))}", out)
-    out = re.sub(r"\bI\b", first, out)
-    out = re.sub(r"\b[Mm]y\b", f"{first}'s", out)
-    out = re.sub(r"\b[Mm]e\b", first, out)
+    people = [("I", "[Mm]y", "[Mm]e", tx.first_name(speaker))]
     if addressee:
-        other = tx.first_name(addressee)
-        out = re.sub(r"\b[Yy]ou're\b", f"{other} is", out)
-        out = re.sub(r"\b[Yy]ou've\b", f"{other} has", out)
-        out = re.sub(r"\b[Yy]ou'll\b", f"{other} will", out)
-        out = re.sub(r"\b[Yy]our\b", f"{other}'s", out)
-        out = re.sub(r"\b[Yy]ou ([a-z']+)", lambda m: f"{other} {_agrees(m.group(1))}", out)
-        out = re.sub(r"\b[Yy]ou\b", other, out)
+        people.append(("[Yy]ou", "[Yy]our", "", tx.first_name(addressee)))
+    for subject, possessive, obj, name in people:
+        for short, verb in _CONTRACTED:  # "I'm" -> "Claude is", "you've" -> "Raymond has"
+            out = re.sub(rf"\b{subject}'{short}\b", f"{name} {verb}", out)
+        out = re.sub(rf"\b{subject} ([a-z']+)", lambda m, n=name: f"{n} {_agrees(m.group(1))}", out)
+        out = re.sub(rf"\b{subject}\b", name, out)
+        out = re.sub(rf"\b{possessive}\b", f"{name}'s", out)
+        if obj:
+            out = re.sub(rf"\b{obj}\b", name, out)
     return tx.strip_end(re.sub(r"  +", " ", out))
 
 
+_CONTRACTED = (("m", "is"), ("re", "is"), ("ve", "has"), ("ll", "will"), ("d", "would"))
 _THIRD = {"am": "is", "are": "is", "have": "has", "do": "does", "don't": "doesn't",
           "were": "was", "haven't": "hasn't", "aren't": "isn't"}  # fmt: skip
 

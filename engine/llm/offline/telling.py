@@ -20,6 +20,22 @@ from . import voice as vc
 from .library import TalkBank
 
 
+def breaths_of(talk: TalkBank, *, formal: bool, asides: tuple[str, ...]) -> dict:
+    """What ``rephrase.breathe`` may use in a voice: its asides, the take-ups, its own words
+    for the file's (a formal voice's, or the plain and spoken ones of any other) and how it
+    joins the last thing of a list. Turns and query answers take the same breaths."""
+    register = "formal" if formal else "spoken"
+    words = (
+        talk.reword["formal"] if formal else {**talk.plain, **talk.spoken, **talk.reword["spoken"]}
+    )
+    return {
+        "asides": asides,
+        "take_ups": talk.take_ups,
+        "words": words,
+        "joins": talk.list_join[register],
+    }
+
+
 class Telling:
     """What :class:`turn.Turn` sets up and the telling reads."""
 
@@ -66,23 +82,14 @@ class Telling:
             gist = sp.aside(gist, asides, self.rng)
         # never eight words in a row as the scenario wrote them: said, not read out (and a
         # guess, whose sentence hedges it already, takes a breath with the speaker's own aside)
-        breaths = {
-            "asides": self.talk.asides.get("own", ()) if kind == "anticipated" else asides,
-            "take_ups": self.talk.take_ups,
-            "words": self.own_words(),
-            "joins": self.talk.list_join[
-                "formal" if vc.register(self.ctx) == "formal" else "spoken"
-            ],
-        }
+        breaths = breaths_of(
+            self.talk,
+            formal=vc.register(self.ctx) == "formal",
+            asides=self.talk.asides.get("own", ()) if kind == "anticipated" else asides,
+        )
         gist = rp.breathe(gist, information, self.rng, **breaths)
         rest = rp.breathe(rest, information, self.rng, **breaths) if rest else ""
         return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
-
-    def own_words(self) -> dict[str, tuple[str, ...]]:
-        """The words this voice says in its own way when a fact would come out as written."""
-        if vc.register(self.ctx) == "formal":
-            return self.talk.reword["formal"]
-        return {**self.talk.plain, **self.talk.spoken, **self.talk.reword["spoken"]}
 
     def named_short(self, clause: str) -> str:
         """Someone everyone here knows named by first name ("Teodor Brekke" -> "Teodor"),
