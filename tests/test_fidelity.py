@@ -11,9 +11,11 @@ from conftest import FIXTURES, TEMPLATES, needs_fixtures, run_scenario
 
 from engine.fidelity import policy
 from engine.fidelity.templates import template, template_names, thresholds
+from engine.llm.contexts import first_sentence
 from engine.model import events as ev
 from engine.model.common import ResolutionLevel as L
 from engine.scenario import ScenarioError, load_scenario
+from engine.steps.context import StepContext
 
 
 def of(events, kind):
@@ -175,6 +177,22 @@ async def test_every_level_changes_what_a_run_does_and_costs(store, tmp_path: Pa
     (opener, trained), (same, dialog) = seen[L.TRAINED]["first"], seen[L.DIALOG]["first"]
     assert opener == same
     assert trained > dialog + 20, ("a trained speaker brings its full context", trained, dialog)
+
+
+def test_below_trained_a_call_gets_the_scenarios_gist() -> None:
+    """The full premise and the atmosphere are TRAINED context (M1); a call about people below
+    it gets the premise's first sentence and the setting."""
+    scenario = load_scenario("vintners_council").scenario
+    steps = StepContext.of(scenario, 0, None, None)  # type: ignore[arg-type]
+    gist = steps.brief_for(L.DIALOG, L.GRAPH)
+    assert steps.brief_for(L.DIALOG, L.TRAINED) is steps.brief
+    assert steps.brief.description.startswith(gist.description)
+    assert len(gist.description) < len(steps.brief.description) / 2
+    assert gist.description.endswith(".") and gist.description.count(". ") == 0
+    assert gist.atmosphere == "" and steps.brief.atmosphere
+    assert gist.location == steps.brief.location and gist.title == steps.brief.title
+    assert first_sentence("Dr. Hollins signs. Then she leaves.") == "Dr. Hollins signs."
+    assert first_sentence("No stop here") == "No stop here"
 
 
 async def test_graph_learns_and_reflects_where_scene_only_witnesses(store, tmp_path) -> None:

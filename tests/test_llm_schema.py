@@ -74,11 +74,30 @@ def test_what_every_turn_asks_for_fits_a_small_models_answer(action) -> None:
     assert longest_answer(model.model_json_schema()) > 2000  # unbounded, it could run on
 
 
-def test_the_bounded_schema_is_what_a_model_is_sent() -> None:
-    assert _schema(SceneResponse) == bounded_schema(SceneResponse)
-    assert json.dumps(bounded_schema(SceneResponse), separators=(",", ":")) in prompt_schema(
-        SceneResponse
-    )
+def _leaves(node, path=""):
+    """Every constraint of a schema as (path, key, value), annotations left out."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("title", "description") and isinstance(value, str):
+                continue
+            yield from _leaves(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _leaves(value, f"{path}/{i}")
+    else:
+        yield path, node
+
+
+@pytest.mark.parametrize("action", EVERY_TURN, ids=lambda a: a.value)
+def test_the_bounded_schema_is_what_a_model_is_sent(action) -> None:
+    """Structured output sends the bounded schema; the prompt shows the same constraints,
+    every bound and enum of it, without pydantic's titles and docstrings."""
+    model = RESPONSE_MODELS[action]
+    assert _schema(model) == bounded_schema(model)
+    shown = json.loads(prompt_schema(model).split("Schema:\n", 1)[1])
+    assert sorted(_leaves(shown)) == sorted(_leaves(bounded_schema(model)))
+    assert '"title"' not in json.dumps(shown) or "title" in model.model_fields
+    assert len(json.dumps(shown)) < 0.9 * len(json.dumps(bounded_schema(model)))
 
 
 async def test_a_number_just_out_of_range_is_clamped_and_noted(store, tmp_path) -> None:

@@ -17,7 +17,7 @@ KNOWLEDGE_LIMITS = {
     ResolutionLevel.TENSOR_ONLY: 5,
     ResolutionLevel.SCENE: 8,
     ResolutionLevel.GRAPH: 12,
-    ResolutionLevel.DIALOG: 16,
+    ResolutionLevel.DIALOG: 10,
     ResolutionLevel.TRAINED: 10_000,  # everything it holds
 }
 

@@ -6,6 +6,7 @@ answers from them directly. They carry plain data only.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,18 @@ from ..model.entity import VoiceGuide
 from ..model.inner import Concern, Expectation
 from ..model.scene import Atmosphere
 from ..model.timepoint import Phase
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_ABBREVIATIONS = ("Dr.", "Mr.", "Mrs.", "Ms.", "St.", "Mt.", "No.", "Prof.", "Capt.", "Lt.")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (a title such as "Dr." does not end one)."""
+    text = text.strip()
+    for match in _SENTENCE_END.finditer(text):
+        if not text[: match.start()].endswith(_ABBREVIATIONS):
+            return text[: match.start()]
+    return text
 
 
 class _Ctx(BaseModel):
@@ -28,6 +41,13 @@ class ScenarioBrief(_Ctx):
     location: str
     atmosphere: str = ""
     tags: tuple[str, ...] = ()
+
+    def gist(self) -> ScenarioBrief:
+        """The brief a call below the TRAINED level gets (M1): the premise's first sentence and
+        the setting, without the atmosphere (the room's own reading comes with the scene)."""
+        return self.model_copy(
+            update={"description": first_sentence(self.description), "atmosphere": ""}
+        )
 
 
 class EntityBrief(_Ctx):

@@ -32,7 +32,7 @@ from .contexts import (
     TimepointEventContext,
 )
 from .protocol import ActionType, Message
-from .schema import bounded_schema
+from .schema import prompt_schema
 
 JSON_RULE = (
     "Reply with one JSON object that matches the schema below, with no text before or after it."
@@ -40,9 +40,9 @@ JSON_RULE = (
 
 
 def _scenario(s: ScenarioBrief) -> str:
-    lines = [f"SCENARIO: {s.title}", s.description, f"Setting: {s.location}."]
+    lines = [f"SCENARIO: {s.title}", s.description, f"Setting: {s.location.rstrip('.')}."]
     if s.atmosphere:
-        lines.append(f"Atmosphere: {s.atmosphere}.")
+        lines.append(f"Atmosphere: {s.atmosphere.rstrip('.')}.")
     return "\n".join(lines)
 
 
@@ -58,7 +58,7 @@ def _known(k: KnowledgeRef) -> str:
 def _schema(model: type[BaseModel] | None) -> str:
     if model is None:
         return ""
-    return f"{JSON_RULE}\nSchema:\n{json.dumps(bounded_schema(model), separators=(',', ':'))}"
+    return f"{JSON_RULE}\nSchema:\n{json.dumps(prompt_schema(model), separators=(',', ':'))}"
 
 
 def _population(ctx: PopulationContext) -> tuple[str, str]:

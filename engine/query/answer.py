@@ -173,7 +173,7 @@ def context_for(
     else:
         moment, event = "the start, before anything happened", ""
     return EntityQueryContext(
-        scenario=scenario_brief(loaded.scenario),
+        scenario=scenario_brief(loaded.scenario, full=level == ResolutionLevel.TRAINED),
         timepoint_id=at,
         moment=moment,
         event_description=event,

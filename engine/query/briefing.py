@@ -9,10 +9,11 @@ from ..llm.contexts import KnowledgeRef, ScenarioBrief
 from ..model.records import KnowledgeInfo
 
 
-def scenario_brief(scenario: dict[str, Any]) -> ScenarioBrief:
+def scenario_brief(scenario: dict[str, Any], *, full: bool = True) -> ScenarioBrief:
+    """The scenario a run recorded, whole, or its gist for a call below TRAINED (M1)."""
     setting = scenario.get("setting") or {}
     tags = scenario.get("tags")
-    return ScenarioBrief(
+    brief = ScenarioBrief(
         name=str(scenario.get("name", "")),
         title=str(scenario.get("title", "")),
         description=str(scenario.get("description", "")),
@@ -20,6 +21,7 @@ def scenario_brief(scenario: dict[str, Any]) -> ScenarioBrief:
         atmosphere=str(setting.get("atmosphere", "")),
         tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
     )
+    return brief if full else brief.gist()
 
 
 def knowledge_ref(

@@ -114,7 +114,7 @@ def plan(
     names = {k: e.name for k, e in view.entities.items()}
     known = tuple(knowledge_ref(k, names) for k in view.knowledge_at(entity_id, at))
     context = ElaborationContext(
-        scenario=scenario_brief(scenario),
+        scenario=scenario_brief(scenario, full=target == Level.TRAINED),
         timepoint_id=at,
         moment=f"{tp.title} ({tp.timepoint_id})" if tp else "the start",
         speaker=EntityBrief(

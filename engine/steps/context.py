@@ -16,6 +16,7 @@ from ..llm.gate import CallGate, gated
 from ..llm.gateway import CallRecord, Gateway, LLMCallFailed
 from ..llm.protocol import ActionType, SamplingParams
 from ..model import events as ev
+from ..model.common import ResolutionLevel
 from ..model.timepoint import Timepoint
 from ..scenario.schema import Scenario
 from ..world import Recorder, Unit, World
@@ -41,6 +42,7 @@ class StepContext:
     # the run's control: a paused run starts no new model call, and a call still queued at
     # the provider when the pause comes waits there (``llm.gate``)
     control: RunGate | None = None
+    _gist: ScenarioBrief | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, scenario: Scenario, seed: int, gateway: Gateway, recorder: Recorder) -> StepContext:
@@ -53,6 +55,15 @@ class StepContext:
             tags=tuple(scenario.tags),
         )
         return cls(scenario, seed, gateway, recorder, brief)
+
+    def brief_for(self, *levels: ResolutionLevel) -> ScenarioBrief:
+        """The scenario as a call about entities at ``levels`` gets it: whole when one of them
+        is TRAINED (the full context, M1), its gist otherwise."""
+        if ResolutionLevel.TRAINED in levels:
+            return self.brief
+        if self._gist is None:
+            self._gist = self.brief.gist()
+        return self._gist
 
     def rng(self, *parts: object) -> Random:
         return Random(":".join(str(p) for p in (self.seed, *parts)))

@@ -45,7 +45,9 @@ def start(m: Moment, turn: DialogTurn) -> asyncio.Future[Any] | None:
     if not listeners:
         return None
     context = ExtractionContext(
-        scenario=m.steps.brief,
+        scenario=m.steps.brief_for(
+            world.entities[turn.speaker].resolution, *(e.resolution for e in listeners)
+        ),
         timepoint_id=m.tp_id,
         turn=turn_brief(world, turn),
         speaker=brief(world.entities[turn.speaker]),

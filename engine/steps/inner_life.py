@@ -43,7 +43,7 @@ def start(m: Moment, dialog_id: str, turns: list[DialogTurn], after: dict[str, E
         private = private_knowledge(world, entity_id, limit=12, before_dialog=dialog_id)
         previous = world.inner.get(entity_id)
         context = ProspectionContext(
-            scenario=steps.brief,
+            scenario=steps.brief_for(entity.resolution),
             timepoint_id=tp.timepoint_id,
             timepoint_title=tp.title,
             event_description=tp.event_description,
