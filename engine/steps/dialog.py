@@ -29,7 +29,6 @@ from .briefs import brief, knowledge_refs, mood, style, turn_brief
 from .context import Moment
 
 PREVIOUS_TURNS = 6
-PRIOR_BEATS_BELOW_TRAINED = 4  # earlier conversations' lines a speaker is reminded of (M1)
 ANSWER_FIELDS_TOKENS = 160  # tokens of a dialog answer beyond what is said
 # Called once the last round is spoken, with everyone as the dialog leaves them: the mode
 # starts the next timepoint's event call there.
@@ -195,7 +194,7 @@ def _turn_context(
         turn_index=plan.turn_index,
         planned_turns=m.steps.scenario.dialog.turns,
         speaker_turn_number=spoken.get(entity.entity_id, 0),
-        prior_beats=tuple(world.prior_beats[None if full else -PRIOR_BEATS_BELOW_TRAINED :]),
+        prior_beats=tuple(world.prior_beats),
         persona=params,
         memory=inner.memory if inner else "",
         concerns=tuple(c.topic for c in inner.concerns[: None if full else 3]) if inner else (),

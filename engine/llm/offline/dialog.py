@@ -99,14 +99,19 @@ def _nonspeech(
 ) -> DialogTurnResponse:
     bank = dialog_bank()
     relation = _relation(ctx, ctx.addressed_to)
+    others = [r for r in ctx.listeners if relation is None or r is not relation]
+    listener = rng.choice(others) if others else relation
     slots = {
         "name": ctx.speaker.name,
         "addressee": tx.first_name(relation.entity.name) if relation else "",
+        "listener": tx.first_name(listener.entity.name) if listener else "",
         "hook": tx.topic(ctx.event_description),
         "knowledge": tx.lower_first(tx.strip_end(knowledge.information)) if knowledge else "",
     }
     options = getattr(bank, ctx.speaking_mode)
-    sentence = vc.pick(options, slots, rng) or f"{ctx.speaker.name} is present."
+    # what it did in this conversation and the last ones is not done again word for word
+    seen = " ".join((*(t.content for t in ctx.previous_turns), *ctx.prior_beats)).lower()
+    sentence = vc.pick(options, slots, rng, said=seen) or f"{ctx.speaker.name} is present."
     refs = (knowledge.information,) if knowledge is not None and "{knowledge}" in sentence else ()
     return DialogTurnResponse(
         content=sentence,

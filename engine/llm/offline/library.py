@@ -180,6 +180,18 @@ class PortalKinds(_Data):
 Templates = tuple[str, ...]
 
 
+class TicRules(_Data):
+    """How a verbal tic is fitted to a sentence (``talk.json`` ``tics``)."""
+
+    about: str = Field("", alias="_about")
+    recall: Templates  # "Same as {tic}." for a tic that recalls a time
+    after_figures: Templates  # "give or take": only after an amount
+    reporting: Templates  # last words of a tic that may follow a statement ("you'll see")
+    before_questions: Templates  # last words of a tic that only leads a question ("I must ask")
+    openers: Templates  # first words of a tic that leads with a colon ("Here's the thing:")
+    imperatives: Templates  # first words of a tic that is an order, said on its own
+
+
 class TalkBank(_Data):
     """Sentence templates per dialog act (``engine/data/offline/talk.json``), the asides a
     long clause can take, plainer words for casual voices, and a tone per act."""
@@ -224,6 +236,7 @@ class TalkBank(_Data):
     about_list_join: str = Field("", alias="_about_list_join")
     tones: dict[str, str]
     secret_cues: Templates
+    tics: TicRules
 
 
 class NamePools(_Data):

@@ -438,6 +438,8 @@ def _rewordings(
                 continue
             phrase = " ".join(parts).rstrip(",;")
             following = tokens[p + span] if p + span < len(tokens) else ""
+            if p > 0 and tokens[p - 1].lower() in _FIXED_BEFORE:
+                break  # "no more than", "any more than", "not more than": said as written
             if f"{phrase.lower()} #" in words and _figure(following):
                 out.append((abs(p + span / 2 - middle) - 0.25, p, f"word:{phrase.lower()} #"))
                 break
@@ -446,6 +448,8 @@ def _rewordings(
                 break
     return out
 
+
+_FIXED_BEFORE = frozenset("no not any".split())  # they make a fixed phrase of the next words
 
 # a take-up goes before a time or a place said after a whole clause, never before "to" (an
 # infinitive, "enough to pay"), nor inside a time ("before midnight on April 15")

@@ -179,7 +179,7 @@ class Turn(Telling):
     def recap(self, ref: KnowledgeRef, core: bool = True) -> bool:
         """A fact everyone has heard, named rather than told again."""
         topic = self.topic_of(ref.information)
-        if topic and self.say(self.talk.recap, core, topic=topic):
+        if topic and self.say(self.stock(self.talk.recap), core, topic=topic):
             self.refs.append(ref.information)
             return True
         return False

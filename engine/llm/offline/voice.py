@@ -9,6 +9,7 @@ from random import Random
 
 from ..contexts import DialogTurnContext, RelationBrief
 from . import text as tx
+from .library import talk_bank
 
 _SLOT = re.compile(r"\{(\w+)\}")
 
@@ -104,7 +105,7 @@ def _lower_lead(sentence: str, names: set[str]) -> str:
         not first
         or first == "I"
         or first.startswith(("I'", "I’"))
-        or first.isupper()
+        or (first.isupper() and len(first) > 1)
         or first in names
         or first[:1].isdigit()
     ):
@@ -112,33 +113,99 @@ def _lower_lead(sentence: str, names: set[str]) -> str:
     return sentence[0].lower() + sentence[1:]
 
 
+_RECALL = re.compile(
+    r"^(?:back )?in (?:'?\d{2,4}|(?:my|our|his|her|their|the|those) (?:[\w'’]+ )*?"
+    r"(?:days?|times?|years?))$"
+)
+_ROLE = re.compile(r"^as (?:your|a|an|the|my) ")  # "as your mayor", "as a friend"
+_SUBJECTS = frozenset(
+    "i we you they he she it this that one nobody everybody everyone someone the".split()
+)
+_AMOUNT = re.compile(
+    r"\d|\b(?:hundred|thousand|million|billion|dozen|half|two|three|four|five|six|seven|eight|"
+    r"nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
+    re.IGNORECASE,
+)
+
+
+def _words(tic: str) -> list[str]:
+    return tic.lower().replace(",", " ").strip(" .:;!?—-").split()
+
+
+def _finite(word: str) -> bool:
+    """A verb, or a word carrying one ("that's", "we've", "doesn't")."""
+    from .realise import verbish
+
+    return verbish(word) or bool(re.search(r"['’](?:s|re|ve|ll|d|m)$|n['’]t$", word))
+
+
+def _remark(tic: str, words: list[str]) -> bool:
+    """A tic that is a sentence of its own ("I did telephone", "we've been here before",
+    "copy that", "no, no, no"), which is said as one rather than glued to another."""
+    rules = talk_bank().tics
+    if "," in tic.strip(" ,"):
+        return True
+    if any(w.endswith(("n't", "n’t")) or w == "not" for w in words):
+        return True  # "the lake doesn't ask"
+    if words[-1] in rules.reporting or " ".join(words[-2:]) in rules.reporting:
+        return False  # "you'll see", "the data says": it may follow a statement
+    if words[0] in rules.imperatives and len(words) >= 2:
+        return True  # "walk me through it"
+    head = re.split(r"['’]", words[0])[0]
+    return (head in _SUBJECTS or words[0] != head) and any(_finite(w) for w in words)
+
+
 def tic_kind(tic: str) -> str:
-    """lead ("Look,"), tag ("right?"), interjection ("Mm."), or tail ("you'll see")."""
+    """lead ("Look,"), tag ("right?"), interjection ("Mm."), recall ("in '56"), remark ("I did
+    telephone"), opener ("here's the thing"), figure ("give or take"), question_lead ("I must
+    ask"), role ("as your mayor") or tail ("you'll see")."""
     tic = tic.strip()
-    if tic.endswith(("?",)):
+    words = _words(tic)
+    rules = talk_bank().tics
+    if tic.endswith("?"):
         return "tag"
+    if not words:
+        return "interjection"
+    low = " ".join(words)
+    if _RECALL.match(low):
+        return "recall"
     if tic.endswith((".", "!")):
         return "interjection"
-    if tic.endswith((",", ":", "...", "--", "—")) or tic[:1].isupper():
-        return "lead"  # "Look," "Let's suppose": said before a sentence
-    return "tail"  # "if I may", "that's the size of it": said after one
+    if any(low == o or low.startswith(f"{o} ") for o in rules.openers):
+        return "opener"
+    if tic.endswith((",", ":", "...", "--", "—")) or words[-1] in ("but", "and", "so"):
+        return "lead"  # "Look," "I hear you, but": said before a sentence
+    if low in rules.after_figures:
+        return "figure"
+    if _ROLE.match(low) and not any(_finite(w) for w in words[2:]):
+        return "role"
+    if words[-1] in rules.before_questions and words[0].startswith(("i", "let")):
+        return "question_lead"
+    if _remark(tic, words):
+        return "remark"
+    if tic[:1].isupper():
+        return "lead"  # "Let's suppose"
+    return "tail"  # "if I may", "you'll see": said after a statement
 
 
 _IMPERATIVE = frozenset(
     "tell give let think remember keep ask look sit forget don't do leave stop wait listen "
-    "come go take put get say show".split()
+    "come go take put get say show hold hang".split()
 )
 
 
 def _statement(sentence: str) -> bool:
     """A plain statement (a tag or a tail fits after it): not a question, an exclamation, a
-    trailing-off or an order ("Tell me about the panel.")."""
-    first = sentence.split(" ", 1)[0].strip(",").lower()
+    trailing-off, an order ("Tell me about the panel.") or a fragment without a verb
+    ("About the frost insurance, Claude.")."""
+    words = sentence.split()
+    first = words[0].strip(",").lower() if words else ""
     return (
         sentence.endswith(".")
         and not sentence.endswith("...")
-        and len(sentence.split()) >= 3
+        and len(words) >= 3
         and first not in _IMPERATIVE
+        and any(_finite(w.strip(",.;:!?—").lower()) for w in words)
     )
 
 
@@ -152,6 +219,51 @@ def _leads(sentence: str, tic: str) -> bool:
         or any(w.endswith((",", ".", ":")) for w in opening)
         or (tic.endswith(":") and not _statement(sentence))
     )
+
+
+def _fits_lead(sentence: str, kind: str) -> bool:
+    """Which sentences a lead of this kind may go before."""
+    if kind == "question_lead":
+        return sentence.endswith("?")
+    if kind == "opener":
+        return _statement(sentence)
+    if kind == "role":  # "As your mayor, I …"
+        return bool(re.match(r"(?:I|We)\b", sentence)) and not sentence.endswith("?")
+    return True
+
+
+def _lead(out: list[str], tic: str, kind: str, names: set[str]) -> list[str] | None:
+    """``out`` with the lead tic before its first or second sentence, or None where it does
+    not fit."""
+    out = list(out)
+    # before the first sentence, or after a short lead-in of the turn's own
+    # ("Raymond, wait. Let's be realistic, what would you do?")
+    first = out[0].split(". ", 1)
+    if len(first) == 2 and len(first[0].split()) <= 3 and len(out) == 1:
+        out = [f"{first[0]}.", first[1]]  # "Leave that. What about …?": two parts
+    if kind == "opener" and not tic.endswith((":", "—")):
+        tic = f"{tic}:"  # "Here's the thing: the fund …"
+    for k in range(min(2, len(out))):
+        if _leads(out[k], tic) and _fits_lead(out[k], kind):
+            bare = tic.endswith((",", ":", "...", "--", "—")) or tic.split()[-1].lower() in (
+                "but",
+                "and",
+                "so",
+            )
+            head = tic if bare else f"{tic},"  # "I hear you, but I …", not "but, I"
+            if out[k].split(" ", 1)[0].strip(",.").lower() == head.strip(",:.").lower():
+                return None
+            lowered = out[k] if kind == "role" else _lower_lead(out[k], names)
+            return [*out[:k], tx.upper_first(f"{head} {lowered}"), *out[k + 1 :]]
+        vocative, _, rest = out[k].partition(", ")
+        if kind == "lead" and vocative in names and len(rest.split()) >= 3 and len(tic.split()) > 1:
+            # after the name it is said to ("Raymond, let's be realistic, who …")
+            head = tic if tic.endswith((",", ":")) else f"{tic},"
+            out[k] = f"{vocative}, {_lower_lead(f'{head} {rest}', names)}"
+            return out
+        if len(out[k].split()) > 3:
+            return None  # a whole sentence came first: the lead does not go after it
+    return None
 
 
 def apply_tic(
@@ -183,40 +295,31 @@ def apply_tic(
     for tic in order:
         tic = tic.strip()
         kind = tic_kind(tic)
-        if kind == "interjection":
-            out[0] = f"{tx.upper_first(tic)} {out[0]}"
+        words = _words(tic)
+        if kind == "interjection" or (
+            kind == "remark" and len(words) == 2 and words[0] in (talk_bank().tics.imperatives)
+        ):
+            said = tic if kind == "interjection" else f"{tic.rstrip('.,')}."
+            out[0] = f"{tx.upper_first(said)} {out[0]}"  # "Copy that. The pump …"
             return out
-        if kind == "lead":
-            # before the first sentence, or after a short lead-in of the turn's own
-            # ("Raymond, wait. Let's be realistic, what would you do?")
-            first = out[0].split(". ", 1)
-            if len(first) == 2 and len(first[0].split()) <= 3 and len(out) == 1:
-                out = [f"{first[0]}.", first[1]]  # "Leave that. What about …?": two parts
-            for k in range(min(2, len(out))):
-                if _leads(out[k], tic):
-                    bare = tic.endswith((",", ":", "...", "--", "—")) or tic.split()[
-                        -1
-                    ].lower() in ("but", "and", "so")
-                    head = tic if bare else f"{tic},"  # "I hear you, but I …", not "but, I"
-                    if out[k].split(" ", 1)[0].strip(",.").lower() == head.strip(",:.").lower():
-                        break
-                    out[k] = tx.upper_first(f"{head} {_lower_lead(out[k], names)}")
-                    return out
-                vocative, _, rest = out[k].partition(", ")
-                if vocative in names and len(rest.split()) >= 3 and len(tic.split()) > 1:
-                    # after the name it is said to ("Raymond, let's be realistic, who …")
-                    head = tic if tic.endswith((",", ":")) else f"{tic},"
-                    out[k] = f"{vocative}, {_lower_lead(f'{head} {rest}', names)}"
-                    return out
-                if len(out[k].split()) > 3:
-                    break  # a whole sentence came first: the lead does not go after it
-            out = list(sentences)
+        if kind in ("lead", "opener", "question_lead", "role"):
+            placed = _lead(out, tic, kind, names)
+            if placed is not None:
+                return placed
             continue
         spots = [i for i, s in enumerate(out) if _statement(s)]
+        if kind == "figure":
+            spots = [i for i in spots if _AMOUNT.search(out[i])]
         if not spots:
             continue
         i = spots[-1]
         body = tx.strip_end(out[i])
+        if kind == "recall":  # "Same as in '56.", never "… ran out, in '56."
+            line = rng.choice(talk_bank().tics.recall)
+            said = line.replace("{Tic}", tx.upper_first(tic)).replace("{tic}", tic)
+            return [*out[: i + 1], said, *out[i + 1 :]]
+        if kind == "remark":  # "… wages. We've been here before."
+            return [*out[: i + 1], f"{tx.upper_first(tic.rstrip('.,'))}.", *out[i + 1 :]]
         if kind == "tag":
             tag = tic if tic[:1].isupper() and tic.split()[0] in ("I", "I'm") else tic.lower()
             out[i] = f"{body}, {tag}"
