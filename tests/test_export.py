@@ -345,3 +345,12 @@ def test_an_export_puts_the_garbage_collector_back_as_it_found_it(exported, tmp_
     finally:
         gc.enable()
     assert gc.get_freeze_count() == 0
+    # the selection is made the same way, and one settled heap inside another is the outer's
+    from engine.export.heap import settled_heap
+
+    with settled_heap():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0 and not gc.isenabled()
+        sel = _selection(db, run["run_id"])
+        assert gc.get_freeze_count() > frozen // 2 and not gc.isenabled()  # not unfrozen
+    assert gc.isenabled() and gc.get_freeze_count() == 0

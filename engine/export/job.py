@@ -4,9 +4,7 @@ atomically with its manifest, reporting progress as it goes."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..model.records import CallModel
 from ..view.runview import RunView
 from .formats import FORMATS, Format, known
+from .heap import settled_heap
 from .selection import ExportError, Selection
 from .sqlite import build_database
 from .tally import Tally
@@ -80,29 +79,8 @@ def export_selection(
     unless ``force``), with the manifest beside it; return the manifest. ``progress`` is
     called with the tally after each chunk written. A database export copies the selected
     events from the store at ``database``, the one the selection was read from."""
-    with _settled_heap():
+    with settled_heap():
         return _export(selection, fmt, path, force, progress, database)
-
-
-@contextmanager
-def _settled_heap() -> Iterator[None]:
-    """Keep the cyclic garbage collector out of the way while an export runs.
-
-    A loaded run is millions of long-lived objects, and an export allocates steadily: each
-    time enough of that survives a while, CPython's full collection walks the whole loaded run
-    again (0.49 s of a 0.5 s selection, and a fifth of a long run's export). What an export
-    makes is freed by reference counting as it goes, so memory stays flat without the cyclic
-    collector; the loaded run is left out of it (``gc.freeze``) and the collector paused, and
-    both are put back as they were at the end."""
-    was_on = gc.isenabled()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if was_on:
-            gc.enable()
 
 
 def _export(

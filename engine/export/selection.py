@@ -13,6 +13,7 @@ from ..llm.protocol import ActionType
 from ..llm.registry import Registry
 from ..model.records import CallModel, TimepointInfo, TurnInfo
 from ..view.runview import RunView
+from .heap import in_settled_heap
 
 # The action whose answers are a turn's text.
 DIALOG_ACTION = ActionType.DIALOG_TURN.value
@@ -102,6 +103,7 @@ def _turn_models(
     return {k: tuple(v) for k, v in out.items()}
 
 
+@in_settled_heap  # a 100,000-turn run's selection spent 2.4 of its 3 s in the collector
 def select(
     view: RunView,
     run: Any,

@@ -179,6 +179,7 @@ class Turn(Telling):
     def recap(self, ref: KnowledgeRef, core: bool = True) -> bool:
         """A fact everyone has heard, named rather than told again."""
         topic = self.topic_of(ref.information)
+        topic = _again(topic, self.said, self.rng) if topic else topic
         if topic and self.say(self.stock(self.talk.recap), core, topic=topic):
             self.refs.append(ref.information)
             return True
@@ -317,7 +318,8 @@ class Turn(Telling):
         if ref.information in heard or "true" in question:
             # already said in this conversation, or read out in the question: confirm it and
             # add what was kept back, not the same words again
-            topic = self.topic_of(ref.information) or self.slots["topic"]
+            topic = self.topic_of(ref.information)
+            topic = _again(topic, self.said, self.rng) if topic else self.slots["topic"]
             self.say(self.talk.answer["again" if ref.information in mine else "yes"], topic=topic)
             if rest:
                 self.more(rest, core=True)
