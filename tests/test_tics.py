@@ -106,3 +106,18 @@ async def test_an_animal_does_not_do_the_same_thing_twice_in_a_run(store) -> Non
     ]
     assert len(heron) >= 4
     assert len(set(heron)) == len(heron), heron
+
+
+def test_a_remark_with_nothing_stated_goes_before_the_question() -> None:
+    assert _tic(["Odile. The insurance. Did you know?"], "I did telephone") == [
+        "Odile. The insurance. I did telephone. Did you know?"
+    ]
+    # a lead that takes a clause takes it without a comma
+    assert _tic(["Claude has a point."], "Let's suppose") == ["Let's suppose Claude has a point."]
+
+
+def test_a_line_heard_in_the_other_register_counts_as_heard() -> None:
+    said = "harold: i have had enough of your games."
+    options = ("I've had enough of your games.", "That will do.")
+    for seed in range(6):
+        assert vc.pick(options, {}, Random(seed), said=said) == "That will do."

@@ -72,7 +72,11 @@ def pick(
         if any(tx.contains_phrase(sentence, ban) for ban in voice_ban):
             continue
         bones = skeleton(template)
-        if len(bones) >= 8 and bones in said:
+        # heard already, in either register ("I've had enough" said as "I have had enough")
+        if len(bones) >= 8 and any(
+            b in said
+            for b in {bones, skeleton(tx.expand(template)), skeleton(tx.contract(template))}
+        ):
             repeat = repeat or sentence
             continue
         return sentence
@@ -221,6 +225,11 @@ def _leads(sentence: str, tic: str) -> bool:
     )
 
 
+_BARE = frozenset(
+    "but and so suppose think guess reckon bet believe imagine expect hope say".split()
+)
+
+
 def _fits_lead(sentence: str, kind: str) -> bool:
     """Which sentences a lead of this kind may go before."""
     if kind == "question_lead":
@@ -245,11 +254,8 @@ def _lead(out: list[str], tic: str, kind: str, names: set[str]) -> list[str] | N
         tic = f"{tic}:"  # "Here's the thing: the fund …"
     for k in range(min(2, len(out))):
         if _leads(out[k], tic) and _fits_lead(out[k], kind):
-            bare = tic.endswith((",", ":", "...", "--", "—")) or tic.split()[-1].lower() in (
-                "but",
-                "and",
-                "so",
-            )
+            # "I hear you, but I …", "Let's suppose Harold …": no comma after these
+            bare = tic.endswith((",", ":", "...", "--", "—")) or tic.split()[-1].lower() in _BARE
             head = tic if bare else f"{tic},"  # "I hear you, but I …", not "but, I"
             if out[k].split(" ", 1)[0].strip(",.").lower() == head.strip(",:.").lower():
                 return None
@@ -310,6 +316,13 @@ def apply_tic(
         spots = [i for i, s in enumerate(out) if _statement(s)]
         if kind == "figure":
             spots = [i for i in spots if _AMOUNT.search(out[i])]
+        if not spots and kind == "remark" and force:
+            # nothing stated to follow: said before the question the turn ends on
+            # ("Odile. The insurance. I did telephone. Did you know?")
+            parts = tx.sentences(out[-1])
+            if len(parts) >= 2 and parts[-1].endswith("?"):
+                said = f"{tx.upper_first(tic.rstrip('.,'))}."
+                return [*out[:-1], " ".join([*parts[:-1], said, parts[-1]])]
         if not spots:
             continue
         i = spots[-1]
