@@ -269,3 +269,43 @@ def test_a_reported_opinion_names_its_stance_once() -> None:
         "Claude Aubusson believes: Raymond knows more about the frost policy than Raymond is saying"
         in items
     ), items
+
+
+def test_a_thing_of_something_is_said_with_its_owner_first() -> None:
+    from engine.llm.offline.possessive import swap_at
+
+    def swapped(text: str) -> str:
+        tokens = text.split()
+        for p in range(len(tokens)):
+            found = swap_at(tokens, p)
+            if found is not None:
+                span, phrase = found
+                return " ".join([*tokens[:p], *phrase, *tokens[p + span :]])
+        return text
+
+    assert swapped("The scorch marks on the back wall of rack C were painted over") == (
+        "The scorch marks on rack C's back wall were painted over"
+    )
+    assert swapped("a frost on the Chardonnay of the lower parcels — it would") == (
+        "a frost on the lower parcels' Chardonnay — it would"
+    )
+    assert swapped("the reserve fund of the cooperative holds 212,000 francs") == (
+        "the cooperative's reserve fund holds 212,000 francs"
+    )
+    for kept in (
+        "it would cost a third of the 1994 white",  # a share
+        "before the end of the rice harvest",  # a place along a thing
+        "the manifest of shuttle run 212 records",  # the owner goes on
+        "the minutes of it",
+    ):
+        assert swapped(kept) == kept
+
+
+def test_a_verb_agrees_across_an_aside_and_a_month_is_not_a_subject() -> None:
+    from engine.llm.offline import tense
+
+    people = rz.People.of("Bastien Ferrol", "Marguerite Solane", ["Nadia Benhamou"], "")
+    said = rz.point_of_view("Bastien, out with a thermos, admits the fund is empty.", people)
+    assert said == "I, out with a thermos, admit the fund is empty."
+    told = tense.past_tense("someone guarantees the March wages and the account holds little")
+    assert "March wages" in told and "holds" not in told, told

@@ -278,7 +278,13 @@ def _noun_follows(word: str) -> bool:
 
 def _agree(out: list[str], words: list[int], pos: int, subject: str) -> None:
     """The verb after a new subject agrees with it ("I has" -> "I have"), an adverb or a
-    "not" in between allowed."""
+    "not" in between allowed, or an aside between commas ("I, out with a thermos, admit")."""
+    if pos + 1 < len(words) and out[words[pos + 1]] == ",":
+        close = next(
+            (k for k in range(pos + 2, min(pos + 10, len(words))) if out[words[k]] == ","), None
+        )
+        if close is not None:
+            pos = close
     for step in (1, 2):
         if pos + step >= len(words):
             return

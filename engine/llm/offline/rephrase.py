@@ -18,6 +18,7 @@ import re
 from functools import lru_cache
 
 from .library import verb_table
+from .possessive import swap_at
 from .realise import AUX, DETERMINERS, verbish
 
 _CONDITIONS = ("if", "unless", "when", "once", "because", "as soon as")
@@ -204,6 +205,8 @@ def breathe(
         for p in range(max(start - 1, 0), end - 2):
             if "name" not in done and _named_thing(tokens, p):
                 spots.append((abs(p - middle) + 0.25, p, "name"))
+            if "owner" not in done and swap_at(tokens, p) is not None:
+                spots.append((abs(p - middle) + 0.4, p, "owner"))
         for p in range(start + 1, end - 1):
             here, after = tokens[p].lower(), tokens[p + 1]
             if here == "and" and joins and "list" not in done and _ends_a_list(tokens, p):
@@ -275,6 +278,10 @@ def breathe(
         if kind == "subject":  # "the lifebelt locker on the upper deck — it was padlocked"
             pronoun = taken_up[1]  # type: ignore[index]
             clause = " ".join([*tokens[:p], "—", pronoun, *tokens[p:]])
+            continue
+        if kind == "owner":  # "the back wall of rack C" -> "rack C's back wall"
+            span, phrase = swap_at(tokens, p)  # type: ignore[misc]
+            clause = " ".join([*tokens[:p], *phrase, *tokens[p + span :]])
             continue
         if kind == "name":  # "the freighter Halvard" -> "the Halvard"
             clause = " ".join([*tokens[: p + 1], *tokens[p + 2 :]])

@@ -22,6 +22,10 @@ _DETERMINERS = frozenset(
 )
 _SUBJECTS = frozenset("he she it who which they we you i".split())
 _PLURAL_LEADS = frozenset("each both they we all".split())
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
 _CVC = re.compile(r"^[^aeiou]*[aeiou][bdgmnpt]$")
 
 
@@ -108,6 +112,8 @@ def past_tense(text: str) -> str:
                     )
                 )
                 noun = prev.isalpha() and not prev.endswith(("ly", "s")) and i > 1
+                if prev in _CALENDAR:  # "the March wages", "the Friday deadlines": nouns
+                    strong = noun = False
                 base = _base_of_s_form(low, known=not strong) if strong or noun else None
                 if base is not None:
                     new = "was" if base == "is" else regular_past(base)
