@@ -269,6 +269,17 @@ def test_a_reported_opinion_names_its_stance_once() -> None:
         "Claude Aubusson believes: Raymond knows more about the frost policy than Raymond is saying"
         in items
     ), items
+    # the speaker's tics are how it talks, not part of what it claims
+    tics = ("in my father's day", "you'll see")
+    said = turn.model_copy(
+        update={"content": "I think you know more about the frost policy, you'll see."}
+    )
+    ctx = ctx.model_copy(update={"turn": said, "speaker_tics": tics})
+    items = [i.content for i in generate_extraction(ctx, Random(1)).items]
+    assert items and not any("see" in i for i in items), items
+    recall = said.model_copy(update={"content": "Same as in my father's day."})
+    ctx = ctx.model_copy(update={"turn": recall})
+    assert not generate_extraction(ctx, Random(1)).items
 
 
 def test_a_thing_of_something_is_said_with_its_owner_first() -> None:

@@ -178,6 +178,7 @@ class ExtractionContext(_Ctx):
     speaker: EntityBrief
     listeners: tuple[EntityBrief, ...]
     known_by_listeners: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    speaker_tics: tuple[str, ...] = ()  # the speaker's verbal habits: how it talks, not what
 
 
 class EntityQueryContext(_Ctx):

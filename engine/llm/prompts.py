@@ -243,10 +243,16 @@ def _extraction(ctx: ExtractionContext) -> tuple[str, str]:
         f"- {who}: {', '.join(items) or 'nothing recorded'}"
         for who, items in ctx.known_by_listeners.items()
     )
+    habits = (
+        f"The speaker's verbal tics (habits, not content): {'; '.join(ctx.speaker_tics)}\n"
+        if ctx.speaker_tics
+        else ""
+    )
     user = (
         f"{_scenario(ctx.scenario)}\n\n{ctx.speaker.name} said to "
         f'{", ".join(e.name for e in ctx.listeners)}:\n"{ctx.turn.content}"\n'
-        f"Knowledge the speaker drew on: {', '.join(ctx.turn.knowledge_references) or 'none'}\n\n"
+        f"Knowledge the speaker drew on: {', '.join(ctx.turn.knowledge_references) or 'none'}\n"
+        f"{habits}\n"
         f"What the listeners already know:\n{known}\n\nList the knowledge items conveyed, "
         "with speaker and listener ids, category, confidence and causal relevance."
     )

@@ -51,6 +51,7 @@ def start(m: Moment, turn: DialogTurn) -> asyncio.Future[Any] | None:
         timepoint_id=m.tp_id,
         turn=turn_brief(world, turn),
         speaker=brief(world.entities[turn.speaker]),
+        speaker_tics=world.entities[turn.speaker].profile.voice.verbal_tics,
         listeners=tuple(brief(e) for e in listeners),
         known_by_listeners={
             e.entity_id: _relevant(world.ledger.items(e.entity_id), turn.content) for e in listeners

@@ -81,6 +81,25 @@ def _asides() -> re.Pattern[str]:
     return re.compile(r", (?:" + "|".join(re.escape(a) for a in said) + r"),(?= )")
 
 
+def _without_tics(sentence: str, tics: tuple[str, ...]) -> str:
+    """A sentence without the speaker's verbal tics ("…, you'll see."): how it talks is not
+    what it claims; a sentence that is only a tic, or one that only carries it ("Same as in
+    '56."), is nothing."""
+    for tic in tics:
+        bare = tic.strip(" ,.:;!?—").lower()
+        if not bare:
+            continue
+        low = sentence.lower()
+        if bare not in low:
+            continue
+        if len(tx.content_words(low.replace(bare, ""))) < 2:
+            return ""
+        pattern = rf"(?:,\s*)?\b{re.escape(bare)}\b[,:—]?\s*"
+        sentence = re.sub(pattern, " ", sentence, count=1, flags=re.IGNORECASE)
+        sentence = tx.upper_first(re.sub(r"\s+([,.!?])", r"\1", sentence).strip(" ,"))
+    return sentence
+
+
 def _agrees(verb: str) -> str:
     """The verb after "I" or "you" said after a name: "think" -> "thinks", "are" -> "is";
     a past, a modal or a word that is no verb stays."""
@@ -189,6 +208,7 @@ def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionRespon
     rules = _rules()
     claims = 0
     for sentence in tx.sentences(turn.content):
+        sentence = _without_tics(sentence, ctx.speaker_tics)
         head, colon, tail = sentence.partition(": ")
         if colon and len(head.split()) <= 6:
             sentence = tx.upper_first(tail)  # a lead-in ("Let us be under no illusion:")
