@@ -74,6 +74,9 @@ class Turn(Telling):
         self.refs: list[str] = []
         self.used: set[str] = set()
         self.said = " ".join(t.content for t in ctx.previous_turns).lower()
+        # and what the last conversations opened with: no stock line of theirs again, and a
+        # subject they named is named short ("the interpreter")
+        self.heard = " ".join((self.said, *ctx.prior_beats)).lower()
         self.basis = ""  # the fact the conversation is on (set with the topic)
         self.slots = self._slots()
 
@@ -92,7 +95,7 @@ class Turn(Telling):
             "today": "tonight" if _night(ctx.time_of_day) else "today",
             "day": "night" if _night(ctx.time_of_day) else "day",
             # what matters to the speaker, named short once the conversation has named it
-            "anchor": _again(rng.choice(ctx.voice.specificity_anchors), self.said, rng)
+            "anchor": _again(rng.choice(ctx.voice.specificity_anchors), self.heard, rng)
             if ctx.voice.specificity_anchors
             else "",
         }
@@ -118,7 +121,7 @@ class Turn(Telling):
         if basis is None:
             basis = tx.event_core(self.ctx.event_description, clock.phrases())
         self.basis = basis
-        return _again(self.topic_of(basis) or "that", self.said, self.rng)
+        return _again(self.topic_of(basis) or "that", self.heard, self.rng)
 
     def topic_of(self, information: str) -> str:
         """What ``information`` is about, from the speaker's point of view, or "" when that
@@ -145,7 +148,7 @@ class Turn(Telling):
             self.rng,
             self.ctx.voice.never_says,
             self.used,
-            self.said,
+            self.heard,
         )
         if sentence:
             (self.core if core else self.extra).append(sentence)
@@ -179,7 +182,7 @@ class Turn(Telling):
     def recap(self, ref: KnowledgeRef, core: bool = True) -> bool:
         """A fact everyone has heard, named rather than told again."""
         topic = self.topic_of(ref.information)
-        topic = _again(topic, self.said, self.rng) if topic else topic
+        topic = _again(topic, self.heard, self.rng) if topic else topic
         if topic and self.say(self.stock(self.talk.recap), core, topic=topic):
             self.refs.append(ref.information)
             return True
@@ -319,7 +322,7 @@ class Turn(Telling):
             # already said in this conversation, or read out in the question: confirm it and
             # add what was kept back, not the same words again
             topic = self.topic_of(ref.information)
-            topic = _again(topic, self.said, self.rng) if topic else self.slots["topic"]
+            topic = _again(topic, self.heard, self.rng) if topic else self.slots["topic"]
             self.say(self.talk.answer["again" if ref.information in mine else "yes"], topic=topic)
             if rest:
                 self.more(rest, core=True)
