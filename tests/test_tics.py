@@ -69,6 +69,18 @@ def test_a_leading_tic_goes_only_where_its_kind_fits() -> None:
     ]
 
 
+def test_an_assent_is_said_alone_and_a_saying_leads_a_statement() -> None:
+    assert _tic(["Were you told about the gangway?"], "quite so") == [
+        "Quite so. Were you told about the gangway?"
+    ]
+    assert _tic([FACT], "my late husband always said") == [
+        "My late husband always said: the cooperative's frost insurance ran out on March second."
+    ]
+    assert _tic(["You know why I asked you here."], "my late husband always said") == [
+        "You know why I asked you here."
+    ]
+
+
 def test_a_fragment_or_a_lead_in_takes_no_tail() -> None:
     for fragment in ("About the frost insurance, Claude.", "Hold on, Claude."):
         assert _tic([fragment], "you'll see") == [fragment]

@@ -189,6 +189,8 @@ class TicRules(_Data):
     reporting: Templates  # last words of a tic that may follow a statement ("you'll see")
     before_questions: Templates  # last words of a tic that only leads a question ("I must ask")
     openers: Templates  # first words of a tic that leads with a colon ("Here's the thing:")
+    assents: Templates  # a tic said on its own ("Quite so.")
+    sayings: Templates  # last words of a tic that introduces a saying ("… always said:")
     imperatives: Templates  # first words of a tic that is an order, said on its own
 
 

@@ -175,8 +175,12 @@ def tic_kind(tic: str) -> str:
         return "recall"
     if tic.endswith((".", "!")):
         return "interjection"
+    if low in rules.assents:
+        return "interjection"  # "Quite so.", never "Quite so were you told …"
+    if any(low.endswith(f" {saying}") for saying in rules.sayings):
+        return "saying"  # "My late husband always said: …"
     if any(low == o or low.startswith(f"{o} ") for o in rules.openers):
-        return "opener"
+        return "opener"  # "Here's the thing: …"
     if tic.endswith((",", ":", "...", "--", "—")) or words[-1] in ("but", "and", "so"):
         return "lead"  # "Look," "I hear you, but": said before a sentence
     if low in rules.after_figures:
@@ -225,6 +229,7 @@ def _leads(sentence: str, tic: str) -> bool:
     )
 
 
+_PERSONAL = re.compile(r"\b(?:I|I'\w+|me|my|we|us|our|you|your)\b", re.IGNORECASE)
 _BARE = frozenset(
     "but and so suppose think guess reckon bet believe imagine expect hope say".split()
 )
@@ -236,6 +241,8 @@ def _fits_lead(sentence: str, kind: str) -> bool:
         return sentence.endswith("?")
     if kind == "opener":
         return _statement(sentence)
+    if kind == "saying":  # what someone always said is said of the world, not of us
+        return _statement(sentence) and not _PERSONAL.search(sentence)
     if kind == "role":  # "As your mayor, I …"
         return bool(re.match(r"(?:I|We)\b", sentence)) and not sentence.endswith("?")
     return True
@@ -250,7 +257,7 @@ def _lead(out: list[str], tic: str, kind: str, names: set[str]) -> list[str] | N
     first = out[0].split(". ", 1)
     if len(first) == 2 and len(first[0].split()) <= 3 and len(out) == 1:
         out = [f"{first[0]}.", first[1]]  # "Leave that. What about …?": two parts
-    if kind == "opener" and not tic.endswith((":", "—")):
+    if kind in ("opener", "saying") and not tic.endswith((":", "—")):
         tic = f"{tic}:"  # "Here's the thing: the fund …"
     for k in range(min(2, len(out))):
         if _leads(out[k], tic) and _fits_lead(out[k], kind):
@@ -305,10 +312,10 @@ def apply_tic(
         if kind == "interjection" or (
             kind == "remark" and len(words) == 2 and words[0] in (talk_bank().tics.imperatives)
         ):
-            said = tic if kind == "interjection" else f"{tic.rstrip('.,')}."
+            said = tic if tic.endswith((".", "!", "?")) else f"{tic.rstrip('.,')}."
             out[0] = f"{tx.upper_first(said)} {out[0]}"  # "Copy that. The pump …"
             return out
-        if kind in ("lead", "opener", "question_lead", "role"):
+        if kind in ("lead", "opener", "saying", "question_lead", "role"):
             placed = _lead(out, tic, kind, names)
             if placed is not None:
                 return placed
