@@ -282,6 +282,16 @@ def test_a_reported_opinion_names_its_stance_once() -> None:
     assert not generate_extraction(ctx, Random(1)).items
 
 
+def test_a_topic_is_the_subject_a_sentence_is_about() -> None:
+    fact = "The Seeschwalbe capsized at 21:40 on 3 November, some 400 metres short of the landing."
+    assert tx.topic(fact) == "the Seeschwalbe"  # not "the 400 metres"; a ferry keeps its "the"
+    assert tx.topic("The cooperative's reserve fund holds 212,000 francs") == (
+        "the cooperative's reserve fund"
+    )
+    # a person who does something is not what the sentence is about
+    assert "Marguerite" not in tx.topic("Marguerite opens an emergency meeting in the co-op hall")
+
+
 def test_a_thing_of_something_is_said_with_its_owner_first() -> None:
     from engine.llm.offline.possessive import swap_at
 

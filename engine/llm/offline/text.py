@@ -368,9 +368,17 @@ def topic(text: str, max_words: int = 4) -> str:
     runs = worded or runs  # "161" alone names nothing
 
     def score(item: tuple[int, tuple[int, list[str]]]) -> float:
-        i, (_, run) = item
+        i, (at, run) = item
         common = any(w[:1].islower() for w in run)
-        return min(len(run), 3) * (1.0 if common else 0.6) - 0.45 * i
+        after = at + len(run)
+        nxt = tokens[after].strip(".,;:") if after < len(tokens) else ""
+        # the sentence's subject, right before its verb ("The Seeschwalbe capsized at …")
+        # (a name only after "the": "The Seeschwalbe" is a thing, "Marguerite" a person)
+        named_thing = at == 1 and tokens[0].lower() == "the"
+        subject = (
+            at <= 1 and i == 0 and bool(nxt) and _is_verbish(nxt) and (common or named_thing)
+        )
+        return min(len(run), 3) * (1.0 if common else 0.6) - 0.45 * i + (0.6 * subject)
 
     first_token, best = max(enumerate(runs), key=score)[1]
     after = first_token + len(best)
@@ -388,7 +396,10 @@ def topic(text: str, max_words: int = 4) -> str:
     owner = next((i for i, w in enumerate(best) if w.endswith(("'s", "’s"))), None)
     named_owner = owner is not None and all(w[:1].isupper() for w in best[: owner + 1])
     if all(w[:1].isupper() or w[:1].isdigit() for w in best) or named_owner:
-        return " ".join(best)  # a proper name, or a named person's thing: no article
+        # a proper name, or a named person's thing: no article, unless the name has one
+        # ("the Seeschwalbe", a ferry)
+        had = first_token > 0 and tokens[first_token - 1].lower() == "the" and not named_owner
+        return ("the " if had else "") + " ".join(best)
     phrase = " ".join(best)
     # Only a capital that merely starts the sentence is lowered ("Harbor pilots").
     sentence_initial = first_token == 0 and best[0][:1].isupper()
