@@ -375,9 +375,7 @@ def topic(text: str, max_words: int = 4) -> str:
         # the sentence's subject, right before its verb ("The Seeschwalbe capsized at …")
         # (a name only after "the": "The Seeschwalbe" is a thing, "Marguerite" a person)
         named_thing = at == 1 and tokens[0].lower() == "the"
-        subject = (
-            at <= 1 and i == 0 and bool(nxt) and _is_verbish(nxt) and (common or named_thing)
-        )
+        subject = at <= 1 and i == 0 and bool(nxt) and _is_verbish(nxt) and (common or named_thing)
         return min(len(run), 3) * (1.0 if common else 0.6) - 0.45 * i + (0.6 * subject)
 
     first_token, best = max(enumerate(runs), key=score)[1]
