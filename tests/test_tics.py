@@ -81,6 +81,11 @@ def test_an_assent_is_said_alone_and_a_saying_leads_a_statement() -> None:
     ]
 
 
+def test_a_follow_up_question_takes_no_lead() -> None:
+    for lead in ("I think", "Okay, okay,", "Look,"):
+        assert _tic(["And the nine patients tonight?"], lead) == ["And the nine patients tonight?"]
+
+
 def test_a_fragment_or_a_lead_in_takes_no_tail() -> None:
     for fragment in ("About the frost insurance, Claude.", "Hold on, Claude."):
         assert _tic([fragment], "you'll see") == [fragment]

@@ -219,10 +219,11 @@ def _statement(sentence: str) -> bool:
 
 def _leads(sentence: str, tic: str) -> bool:
     """Whether a lead tic can go before ``sentence``: not before a lead-in ("So.", "Hold
-    on,"), not a colon lead before a question."""
+    on,") or a follow-up ("And the patients?"), not a colon lead before a question."""
     opening = sentence.split()[:2]
     return not (
         sentence.endswith(":")
+        or (opening and opening[0].lower() in ("and", "but", "or"))  # "I think and the …?"
         or len(sentence.split()) <= 2
         or any(w.endswith((",", ".", ":")) for w in opening)
         or (tic.endswith(":") and not _statement(sentence))
