@@ -427,8 +427,9 @@ def tdf_records(sel: Selection) -> Iterator[dict[str, Any]]:
         yield tdf_record(sel, branch, line)
 
 
-def _stream(part: _Record, tally: Tally) -> Iterator[str]:
-    """One record as JSON text in pieces, never whole in memory. Each piece is canonical JSON,
+def _stream(part: _Record, tally: Tally) -> Iterator[bytes]:
+    """One record as JSON text in pieces (UTF-8, encoded once for the hash and the file),
+    never whole in memory. Each piece is canonical JSON,
     so the content hash is taken over the pieces as they go, in canonical (sorted) order; the
     provenance, whose hash needs everything, is written last (key order does not matter to
     JSON, the hash is over the sorted form, so the record verifies as if built whole)."""
@@ -449,9 +450,9 @@ def _stream(part: _Record, tally: Tally) -> Iterator[str]:
         piece = ("{" if first else ",") + _canon(key) + ":"
         first = False
         if key in head:
-            piece += _canon(head[key])
-            digest.update(piece.encode())
-            yield piece
+            data = (piece + _canon(head[key])).encode()
+            digest.update(data)
+            yield data
             continue
         if key == "causal_graph":
             piece += '{"@type":"CausalGraph","edges":'
@@ -471,19 +472,20 @@ def _stream(part: _Record, tally: Tally) -> Iterator[str]:
                 tally.add("turns_written", sum(len(item["turns"]) for item in group))
             piece += text
             if len(piece) > 1 << 16:
-                digest.update(piece.encode())
-                yield piece
+                data = piece.encode()
+                digest.update(data)
+                yield data
                 piece = ""
-        piece += close
-        digest.update(piece.encode())
-        yield piece
+        data = (piece + close).encode()
+        digest.update(data)
+        yield data
         tally.add(name, count)
     digest.update(b"}")
     provenance["content_hash"] = digest.hexdigest()
-    yield "," + _canon("provenance") + ":" + _canon(provenance) + "}\n"
+    yield ("," + _canon("provenance") + ":" + _canon(provenance) + "}\n").encode()
 
 
-def tdf_lines(sel: Selection, tally: Tally) -> Iterator[str]:
+def tdf_lines(sel: Selection, tally: Tally) -> Iterator[bytes]:
     """The records as JSON lines, streamed, counted (records, and what they hold)."""
     for branch, line in _lines(sel):
         tally.records += 1
