@@ -81,6 +81,15 @@ def test_an_assent_is_said_alone_and_a_saying_leads_a_statement() -> None:
     ]
 
 
+def test_a_sentence_said_to_someone_by_name_takes_no_address_tail() -> None:
+    assert _tic(["You're right, Claude."], "sir") == ["You're right, Claude."]
+    assert _tic(["You're right about the fund."], "sir") == ["You're right about the fund, sir."]
+    # a tail that is not an address still goes after the name
+    assert _tic(["You're right, Claude."], "between ourselves") == [
+        "You're right, Claude, between ourselves."
+    ]
+
+
 def test_a_follow_up_question_takes_no_lead() -> None:
     for lead in ("I think", "Okay, okay,", "Look,"):
         assert _tic(["And the nine patients tonight?"], lead) == ["And the nine patients tonight?"]

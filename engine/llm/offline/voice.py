@@ -236,6 +236,25 @@ _BARE = frozenset(
 )
 
 
+_PREPOSITIONS = frozenset("in on at by for with from to between under over as if so".split())
+
+
+def _addresses(words: list[str]) -> bool:
+    """A tail that only names the person spoken to ("sir", "love", "little ferryman"): no
+    verb, no adverb, no preposition, a word or two."""
+    return (
+        0 < len(words) <= 2
+        and words[0] not in _PREPOSITIONS
+        and not any(w.endswith("ly") or _finite(w) for w in words)
+    )
+
+
+def _named(sentence: str, names: set[str]) -> bool:
+    """Whether ``sentence`` already says whom it is said to ("Dorothea, wait.", "…, Anton.")."""
+    firsts = {n.split()[0] for n in names if n}
+    return any(re.search(rf"(?:^|, ){re.escape(f)}(?:,|[.!?]$)", sentence) for f in firsts)
+
+
 def _fits_lead(sentence: str, kind: str) -> bool:
     """Which sentences a lead of this kind may go before."""
     if kind == "question_lead":
@@ -341,6 +360,8 @@ def apply_tic(
             return [*out[: i + 1], said, *out[i + 1 :]]
         if kind == "remark":  # "… wages. We've been here before."
             return [*out[: i + 1], f"{tx.upper_first(tic.rstrip('.,'))}.", *out[i + 1 :]]
+        if kind == "tail" and _addresses(words) and _named(out[i], names):
+            continue  # "You're right, Dorothea, sir.": one way of addressing someone is enough
         if kind == "tag":
             tag = tic if tic[:1].isupper() and tic.split()[0] in ("I", "I'm") else tic.lower()
             out[i] = f"{body}, {tag}"
