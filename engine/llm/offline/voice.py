@@ -10,6 +10,7 @@ from random import Random
 from ..contexts import DialogTurnContext, RelationBrief
 from . import text as tx
 from .library import talk_bank
+from .realise import verbish
 
 _SLOT = re.compile(r"\{(\w+)\}")
 
@@ -138,8 +139,6 @@ def _words(tic: str) -> list[str]:
 
 def _finite(word: str) -> bool:
     """A verb, or a word carrying one ("that's", "we've", "doesn't")."""
-    from .realise import verbish
-
     return verbish(word) or bool(re.search(r"['’](?:s|re|ve|ll|d|m)$|n['’]t$", word))
 
 
@@ -160,9 +159,10 @@ def _remark(tic: str, words: list[str]) -> bool:
 
 
 def tic_kind(tic: str) -> str:
-    """lead ("Look,"), tag ("right?"), interjection ("Mm."), recall ("in '56"), remark ("I did
-    telephone"), opener ("here's the thing"), figure ("give or take"), question_lead ("I must
-    ask"), role ("as your mayor") or tail ("you'll see")."""
+    """lead ("Look,"), tag ("right?"), interjection ("Mm.", "quite so"), recall ("in '56"),
+    remark ("I did telephone"), saying ("my late husband always said"), opener ("here's the
+    thing"), figure ("give or take"), question_lead ("I must ask"), role ("as your mayor") or
+    tail ("you'll see")."""
     tic = tic.strip()
     words = _words(tic)
     rules = talk_bank().tics
