@@ -280,6 +280,11 @@ def test_a_reported_opinion_names_its_stance_once() -> None:
     recall = said.model_copy(update={"content": "Same as in my father's day."})
     ctx = ctx.model_copy(update={"turn": recall})
     assert not generate_extraction(ctx, Random(1)).items
+    # a tic is a whole word: "mm" is not taken out of "community"
+    from engine.llm.offline.extraction import _without_tics
+
+    assert _without_tics("The community fund is empty.", ("Mm.",)) == "The community fund is empty."
+    assert _without_tics("Mm.", ("Mm.",)) == ""
 
 
 def test_a_topic_is_the_subject_a_sentence_is_about() -> None:

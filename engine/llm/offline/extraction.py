@@ -89,12 +89,12 @@ def _without_tics(sentence: str, tics: tuple[str, ...]) -> str:
         bare = tic.strip(" ,.:;!?—").lower()
         if not bare:
             continue
-        low = sentence.lower()
-        if bare not in low:
+        found = re.search(rf"(?<!\w){re.escape(bare)}(?!\w)", sentence, re.IGNORECASE)
+        if found is None:  # a whole-word match only: "mm" is not in "community"
             continue
-        if len(tx.content_words(low.replace(bare, ""))) < 2:
+        if len(tx.content_words(sentence[: found.start()] + sentence[found.end() :])) < 2:
             return ""
-        pattern = rf"(?:,\s*)?\b{re.escape(bare)}\b[,:—]?\s*"
+        pattern = rf"(?:,\s*)?(?<!\w){re.escape(bare)}(?!\w)[,:—]?\s*"
         sentence = re.sub(pattern, " ", sentence, count=1, flags=re.IGNORECASE)
         sentence = tx.upper_first(re.sub(r"\s+([,.!?])", r"\1", sentence).strip(" ,"))
     return sentence
