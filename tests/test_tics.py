@@ -147,3 +147,21 @@ def test_a_line_heard_in_the_other_register_counts_as_heard() -> None:
     options = ("I've had enough of your games.", "That will do.")
     for seed in range(6):
         assert vc.pick(options, {}, Random(seed), said=said) == "That will do."
+
+
+async def test_a_formal_voice_takes_its_own_asides(store) -> None:
+    import json
+
+    data = json.loads((TEMPLATES / "vintners_council.json").read_text())
+    formal = {e["id"] for e in data["entities"] if e["voice"].get("formality") == "formal"}
+    assert formal
+    said: dict[bool, str] = {True: "", False: ""}
+    for seed in (1, 2):
+        _summary, events = await run_scenario("vintners_council", store, seed=seed)
+        for e in events:
+            if isinstance(e, ev.DialogTurnFinished):
+                said[e.turn.speaker in formal] += " " + e.turn.content
+    own, formal_own = talk_bank().asides["own"], talk_bank().asides["own formal"]
+    assert any(f", {a}," in said[True] for a in formal_own)
+    assert not any(f", {a}," in said[True] for a in ("mind you", "believe me"))
+    assert any(f", {a}," in said[False] for a in own)

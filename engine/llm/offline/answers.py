@@ -66,7 +66,9 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
     proper = gm.proper_words(*(k.information for k in ctx.knowledge))
     talk = talk_bank()
     # said, not read out: the same breaths a turn takes
-    breaths = breaths_of(talk, formal=ctx.voice.formality == "formal", asides=talk.asides["own"])
+    formal = ctx.voice.formality == "formal"
+    own = (talk.asides.get("own formal") if formal else None) or talk.asides["own"]
+    breaths = breaths_of(talk, formal=formal, asides=own)
     for i, ref in enumerate(found):
         if ref.private and ctx.candour < CANDID:
             guarded = True  # its own secret, and it is not the candid kind: it deflects

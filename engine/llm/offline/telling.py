@@ -77,7 +77,7 @@ class Telling:
         kind = "own" if own else ref.kind if ref.kind in self.talk.asides else "told"
         if kind == "told":  # the sentence it goes in names who told it: "so they say" again
             kind = "own"  # would be said twice, so only the speaker's own asides
-        asides = self.talk.asides.get(kind, ())
+        asides = self._asides(kind)
         if kind != "anticipated" and self.rng.random() < 0.45:  # a guess is hedged once
             gist = sp.aside(gist, asides, self.rng)
         # never eight words in a row as the scenario wrote them: said, not read out (and a
@@ -85,11 +85,20 @@ class Telling:
         breaths = breaths_of(
             self.talk,
             formal=vc.register(self.ctx) == "formal",
-            asides=self.talk.asides.get("own", ()) if kind == "anticipated" else asides,
+            asides=self._asides("own") if kind == "anticipated" else asides,
         )
         gist = rp.breathe(gist, information, self.rng, **breaths)
         rest = rp.breathe(rest, information, self.rng, **breaths) if rest else ""
         return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
+
+    def _asides(self, kind: str) -> tuple[str, ...]:
+        """The asides of this kind in the speaker's register: a formal voice has its own
+        ("I must say", not "mind you") where the bank gives them (``"own formal"``)."""
+        if vc.register(self.ctx) == "formal":
+            formal = self.talk.asides.get(f"{kind} formal")
+            if formal:
+                return formal
+        return self.talk.asides.get(kind, ())
 
     def named_short(self, clause: str) -> str:
         """Someone everyone here knows named by first name ("Teodor Brekke" -> "Teodor"),
