@@ -162,11 +162,23 @@ def test_arousal_and_fatigue_change_how_people_sound() -> None:
     assert sum(a.content.endswith("!") for a in agitated) > sum(
         a.content.endswith("!") for a in calm
     )
-    # agitation clips what the voice adds to at most ten words; a fact it carries is whole
-    long = VOICE.model_copy(update={"sentence_length": "long"})
-    for answer in turns(voice=long, mood=mood(arousal=0.9, energy=90)):
-        for sentence in tx.sentences(answer.content):
-            assert answer.knowledge_references or len(sentence.split()) <= 10, sentence
+    # agitation clips what the voice adds at a clause boundary within ten words; a fact it
+    # carries is whole. A long voice with a long thing on its mind says sentences to clip.
+    anchor = "the Ministry offer, the one nobody on the quay has read"
+    long = VOICE.model_copy(
+        update={"sentence_length": "long", "specificity_anchors": (anchor,), "verbal_tics": ()}
+    )
+
+    def longest(answers) -> int:
+        return max(
+            len(s.split())
+            for a in answers
+            if not a.knowledge_references
+            for s in tx.sentences(a.content)
+        )
+
+    assert longest(turns(voice=long, mood=mood(arousal=0.2, energy=90))) > 10
+    assert longest(turns(voice=long, mood=mood(arousal=0.9, energy=90))) <= 10
     assert sum("..." in a.content for a in tired) >= 10
     assert all(a.emotional_tone for a in tired)
     assert any(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from functools import cached_property
 from random import Random
 from typing import Any, Protocol
 
@@ -42,7 +43,6 @@ class StepContext:
     # the run's control: a paused run starts no new model call, and a call still queued at
     # the provider when the pause comes waits there (``llm.gate``)
     control: RunGate | None = None
-    _gist: ScenarioBrief | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, scenario: Scenario, seed: int, gateway: Gateway, recorder: Recorder) -> StepContext:
@@ -59,11 +59,11 @@ class StepContext:
     def brief_for(self, *levels: ResolutionLevel) -> ScenarioBrief:
         """The scenario as a call about entities at ``levels`` gets it: whole when one of them
         is TRAINED (the full context, M1), its gist otherwise."""
-        if ResolutionLevel.TRAINED in levels:
-            return self.brief
-        if self._gist is None:
-            self._gist = self.brief.gist()
-        return self._gist
+        return self.brief if ResolutionLevel.TRAINED in levels else self._gist
+
+    @cached_property
+    def _gist(self) -> ScenarioBrief:
+        return self.brief.gist()
 
     def rng(self, *parts: object) -> Random:
         return Random(":".join(str(p) for p in (self.seed, *parts)))

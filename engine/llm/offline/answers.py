@@ -15,7 +15,7 @@ from . import rephrase as rp
 from . import spoken as sp
 from . import text as tx
 from .library import dialog_bank, talk_bank
-from .telling import breaths_of
+from .telling import asides_for, breaths_of
 from .voice import apply_tic as _apply_tic
 from .voice import pick as _pick
 from .voice import shape as _shape
@@ -67,8 +67,7 @@ def generate_answer(ctx: EntityQueryContext, rng: Random) -> QueryResponse:
     talk = talk_bank()
     # said, not read out: the same breaths a turn takes
     formal = ctx.voice.formality == "formal"
-    own = (talk.asides.get("own formal") if formal else None) or talk.asides["own"]
-    breaths = breaths_of(talk, formal=formal, asides=own)
+    breaths = breaths_of(talk, formal=formal, asides=asides_for(talk, "own", formal=formal))
     for i, ref in enumerate(found):
         if ref.private and ctx.candour < CANDID:
             guarded = True  # its own secret, and it is not the candid kind: it deflects

@@ -36,6 +36,12 @@ def breaths_of(talk: TalkBank, *, formal: bool, asides: tuple[str, ...]) -> dict
     }
 
 
+def asides_for(talk: TalkBank, kind: str, *, formal: bool) -> tuple[str, ...]:
+    """The asides of this kind in a voice's register: a formal voice has its own ("I must
+    say", not "mind you") where the bank gives them (``"own formal"``)."""
+    return (talk.asides.get(f"{kind} formal") if formal else None) or talk.asides.get(kind, ())
+
+
 class Telling:
     """What :class:`turn.Turn` sets up and the telling reads."""
 
@@ -92,13 +98,7 @@ class Telling:
         return gm.lower_start(gist, self.proper), gm.lower_start(rest, self.proper)
 
     def _asides(self, kind: str) -> tuple[str, ...]:
-        """The asides of this kind in the speaker's register: a formal voice has its own
-        ("I must say", not "mind you") where the bank gives them (``"own formal"``)."""
-        if vc.register(self.ctx) == "formal":
-            formal = self.talk.asides.get(f"{kind} formal")
-            if formal:
-                return formal
-        return self.talk.asides.get(kind, ())
+        return asides_for(self.talk, kind, formal=vc.register(self.ctx) == "formal")
 
     def named_short(self, clause: str) -> str:
         """Someone everyone here knows named by first name ("Teodor Brekke" -> "Teodor"),
