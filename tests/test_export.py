@@ -262,6 +262,51 @@ def test_a_failed_export_leaves_no_partial_file(exported, tmp_path: Path) -> Non
     assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_write_that_fails_on_the_writing_thread_fails_the_export(
+    exported, tmp_path: Path, monkeypatch
+) -> None:
+    """Rendering and writing run on two threads: a disk error on the writing side stops the
+    export with that error, leaves no temporary file and the old file untouched."""
+    from engine.export import write_export, writer
+    from engine.export.tally import Tally
+
+    db, run, out, _ = exported
+    before = out.read_bytes()
+    monkeypatch.setattr(writer, "BLOCK", 64)  # many blocks, so the failure comes mid-export
+    written: list[int] = []
+
+    def full_disk(out_file, digest, blocks):
+        while (block := blocks.get()) is not None:
+            if written:
+                raise OSError(28, "No space left on device")
+            written.append(len(block))
+
+    monkeypatch.setattr(writer, "_write_blocks", full_disk)
+    lines = (f"line {i} " * 8 + "\n" for i in range(10_000))
+    with pytest.raises(OSError, match="No space left"):
+        write_export(_selection(db, run["run_id"]), "jsonl", out, True, chunks=lines, tally=Tally())
+    assert written and out.read_bytes() == before
+    assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_blocks_are_written_in_order_and_hashed_as_written(
+    exported, tmp_path: Path, monkeypatch
+) -> None:
+    from engine.export import write_export, writer
+    from engine.export.tally import Tally
+
+    db, run, _, _ = exported
+    monkeypatch.setattr(writer, "BLOCK", 100)
+    lines = [f"{i}: " + "é" * (i % 37) + "\n" for i in range(5_000)]
+    dest = tmp_path / "blocks.jsonl"
+    manifest = write_export(
+        _selection(db, run["run_id"]), "jsonl", dest, False, chunks=iter(lines), tally=Tally()
+    )
+    data = dest.read_bytes()
+    assert data == "".join(lines).encode("utf-8")
+    assert manifest["sha256"] == hashlib.sha256(data).hexdigest()
+
+
 def _selection(db: Path, run_id: str):
     import asyncio
 

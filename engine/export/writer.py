@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .selection import ExportError, Selection
 from .tally import Tally
@@ -17,6 +19,55 @@ from .tally import Tally
 
 def manifest_path(path: Path) -> Path:
     return path.with_name(path.name + ".manifest.json")
+
+
+BLOCK = 1 << 20  # chunks are handed to the writing thread in blocks of about this size
+QUEUED = 8  # blocks waiting at most: memory stays flat however large the export
+
+
+def _write_blocks(out: BinaryIO, digest: Any, blocks: queue.Queue[bytes | None]) -> None:
+    """The writing thread: write and hash each block (both let go of the interpreter lock, so
+    they run while the next block is rendered) until the closing ``None``."""
+    while (block := blocks.get()) is not None:
+        out.write(block)
+        digest.update(block)
+
+
+def _pipe(out: BinaryIO, digest: Any, chunks: Iterable[str] | Iterable[bytes]) -> None:
+    """Render ``chunks`` here and write them on a second thread, a block at a time. An error
+    on either side stops both and is raised here."""
+    blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED)
+    failed: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            _write_blocks(out, digest, blocks)
+        except BaseException as exc:  # re-raised by the rendering side below
+            failed.append(exc)
+            while blocks.get() is not None:  # drain, so the renderer never blocks on put
+                pass
+
+    thread = threading.Thread(target=writer, name="export-writer", daemon=True)
+    thread.start()
+    pending: list[bytes] = []
+    size = 0
+    try:
+        for chunk in chunks:
+            data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+            pending.append(data)
+            size += len(data)
+            if size >= BLOCK:
+                blocks.put(b"".join(pending))
+                pending, size = [], 0
+                if failed:
+                    break
+        if pending and not failed:
+            blocks.put(b"".join(pending))
+    finally:
+        blocks.put(None)
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 def _atomic(path: Path, chunks: Iterable[str] | Iterable[bytes]) -> str:
@@ -27,11 +78,8 @@ def _atomic(path: Path, chunks: Iterable[str] | Iterable[bytes]) -> str:
     except OSError as exc:
         raise ExportError(f"cannot write in {path.parent}: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as out:
-            for chunk in chunks:
-                data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
-                out.write(data)
-                digest.update(data)
+        with os.fdopen(fd, "wb", buffering=BLOCK) as out:
+            _pipe(out, digest, chunks)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
