@@ -288,3 +288,76 @@ def test_the_streamed_record_is_the_record_built_whole(exported, capsys) -> None
     assert verify(built) and verify(streamed)
     assert built == streamed
     assert len(out.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def _selection(db: Path, run_id: str):
+    import asyncio
+
+    from engine.export import select
+    from engine.store import Store
+
+    async def read():
+        store = await Store.open(db)
+        try:
+            view = await store.load_view(run_id, everything=True)
+            summary = await store.get_run(run_id)
+            calls = await store.read_call_models(run_id)
+        finally:
+            await store.close()
+        return select(view, summary, calls=calls, registry=None)
+
+    return asyncio.run(read())
+
+
+def _floats(value: Any) -> list[float]:
+    if isinstance(value, float):
+        return [value]
+    if isinstance(value, dict):
+        return [f for v in value.values() for f in _floats(v)]
+    if isinstance(value, list | tuple):
+        return [f for v in value for f in _floats(v)]
+    return []
+
+
+def test_the_long_sections_are_encoded_exactly_as_the_canonical_json(exported) -> None:
+    """Turns, edges and exposures go through the fast encoder; its text must be the canonical
+    text the hash is defined over, byte for byte, and every float in them must be one the
+    two spell alike (or marked to be spelled as Python does)."""
+    from engine.export.tdf import _lines, _Record
+    from engine.export.tdf_ids import Spelled, canonical_groups, canonical_text
+
+    db, run_id, _, _ = exported
+    sel = _selection(db, run_id)
+    (branch, line), *_ = _lines(sel)
+    part = _Record(sel, branch, line)
+    sections = {"edges": list(part.edges()), "dialogs": list(part.dialogs())}
+    sections["exposures"] = list(part.exposures())
+    for name, items in sections.items():
+        assert items, name
+        fast = b",".join(encoded for _, encoded in canonical_groups(items, size=7))
+        assert fast.decode() == canonical_text(items)[1:-1], name
+        for f in _floats(items):
+            assert f == 0 or abs(f) >= 1e-4 or isinstance(f, Spelled), (name, f)
+
+
+def test_a_tiny_confidence_is_written_as_the_hash_expects(exported, monkeypatch) -> None:
+    """orjson writes 0.00005 as 5e-5 where Python's json writes 5e-05: a float that small is
+    written in Python's spelling, so the record still verifies."""
+    import dataclasses
+
+    from engine.export import tdf
+    from engine.export.tally import Tally
+
+    db, run_id, _, _ = exported
+    sel = _selection(db, run_id)
+    exposure = tdf._exposure
+    monkeypatch.setattr(
+        tdf,
+        "_exposure",
+        lambda s, ids, k: exposure(s, ids, dataclasses.replace(k, confidence=0.00005)),
+    )
+    text = b"".join(tdf.tdf_lines(sel, Tally())).decode()
+    record = json.loads(text)
+    assert verify(record)
+    assert '"confidence":5e-05' in text and "5e-5," not in text
+    assert {k["confidence"] for k in record["knowledge"] if k["@type"] == "Exposure"} == {5e-05}

@@ -34,6 +34,7 @@ from .tdf_ids import (
     CONTEXT,
     TDF_VERSION,
     Ids,
+    canonical_float,
     canonical_groups,
     content_hash,
     generator_version,
@@ -174,7 +175,7 @@ def _exposure(sel: Selection, ids: Ids, k: KnowledgeInfo) -> dict[str, Any]:
         "source": k.source,
         "source_entity": ids.entity(source_entity) if source_entity else None,
         "timepoint": ids.timepoint(k.timepoint_id) if k.timepoint_id else None,
-        "confidence": k.confidence,
+        "confidence": canonical_float(k.confidence),
         "category": k.category,
     }
 
@@ -463,20 +464,23 @@ def _stream(part: _Record, tally: Tally) -> Iterator[bytes]:
                 "]",
                 {"dialogs": "dialogs", "knowledge": "exposures"}[key],
             )
-        piece += "["
-        count = 0
+        pieces = [(piece + "[").encode()]
+        size = count = 0
         for group, encoded in canonical_groups(items):
-            text = ("," if count else "") + encoded
+            if count:
+                pieces.append(b",")
+            pieces.append(encoded)
+            size += len(encoded)
             count += len(group)
             if key == "dialogs":
                 tally.add("turns_written", sum(len(item["turns"]) for item in group))
-            piece += text
-            if len(piece) > 1 << 16:
-                data = piece.encode()
+            if size > 1 << 16:
+                data = b"".join(pieces)
                 digest.update(data)
                 yield data
-                piece = ""
-        data = (piece + close).encode()
+                pieces, size = [], 0
+        pieces.append(close.encode())
+        data = b"".join(pieces)
         digest.update(data)
         yield data
         tally.add(name, count)
