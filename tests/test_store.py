@@ -147,3 +147,27 @@ async def test_a_failing_batch_is_rolled_back_entirely(store: Store) -> None:
         await store.append([fresh, clash])  # seq 1 already exists: nothing may be written
     assert await store.count("events", summary.run_id) == events_before
     assert await store.count("validations", summary.run_id) == validations_before
+
+
+async def test_a_whole_run_is_read_in_order_without_sorting(tmp_path: Path) -> None:
+    """Each table a whole run is read from has an index in the order it happened, so loading
+    a long run walks it instead of sorting it (SQLite's plan names a temporary tree when it
+    has to sort)."""
+    path = tmp_path / "plan.db"
+    store = await Store.open(path)
+    await store.close()
+    conn = sqlite3.connect(path)
+    for table in (
+        "exposure_events",
+        "entity_states",
+        "relationships",
+        "inner_lives",
+        "dialog_turns",
+        "timepoints",
+        "scenes",
+    ):
+        plan = conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE run_id = ? ORDER BY seq", ("r",)
+        ).fetchall()
+        text = " ".join(str(row[-1]) for row in plan)
+        assert "TEMP B-TREE" not in text, (table, text)

@@ -468,6 +468,19 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, query_id)
     );
     """,
+    # 12: a run's rows in the order they happened, for the tables a whole run is read from.
+    # Without these, reading a run sorted every table by seq in a temporary tree after
+    # fetching its rows in primary-key order, scattered over the file: a third of the time
+    # a 100,000-turn run took to load
+    """
+    CREATE INDEX exposure_events_by_seq ON exposure_events (run_id, seq);
+    CREATE INDEX entity_states_by_seq ON entity_states (run_id, seq);
+    CREATE INDEX relationships_by_seq ON relationships (run_id, seq);
+    CREATE INDEX inner_lives_by_seq ON inner_lives (run_id, seq);
+    CREATE INDEX dialog_turns_by_seq ON dialog_turns (run_id, seq);
+    CREATE INDEX timepoints_by_seq ON timepoints (run_id, seq);
+    CREATE INDEX scenes_by_seq ON scenes (run_id, seq);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
