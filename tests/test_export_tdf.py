@@ -262,34 +262,6 @@ def test_a_portal_run_gives_one_record_per_kept_path(tmp_path: Path, capsys) -> 
         assert verify(r) and r["causal_graph"]["edges"]
 
 
-def test_the_streamed_record_is_the_record_built_whole(exported, capsys) -> None:
-    """The file is written a piece at a time (never whole in memory); what it holds is what
-    building the record whole gives, key for key, and both verify."""
-    import asyncio
-
-    from engine.export import select
-    from engine.export.tdf import tdf_records
-    from engine.store import Store
-
-    db, run_id, out, _ = exported
-
-    async def whole() -> list[dict]:
-        store = await Store.open(db)
-        try:
-            view = await store.load_view(run_id, everything=True)
-            summary = await store.get_run(run_id)
-            calls = await store.read_call_models(run_id)
-        finally:
-            await store.close()
-        return list(tdf_records(select(view, summary, calls=calls, registry=None)))
-
-    (built,) = asyncio.run(whole())
-    (streamed,) = _records(out)
-    assert verify(built) and verify(streamed)
-    assert built == streamed
-    assert len(out.read_text(encoding="utf-8").splitlines()) == 1
-
-
 def _selection(db: Path, run_id: str):
     import asyncio
 
@@ -307,6 +279,19 @@ def _selection(db: Path, run_id: str):
         return select(view, summary, calls=calls, registry=None)
 
     return asyncio.run(read())
+
+
+def test_the_streamed_record_is_the_record_built_whole(exported, capsys) -> None:
+    """The file is written a piece at a time (never whole in memory); what it holds is what
+    building the record whole gives, key for key, and both verify."""
+    from engine.export.tdf import tdf_records
+
+    db, run_id, out, _ = exported
+    (built,) = tdf_records(_selection(db, run_id))
+    (streamed,) = _records(out)
+    assert verify(built) and verify(streamed)
+    assert built == streamed
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 1
 
 
 def _floats(value: Any) -> list[float]:
