@@ -10,7 +10,9 @@ memory the export adds over the loaded run is sampled, at a tenth of the size an
 (flat means the two are alike: the export streams, it does not hold its output). What
 a first export of a loaded run adds is mostly the read model's per-entity indexes, built on
 first use and kept with the run (a second JSONL export of the same run adds a few MiB); a TDF
-record also holds its branch's turn and knowledge lookups while it is written.
+record also holds its branch's turn and knowledge lookups while it is written. After each text
+format's export, its rendering alone is timed on the same selection (no file, no hash): the
+writing runs on a second thread, so this is the floor the export's time approaches.
 
     python bench/export_throughput.py [--turns N] [--json]
 """
@@ -32,7 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.export import select
 from engine.export.formats import FORMATS
+from engine.export.heap import settled_heap
 from engine.export.job import export_selection
+from engine.export.tally import Tally
 from engine.llm.offline import OfflineProvider
 from engine.model import events as ev
 from engine.scenario import load_scenario
@@ -168,9 +172,18 @@ async def _export(db: Path, run_id: str, fmt: str, out: Path) -> dict[str, float
         selection = select(view, summary, calls=calls, registry=None)
         manifest = export_selection(selection, FORMATS[fmt], out, True, database=str(db))
         took = time.perf_counter() - t1
+    render = FORMATS[fmt].render
+    rendered = None
+    if render is not None:  # the text alone, no file: what is left once writing overlaps it
+        with settled_heap():
+            t2 = time.perf_counter()
+            for _ in render(selection, Tally()):
+                pass
+            rendered = round(time.perf_counter() - t2, 2)
     return {
         "load_seconds": round(loaded, 2),
         "export_seconds": round(took, 2),
+        "render_seconds": rendered,
         "records": manifest["counts"]["records"],
         "turns": manifest["counts"]["dialog_turns"],
         "megabytes": round(out.stat().st_size / 1e6, 1),
@@ -200,6 +213,11 @@ async def main() -> None:
                         f"  {fmt:6} {figures['records']:>7,} records, {figures['megabytes']:>7} MB: "
                         f"export {figures['export_seconds']:.2f} s (load {figures['load_seconds']:.2f} s), "
                         f"+{figures['added_memory_mib']} MiB over the loaded run"
+                        + (
+                            f"; rendering alone {figures['render_seconds']:.2f} s"
+                            if figures["render_seconds"] is not None
+                            else ""
+                        )
                     )
     if args.json:
         print(json.dumps(results, indent=2))
