@@ -98,8 +98,11 @@ class EngineBridge(ExportWork, ConvergenceWork):
         self._opening = asyncio.Lock()
 
     # ------------------------------------------------------------------ plumbing
-    def _work(self, coro: Any, name: str, group: str = "bridge", exclusive: bool = False) -> None:
-        self.app.run_worker(coro, name=name, group=group, exit_on_error=False, exclusive=exclusive)
+    def _work(self, work: Any, name: str, group: str = "bridge", exclusive: bool = False) -> None:
+        """Run the async function ``work`` as a worker. It is given uncalled: a worker cancelled
+        before it starts (the explorer closing, an exclusive one replaced) then leaves no
+        coroutine that was never awaited."""
+        self.app.run_worker(work, name=name, group=group, exit_on_error=False, exclusive=exclusive)
 
     async def _store(self) -> Store:
         async with self._opening:  # two workers asking at once must not both migrate
@@ -146,7 +149,7 @@ class EngineBridge(ExportWork, ConvergenceWork):
                 )
             )
 
-        self._work(work(), "refresh-runs")
+        self._work(work, "refresh-runs")
 
     def load_templates(self, target: MessagePump) -> None:
         def work() -> None:
@@ -172,7 +175,7 @@ class EngineBridge(ExportWork, ConvergenceWork):
                 return
             target.post_message(RunOpened(view))
 
-        self._work(work(), f"open-run-{run_id}")
+        self._work(work, f"open-run-{run_id}")
 
     def load_turns(self, target: MessagePump, view: RunView, timepoint_ids: list[str]) -> None:
         async def work() -> None:
@@ -186,7 +189,7 @@ class EngineBridge(ExportWork, ConvergenceWork):
             view.add_moments(missing, records)
             target.post_message(TurnsLoaded(tuple(timepoint_ids)))
 
-        self._work(work(), "load-turns")
+        self._work(work, "load-turns")
 
     def load_knowledge(self, target: MessagePump, view: RunView, entity_id: str) -> None:
         async def work() -> None:
@@ -199,7 +202,7 @@ class EngineBridge(ExportWork, ConvergenceWork):
             view.add_entity_records(entity_id, records[entity_id])
             target.post_message(KnowledgeLoaded(entity_id))
 
-        self._work(work(), f"load-knowledge-{entity_id}")
+        self._work(work, f"load-knowledge-{entity_id}")
 
     # ------------------------------------------------------------------ queries
     def query(
@@ -286,7 +289,7 @@ class EngineBridge(ExportWork, ConvergenceWork):
                 )
             )
 
-        self._work(work(), "query")
+        self._work(work, "query")
 
     async def _query_provider(self, view: RunView) -> tuple[Any, Any, Any, str | None]:
         """The run's own provider (and router) for a question, and a note when the offline
@@ -388,7 +391,7 @@ class EngineBridge(ExportWork, ConvergenceWork):
                 ForkFinished(shown.branch_id, branch.status, branch.status_reason, first)
             )
 
-        self._work(work(), f"fork-{view.run.run_id}", group="fork")
+        self._work(work, f"fork-{view.run.run_id}", group="fork")
 
     def diff_branches(self, target: MessagePump, run_id: str, a: str, b: str) -> None:
         """Compare two branches of a run from the log, as :class:`DiffReady`."""
@@ -407,7 +410,7 @@ class EngineBridge(ExportWork, ConvergenceWork):
                 return
             target.post_message(DiffReady(result))
 
-        self._work(work(), f"diff-{run_id}", group="diff")
+        self._work(work, f"diff-{run_id}", group="diff")
 
     # ------------------------------------------------------------------ live
     def start_session(

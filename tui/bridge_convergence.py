@@ -101,7 +101,7 @@ class ConvergenceWork:
             )
             target.post_message(ConvergenceSetsLoaded(rows))
 
-        self._work(work(), "convergence-sets", group="convergence")
+        self._work(work, "convergence-sets", group="convergence")
 
     def load_convergence_set(self, target: MessagePump, set_id: str) -> None:
         async def work() -> None:

@@ -129,7 +129,7 @@ class ExportWork:
                 return
             target.post_message(ExportReady(ExportBasis(source, registry), branch_labels(source)))
 
-        self._work(work(), f"export-read-{run_id}", group="export-read", exclusive=True)
+        self._work(work, f"export-read-{run_id}", group="export-read", exclusive=True)
 
     def preview_export(
         self, target: MessagePump, basis: ExportBasis, choices: ExportChoices
