@@ -6,6 +6,7 @@ context, but the messages still define the token accounting of every call.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -31,9 +32,11 @@ from .contexts import (
     TimepointEventContext,
 )
 from .protocol import ActionType, Message
-from .shape import LEGEND, prompt_shape
+from .schema import prompt_schema
 
-JSON_RULE = f"Reply with only one JSON object of this shape ({LEGEND}):"
+JSON_RULE = (
+    "Reply with one JSON object that matches the schema below, with no text before or after it."
+)
 
 
 def _scenario(s: ScenarioBrief) -> str:
@@ -55,7 +58,7 @@ def _known(k: KnowledgeRef) -> str:
 def _schema(model: type[BaseModel] | None) -> str:
     if model is None:
         return ""
-    return f"{JSON_RULE}\n{prompt_shape(model)}"
+    return f"{JSON_RULE}\nSchema:\n{json.dumps(prompt_schema(model), separators=(',', ':'))}"
 
 
 def _population(ctx: PopulationContext) -> tuple[str, str]:

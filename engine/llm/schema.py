@@ -78,6 +78,28 @@ def bounded_schema(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
+def _plain(node: Any, names: bool = False) -> Any:
+    """``node`` without the annotations a reader does not need (``title``, ``description``);
+    under ``properties`` and ``$defs`` the keys are names and are kept."""
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: _plain(value, names=not names and key in ("properties", "$defs"))
+        for key, value in node.items()
+        if names or key not in ("title", "description") or not isinstance(value, str)
+    }
+
+
+@lru_cache(maxsize=64)
+def prompt_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The bounded schema as a prompt shows it: the same constraints without the titles and
+    docstrings pydantic adds, which repeat the field names and cost tokens on every call.
+    Structured-output requests send :func:`bounded_schema` itself."""
+    return _plain(bounded_schema(model))
+
+
 def longest_answer(schema: dict[str, Any]) -> int:
     """The most characters an answer within ``schema`` can take: what a decoder may have to
     write before it can stop (keys, quotes and commas counted roughly)."""
