@@ -13,8 +13,8 @@ answer is computed once from its parent's and remembered.
 - :class:`Reach` indexes one entity's items of one kind by timepoint and remembers, per moment,
   the latest item, the latest item per key (a relationship per other entity) and the last few.
 
-Both are rebuilt when what they index changes (their fingerprint: the graph's size, the item
-list's identity, length and last item), so a live view stays correct. A graph with a moment of
+Both are rebuilt when what they index changes (the graph's version; the item list's identity,
+length and last item), so a live view stays correct. A graph with a moment of
 two parents is not a forest; the read model then falls back to scanning."""
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Tree:
         self.parent: dict[str, str | None] = {}
         self.depth: dict[str, int] = {}
         self._enter: dict[str, int] = {}
+        self.moments = self._enter  # every moment of the forest (as keys)
         self._exit: dict[str, int] = {}
         children: dict[str, list[str]] = {}
         for node in g.nodes:
@@ -101,7 +102,11 @@ class Reach:
 
     def __init__(self, items: Sequence[Item], tree: Tree) -> None:
         self.tree = tree
+        self._moments = tree.moments  # a dict: membership without a method call
+        self._parent = tree.parent
         self.items = items
+        self._size = len(items)
+        self._tail = items[-1] if items else None
         self.base: list[tuple[int, Item]] = []
         self.at: dict[str, list[tuple[int, Item]]] = {}
         for i, x in enumerate(items):
@@ -117,18 +122,25 @@ class Reach:
         self._own: dict[Any, dict[str | None, tuple[int, Item]]] = {}
         self._base_found: dict[Any, tuple[int, Item] | None] = {}
 
-    @staticmethod
-    def fingerprint(items: Sequence[Item], tree: Tree) -> tuple[int, int, int, int]:
-        return (id(tree), id(items), len(items), id(items[-1]) if items else 0)
+    def indexes(self, items: Sequence[Item], tree: Tree) -> bool:
+        """Whether this index is of ``items`` as they are now, over ``tree``: the same list,
+        neither grown nor changed at its end, and the same forest."""
+        return (
+            self.tree is tree
+            and self.items is items
+            and self._size == len(items)
+            and (not items or self._tail is items[-1])
+        )
 
     def _path(self, at: str | None, memo: dict[Any, Any]) -> tuple[list[str], Any]:
         """The moments from ``at`` up to the nearest remembered one (or the root), and that
         one's key (None: before the first moment)."""
         path: list[str] = []
-        node = at if at in self.tree else None
+        node = at if at in self._moments else None
+        parent = self._parent
         while node is not None and node not in memo:
             path.append(node)
-            node = self.tree.parent.get(node)
+            node = parent.get(node)
         return path, node
 
     def latest(self, at: str | None) -> Item | None:
@@ -144,7 +156,7 @@ class Reach:
             if own and (value is None or own[-1][0] > value[0]):
                 value = own[-1]
             memo[node] = value
-        found = memo[at if at in self.tree else None]
+        found = memo[at if at in self._moments else None]
         return found[1] if found else None
 
     def latest_by(self, at: str | None, key: Callable[[Item], Any]) -> dict[Any, Item]:
@@ -160,7 +172,7 @@ class Reach:
             if own:
                 value = _merge_keyed(value, own, key)
             memo[node] = value
-        return {k: v[1] for k, v in memo[at if at in self.tree else None].items()}
+        return {k: v[1] for k, v in memo[at if at in self._moments else None].items()}
 
     def last(self, at: str | None, n: int) -> list[Item]:
         """The last ``n`` items reaching ``at``, in the order they happened."""
@@ -175,7 +187,7 @@ class Reach:
             if own:
                 value = tuple(sorted((*value, *own[-n:]), key=lambda p: p[0])[-n:]) if n else ()
             memo[node] = value
-        return [x for _, x in memo[at if at in self.tree else None]]
+        return [x for _, x in memo[at if at in self._moments else None]]
 
     def find(
         self, at: str | None, ref: Any, keys: Callable[[Item], tuple[Any, ...]]
@@ -217,7 +229,7 @@ class Reach:
             if mine is not None and (value is None or mine[0] > value[0]):
                 value = mine
             memo[node] = value
-        hit = memo[at if at in self.tree else None]
+        hit = memo[at if at in self._moments else None]
         return hit[1] if hit else None
 
     def during(self, timepoint_id: str) -> list[Item]:

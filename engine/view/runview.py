@@ -79,8 +79,8 @@ class RunView(LiveFold):
     _inner: dict[str, list[InnerInfo]] = field(default_factory=dict)
     portal: PortalView = field(default_factory=PortalView)  # a PORTAL run's search and paths
     # the causal forest and per (kind, entity) indexes of what reaches each moment (.reach)
-    _tree: tuple[tuple[int, int], Tree | None] | None = field(default=None, repr=False)
-    _reach: dict[tuple[str, str], tuple[Any, Reach]] = field(default_factory=dict, repr=False)
+    _tree: tuple[Any, int, Tree | None] | None = field(default=None, repr=False)
+    _reach: dict[tuple[str, str], Reach] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ moments
     def chain(self, timepoint_id: str | None) -> list[TimepointInfo]:
@@ -119,21 +119,20 @@ class RunView(LiveFold):
     # ------------------------------------------------------------------ entities at a moment
     def forest(self) -> Tree | None:
         """The causal graph as a numbered forest (None when a moment has two parents)."""
-        size = (id(self.graph), self.graph.version)
-        if self._tree is None or self._tree[0] != size:
-            self._tree = (size, Tree.of(self.graph))
-        return self._tree[1]
+        graph, known = self.graph, self._tree
+        if known is None or known[0] is not graph or known[1] != graph.version:
+            known = self._tree = (graph, graph.version, Tree.of(graph))
+        return known[2]
 
     def _index(self, kind: str, table: dict[str, list[Any]], entity_id: str) -> Reach | None:
         tree = self.forest()
         if tree is None:
             return None
         items = table.get(entity_id, _NOTHING)  # one empty value: its index is kept too
-        fp = Reach.fingerprint(items, tree)
         found = self._reach.get((kind, entity_id))
-        if found is None or found[0] != fp:
-            found = self._reach[(kind, entity_id)] = (fp, Reach(items, tree))
-        return found[1]
+        if found is None or not found.indexes(items, tree):
+            found = self._reach[(kind, entity_id)] = Reach(items, tree)
+        return found
 
     def _reaching(self, items: Iterable[Any], at: str | None) -> list[Any]:
         """The items (in the order they happened) whose timepoint reaches ``at``."""
