@@ -10,6 +10,7 @@ from pathlib import Path
 
 from conftest import ScriptedProvider
 
+from engine.llm.contexts import DialogExtractionContext
 from engine.llm.protocol import ActionType, LLMRequest
 from engine.model import events as ev
 from engine.model.common import RunStatus
@@ -44,8 +45,10 @@ def _fails(request: LLMRequest, _n: int) -> bool:
     """Fail by what is asked, not by how many calls came before, so that a second run fails
     at the same places whatever the cassette answered."""
     context = request.context
-    if request.action is ActionType.KNOWLEDGE_EXTRACTION:
-        return (context.timepoint_id, context.turn.turn_index) in {("tp01", 1), ("tp02", 0)}
+    if request.action is ActionType.KNOWLEDGE_EXTRACTION:  # a turn's call, or a dialog's
+        turns = context.turns if isinstance(context, DialogExtractionContext) else (context.turn,)
+        failing = {("tp01", 1), ("tp02", 0)}
+        return any((context.timepoint_id, t.turn_index) in failing for t in turns)
     if request.action is ActionType.TIMEPOINT_EVENT:
         return context.index >= context.count - 1
     return False

@@ -181,6 +181,19 @@ class ExtractionContext(_Ctx):
     speaker_tics: tuple[str, ...] = ()  # the speaker's verbal habits: how it talks, not what
 
 
+class DialogExtractionContext(_Ctx):
+    """A whole dialog read once it is over for what it told its listeners: one call instead
+    of one per turn, when nobody present who learns from it is TRAINED (M1). Each turn is
+    numbered (from 1) in the prompt, and each item names the turn that conveyed it."""
+
+    scenario: ScenarioBrief
+    timepoint_id: str
+    turns: tuple[TurnBrief, ...]
+    listeners: tuple[EntityBrief, ...]  # everyone present who learns from what is said
+    known_by_listeners: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    speaker_tics: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
 class EntityQueryContext(_Ctx):
     """A question put to one entity about one moment; it answers from what it knew then."""
 

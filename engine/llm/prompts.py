@@ -17,6 +17,7 @@ from . import prompts_portal
 from .contexts import (
     CANDID,
     AlternativesContext,
+    DialogExtractionContext,
     DialogTurnContext,
     ElaborationContext,
     EntityQueryContext,
@@ -233,16 +234,23 @@ def _dialog(ctx: DialogTurnContext) -> tuple[str, str]:
     return system, user
 
 
-def _extraction(ctx: ExtractionContext) -> tuple[str, str]:
-    system = (
-        "You extract knowledge from dialog: complete semantic units (facts, decisions, "
-        "opinions, plans, revelations, meaningful questions, agreements). Ignore greetings, "
-        "filler and single names. Skip what the listeners already know."
-    )
-    known = "\n".join(
+_EXTRACTOR = (
+    "You extract knowledge from dialog: complete semantic units (facts, decisions, "
+    "opinions, plans, revelations, meaningful questions, agreements). Ignore greetings, "
+    "filler and single names. Skip what the listeners already know."
+)
+
+
+def _held(known_by_listeners: dict[str, tuple[str, ...]]) -> str:
+    return "\n".join(
         f"- {who}: {', '.join(items) or 'nothing recorded'}"
-        for who, items in ctx.known_by_listeners.items()
+        for who, items in known_by_listeners.items()
     )
+
+
+def _extraction(ctx: ExtractionContext | DialogExtractionContext) -> tuple[str, str]:
+    if isinstance(ctx, DialogExtractionContext):
+        return _dialog_extraction(ctx)
     habits = (
         f"The speaker's verbal tics (habits, not content): {'; '.join(ctx.speaker_tics)}\n"
         if ctx.speaker_tics
@@ -253,10 +261,32 @@ def _extraction(ctx: ExtractionContext) -> tuple[str, str]:
         f'{", ".join(e.name for e in ctx.listeners)}:\n"{ctx.turn.content}"\n'
         f"Knowledge the speaker drew on: {', '.join(ctx.turn.knowledge_references) or 'none'}\n"
         f"{habits}\n"
-        f"What the listeners already know:\n{known}\n\nList the knowledge items conveyed, "
-        "with speaker and listener ids, category, confidence and causal relevance."
+        f"What the listeners already know:\n{_held(ctx.known_by_listeners)}\n\nList the "
+        "knowledge items conveyed, with speaker and listener ids, category, confidence and "
+        "causal relevance."
     )
-    return system, user
+    return _EXTRACTOR, user
+
+
+def _dialog_extraction(ctx: DialogExtractionContext) -> tuple[str, str]:
+    turns = []
+    for n, t in enumerate(ctx.turns, start=1):
+        turns.append(f'{n}. {t.speaker_name} ({t.speaker_id}): "{t.content}"')
+        if t.knowledge_references:
+            turns.append(f"   drew on: {', '.join(t.knowledge_references)}")
+    habits = "".join(
+        f"{who}'s verbal tics (habits, not content): {'; '.join(tics)}\n"
+        for who, tics in ctx.speaker_tics.items()
+    )
+    user = (
+        f"{_scenario(ctx.scenario)}\n\nThe dialog, turn by turn:\n" + "\n".join(turns) + "\n"
+        f"Listening: {', '.join(f'{e.name} ({e.entity_id})' for e in ctx.listeners)}\n"
+        f"{habits}\n"
+        f"What the listeners already know:\n{_held(ctx.known_by_listeners)}\n\nList the "
+        "knowledge items conveyed, each with the number of the turn that conveyed it, the "
+        "listener ids (not the turn's speaker), category, confidence and causal relevance."
+    )
+    return _EXTRACTOR, user
 
 
 def _query(ctx: EntityQueryContext) -> tuple[str, str]:

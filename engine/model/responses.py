@@ -64,6 +64,17 @@ class ExtractionResponse(_Resp):
     items: tuple[KnowledgeItem, ...] = ()
 
 
+class TurnKnowledgeItem(KnowledgeItem):
+    """A knowledge item of a whole dialog's extraction, with the turn that conveyed it."""
+
+    turn: int = Field(ge=1, le=64)  # the turn's number in the prompt, from 1
+    speaker: str = ""  # the turn's speaker; the engine takes it from the turn
+
+
+class DialogExtractionResponse(_Resp):
+    items: tuple[TurnKnowledgeItem, ...] = ()
+
+
 class QueryResponse(_Resp):
     answer: str = Field(min_length=1)
     knowledge_references: tuple[str, ...] = ()

@@ -53,7 +53,8 @@ async def converse(
     turns: list[DialogTurn] = []
     spoken: dict[str, int] = {}
     failed = 0
-    extractions: list[tuple[DialogTurn, asyncio.Future[Any]]] = []
+    extractions: list[tuple[DialogTurn, asyncio.Future[Any] | None]] = []
+    read_each_turn = extraction.per_turn(m)  # else the dialog is read once it is over (M1)
     next_index = 0
     last_speaker: str | None = None
     asked: str | None = None  # whom the last turn put a question to
@@ -112,14 +113,17 @@ async def converse(
             spoken[plan.speaker] = spoken.get(plan.speaker, 0) + 1
             last_speaker = plan.speaker
             asked = turn.addressed_to if turn.act == "ask" or "?" in turn.content else None
-            extractions.append((turn, extraction.start(m, turn)))
+            if read_each_turn:
+                extractions.append((turn, extraction.start(m, turn)))
         if scene_call is not None:  # read alongside the opening turn, known by the rest
             opened, scene_call = await scene.finish(m, scene_call), None
     after = state.after_dialog(m.world, m.present, turns)
     after_speech(after)
     inner_calls = inner_life.start(m, dialog_id, turns, after)
+    whole = [] if read_each_turn else extraction.start_dialog(m, turns)
     for turn, task in extractions:
         await extraction.finish(m, turn, task, new_knowledge)
+    await extraction.finish_dialog(m, whole, new_knowledge)
     if failed:
         m.issues.append(f"{failed} of {planned} dialog turns failed")
     status = (

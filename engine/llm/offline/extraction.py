@@ -12,8 +12,8 @@ from functools import lru_cache
 from random import Random
 
 from ...model.knowledge import KnowledgeItem
-from ...model.responses import ExtractionResponse
-from ..contexts import ExtractionContext
+from ...model.responses import DialogExtractionResponse, ExtractionResponse, TurnKnowledgeItem
+from ..contexts import DialogExtractionContext, EntityBrief, ExtractionContext
 from . import text as tx
 from .library import ExtractionRule, dialog_bank, extraction_cues, talk_bank, verb_table
 from .voice import skeleton as _skeleton
@@ -158,7 +158,40 @@ def _voiced_as_expectation(content: str, reference: str) -> bool:
     return False
 
 
-def generate_extraction(ctx: ExtractionContext, rng: Random) -> ExtractionResponse:
+def generate_extraction(
+    ctx: ExtractionContext | DialogExtractionContext, rng: Random
+) -> ExtractionResponse | DialogExtractionResponse:
+    if isinstance(ctx, DialogExtractionContext):
+        return _whole_dialog(ctx, rng)
+    return _one_turn(ctx, rng)
+
+
+def _whole_dialog(ctx: DialogExtractionContext, rng: Random) -> DialogExtractionResponse:
+    """A whole dialog read turn by turn as a single turn is, each item naming its turn; a
+    turn's listeners are everyone listening but its speaker."""
+    items: list[TurnKnowledgeItem] = []
+    for number, turn in enumerate(ctx.turns, start=1):
+        speaker = next(
+            (e for e in ctx.listeners if e.entity_id == turn.speaker_id),
+            EntityBrief(entity_id=turn.speaker_id, name=turn.speaker_name, role=""),
+        )
+        one = ExtractionContext(
+            scenario=ctx.scenario,
+            timepoint_id=ctx.timepoint_id,
+            turn=turn,
+            speaker=speaker,
+            speaker_tics=ctx.speaker_tics.get(turn.speaker_id, ()),
+            listeners=tuple(e for e in ctx.listeners if e.entity_id != turn.speaker_id),
+            known_by_listeners={
+                k: v for k, v in ctx.known_by_listeners.items() if k != turn.speaker_id
+            },
+        )
+        for item in _one_turn(one, rng).items:
+            items.append(TurnKnowledgeItem(**item.model_dump(), turn=number))
+    return DialogExtractionResponse(items=tuple(items))
+
+
+def _one_turn(ctx: ExtractionContext, rng: Random) -> ExtractionResponse:
     turn = ctx.turn
     listener_ids = [e.entity_id for e in ctx.listeners]
     items: list[KnowledgeItem] = []
