@@ -88,6 +88,7 @@ def _hostile_scenario(tmp_path: Path) -> Path:
         "EXT. THE GALLERY - NIGHT\n!The glass read *28.6* and @falling ~ #fast\n==="
     )
     for entity in d["entities"]:  # whatever the composer tells, it carries some of it
+        entity["resolution"] = "trained"  # all it holds, not what fits a paragraph (M1)
         entity["knowledge"] = [
             k if "\n" in k else f"CUT TO: *the* [[reef]] {k}" for k in entity["knowledge"]
         ]

@@ -11,7 +11,12 @@ from engine.agents import emotion, persona, relationships, steering
 from engine.agents.cast import initial_entity, profile_from_spec
 from engine.knowledge import validators
 from engine.knowledge.causal import CausalGraph
-from engine.knowledge.exposure import KNOWLEDGE_LIMITS, KnowledgeLedger, told_exposures
+from engine.knowledge.exposure import (
+    KNOWLEDGE_LIMITS,
+    KNOWLEDGE_WORDS,
+    KnowledgeLedger,
+    told_exposures,
+)
 from engine.model import (
     BEHAVIOR_DIMS,
     CognitiveState,
@@ -204,6 +209,38 @@ def test_ledger_keeps_first_exposure_and_limits_recall_by_resolution() -> None:
     for level, limit in KNOWLEDGE_LIMITS.items():
         assert len(ledger.recall("a", level)) == min(limit, 30)
     assert ledger.recall("a", ResolutionLevel.TENSOR_ONLY)[0].information == "fact 29"
+
+
+def test_a_dialog_speaker_brings_what_bears_on_the_moment_within_its_words() -> None:
+    ledger = KnowledgeLedger()
+    long = "At dawn " + " ".join(f"word{i}" for i in range(60)) + "."
+    items = [
+        "The press was sold to the Fabre family for a song.",
+        long,
+        "The cellar roof leaks over the third row of barrels.",
+        "Rose keeps the tally of the terraces.",
+        "The frost insurance lapsed in March.",
+        "The bank may call in the bottling line loan.",
+        "Nadia wants the March wages guaranteed.",
+    ]
+    for info in items:
+        ledger.record(exposure("a", info, "told", "tp01"))
+    about = "Who will pay for the leaking cellar roof before the barrels spoil?"
+    chosen = ledger.recall("a", ResolutionLevel.DIALOG, about=about)
+    words = sum(len(x.information.split()) for x in chosen)
+    assert words <= KNOWLEDGE_WORDS[ResolutionLevel.DIALOG] < sum(len(i.split()) for i in items)
+    assert "The cellar roof leaks over the third row of barrels." in [x.information for x in chosen]
+    assert long not in [x.information for x in chosen], "a long item gives way to shorter ones"
+    order = [x.information for x in ledger.recall("a", ResolutionLevel.DIALOG)]
+    assert [x.information for x in chosen] == [
+        i for i in order if i in {x.information for x in chosen}
+    ]
+    # without the moment, or at TRAINED, nothing is bounded in words
+    assert len(ledger.recall("a", ResolutionLevel.DIALOG)) == len(items)
+    assert len(ledger.recall("a", ResolutionLevel.TRAINED, about=about)) == len(items)
+    # the one item that bears on the moment comes even when it alone passes the words
+    ranked_first = ledger.recall("a", ResolutionLevel.DIALOG, about="word3 word7 word11 dawn")
+    assert long in [x.information for x in ranked_first]
 
 
 def test_told_exposures_reach_only_present_listeners_who_did_not_know() -> None:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from ..model.common import ExposureType, ResolutionLevel
 from ..model.knowledge import ExposureEvent, KnowledgeItem
+from .retrieval import rank
 from .words import mentions
 
 KNOWLEDGE_LIMITS = {
@@ -20,6 +21,10 @@ KNOWLEDGE_LIMITS = {
     ResolutionLevel.DIALOG: 10,
     ResolutionLevel.TRAINED: 10_000,  # everything it holds
 }
+# Below TRAINED, what a speaker brings to a moment is also bounded in words: the items that
+# bear on the moment first (M1: a DIALOG speaker holds what the conversation needs, about a
+# paragraph; TRAINED brings all it holds). Levels not named here are bounded by count only.
+KNOWLEDGE_WORDS = {ResolutionLevel.DIALOG: 80}
 
 
 class KnowledgeLedger:
@@ -69,10 +74,17 @@ class KnowledgeLedger:
         return sum(len(v) for v in self._by_entity.values())
 
     def recall(
-        self, entity_id: str, resolution: ResolutionLevel, *, exclude_timepoint: str | None = None
+        self,
+        entity_id: str,
+        resolution: ResolutionLevel,
+        *,
+        exclude_timepoint: str | None = None,
+        about: str | None = None,
     ) -> list[ExposureEvent]:
         """What an entity brings to a conversation: the newest exposures first, then what it
-        knew from the start, as many as its resolution allows."""
+        knew from the start, as many as its resolution allows. With ``about`` (the moment),
+        below TRAINED, the items that bear on it most are chosen from twice as many, within
+        the level's words (:data:`KNOWLEDGE_WORDS`), and kept in the newest-first order."""
         held = [
             e
             for e in self.exposures(entity_id)
@@ -81,7 +93,32 @@ class KnowledgeLedger:
         fresh = [e for e in held if e.kind != ExposureType.INITIAL]
         initial = [e for e in held if e.kind == ExposureType.INITIAL]
         ordered = list(reversed(fresh)) + initial
-        return ordered[: KNOWLEDGE_LIMITS[resolution]]
+        limit, words = KNOWLEDGE_LIMITS[resolution], KNOWLEDGE_WORDS.get(resolution)
+        if about is None or words is None:
+            return ordered[:limit]
+        return _bearing_on(about, ordered[: 2 * limit], limit, words)
+
+
+def _bearing_on(
+    about: str, pool: list[ExposureEvent], limit: int, words: int
+) -> list[ExposureEvent]:
+    """Up to ``limit`` of ``pool`` within ``words`` words: those that share most with
+    ``about`` first (TF-IDF), then the rest in the pool's order; an item that would pass the
+    budget is skipped for a shorter one. The chosen keep the pool's order."""
+    ranked = [i for i, _ in rank(about, [x.information for x in pool])]
+    seen = set(ranked)
+    order = ranked + [i for i in range(len(pool)) if i not in seen]
+    chosen: list[int] = []
+    used = 0
+    for i in order:
+        size = len(pool[i].information.split())
+        if chosen and used + size > words:
+            continue
+        chosen.append(i)
+        used += size
+        if len(chosen) == limit:
+            break
+    return [pool[i] for i in sorted(chosen)]
 
 
 def initial_exposures(

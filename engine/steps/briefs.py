@@ -57,12 +57,21 @@ def private_knowledge(
     return tuple(private[:limit])
 
 
-def knowledge_refs(world: World, entity: Entity, tp_id: str) -> tuple[KnowledgeRef, ...]:
-    """What the entity can draw on at this moment; ``private`` marks what it was given
-    (initially or by a beat) that nobody else holds."""
+def knowledge_refs(
+    world: World,
+    entity: Entity,
+    tp_id: str,
+    about: str | None = None,
+) -> tuple[KnowledgeRef, ...]:
+    """What the entity can draw on at this moment (below TRAINED, what bears on ``about``
+    most); ``private`` marks what it was given (initially or by a beat) that nobody else
+    holds."""
     out = []
     others = [e for e in world.entities if e != entity.entity_id]
-    for x in world.ledger.recall(entity.entity_id, entity.resolution, exclude_timepoint=tp_id):
+    held = world.ledger.recall(
+        entity.entity_id, entity.resolution, exclude_timepoint=tp_id, about=about
+    )
+    for x in held:
         if not world.graph.can_know(x.timepoint_id, tp_id):
             continue  # not on this moment's causal lineage (another branch, or later)
         source = world.entities[x.source].name if x.source in world.entities else x.source

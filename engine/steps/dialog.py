@@ -188,7 +188,12 @@ def _turn_context(
         style=speaking,
         mood=mood(entity),
         speaking_mode=steering.speaking_mode(entity.profile.entity_type),  # type: ignore[arg-type]
-        knowledge=knowledge_refs(world, entity, tp.timepoint_id),
+        knowledge=knowledge_refs(
+            world,
+            entity,
+            tp.timepoint_id,
+            " ".join([tp.title, tp.event_description, *(t.content for t in turns[-2:])]),
+        ),
         listeners=tuple(listeners),
         bystanders=bystanders,
         absent=tuple(absent),
