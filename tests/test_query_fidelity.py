@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATES, run_scenario
+from conftest import TEMPLATES, ScriptedProvider, run_scenario
 
 from engine.config import Config
 from engine.fidelity.questions import needed_level
@@ -398,3 +398,30 @@ def test_a_persons_own_fact_from_the_roster_is_said_in_the_first_person() -> Non
     assert own_words("He keeps the ledger.") == "I keep the ledger."
     assert own_words("Her brother owns the press.") == "My brother owns the press."
     assert own_words("The harvest failed.") == "The harvest failed."
+
+
+async def test_an_elevation_is_told_each_event_once(store, tmp_path) -> None:
+    """What the raised entity witnessed is in what it knows; the account of what happened in
+    front of it does not write the same event out a second time."""
+    summary, events = await _minimal_run(store, tmp_path)
+    seen: list = []
+
+    def keep(request, parsed):
+        if request.action.value == "entity_elaboration":
+            seen.append(request.context)
+        return parsed
+
+    who = _low(events, "tp04")
+    done = await run_query(
+        store,
+        ScriptedProvider(0, edit=keep),
+        summary.run_id,
+        f"@{who}@tp04 why did you keep quiet?",
+        consent=YES,
+    )
+    assert done.elevated is not None and len(seen) == 1
+    context = seen[0]
+    witnessed = {k.information for k in context.known if k.kind == "witnessed"}
+    assert witnessed, "it saw the events it was present at"
+    assert not witnessed & set(context.attended)
+    assert any(" said: " in line for line in context.attended), "what was said is still there"

@@ -79,8 +79,11 @@ def current_level(view: RunView, entity_id: str, at: str | None) -> Level:
     return Level(state.resolution) if state is not None else Level.TENSOR_ONLY
 
 
-def attended(view: RunView, entity_id: str, tp: TimepointInfo | None) -> tuple[str, ...]:
-    """What happened and was said in front of the entity on the lineage of ``tp``."""
+def attended(
+    view: RunView, entity_id: str, tp: TimepointInfo | None, known: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    """What happened and was said in front of the entity on the lineage of ``tp``; an event
+    it already holds as ``known`` (it witnessed it) is not written out twice."""
     if tp is None:
         return ()
     names = {k: e.name for k, e in view.entities.items()}
@@ -88,7 +91,8 @@ def attended(view: RunView, entity_id: str, tp: TimepointInfo | None) -> tuple[s
     for moment in view.chain(tp.timepoint_id):
         if moment.index > tp.index or entity_id not in moment.present:
             continue
-        lines.append(moment.event_description)
+        if moment.event_description not in known:
+            lines.append(moment.event_description)
         for turn in view.turns(moment.timepoint_id):
             if turn.speaker != entity_id and turn.status != "discarded" and turn.content:
                 lines.append(f"{names.get(turn.speaker, turn.speaker)} said: {turn.content}")
@@ -124,7 +128,7 @@ def plan(
         personality=entity.personality,
         level=target.value,
         known=known,
-        attended=attended(view, entity_id, tp),
+        attended=attended(view, entity_id, tp, frozenset(k.information for k in known)),
         question=question,
         wanted=3 if target.rank <= Level.DIALOG.rank else 6,
     )
