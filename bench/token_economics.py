@@ -12,6 +12,7 @@ the figures are the prompts and answers the engine actually built, not a model's
     python bench/token_economics.py            # a table
     python bench/token_economics.py --json     # one JSON object; "reduction" is the fraction saved
     python bench/token_economics.py --template minimal   # the heterogeneous runs on another template
+    python bench/token_economics.py --seed 1     # another seed (the figures move with the dialog)
 """
 
 from __future__ import annotations
@@ -178,6 +179,8 @@ async def main(as_json: bool) -> None:
     reduction = 1 - mixed["tokens"] / uniform["tokens"]
     per_entity = slope([(r["entities"], r["tokens"]) for r in sizes])
     result = {
+        "template": TEMPLATE,
+        "seed": SEED,
         "reduction": round(reduction, 4),
         "ratio": round(mixed["tokens"] / uniform["tokens"], 4),
         "uniform": uniform,
@@ -191,7 +194,10 @@ async def main(as_json: bool) -> None:
     if as_json:
         print(json.dumps(result, indent=2))
         return
-    print(f"100 entities x {TIMEPOINTS} timepoints, seed {SEED}, {QUERIES} queries each")
+    print(
+        f"100 entities x {TIMEPOINTS} timepoints, seed {SEED}, {QUERIES} queries each, "
+        f"template {TEMPLATE}"
+    )
     print(f"  every entity TRAINED: {uniform['tokens']:>10,} tokens  ({uniform['calls']} calls)")
     print(f"  heterogeneous:        {mixed['tokens']:>10,} tokens  ({mixed['calls']} calls)")
     print(f"  reduction: {reduction:.1%}  (ratio {result['ratio']})")
@@ -219,6 +225,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--template", default=TEMPLATE, help="fidelity template (engine/data)")
+    parser.add_argument(
+        "--seed", type=int, default=SEED, help=f"seed of every run (default {SEED})"
+    )
     args = parser.parse_args()
-    TEMPLATE = args.template
+    TEMPLATE, SEED = args.template, args.seed
     asyncio.run(main(args.json))
