@@ -203,6 +203,48 @@ def test_a_database_damaged_mid_file_is_refused_before_writing(tl: Any, tmp_path
     assert digest(db) == before
 
 
+def test_a_large_store_opens_at_once_and_is_checked_before_its_first_write(
+    tl: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the size checked first, a cleanly closed store opens without its check, which
+    runs while it is read; a damaged one is refused at its first write, unchanged."""
+    monkeypatch.setattr(opening, "CHECK_AT_OPEN_BYTES", 0)
+    db = tmp_path / "d.db"
+    run_id = asyncio.run(stored_run(db, "harbor_strike"))
+
+    async def opened_whole() -> tuple[bool, int]:
+        store = await Store.open(db)
+        try:
+            waiting = store._check is not None
+            await store.append([])  # nothing to write: no wait
+            await run_scenario("lighthouse_night", store)
+            return waiting, len(await store.list_runs())
+        finally:
+            await store.close()
+
+    assert asyncio.run(opened_whole()) == (True, 2), "checked alongside, then written"
+    _damage_a_middle_page(db)
+    before = digest(db)
+    out = tl("run", "lighthouse_night", "--db", str(db))
+    one_sentence(out, 2, f"{db} is damaged")
+    assert "wrote nothing into it" in out.stderr
+    assert digest(db) == before
+    assert run_id
+
+
+def test_a_truncated_large_store_is_checked_before_it_opens(
+    tl: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(opening, "CHECK_AT_OPEN_BYTES", 0)
+    db = tmp_path / "d.db"
+    asyncio.run(stored_run(db, "harbor_strike"))
+    with db.open("r+b") as f:
+        f.truncate(db.stat().st_size // 2)
+    before = digest(db)
+    one_sentence(tl("run", "lighthouse_night", "--db", str(db)), 2, "damaged")
+    assert digest(db) == before
+
+
 def _die_with_a_wal(path: str) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA wal_autocheckpoint = 0")

@@ -1,9 +1,11 @@
 """Opening a database: for writing (creating it and its schema if needed) or read-only.
 
 Opening for writing creates the folder and the file, checks the file with ``PRAGMA
-quick_check`` (so nothing is ever written into a damaged database) and brings the schema up to
-date inside one ``BEGIN IMMEDIATE`` transaction that reads ``user_version`` itself: two
-processes creating one new database at once take turns, and the second finds the schema made.
+quick_check`` (so nothing is ever written into a damaged database; a large store that opening
+leaves as it is is checked while it is read, before its first write: :mod:`.checking`) and
+brings the schema up to date inside one ``BEGIN IMMEDIATE`` transaction that reads
+``user_version`` itself: two processes creating one new database at once take turns, and the
+second finds the schema made.
 
 Opening read-only (``show``, ``runs``, ``export``, ``diff``…) never creates a folder or a
 database, never changes a schema or a row (``PRAGMA query_only``), needs no write access, and
@@ -34,6 +36,9 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 5000
 CHECK_MESSAGES = 3  # how many of quick_check's findings a refusal quotes
+# a store up to this size (about 0.7 s of quick_check) is checked before it opens for writing;
+# a larger one may be checked while it is read, before its first write (see .checking)
+CHECK_AT_OPEN_BYTES = 64 << 20
 
 
 def check_path(path: str, *, readonly: bool) -> None:
@@ -154,15 +159,20 @@ def _wal(conn: sqlite3.Connection) -> None:
         pause = min(pause * 2, 0.1)
 
 
-def prepare_writer(conn: sqlite3.Connection, path: str) -> None:
-    """Settings, the check and the schema of a connection that writes (in its thread)."""
+def prepare_writer(conn: sqlite3.Connection, path: str) -> bool:
+    """Settings, the check and the schema of a connection that writes (in its thread).
+    Returns whether the check was left to run alongside (:func:`check_can_wait`)."""
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
+    waits = False
     if path != ":memory:":
         # refused before anything is written (WAL mode changes the file's header): another
         # program's file, an unknown version, a damaged file
-        _check_version(int(conn.execute("PRAGMA user_version").fetchone()[0]), _tables(conn), path)
-        quick_check(conn, path)
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        _check_version(version, _tables(conn), path)
+        waits = check_can_wait(conn, path, version)
+        if not waits:
+            quick_check(conn, path)
         _wal(conn)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("BEGIN IMMEDIATE")  # one creator at a time; the version is read inside
@@ -180,6 +190,25 @@ def prepare_writer(conn: sqlite3.Connection, path: str) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    return waits
+
+
+def check_can_wait(conn: sqlite3.Connection, path: str, version: int) -> bool:
+    """Whether the store at ``path`` may open for writing before it is checked: closed
+    cleanly, larger than :data:`CHECK_AT_OPEN_BYTES`, already in WAL mode with this schema
+    (opening writes nothing) and as long as its pages say (not truncated). See .checking."""
+    if version != SCHEMA_VERSION or unclean(path):
+        return False
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return False
+    if size <= CHECK_AT_OPEN_BYTES:
+        return False
+    mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+    pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    return mode == "wal" and pages * page == size
 
 
 def prepare_reader(conn: sqlite3.Connection, path: str) -> None:

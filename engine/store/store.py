@@ -26,6 +26,7 @@ from ..model import events as ev
 from ..model.cassette import CassetteEntry
 from ..view.tally import COLUMNS, RunTally
 from . import cassettes, convergence, opening, readers
+from .checking import PendingCheck
 from .errors import damaged, explain
 from .leases import Leases, RunHeldError
 from .projections import PROJECTIONS
@@ -41,6 +42,7 @@ class Store(Readers):
         self.path = path
         self.leases = Leases(path)
         self.readonly = False
+        self._check: PendingCheck | None = None  # a large store's check, run while it is read
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -55,13 +57,16 @@ class Store(Readers):
         store.readonly = readonly
         prepare = opening.prepare_reader if readonly else opening.prepare_writer
         try:
-            await store._in_thread(prepare, path)
+            if await store._in_thread(prepare, path):
+                store._check = PendingCheck(path)  # writes wait for it (see .checking)
         except BaseException:
             await conn.close()
             raise
         return store
 
     async def close(self) -> None:
+        if self._check is not None:
+            self._check.cancel()
         self.leases.release_all()
         await self._conn.close()
 
@@ -99,7 +104,11 @@ class Store(Readers):
             return await self._in_thread(_reading, fn, *args)
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn`` inside one write transaction, rolled back whole on any error."""
+        """``fn`` inside one write transaction, rolled back whole on any error; a large
+        store's first write waits for its check, and a damaged store takes none."""
+        if self._check is not None:
+            await self._check.wait()
+            self._check = None
         return await self._in_thread(_writing, fn, *args)
 
     # ------------------------------------------------------------------ writing
