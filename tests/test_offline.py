@@ -234,6 +234,34 @@ def test_events_are_scenario_specific_and_follow_the_beat() -> None:
     assert "ministry offer is leaked to the pickets" in hinted.event_description
 
 
+def test_an_event_never_sets_a_person_against_their_namesake() -> None:
+    from engine.llm.contexts import CastMember
+
+    claires = [
+        EntityBrief(entity_id=f"c{i}", name=f"Claire {last}", role="grower")
+        for i, last in enumerate(("Faure", "Vidal"))
+    ]
+    cast = tuple(CastMember(entity=e, mood=mood()) for e in (*claires, MARA))
+    for i in range(40):
+        text = generate_event(
+            TimepointEventContext(
+                scenario=SCENARIO,
+                index=2,
+                count=4,
+                phase="complication",
+                timestamp=datetime(1968, 9, 16, 9),
+                time_of_day="mid-morning",
+                cast=cast,
+                previous_events=("The conciliator arrives on the north quay.",),
+            ),
+            Random(i),
+        ).event_description
+        assert (
+            "Claire and Claire" not in text and "between Claire Faure and Claire Faure" not in text
+        )
+        assert "Mara and Mara" not in text and "Claire to Claire" not in text
+
+
 def test_population_uses_names_from_the_description_then_archetypes() -> None:
     assert names_in(
         "Simulate the 1790 Compromise Dinner between Jefferson, Hamilton, and Madison", set()

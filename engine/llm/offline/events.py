@@ -64,7 +64,20 @@ def generate_event(ctx: TimepointEventContext, rng: Random) -> TimepointEventRes
     order = cast[:]
     rng.shuffle(order)
     focus = order[0] if order else None
-    second = order[1] if len(order) > 1 else focus
+    # the other one of "{a} and {b}": someone else, and not a namesake ("Claire and Claire")
+    others = [m for m in order[1:] if focus is None or m.entity.name != focus.entity.name]
+    second = (
+        next(
+            (m for m in others if tx.first_name(m.entity.name) != tx.first_name(focus.entity.name)),
+            others[0] if others else None,
+        )
+        if focus
+        else None
+    )
+    a_name = tx.first_name(focus.entity.name) if focus else ""
+    b_name = tx.first_name(second.entity.name) if second else a_name  # a cast of one
+    if second is not None and a_name == b_name:  # namesakes: their whole names tell them apart
+        a_name, b_name = focus.entity.name, second.entity.name  # type: ignore[union-attr]
     tense = max(cast, key=lambda m: (m.mood.arousal, m.entity.entity_id), default=None)
     tired = min(cast, key=lambda m: (m.mood.energy, m.entity.entity_id), default=None)
     secret = _secret(ctx.cast, ctx.previous_events, rng)
@@ -72,8 +85,8 @@ def generate_event(ctx: TimepointEventContext, rng: Random) -> TimepointEventRes
         "time": ctx.time_of_day,
         "Time": tx.upper_first(ctx.time_of_day),
         "location": tx.short_place(ctx.scenario.location),
-        "a": tx.first_name(focus.entity.name) if focus else "",
-        "b": tx.first_name(second.entity.name) if second else "",
+        "a": a_name,
+        "b": b_name,
         "tense": tx.first_name(tense.entity.name) if tense else "",
         "tired": tx.first_name(tired.entity.name) if tired else "",
         "premise": tx.topic(tx.first_sentence(ctx.scenario.description)),
