@@ -243,6 +243,24 @@ def test_a_dialog_speaker_brings_what_bears_on_the_moment_within_its_words() -> 
     assert long in [x.information for x in ranked_first]
 
 
+def test_a_dialog_speaker_tells_what_it_holds_before_what_everyone_saw() -> None:
+    """Within its words, what it was told or knew comes before an event it witnessed (which
+    the others present saw too), however much that event bears on the moment."""
+    ledger = KnowledgeLedger()
+    told = [
+        f"Fact {i} about the cellar roof and the barrels in row {i} stays open." for i in range(5)
+    ]
+    for info in told:
+        ledger.record(exposure("a", info, "told", "tp01"))
+    seen = "The cellar roof fell in on the barrels at dawn while the whole council stood and watched it go."
+    ledger.record(exposure("a", seen, "witnessed", "tp02"))
+    chosen = {
+        x.information
+        for x in ledger.recall("a", ResolutionLevel.DIALOG, about="the cellar roof fell in at dawn")
+    }
+    assert chosen == set(told), chosen
+
+
 def test_told_exposures_reach_only_present_listeners_who_did_not_know() -> None:
     ledger = KnowledgeLedger()
     ledger.record(exposure("c", "news"))

@@ -103,11 +103,15 @@ def _bearing_on(
     about: str, pool: list[ExposureEvent], limit: int, words: int
 ) -> list[ExposureEvent]:
     """Up to ``limit`` of ``pool`` within ``words`` words: those that share most with
-    ``about`` first (TF-IDF), then the rest in the pool's order; an item that would pass the
-    budget is skipped for a shorter one. The chosen keep the pool's order."""
+    ``about`` first (TF-IDF), then the rest in the pool's order, and events it witnessed after
+    everything else; an item that would pass the budget is skipped for a shorter one. The
+    chosen keep the pool's order."""
     ranked = [i for i, _ in rank(about, [x.information for x in pool])]
     seen = set(ranked)
     order = ranked + [i for i in range(len(pool)) if i not in seen]
+    # what it saw happen, everyone present saw too: what it was told, learned or knew is
+    # what it has to tell (stable: the ranking holds within each)
+    order.sort(key=lambda i: pool[i].kind == ExposureType.WITNESSED)
     chosen: list[int] = []
     used = 0
     for i in order:
