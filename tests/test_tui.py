@@ -456,3 +456,32 @@ async def test_a_question_goes_to_the_provider_the_run_was_made_with(tmp_path: P
                 assert "offline provider" in done.note and "server's address" in done.note
                 assert any("server's address" in n for n in notes)
                 assert len(server.chat_bodies()) == sent_by_run + 1  # nothing more was sent
+
+
+async def test_a_large_damaged_store_is_refused_at_its_first_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large store opens before its check (it runs while the store is read); if it is
+    damaged, the first write is refused in one sentence and the file is left as it was."""
+    import hashlib
+
+    from conftest import run_scenario
+
+    from engine.store import Store, opening
+
+    db = tmp_path / "large.db"
+    async with await Store.open(db) as store:
+        await run_scenario("harbor_strike", store)
+    pages = db.stat().st_size // 4096
+    with db.open("r+b") as f:
+        f.seek((pages // 2) * 4096)
+        f.write(bytes((i * 37 + 11) % 256 for i in range(4096)))
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    monkeypatch.setattr(opening, "CHECK_AT_OPEN_BYTES", 0)  # this store counts as large
+    app = make_app(db, start=StartLive("lighthouse_night", seed=3), pace=1500.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: any("is damaged" in n.message for n in app._notifications))
+        said = [n.message for n in app._notifications if "is damaged" in n.message]
+        assert len(said) == 1 and "timeloom wrote nothing into it" in said[0]
+        assert "Traceback" not in said[0]
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
