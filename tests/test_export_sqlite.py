@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -138,7 +139,7 @@ def test_an_existing_file_is_refused_and_kept(stored, tmp_path: Path, capsys) ->
     assert out.read_bytes() == b"mine"
     code, _ = _export(db, run_id, out, capsys, "--force")
     assert code == 0
-    with sqlite3.connect(out) as conn:
+    with closing(sqlite3.connect(out)) as conn:
         assert conn.execute("SELECT run_id FROM runs").fetchall() == [(run_id,)]
 
 

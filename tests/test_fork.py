@@ -316,11 +316,11 @@ def test_the_preview_shows_who_a_withheld_item_reaches(stored, capsys) -> None:
 
 def _count_branches(db: Path, run_id: str) -> int:
     import sqlite3
+    from contextlib import closing
 
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT COUNT(*) FROM branches WHERE run_id = ?", (run_id,)).fetchone()[
-            0
-        ]
+    with closing(sqlite3.connect(db)) as conn:
+        row = conn.execute("SELECT COUNT(*) FROM branches WHERE run_id = ?", (run_id,)).fetchone()
+        return int(row[0])
 
 
 @pytest.mark.parametrize(

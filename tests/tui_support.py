@@ -32,11 +32,15 @@ async def seed_runs(db: Path, runs: list[tuple[str, str, int]]) -> None:
             await sim.run()
     finally:
         await store.close()
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "UPDATE runs SET started_at = ?, finished_at = ?, wall_seconds = 1.25",
-            (FIXED_START, FIXED_START),
-        )
+    conn = sqlite3.connect(db)
+    try:  # closed here: a connection left to the collector writes its log back later
+        with conn:
+            conn.execute(
+                "UPDATE runs SET started_at = ?, finished_at = ?, wall_seconds = 1.25",
+                (FIXED_START, FIXED_START),
+            )
+    finally:
+        conn.close()
 
 
 async def seed_fork(db: Path, run_id: str, seed: int = 2) -> None:
