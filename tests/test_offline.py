@@ -201,6 +201,20 @@ def test_animals_and_places_do_not_speak_like_people() -> None:
     assert "I " not in answer.content
 
 
+def _moment(cast: tuple) -> dict:
+    """The fields of a timepoint event's context on the quay, for ``cast``."""
+    return dict(
+        scenario=SCENARIO,
+        index=1,
+        count=4,
+        phase="complication",
+        timestamp=datetime(1968, 9, 16, 9),
+        time_of_day="mid-morning",
+        cast=cast,
+        previous_events=("The conciliator arrives on the north quay.",),
+    )
+
+
 def test_events_are_scenario_specific_and_follow_the_beat() -> None:
     from engine.llm.contexts import CastMember
 
@@ -212,16 +226,7 @@ def test_events_are_scenario_specific_and_follow_the_beat() -> None:
         ),
         CastMember(entity=OWEN, mood=mood(energy=20)),
     )
-    base = dict(
-        scenario=SCENARIO,
-        index=1,
-        count=4,
-        phase="complication",
-        timestamp=datetime(1968, 9, 16, 9),
-        time_of_day="mid-morning",
-        cast=cast,
-        previous_events=("The conciliator arrives on the north quay.",),
-    )
+    base = _moment(cast)
     free = [generate_event(TimepointEventContext(**base), Random(i)) for i in range(10)]
     for answer in free:
         text = answer.event_description
@@ -243,19 +248,7 @@ def test_an_event_never_sets_a_person_against_their_namesake() -> None:
     ]
     cast = tuple(CastMember(entity=e, mood=mood()) for e in (*claires, MARA))
     for i in range(40):
-        text = generate_event(
-            TimepointEventContext(
-                scenario=SCENARIO,
-                index=2,
-                count=4,
-                phase="complication",
-                timestamp=datetime(1968, 9, 16, 9),
-                time_of_day="mid-morning",
-                cast=cast,
-                previous_events=("The conciliator arrives on the north quay.",),
-            ),
-            Random(i),
-        ).event_description
+        text = generate_event(TimepointEventContext(**_moment(cast)), Random(i)).event_description
         assert (
             "Claire and Claire" not in text and "between Claire Faure and Claire Faure" not in text
         )
