@@ -16,9 +16,10 @@ from engine.llm.contexts import DialogExtractionContext, EntityBrief, ScenarioBr
 from engine.llm.offline.extraction import generate_extraction
 from engine.llm.prompts import render
 from engine.llm.protocol import ActionType, LLMRequest
+from engine.llm.schema import bounded_schema, longest_answer, unbounded
 from engine.model import events as ev
 from engine.model.responses import DialogExtractionResponse, TurnKnowledgeItem
-from engine.steps.extraction import TURNS_PER_CALL
+from engine.steps.extraction import DIALOG_ANSWER_TOKENS, TURNS_PER_CALL
 
 
 def of(events, kind):
@@ -171,3 +172,12 @@ def test_offline_items_name_their_turn_and_never_tell_a_speaker_what_they_said()
     )
     again = generate_extraction(known, Random(1))
     assert not [i for i in again.items if i.content == answer.items[0].content and i.turn == 1]
+
+
+def test_a_whole_dialogs_answer_is_bounded_and_fits_its_call() -> None:
+    """A grammar-constrained decoder can always close the object within the call's tokens
+    (about four characters a token), and the schema lets every turn of a call give an item."""
+    schema = bounded_schema(DialogExtractionResponse)
+    assert unbounded(schema) == []
+    assert schema["properties"]["items"]["maxItems"] >= TURNS_PER_CALL
+    assert longest_answer(schema) <= 4 * DIALOG_ANSWER_TOKENS

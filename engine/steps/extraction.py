@@ -31,6 +31,7 @@ from .exposures import record
 
 KNOWN_SHOWN = 6  # of what each listener holds, the items nearest the turn are shown
 TURNS_PER_CALL = 12  # a dialog read once it is over: at most this many turns a call
+DIALOG_ANSWER_TOKENS = 2400  # room for the longest answer its schema allows (12 items)
 
 
 def _relevant(items: list[str], said: str) -> tuple[str, ...]:
@@ -143,7 +144,7 @@ def start_dialog(m: Moment, turns: list[DialogTurn]) -> list[Batch]:
                 ActionType.KNOWLEDGE_EXTRACTION,
                 context,
                 DialogExtractionResponse,
-                m.steps.sampling(0.1, min(4000, 400 + 250 * len(part))),
+                m.steps.sampling(0.1, DIALOG_ANSWER_TOKENS),
                 timepoint_id=m.tp_id,
             )
         )
