@@ -358,3 +358,25 @@ async def test_every_bundled_scenario_runs_to_completion(store, name: str) -> No
     assert summary.counts.dialog_turns > 0 and summary.counts.exposure_events > 0
     told = [e for e in events if isinstance(e, ev.ExposureRecorded) and e.exposure.kind == "told"]
     assert told and all(x.exposure.dialog_id and x.exposure.source for x in told)
+
+
+def test_a_speakers_own_words_reach_the_listeners_said_about_the_speaker() -> None:
+    """An item the speaker holds in its own words (an expectation of its inner life) is
+    learned as said about the speaker, so that a listener never tells it as their own."""
+    own = "It will all come out about the strike fund before long, whatever I do."
+    turn = TurnBrief(
+        turn_index=1,
+        speaker_id="mara",
+        speaker_name="Mara Quell",
+        content="Owen, it will all come out about the strike fund before long, whatever I do.",
+        knowledge_references=(own,),
+    )
+    ctx = ExtractionContext(
+        scenario=SCENARIO, timepoint_id="tp02", turn=turn, speaker=MARA, listeners=(OWEN,)
+    )
+    contents = [i.content for i in generate_extraction(ctx, Random(0)).items]
+    reported = "It will all come out about the strike fund before long, whatever Mara does."
+    assert reported in contents and own not in contents
+    plain = turn.model_copy(update={"knowledge_references": ("The strike fund is empty.",)})
+    said = generate_extraction(ctx.model_copy(update={"turn": plain}), Random(0)).items
+    assert "The strike fund is empty." in [i.content for i in said], "a plain fact stays"

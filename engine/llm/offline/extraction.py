@@ -43,6 +43,18 @@ _THIRD = {"am": "is", "are": "is", "have": "has", "do": "does", "don't": "doesn'
           "were": "was", "haven't": "hasn't", "aren't": "isn't"}  # fmt: skip
 
 
+_FIRST_PERSON = re.compile(r"\b(?:I|I'[a-z]+|[Mm]e|[Mm]y|[Mm]ine|[Mm]yself)\b")
+
+
+def _as_reported(item: str, speaker: str) -> str:
+    """What a listener learns of an item the speaker drew on: the item itself, or, where it is
+    the speaker's own words ("…, whatever I do."), the same said about the speaker ("…,
+    whatever Bastien does."), so that nobody later tells it as their own."""
+    if not _FIRST_PERSON.search(item):
+        return item
+    return tx.upper_first(_third_person(item, speaker, "")) + "."
+
+
 def _stock(sentence: str) -> bool:
     """A sentence made from one of the offline dialog's content-free lines (a recap, an
     anchor, an opening or closing, a link, a concession): it claims nothing to record."""
@@ -224,7 +236,7 @@ def _one_turn(ctx: ExtractionContext, rng: Random) -> ExtractionResponse:
             continue
         items.append(
             KnowledgeItem(
-                content=ref,
+                content=_as_reported(ref, ctx.speaker.name),
                 speaker=ctx.speaker.entity_id,
                 listeners=listeners,
                 category="revelation" if len(listeners) == len(listener_ids) else "fact",
