@@ -50,8 +50,7 @@ def learners(m: Moment, speaker: str) -> list[str]:
 def per_turn(m: Moment) -> bool:
     """Whether each turn is read as it is spoken: someone present who learns from what is
     said is TRAINED. Otherwise the dialog is read once it is over (:func:`start_dialog`)."""
-    levels = [m.world.entities[e].resolution for e in m.present]
-    return any(learns(level) and level == ResolutionLevel.TRAINED for level in levels)
+    return any(m.world.entities[e].resolution == ResolutionLevel.TRAINED for e in m.present)
 
 
 def start(m: Moment, turn: DialogTurn) -> asyncio.Future[Any] | None:

@@ -66,7 +66,7 @@ def check_path(path: str, *, readonly: bool) -> None:
 async def connect(path: str, *, readonly: bool) -> aiosqlite.Connection:
     """An aiosqlite connection to ``path`` (read-only: opened as :func:`_mode` says)."""
     if readonly and path != ":memory:":
-        target, uri = f"file:{quote(str(Path(path).expanduser().resolve()))}?{_mode(path)}", True
+        target, uri = file_uri(path, _mode(path)), True
     else:
         target, uri = path, False
     conn = aiosqlite.connect(target, isolation_level=None, uri=uri)
@@ -79,6 +79,11 @@ async def connect(path: str, *, readonly: bool) -> aiosqlite.Connection:
         conn._thread.join(timeout=BUSY_TIMEOUT_MS / 1000)
         raise explain(exc, path) from exc
     return conn
+
+
+def file_uri(path: str, query: str) -> str:
+    """The SQLite URI of the file at ``path``, with its query (``mode=ro``…)."""
+    return f"file:{quote(str(Path(path).expanduser().resolve()))}?{query}"
 
 
 def _mode(path: str) -> str:
