@@ -74,30 +74,71 @@ def test_what_every_turn_asks_for_fits_a_small_models_answer(action) -> None:
     assert longest_answer(model.model_json_schema()) > 2000  # unbounded, it could run on
 
 
-def _leaves(node, path=""):
-    """Every constraint of a schema as (path, key, value), annotations left out."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("title", "description") and isinstance(value, str):
-                continue
-            yield from _leaves(value, f"{path}/{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _leaves(value, f"{path}/{i}")
-    else:
-        yield path, node
+_BOUNDS = ("maxLength", "minLength", "maxItems", "minItems", "maxProperties", "minimum", "maximum")
+
+
+def _meaning(schema):
+    """What a schema allows, field by field: per path (through references, choices and list
+    items) the values or types allowed, its bounds and its required fields. Two schemas
+    written differently that allow the same answers have the same meaning."""
+    defs = schema.get("$defs", {})
+    found: dict[str, dict] = {}
+
+    def walk(node, path):
+        if "$ref" in node:
+            return walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
+        here = found.setdefault(path, {"allowed": set(), "bounds": set(), "required": set()})
+        for choice in node.get("anyOf", ()):
+            walk(choice, path)
+        kinds = node.get("type")
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds or ())
+        if "enum" in node:
+            here["allowed"] |= {("value", v) for v in node["enum"]}
+            kinds = [k for k in kinds if k == "null"]  # an enum's values carry their type
+        here["allowed"] |= {("value", None) if k == "null" else ("type", k) for k in kinds}
+        here["bounds"] |= {(k, node[k]) for k in _BOUNDS if k in node}
+        here["required"] |= set(node.get("required", ()))
+        for name, sub in node.get("properties", {}).items():
+            walk(sub, f"{path}.{name}")
+        for key in ("items", "additionalProperties"):
+            if isinstance(node.get(key), dict):
+                walk(node[key], f"{path}[{key}]")
+            elif key in node:
+                here["bounds"].add((key, node[key]))
+
+    walk(schema, "")
+    return found
 
 
 @pytest.mark.parametrize("action", EVERY_TURN, ids=lambda a: a.value)
 def test_the_bounded_schema_is_what_a_model_is_sent(action) -> None:
-    """Structured output sends the bounded schema; the prompt shows the same constraints,
-    every bound and enum of it, without pydantic's titles and docstrings."""
+    """Structured output sends the bounded schema; the prompt shows a shorter schema of the
+    same meaning: every field, value, bound and required field of it, without pydantic's
+    titles, docstrings and defaults, choices of null folded into one type, and a definition
+    used once written where it is used."""
     model = RESPONSE_MODELS[action]
     assert _schema(model) == bounded_schema(model)
     shown = json.loads(prompt_schema(model).split("Schema:\n", 1)[1])
-    assert sorted(_leaves(shown)) == sorted(_leaves(bounded_schema(model)))
-    assert '"title"' not in json.dumps(shown) or "title" in model.model_fields
-    assert len(json.dumps(shown)) < 0.9 * len(json.dumps(bounded_schema(model)))
+    assert _meaning(shown) == _meaning(bounded_schema(model))
+    text = json.dumps(shown)
+    assert '"default"' not in text and '"$ref"' not in text
+    assert '"title"' not in text or "title" in model.model_fields
+    assert len(text) < 0.75 * len(json.dumps(bounded_schema(model)))
+
+
+def test_the_meaning_of_a_schema_sees_a_lost_bound_a_lost_value_and_a_lost_null() -> None:
+    """The comparison above can fail: a shown schema that dropped a bound, a value of a
+    closed set or the null of an optional field means something else."""
+    full = bounded_schema(DialogTurnResponse)
+    shown = json.loads(prompt_schema(DialogTurnResponse).split("Schema:\n", 1)[1])
+    for field, change in (
+        ("content", lambda f: f.pop("maxLength")),
+        ("stance", lambda f: f["enum"].pop()),
+        ("addressed_to", lambda f: f.update(type="string")),
+    ):
+        broken = json.loads(json.dumps(shown))
+        change(broken["properties"][field])
+        assert _meaning(broken) != _meaning(full), field
 
 
 async def test_a_number_just_out_of_range_is_clamped_and_noted(store, tmp_path) -> None:

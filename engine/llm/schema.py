@@ -12,6 +12,7 @@ sets are already ``enum``s. Numbers are bounded in the models, where their meani
 from __future__ import annotations
 
 import copy
+import json
 import tomllib
 from functools import lru_cache
 from typing import Any
@@ -78,9 +79,14 @@ def bounded_schema(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
+_NOT_SHOWN = ("title", "description", "default")
+
+
 def _plain(node: Any, names: bool = False) -> Any:
-    """``node`` without the annotations a reader does not need (``title``, ``description``);
-    under ``properties`` and ``$defs`` the keys are names and are kept."""
+    """``node`` without the annotations a reader does not need: ``title`` and ``description``
+    repeat the names, and a ``default`` is what the engine fills in for a field left out,
+    which ``required`` already tells the model it may do. Under ``properties`` and ``$defs``
+    the keys are names and are kept."""
     if isinstance(node, list):
         return [_plain(item) for item in node]
     if not isinstance(node, dict):
@@ -88,16 +94,68 @@ def _plain(node: Any, names: bool = False) -> Any:
     return {
         key: _plain(value, names=not names and key in ("properties", "$defs"))
         for key, value in node.items()
-        if names or key not in ("title", "description") or not isinstance(value, str)
+        if names or key not in _NOT_SHOWN or (key != "default" and not isinstance(value, str))
     }
+
+
+def _folded(node: Any) -> Any:
+    """``node`` written shorter with the same meaning: a closed set of values without the
+    type its values already have, and "this or null" as one type list (or one set of values
+    with null in it) instead of a choice of two schemas."""
+    if isinstance(node, list):
+        return [_folded(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _folded(value) for key, value in node.items()}
+    if "enum" in node and node.get("type") == "string":
+        del node["type"]
+    choice = node.get("anyOf")
+    if isinstance(choice, list) and len(choice) == 2 and {"type": "null"} in choice:
+        other = next(c for c in choice if c != {"type": "null"})
+        rest = {k: v for k, v in node.items() if k != "anyOf"}
+        if "enum" in other and "type" not in other:
+            return {**rest, **other, "enum": [*other["enum"], None]}
+        if isinstance(other.get("type"), str) and "$ref" not in other:
+            return {**rest, **other, "type": [other["type"], "null"]}
+    return node
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with each definition used once written where it is used (its name and the
+    reference to it cost tokens and say nothing); one used more often, or by itself, stays."""
+    defs = schema.get("$defs")
+    if not defs:
+        return schema
+    text = json.dumps(schema)
+    once = {
+        name: body
+        for name, body in defs.items()
+        if text.count(f'"#/$defs/{name}"') == 1 and f'"#/$defs/{name}"' not in json.dumps(body)
+    }
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref", "")
+        name = ref.rsplit("/", 1)[-1] if ref.startswith("#/$defs/") else None
+        if name in once and len(node) == 1:
+            return walk(once[name])
+        return {key: walk(value) for key, value in node.items() if key != "$defs"}
+
+    kept = {name: walk(body) for name, body in defs.items() if name not in once}
+    out = walk(schema)
+    return {"$defs": kept, **out} if kept else out
 
 
 @lru_cache(maxsize=64)
 def prompt_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The bounded schema as a prompt shows it: the same constraints without the titles and
-    docstrings pydantic adds, which repeat the field names and cost tokens on every call.
+    """The bounded schema as a prompt shows it: the same constraints without the titles,
+    docstrings and defaults pydantic adds, which cost tokens on every call and constrain
+    nothing.
     Structured-output requests send :func:`bounded_schema` itself."""
-    return _plain(bounded_schema(model))
+    return _inlined(_folded(_plain(bounded_schema(model))))
 
 
 def longest_answer(schema: dict[str, Any]) -> int:
