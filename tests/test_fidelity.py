@@ -317,3 +317,50 @@ async def test_compressed_then_raised_again_nothing_is_lost(store, tmp_path) -> 
     assert before <= held, "compression kept everything, and raising him again loses nothing"
     assert after.level_at("walter_ashby", "tp05").level == "dialog"
     assert c.full_tokens > c.compressed_tokens
+
+
+async def test_an_events_prompt_sums_up_a_crowd_of_witnesses(store, tmp_path) -> None:
+    """The event call of a large cast names the people who think and speak, each with their
+    mood, and gives those only witnessing (SCENE) as one line of how many and what they are;
+    a cast of a dozen or fewer is named in full, witnesses too."""
+    from engine.llm.offline import OfflineProvider
+    from engine.llm.prompts import CAST_IN_FULL, render
+    from engine.llm.protocol import ActionType
+    from engine.model.responses import TimepointEventResponse
+
+    data = json.loads((TEMPLATES / "vintners_council.json").read_text())
+    for i, entity in enumerate(data["entities"]):
+        entity["resolution"] = "dialog" if i < 2 else "scene"
+    extra = data["entities"][-1]
+    for i in range(CAST_IN_FULL):
+        data["entities"].append(
+            {**extra, "id": f"picker_{i}", "name": f"Picker Number{i}", "role": "picker"}
+        )
+    path = tmp_path / "crowd.json"
+    path.write_text(json.dumps(data))
+    prompts: list[str] = []
+
+    class Recording(OfflineProvider):
+        def _answer(self, request):  # type: ignore[no-untyped-def]
+            if request.action == ActionType.TIMEPOINT_EVENT:
+                messages = render(request.action, request.context, TimepointEventResponse)
+                prompts.append(messages[-1].content)
+            return super()._answer(request)
+
+    _summary, events = await run_scenario(str(path), store, provider=Recording(0))
+    leads = [e["name"] for e in data["entities"][:2]]
+    crowd = [e["name"] for e in data["entities"][2:]]
+    later = prompts[1:]  # the first is written before any level is decided
+    assert later and len(prompts) == len(of(events, ev.TimepointCreated))
+    for prompt in later:
+        cast = prompt.split("Characters now:\n", 1)[1].split("\n\n", 1)[0]
+        assert all(f"- {name}, " in cast for name in leads), cast
+        assert not any(name in cast for name in crowd), cast
+        assert f"Also there, watching: {len(crowd)} others: picker ({CAST_IN_FULL})" in cast
+    small = data["entities"][: CAST_IN_FULL - 2]
+    data["entities"] = small
+    path.write_text(json.dumps(data))
+    prompts.clear()
+    await run_scenario(str(path), store, provider=Recording(0))
+    for prompt in prompts[1:]:
+        assert all(f"- {e['name']}, " in prompt for e in small) and "watching" not in prompt

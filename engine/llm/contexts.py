@@ -70,6 +70,10 @@ class CastMember(_Ctx):
     entity: EntityBrief
     mood: MoodBrief
     knowledge: tuple[str, ...] = ()
+    # at the scene level: sees what happens, neither thinks nor speaks. Only how the prompt is
+    # written follows it (a crowd of witnesses is summed up), so it is left out of the
+    # context's JSON, which seeds the offline answer and keys a recorded one
+    witness_only: bool = Field(default=False, exclude=True)
 
 
 CANDID = 0.55  # the candour from which an entity tells its secrets to someone who asks

@@ -7,6 +7,7 @@ context, but the messages still define the token accounting of every call.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -17,6 +18,7 @@ from . import prompts_portal
 from .contexts import (
     CANDID,
     AlternativesContext,
+    CastMember,
     DialogExtractionContext,
     DialogTurnContext,
     ElaborationContext,
@@ -112,7 +114,7 @@ def _timepoint(ctx: TimepointEventContext) -> tuple[str, str]:
         "as 'events continue to unfold'."
     )
     previous = "\n".join(f"- {e}" for e in ctx.previous_events) or "- (this is the opening)"
-    cast = "\n".join(f"- {m.entity.name}, {m.entity.role}: {m.mood.label}" for m in ctx.cast)
+    cast = _cast_lines(ctx.cast)
     beat = ""
     if ctx.beat_hint:
         beat = f"\nThe story requires this to happen now: {ctx.beat_hint}"
@@ -124,6 +126,26 @@ def _timepoint(ctx: TimepointEventContext) -> tuple[str, str]:
         "importance and tension in [0, 1], and the key events as short phrases."
     )
     return system, user
+
+
+CAST_IN_FULL = 12  # a cast this size is listed in full; a larger one lists its witnesses by role
+ROLES_NAMED = 8  # the roles a summary of witnesses names, the most common first
+
+
+def _cast_lines(cast: tuple[CastMember, ...]) -> str:
+    """Who the event is written around: each person with their mood. In a large cast those
+    only witnessing (M1: they see what happens, and neither think nor speak) are one line of
+    how many and what they are, so the prompt follows the people who matter, not the crowd."""
+    crowd = [m for m in cast if m.witness_only] if len(cast) > CAST_IN_FULL else []
+    shown = [m for m in cast if not (m.witness_only and crowd)]
+    lines = [f"- {m.entity.name}, {m.entity.role}: {m.mood.label}" for m in shown]
+    if crowd:
+        roles = Counter(m.entity.role or m.entity.entity_type for m in crowd).most_common()
+        named = ", ".join(f"{role} ({n})" for role, n in roles[:ROLES_NAMED])
+        rest = len(roles) - ROLES_NAMED
+        more = f", and {rest} other role{'s' if rest > 1 else ''}" if rest > 0 else ""
+        lines.append(f"- Also there, watching: {len(crowd)} others: {named}{more}.")
+    return "\n".join(lines)
 
 
 def _presence(ctx: PresenceContext) -> tuple[str, str]:

@@ -79,6 +79,7 @@ def plan(
                 knowledge=private_knowledge(world, e.entity_id, before_dialog=last_dialog)
                 if learns(e.resolution) or not fidelity_known
                 else (),
+                witness_only=fidelity_known and not learns(e.resolution),
             )
             for e in cast
         ),
