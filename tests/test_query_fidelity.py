@@ -425,3 +425,40 @@ async def test_an_elevation_is_told_each_event_once(store, tmp_path) -> None:
     assert witnessed, "it saw the events it was present at"
     assert not witnessed & set(context.attended)
     assert any(" said: " in line for line in context.attended), "what was said is still there"
+
+
+async def test_a_raise_to_dialog_is_shown_the_newest_of_what_happened(store, tmp_path) -> None:
+    """To answer for an intention (DIALOG), an elevation is shown the newest lines of what
+    happened in front of the entity; to hold a long conversation (TRAINED), more of them. The
+    shorter account is the end of the longer one."""
+    from engine.query.elevation import ATTENDED_LINES, ATTENDED_LINES_BELOW, attended
+
+    summary, events = await _minimal_run(store, tmp_path)
+    who = _low(events, "tp04")
+    view = await store.load_view(summary.run_id, everything=True)
+    tp = view.timepoint("tp04")
+    known = frozenset(k.information for k in view.knowledge_at(who, "tp04"))
+    everything = attended(view, who, tp, known, limit=1000)
+    below = attended(view, who, tp, known)
+    trained = attended(view, who, tp, known, limit=ATTENDED_LINES[L.TRAINED])
+    assert (
+        len(everything) > ATTENDED_LINES_BELOW and ATTENDED_LINES[L.TRAINED] > ATTENDED_LINES_BELOW
+    )
+    assert below == everything[-ATTENDED_LINES_BELOW:]
+    assert trained == everything[-ATTENDED_LINES[L.TRAINED] :]
+    seen: list = []
+
+    def keep(request, parsed):
+        if request.action.value == "entity_elaboration":
+            seen.append(request.context)
+        return parsed
+
+    done = await run_query(
+        store,
+        ScriptedProvider(0, edit=keep),
+        summary.run_id,
+        f"@{who}@tp04 why did you keep quiet?",
+        consent=YES,
+    )
+    assert done.elevated is not None and done.elevated.resolution == L.DIALOG
+    assert seen and seen[0].attended == below

@@ -33,7 +33,10 @@ from .briefing import knowledge_ref, scenario_brief
 from .records import record_exposure, recorded_call
 
 MAX_TOKENS = 600
-ATTENDED_LINES = 24
+# what happened in front of the entity, newest lines: a raise to TRAINED (a long
+# conversation) is shown more of it than one to answer for an intention (DIALOG)
+ATTENDED_LINES = {Level.TRAINED: 24}
+ATTENDED_LINES_BELOW = 12
 
 
 class ElevationFailed(Exception):
@@ -80,10 +83,15 @@ def current_level(view: RunView, entity_id: str, at: str | None) -> Level:
 
 
 def attended(
-    view: RunView, entity_id: str, tp: TimepointInfo | None, known: frozenset[str] = frozenset()
+    view: RunView,
+    entity_id: str,
+    tp: TimepointInfo | None,
+    known: frozenset[str] = frozenset(),
+    limit: int = ATTENDED_LINES_BELOW,
 ) -> tuple[str, ...]:
-    """What happened and was said in front of the entity on the lineage of ``tp``; an event
-    it already holds as ``known`` (it witnessed it) is not written out twice."""
+    """What happened and was said in front of the entity on the lineage of ``tp``, the newest
+    ``limit`` lines; an event it already holds as ``known`` (it witnessed it) is not written
+    out twice."""
     if tp is None:
         return ()
     names = {k: e.name for k, e in view.entities.items()}
@@ -96,7 +104,7 @@ def attended(
         for turn in view.turns(moment.timepoint_id):
             if turn.speaker != entity_id and turn.status != "discarded" and turn.content:
                 lines.append(f"{names.get(turn.speaker, turn.speaker)} said: {turn.content}")
-    return tuple(lines[-ATTENDED_LINES:])
+    return tuple(lines[-limit:]) if limit else ()
 
 
 def plan(
@@ -128,7 +136,13 @@ def plan(
         personality=entity.personality,
         level=target.value,
         known=known,
-        attended=attended(view, entity_id, tp, frozenset(k.information for k in known)),
+        attended=attended(
+            view,
+            entity_id,
+            tp,
+            frozenset(k.information for k in known),
+            ATTENDED_LINES.get(target, ATTENDED_LINES_BELOW),
+        ),
         question=question,
         wanted=3 if target.rank <= Level.DIALOG.rank else 6,
     )
