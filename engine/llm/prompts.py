@@ -14,17 +14,15 @@ from functools import lru_cache
 from pydantic import BaseModel
 
 from ..model.voice import VoiceGuide
-from . import prompts_portal
+from . import prompts_branching, prompts_portal
 from .contexts import (
     CANDID,
-    AlternativesContext,
     CastMember,
     DialogExtractionContext,
     DialogTurnContext,
     ElaborationContext,
     EntityQueryContext,
     ExtractionContext,
-    InterventionContext,
     KnowledgeRef,
     MoodBrief,
     PopulationContext,
@@ -435,53 +433,6 @@ def _scene(ctx: SceneContext) -> tuple[str, str]:
     return system, user
 
 
-def _intervention(ctx: InterventionContext) -> tuple[str, str]:
-    system = (
-        "You turn a reader's what-if about a simulation into one precise change at a moment "
-        "of it: an event that happens (inject), a character who is absent from then on "
-        "(remove), something a character does not know from then on (withhold), or "
-        "something a character learns there (tell)."
-    )
-    cast = "\n".join(
-        f"- {c.entity.entity_id}: {c.entity.name}, {c.entity.role}"
-        + "".join(f"\n    knows: {k}" for k in c.knowledge)
-        for c in ctx.cast
-    )
-    user = (
-        f"{_scenario(ctx.scenario)}\n\nThe moment ({ctx.fork_timepoint_id}): "
-        f"{ctx.event_description}\n\nCharacters:\n{cast}\n\nWhat if: {ctx.text}\n\n"
-        "Answer with the kind, the entity_id from the list above (not for inject), the "
-        "information withheld or told (for withhold, words from what that character knows), "
-        "or the event (for inject)."
-    )
-    return system, user
-
-
-ANCHOR_CHARS = 800  # how much of the premise every course proposal is held to
-
-
-def _alternatives(ctx: AlternativesContext) -> tuple[str, str]:
-    system = (
-        "You propose the distinct courses a story's timeline could take at a decision point. "
-        "Each is one concrete decision and what is done about it, by people of the cast, "
-        "inside the story's premise: do NOT drift from the premise, invent no new characters "
-        "and no new setting."
-    )
-    premise = ctx.scenario.description[:ANCHOR_CHARS]
-    cast = "\n".join(f"- {c.entity.entity_id}: {c.entity.name}, {c.entity.role}" for c in ctx.cast)
-    history = "\n".join(f"- {h}" for h in ctx.history) or "- (nothing yet)"
-    named = "\n".join(f"- {n}" for n in ctx.named)
-    user = (
-        f"SCENARIO ANCHOR (keep to it): {ctx.scenario.title}. {premise}\n\n"
-        f"What has happened so far:\n{history}\n\nCharacters:\n{cast}\n\n"
-        f"The decision at {ctx.timepoint_id}: {ctx.decision or 'what the group does next'}\n"
-        + (f"\nCourses already named (propose different ones):\n{named}\n" if named else "")
-        + f"\nPropose {ctx.wanted} course(s): a short name, one or two sentences on what is "
-        "decided and done, and decided_by, the entity_id of who decides (or null)."
-    )
-    return system, user
-
-
 _RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
     ActionType.ENTITY_POPULATION: _population,
     ActionType.TIMEPOINT_EVENT: _timepoint,
@@ -492,8 +443,8 @@ _RENDERERS: dict[ActionType, Callable[..., tuple[str, str]]] = {
     ActionType.ENTITY_ELABORATION: _elaboration,
     ActionType.PROSPECTION: _prospection,
     ActionType.SCENE_GENERATION: _scene,
-    ActionType.COUNTERFACTUAL_PREDICTION: _intervention,
-    ActionType.BRANCH_ALTERNATIVES: _alternatives,
+    ActionType.COUNTERFACTUAL_PREDICTION: lambda c: prompts_branching.intervention(c, _scenario),
+    ActionType.BRANCH_ALTERNATIVES: prompts_branching.alternatives,
     ActionType.PORTAL_BACKWARD_REASONING: lambda c: prompts_portal.antecedents(c, _scenario),
     ActionType.PORTAL_PATH_SCORING: lambda c: prompts_portal.antecedent_score(c, _scenario),
     ActionType.TEMPORAL_REASONING: lambda c: prompts_portal.path_coherence(c, _scenario),
