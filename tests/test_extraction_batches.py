@@ -158,6 +158,61 @@ def test_the_prompt_numbers_the_turns_and_names_who_listens() -> None:
     assert "number of the turn" in user
 
 
+def test_what_several_listeners_know_is_written_once_with_who_knows_it() -> None:
+    """Listeners present together witnessed the same events: an item several of them hold is
+    one line naming them (all of them, all but a few, or the few), and each listener's own
+    items follow; a listener who holds nothing is said to."""
+    event = "At dusk the frost came down on the lower parcels and the fires were lit."
+    vote = "The council votes at midnight."
+    known = {
+        "ana": (event, vote, "Ana keeps the tally for row 6."),
+        "luc": (event, vote),
+        "rose": (event,),
+        "max": (),
+    }
+    context = _context(known_by_listeners=known)
+    user = render(ActionType.KNOWLEDGE_EXTRACTION, context)[1].content
+    held = user.split("What the listeners already know:\n", 1)[1].split("\n\n", 1)[0]
+    assert held.count(event) == 1 and held.count(vote) == 1
+    assert f"- all of them but max: {event}" in held
+    assert f"- ana, luc: {vote}" in held
+    assert "- ana: Ana keeps the tally for row 6." in held
+    assert "- max: nothing recorded" in held
+    assert "- luc:" not in held and "- rose:" not in held  # all they hold is written above
+
+
+async def test_a_crowd_of_trained_listeners_costs_each_shared_item_once(store, tmp_path) -> None:
+    """With everyone TRAINED, each turn's extraction lists what its many listeners hold: an
+    item several hold (the events they all witnessed) is written once, so the call grows
+    with what is known, not with how many listen."""
+    from engine.llm.offline import OfflineProvider
+
+    data = json.loads((TEMPLATES / "vintners_council.json").read_text())
+    for entity in data["entities"]:
+        entity["resolution"] = "trained"
+    path = tmp_path / "trained.json"
+    path.write_text(json.dumps(data))
+    seen: list[tuple[str, dict]] = []
+
+    class Recording(OfflineProvider):
+        def _answer(self, request):  # type: ignore[no-untyped-def]
+            if request.action == ActionType.KNOWLEDGE_EXTRACTION:
+                user = render(request.action, request.context)[1].content
+                seen.append((user, request.context.known_by_listeners))
+            return super()._answer(request)
+
+    await run_scenario(str(path), store, provider=Recording(0))
+    crowded = [(u, known) for u, known in seen if len(known) >= 5]
+    assert crowded, "the council's turns are heard by most of the cast"
+    shared = 0
+    for user, known in crowded:
+        held = user.split("What the listeners already know:\n", 1)[1].split("\n\n", 1)[0]
+        for item in {item for items in known.values() for item in items}:
+            assert held.count(item) == 1, item
+            shared += sum(item in items for items in known.values()) > 1
+    assert shared, "listeners present together hold the events they witnessed"
+
+
 def test_offline_items_name_their_turn_and_never_tell_a_speaker_what_they_said() -> None:
     answer = generate_extraction(_context(), Random(1))
     assert isinstance(answer, DialogExtractionResponse) and answer.items

@@ -262,10 +262,32 @@ _EXTRACTOR = (
 
 
 def _held(known_by_listeners: dict[str, tuple[str, ...]]) -> str:
-    return "\n".join(
-        f"- {who}: {', '.join(items) or 'nothing recorded'}"
-        for who, items in known_by_listeners.items()
-    )
+    """What each listener already knows, an item held by several written once with who holds
+    it: listeners present together witnessed the same events, and a crowd of them would
+    otherwise have each event written out once per listener."""
+    holders: dict[str, list[str]] = {}
+    for who, items in known_by_listeners.items():
+        for item in items:
+            holders.setdefault(item, []).append(who)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for item, who in holders.items():
+        if len(who) > 1:
+            groups.setdefault(tuple(who), []).append(item)
+    lines = []
+    for who, items in groups.items():
+        missing = [w for w in known_by_listeners if w not in who]
+        if not missing:
+            label = "all of them"
+        elif len(missing) < len(who):
+            label = f"all of them but {', '.join(missing)}"
+        else:
+            label = ", ".join(who)
+        lines.append(f"- {label}: {', '.join(items)}")
+    for who, items in known_by_listeners.items():
+        own = [item for item in items if len(holders[item]) == 1]
+        if own or not items:
+            lines.append(f"- {who}: {', '.join(own) or 'nothing recorded'}")
+    return "\n".join(lines)
 
 
 def _extraction(ctx: ExtractionContext | DialogExtractionContext) -> tuple[str, str]:
