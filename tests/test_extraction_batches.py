@@ -169,12 +169,14 @@ def test_what_several_listeners_know_is_written_once_with_who_knows_it() -> None
         "luc": (event, vote),
         "rose": (event,),
         "max": (),
+        "ida": ("Ida saw the car.", "Ida saw the car."),  # told twice: still one item
     }
     context = _context(known_by_listeners=known)
     user = render(ActionType.KNOWLEDGE_EXTRACTION, context)[1].content
     held = user.split("What the listeners already know:\n", 1)[1].split("\n\n", 1)[0]
     assert held.count(event) == 1 and held.count(vote) == 1
-    assert f"- all of them but max: {event}" in held
+    assert f"- all of them but max, ida: {event}" in held
+    assert "- ida: Ida saw the car.\n" in held + "\n" and held.count("Ida saw the car.") == 1
     assert f"- ana, luc: {vote}" in held
     assert "- ana: Ana keeps the tally for row 6." in held
     assert "- max: nothing recorded" in held

@@ -265,10 +265,10 @@ def _held(known_by_listeners: dict[str, tuple[str, ...]]) -> str:
     """What each listener already knows, an item held by several written once with who holds
     it: listeners present together witnessed the same events, and a crowd of them would
     otherwise have each event written out once per listener."""
-    holders: dict[str, list[str]] = {}
+    holders: dict[str, dict[str, None]] = {}  # item -> who holds it, in order, each once
     for who, items in known_by_listeners.items():
         for item in items:
-            holders.setdefault(item, []).append(who)
+            holders.setdefault(item, {})[who] = None
     groups: dict[tuple[str, ...], list[str]] = {}
     for item, who in holders.items():
         if len(who) > 1:
@@ -284,7 +284,7 @@ def _held(known_by_listeners: dict[str, tuple[str, ...]]) -> str:
             label = ", ".join(who)
         lines.append(f"- {label}: {', '.join(items)}")
     for who, items in known_by_listeners.items():
-        own = [item for item in items if len(holders[item]) == 1]
+        own = list(dict.fromkeys(item for item in items if len(holders[item]) == 1))
         if own or not items:
             lines.append(f"- {who}: {', '.join(own) or 'nothing recorded'}")
     return "\n".join(lines)
