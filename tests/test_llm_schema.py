@@ -85,8 +85,9 @@ def _meaning(schema):
     found: dict[str, dict] = {}
 
     def walk(node, path):
-        if "$ref" in node:
-            return walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
+        if "$ref" in node:  # the definition, and what is said beside the reference
+            walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
+            node = {key: value for key, value in node.items() if key != "$ref"}
         here = found.setdefault(path, {"allowed": set(), "bounds": set(), "required": set()})
         for choice in node.get("anyOf", ()):
             walk(choice, path)
@@ -110,7 +111,7 @@ def _meaning(schema):
     return found
 
 
-@pytest.mark.parametrize("action", EVERY_TURN, ids=lambda a: a.value)
+@pytest.mark.parametrize("action", list(RESPONSE_MODELS), ids=lambda a: a.value)
 def test_the_bounded_schema_is_what_a_model_is_sent(action) -> None:
     """Structured output sends the bounded schema; the prompt shows a shorter schema of the
     same meaning: every field, value, bound and required field of it, without pydantic's
@@ -249,3 +250,21 @@ def test_a_raw_newline_inside_a_string_is_still_an_answer() -> None:
 
     reply = '{"content": "The Quay", "physical_state_influence": ">\n\n" }'
     assert extract_json(reply) == {"content": "The Quay", "physical_state_influence": ">\n\n"}
+
+
+def test_a_definition_used_once_is_written_in_place_and_one_used_twice_stays() -> None:
+    from engine.llm.schema import _inlined
+
+    schema = {
+        "$defs": {"Once": {"type": "string", "maxLength": 3}, "Twice": {"type": "integer"}},
+        "properties": {
+            "a": {"$ref": "#/$defs/Once", "minLength": 1},
+            "b": {"$ref": "#/$defs/Twice"},
+            "c": {"items": {"$ref": "#/$defs/Twice"}, "type": "array"},
+        },
+    }
+    out = _inlined(schema)
+    assert out["properties"]["a"] == {"type": "string", "maxLength": 3, "minLength": 1}
+    assert out["$defs"] == {"Twice": {"type": "integer"}}
+    assert out["properties"]["b"] == {"$ref": "#/$defs/Twice"}
+    assert _meaning(out) == _meaning(schema)

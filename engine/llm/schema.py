@@ -140,8 +140,9 @@ def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
             return node
         ref = node.get("$ref", "")
         name = ref.rsplit("/", 1)[-1] if ref.startswith("#/$defs/") else None
-        if name in once and len(node) == 1:
-            return walk(once[name])
+        if name in once:  # written in place, with anything said beside the reference
+            beside = {key: walk(value) for key, value in node.items() if key != "$ref"}
+            return {**walk(once[name]), **beside}
         return {key: walk(value) for key, value in node.items() if key != "$defs"}
 
     kept = {name: walk(body) for name, body in defs.items() if name not in once}
