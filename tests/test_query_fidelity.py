@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import TEMPLATES, ScriptedProvider, run_scenario
@@ -400,10 +401,9 @@ def test_a_persons_own_fact_from_the_roster_is_said_in_the_first_person() -> Non
     assert own_words("The harvest failed.") == "The harvest failed."
 
 
-async def test_an_elevation_is_told_each_event_once(store, tmp_path) -> None:
-    """What the raised entity witnessed is in what it knows; the account of what happened in
-    front of it does not write the same event out a second time."""
-    summary, events = await _minimal_run(store, tmp_path)
+async def _elaborated(store, run_id: str, query: str) -> tuple[Any, list]:
+    """Run ``query`` (consenting to any elevation); its outcome and the context of each
+    elaboration call it made."""
     seen: list = []
 
     def keep(request, parsed):
@@ -411,14 +411,16 @@ async def test_an_elevation_is_told_each_event_once(store, tmp_path) -> None:
             seen.append(request.context)
         return parsed
 
+    done = await run_query(store, ScriptedProvider(0, edit=keep), run_id, query, consent=YES)
+    return done, seen
+
+
+async def test_an_elevation_is_told_each_event_once(store, tmp_path) -> None:
+    """What the raised entity witnessed is in what it knows; the account of what happened in
+    front of it does not write the same event out a second time."""
+    summary, events = await _minimal_run(store, tmp_path)
     who = _low(events, "tp04")
-    done = await run_query(
-        store,
-        ScriptedProvider(0, edit=keep),
-        summary.run_id,
-        f"@{who}@tp04 why did you keep quiet?",
-        consent=YES,
-    )
+    done, seen = await _elaborated(store, summary.run_id, f"@{who}@tp04 why did you keep quiet?")
     assert done.elevated is not None and len(seen) == 1
     context = seen[0]
     witnessed = {k.information for k in context.known if k.kind == "witnessed"}
@@ -431,7 +433,7 @@ async def test_a_raise_to_dialog_is_shown_the_newest_of_what_happened(store, tmp
     """To answer for an intention (DIALOG), an elevation is shown the newest lines of what
     happened in front of the entity; to hold a long conversation (TRAINED), more of them. The
     shorter account is the end of the longer one."""
-    from engine.query.elevation import ATTENDED_LINES, ATTENDED_LINES_BELOW, attended
+    from engine.query.elevation import ATTENDED_LINES, ATTENDED_LINES_TRAINED, attended
 
     summary, events = await _minimal_run(store, tmp_path)
     who = _low(events, "tp04")
@@ -440,25 +442,10 @@ async def test_a_raise_to_dialog_is_shown_the_newest_of_what_happened(store, tmp
     known = frozenset(k.information for k in view.knowledge_at(who, "tp04"))
     everything = attended(view, who, tp, known, limit=1000)
     below = attended(view, who, tp, known)
-    trained = attended(view, who, tp, known, limit=ATTENDED_LINES[L.TRAINED])
-    assert (
-        len(everything) > ATTENDED_LINES_BELOW and ATTENDED_LINES[L.TRAINED] > ATTENDED_LINES_BELOW
-    )
-    assert below == everything[-ATTENDED_LINES_BELOW:]
-    assert trained == everything[-ATTENDED_LINES[L.TRAINED] :]
-    seen: list = []
-
-    def keep(request, parsed):
-        if request.action.value == "entity_elaboration":
-            seen.append(request.context)
-        return parsed
-
-    done = await run_query(
-        store,
-        ScriptedProvider(0, edit=keep),
-        summary.run_id,
-        f"@{who}@tp04 why did you keep quiet?",
-        consent=YES,
-    )
+    trained = attended(view, who, tp, known, limit=ATTENDED_LINES_TRAINED)
+    assert len(everything) > ATTENDED_LINES and ATTENDED_LINES_TRAINED > ATTENDED_LINES
+    assert below == everything[-ATTENDED_LINES:]
+    assert trained == everything[-ATTENDED_LINES_TRAINED:]
+    done, seen = await _elaborated(store, summary.run_id, f"@{who}@tp04 why did you keep quiet?")
     assert done.elevated is not None and done.elevated.resolution == L.DIALOG
     assert seen and seen[0].attended == below

@@ -35,8 +35,8 @@ from .records import record_exposure, recorded_call
 MAX_TOKENS = 600
 # what happened in front of the entity, newest lines: a raise to TRAINED (a long
 # conversation) is shown more of it than one to answer for an intention (DIALOG)
-ATTENDED_LINES = {Level.TRAINED: 24}
-ATTENDED_LINES_BELOW = 12
+ATTENDED_LINES = 12
+ATTENDED_LINES_TRAINED = 24
 
 
 class ElevationFailed(Exception):
@@ -87,7 +87,7 @@ def attended(
     entity_id: str,
     tp: TimepointInfo | None,
     known: frozenset[str] = frozenset(),
-    limit: int = ATTENDED_LINES_BELOW,
+    limit: int = ATTENDED_LINES,
 ) -> tuple[str, ...]:
     """What happened and was said in front of the entity on the lineage of ``tp``, the newest
     ``limit`` lines; an event it already holds as ``known`` (it witnessed it) is not written
@@ -141,7 +141,7 @@ def plan(
             entity_id,
             tp,
             frozenset(k.information for k in known),
-            ATTENDED_LINES.get(target, ATTENDED_LINES_BELOW),
+            ATTENDED_LINES_TRAINED if target == Level.TRAINED else ATTENDED_LINES,
         ),
         question=question,
         wanted=3 if target.rank <= Level.DIALOG.rank else 6,
